@@ -1,0 +1,299 @@
+//! Failures of a publish, described the way Node describes file-system errors.
+//!
+//! The core never builds JS errors itself: it reports *what* failed (an errno with its name,
+//! the step that failed, which path it concerned, whether the bytes were already published)
+//! and the N-API layer hands that over as data. Naming errnos here, not in JS, is what keeps
+//! `code` a real name even where Node's own table lacks one (EDQUOT on Node 20).
+
+use std::fmt;
+use std::io;
+use std::path::PathBuf;
+
+/// The step of the protocol that failed; its name is Node's `syscall` for the same call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Syscall {
+    Open,
+    Stat,
+    Mkdir,
+    Read,
+    Write,
+    Futime,
+    Fchmod,
+    Fchown,
+    Fsync,
+    Rename,
+    Readlink,
+    Scandir,
+    Unlink,
+}
+
+impl Syscall {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Syscall::Open => "open",
+            Syscall::Stat => "stat",
+            Syscall::Mkdir => "mkdir",
+            Syscall::Read => "read",
+            Syscall::Write => "write",
+            Syscall::Futime => "futime",
+            Syscall::Fchmod => "fchmod",
+            Syscall::Fchown => "fchown",
+            Syscall::Fsync => "fsync",
+            Syscall::Rename => "rename",
+            Syscall::Readlink => "readlink",
+            Syscall::Scandir => "scandir",
+            Syscall::Unlink => "unlink",
+        }
+    }
+}
+
+/// Which of the caller's paths a failure concerns. The scratch file is never the subject: its
+/// name means nothing to the caller, so scratch failures are reported against the target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Subject {
+    Target,
+    Source,
+}
+
+/// A named errno: `code` as Node spells it, the libuv-style negative `errno`, and a lowercase
+/// description in libuv's wording where the platform gives one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ErrnoName {
+    pub code: String,
+    pub errno: i32,
+    pub description: String,
+}
+
+/// Name the errno behind `err`. Errors that carry no OS code (a write that made no progress,
+/// a size check that failed) are given the errno that describes their cause.
+pub fn errno_name(err: &io::Error) -> ErrnoName {
+    if let Some(raw) = err.raw_os_error() {
+        if let Some(named) = platform::name_raw(raw) {
+            return named;
+        }
+    }
+    let fallback = match err.kind() {
+        io::ErrorKind::NotFound => "ENOENT",
+        io::ErrorKind::PermissionDenied => "EACCES",
+        io::ErrorKind::AlreadyExists => "EEXIST",
+        io::ErrorKind::InvalidInput | io::ErrorKind::InvalidData => "EINVAL",
+        io::ErrorKind::Interrupted => "EINTR",
+        // A write that reports zero bytes on a regular file means the device has no room.
+        io::ErrorKind::WriteZero | io::ErrorKind::StorageFull => "ENOSPC",
+        io::ErrorKind::IsADirectory => "EISDIR",
+        io::ErrorKind::NotADirectory => "ENOTDIR",
+        io::ErrorKind::ReadOnlyFilesystem => "EROFS",
+        _ => "EIO",
+    };
+    platform::name_code(fallback)
+}
+
+/// EISDIR, as the platform spells it.
+pub fn is_a_directory() -> io::Error {
+    #[cfg(unix)]
+    {
+        io::Error::from_raw_os_error(nix::libc::EISDIR)
+    }
+    #[cfg(not(unix))]
+    {
+        io::Error::from(io::ErrorKind::IsADirectory)
+    }
+}
+
+/// ELOOP: more links at the last component than the kernel itself would follow.
+pub fn too_many_links() -> io::Error {
+    #[cfg(unix)]
+    {
+        io::Error::from_raw_os_error(nix::libc::ELOOP)
+    }
+    #[cfg(not(unix))]
+    {
+        io::Error::from(io::ErrorKind::FilesystemLoop)
+    }
+}
+
+/// A file-system failure during a publish.
+#[derive(Debug)]
+pub struct FsFailure {
+    pub error: io::Error,
+    pub syscall: Syscall,
+    pub subject: Subject,
+    /// The rename had already happened: the new bytes are visible but may not be durable.
+    pub published: bool,
+    /// A scratch file that could not be removed after the failure, left for `sweep_orphans`.
+    pub scratch_left: Option<PathBuf>,
+}
+
+impl FsFailure {
+    pub fn target(error: io::Error, syscall: Syscall) -> Self {
+        Self {
+            error,
+            syscall,
+            subject: Subject::Target,
+            published: false,
+            scratch_left: None,
+        }
+    }
+
+    pub fn source(error: io::Error, syscall: Syscall) -> Self {
+        Self {
+            subject: Subject::Source,
+            ..Self::target(error, syscall)
+        }
+    }
+
+    pub fn errno(&self) -> ErrnoName {
+        errno_name(&self.error)
+    }
+}
+
+/// Why a publish did not (fully) happen.
+#[derive(Debug)]
+pub enum PublishError {
+    Fs(FsFailure),
+    /// The bytes do not hash to what the caller expected; nothing was published.
+    HashMismatch {
+        expected: u128,
+        actual: u128,
+    },
+    /// The caller cancelled before the rename; nothing was published.
+    Aborted,
+}
+
+impl PublishError {
+    pub fn code(&self) -> String {
+        match self {
+            PublishError::Fs(f) => f.errno().code,
+            PublishError::HashMismatch { .. } => "ERR_HASH_MISMATCH".into(),
+            PublishError::Aborted => "ABORT_ERR".into(),
+        }
+    }
+}
+
+impl From<FsFailure> for PublishError {
+    fn from(f: FsFailure) -> Self {
+        PublishError::Fs(f)
+    }
+}
+
+impl fmt::Display for PublishError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PublishError::Fs(fail) => {
+                let name = fail.errno();
+                write!(
+                    f,
+                    "{}: {}, {}",
+                    name.code,
+                    name.description,
+                    fail.syscall.as_str()
+                )
+            }
+            PublishError::HashMismatch { expected, actual } => write!(
+                f,
+                "hash mismatch: expected {}, got {}",
+                crate::hash::to_hex(*expected),
+                crate::hash::to_hex(*actual)
+            ),
+            PublishError::Aborted => f.write_str("the operation was aborted"),
+        }
+    }
+}
+
+impl std::error::Error for PublishError {}
+
+#[cfg(unix)]
+mod platform {
+    use super::ErrnoName;
+    use nix::errno::Errno;
+
+    pub fn name_raw(raw: i32) -> Option<ErrnoName> {
+        let errno = Errno::from_raw(raw);
+        if errno == Errno::UnknownErrno {
+            return None;
+        }
+        Some(describe(errno))
+    }
+
+    pub fn name_code(code: &str) -> ErrnoName {
+        let errno = match code {
+            "ENOENT" => Errno::ENOENT,
+            "EACCES" => Errno::EACCES,
+            "EEXIST" => Errno::EEXIST,
+            "EINVAL" => Errno::EINVAL,
+            "EINTR" => Errno::EINTR,
+            "ENOSPC" => Errno::ENOSPC,
+            "EISDIR" => Errno::EISDIR,
+            "ENOTDIR" => Errno::ENOTDIR,
+            "EROFS" => Errno::EROFS,
+            _ => Errno::EIO,
+        };
+        describe(errno)
+    }
+
+    fn describe(errno: Errno) -> ErrnoName {
+        // libuv's messages are strerror's with a lowercase first letter.
+        let desc = errno.desc();
+        let mut description = String::with_capacity(desc.len());
+        let mut chars = desc.chars();
+        if let Some(first) = chars.next() {
+            description.extend(first.to_lowercase());
+            description.push_str(chars.as_str());
+        }
+        ErrnoName {
+            code: format!("{errno:?}"),
+            errno: -(errno as i32),
+            description,
+        }
+    }
+}
+
+#[cfg(not(unix))]
+mod platform {
+    use super::ErrnoName;
+
+    /// Windows codes are not errnos; the kind-based fallback names them, and the JS layer
+    /// looks the libuv number up from the name.
+    pub fn name_raw(_raw: i32) -> Option<ErrnoName> {
+        None
+    }
+
+    pub fn name_code(code: &str) -> ErrnoName {
+        ErrnoName {
+            code: code.to_string(),
+            errno: 0,
+            description: code.to_lowercase(),
+        }
+    }
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errno_names_follow_node() {
+        let enoent = errno_name(&io::Error::from_raw_os_error(nix::libc::ENOENT));
+        assert_eq!(enoent.code, "ENOENT");
+        assert_eq!(enoent.errno, -nix::libc::ENOENT);
+        assert_eq!(enoent.description, "no such file or directory");
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn edquot_has_a_name_even_though_node_20_lacks_one() {
+        let named = errno_name(&io::Error::from_raw_os_error(nix::libc::EDQUOT));
+        assert_eq!(named.code, "EDQUOT");
+        assert!(
+            named.description.ends_with("quota exceeded"),
+            "{}",
+            named.description
+        );
+    }
+
+    #[test]
+    fn a_write_that_makes_no_progress_is_named_enospc() {
+        let named = errno_name(&io::Error::from(io::ErrorKind::WriteZero));
+        assert_eq!(named.code, "ENOSPC");
+    }
+}

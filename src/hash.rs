@@ -1,0 +1,137 @@
+//! XXH3-128 (seed 0) of buffers and files, and its canonical text form.
+//!
+//! The text form is the one `xxhsum -H2` prints: the 128-bit value as 32 lowercase hex digits,
+//! most significant first. Keeping one spelling everywhere means a hash copied from a shell
+//! compares equal to one computed here.
+
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::Path;
+
+use xxhash_rust::xxh3::{xxh3_128, Xxh3Default};
+
+use crate::errors::{FsFailure, Syscall};
+
+/// Read size for hashing files: large enough to amortise the syscall, small enough to stay
+/// in L2 while it is hashed.
+const FILE_CHUNK: usize = 1 << 20;
+
+/// One-shot XXH3-128 of `data`.
+pub fn digest(data: &[u8]) -> u128 {
+    xxh3_128(data)
+}
+
+/// The canonical text form of a hash.
+pub fn to_hex(hash: u128) -> String {
+    format!("{hash:032x}")
+}
+
+/// Parse 1–32 hex digits (either case) into a hash; `None` for anything else.
+pub fn from_hex(text: &str) -> Option<u128> {
+    if text.is_empty() || text.len() > 32 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    u128::from_str_radix(text, 16).ok()
+}
+
+/// An incremental XXH3-128; chunking never changes the digest.
+#[derive(Clone, Default)]
+pub struct Hasher(Xxh3Default);
+
+impl Hasher {
+    pub fn new() -> Self {
+        Self(Xxh3Default::new())
+    }
+
+    pub fn update(&mut self, data: &[u8]) {
+        self.0.update(data);
+    }
+
+    pub fn digest(&self) -> u128 {
+        self.0.digest128()
+    }
+}
+
+/// XXH3-128 of a whole file, read in chunks.
+pub fn hash_file(path: &Path) -> Result<u128, FsFailure> {
+    let mut file = File::open(path).map_err(|e| FsFailure::source(e, Syscall::Open))?;
+    let mut hasher = Hasher::new();
+    let mut buf = vec![0u8; FILE_CHUNK];
+    loop {
+        match file.read(&mut buf) {
+            Ok(0) => return Ok(hasher.digest()),
+            Ok(n) => hasher.update(&buf[..n]),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(FsFailure::source(e, Syscall::Read)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The xorshift32 stream that `shared/research/vectors.md` hashes with `xxhsum -H2`.
+    fn xorshift_bytes(len: usize) -> Vec<u8> {
+        let mut state: u32 = 0x9e37_79b9;
+        let mut out = Vec::with_capacity(len + 4);
+        while out.len() < len {
+            state ^= state << 13;
+            state ^= state >> 17;
+            state ^= state << 5;
+            out.extend_from_slice(&state.to_le_bytes());
+        }
+        out.truncate(len);
+        out
+    }
+
+    #[test]
+    fn text_form_matches_xxhsum_h2() {
+        let fox = b"the quick brown fox jumps over the lazy dog";
+        assert_eq!(to_hex(digest(fox)), "e9a1932627d7f46d15c21eead63fa21f");
+        assert_eq!(to_hex(digest(b"")), "99aa06d3014798d86001c324468d497f");
+    }
+
+    #[test]
+    fn text_form_is_zero_padded() {
+        assert_eq!(to_hex(0xab), format!("{}ab", "0".repeat(30)));
+    }
+
+    #[test]
+    fn from_hex_accepts_1_to_32_digits_in_either_case() {
+        assert_eq!(from_hex("AbC"), Some(0xabc));
+        assert_eq!(from_hex(&"f".repeat(32)), Some(u128::MAX));
+        assert_eq!(from_hex(""), None);
+        assert_eq!(from_hex(&"0".repeat(33)), None);
+        assert_eq!(from_hex("0x12"), None);
+        assert_eq!(from_hex("+12"), None);
+    }
+
+    #[test]
+    fn streaming_digest_is_independent_of_chunking() {
+        let data = xorshift_bytes(100_003);
+        let whole = digest(&data);
+        for chunk in [1usize, 7, 64, 240, 241, 4096, 65_536] {
+            let mut h = Hasher::new();
+            data.chunks(chunk).for_each(|c| h.update(c));
+            assert_eq!(h.digest(), whole, "chunk size {chunk}");
+        }
+    }
+
+    #[test]
+    fn hash_file_equals_hash_of_its_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("blob");
+        let data = xorshift_bytes(3 * FILE_CHUNK + 17);
+        std::fs::write(&path, &data).unwrap();
+        assert_eq!(hash_file(&path).unwrap(), digest(&data));
+    }
+
+    #[test]
+    fn hash_file_of_a_missing_file_is_enoent_on_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = hash_file(&dir.path().join("missing")).unwrap_err();
+        assert_eq!(err.syscall, Syscall::Open);
+        assert_eq!(err.errno().code, "ENOENT");
+    }
+}

@@ -1,0 +1,14 @@
+//! atomic-publish: publish files atomically and verifiably.
+//!
+//! Everything except [`node`] is plain Rust with no knowledge of N-API, so `cargo test`
+//! covers the protocol on its own; `node` is the thin layer that hands it to JavaScript.
+
+#![deny(clippy::all)]
+
+pub mod errors;
+pub mod hash;
+pub mod publish;
+pub mod scratch;
+pub mod target;
+
+mod node;

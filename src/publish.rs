@@ -1,0 +1,293 @@
+//! The publish protocol: scratch beside the target, write, verify, stamp, fsync, rename,
+//! fsync the directory.
+//!
+//! A [`Publisher`] is one publish in progress. Its order of steps is the whole guarantee:
+//! - the hash is checked before the rename, so a mismatch never becomes visible;
+//! - the mtime is stamped after the last write (a write would move it) and before the fsync,
+//!   so the stamp is as durable as the bytes;
+//! - the file is fsynced before the rename, so a crash can never expose a renamed but empty
+//!   file, and the directory after it, so the rename itself survives a power cut.
+
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use crate::errors::{self, FsFailure, PublishError, Syscall};
+use crate::hash::{self, Hasher};
+use crate::scratch::{sync_dir, ModePolicy, Scratch};
+use crate::target::{self, ResolvedTarget};
+
+/// Read size for copies that must hash what they copy.
+const COPY_CHUNK: usize = 1 << 20;
+
+/// A point in time with nanosecond precision, as seconds and nanoseconds since the epoch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Mtime {
+    pub secs: i64,
+    pub nanos: u32,
+}
+
+/// A flag the caller raises to cancel a publish before its rename.
+pub type CancelFlag = Arc<AtomicBool>;
+
+/// Everything a builder can configure about one publish.
+#[derive(Debug, Clone)]
+pub struct PublishOptions {
+    pub expected_hash: Option<u128>,
+    pub mtime: Option<Mtime>,
+    pub mode: ModePolicy,
+    pub fsync: bool,
+    pub cancel: Option<CancelFlag>,
+}
+
+impl Default for PublishOptions {
+    fn default() -> Self {
+        Self {
+            expected_hash: None,
+            mtime: None,
+            mode: ModePolicy::Inherit,
+            fsync: true,
+            cancel: None,
+        }
+    }
+}
+
+impl PublishOptions {
+    fn cancelled(&self) -> bool {
+        self.cancel
+            .as_ref()
+            .is_some_and(|flag| flag.load(Ordering::Acquire))
+    }
+}
+
+/// What a successful publish wrote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Published {
+    pub bytes: u64,
+    /// XXH3-128 of the published bytes, when they were hashed.
+    pub hash: Option<u128>,
+}
+
+/// One publish in progress: a scratch file being filled, not yet visible at the target.
+pub struct Publisher {
+    target: ResolvedTarget,
+    scratch: Scratch,
+    hasher: Option<Hasher>,
+    written: u64,
+    options: PublishOptions,
+}
+
+impl Publisher {
+    /// Resolve the target, create missing parents and the scratch. With `hashing`, every byte
+    /// appended is hashed in passing.
+    pub fn begin(
+        target: &Path,
+        options: PublishOptions,
+        hashing: bool,
+    ) -> Result<Self, PublishError> {
+        if options.cancelled() {
+            return Err(PublishError::Aborted);
+        }
+        let target = target::prepare(target)?;
+        let scratch = Scratch::create(&target, options.mode)?;
+        Ok(Self {
+            target,
+            scratch,
+            hasher: hashing.then(Hasher::new),
+            written: 0,
+            options,
+        })
+    }
+
+    /// The scratch file's path (for tests and for in-flight bookkeeping).
+    pub fn scratch_path(&self) -> &Path {
+        self.scratch.path()
+    }
+
+    pub fn bytes_written(&self) -> u64 {
+        self.written
+    }
+
+    /// Append `chunk` to the scratch. On failure the publisher must be given up with
+    /// [`Publisher::fail`], which removes the scratch.
+    pub fn append(&mut self, chunk: &[u8]) -> Result<(), FsFailure> {
+        self.scratch
+            .write_all(chunk)
+            .map_err(|e| FsFailure::target(e, Syscall::Write))?;
+        if let Some(h) = self.hasher.as_mut() {
+            h.update(chunk);
+        }
+        self.written += chunk.len() as u64;
+        Ok(())
+    }
+
+    /// Give up: remove the scratch and report `failure`.
+    pub fn fail(self, failure: FsFailure) -> PublishError {
+        self.scratch.discard(failure).into()
+    }
+
+    /// Give up without a file-system failure (an abort, a failed source).
+    pub fn abandon(self) -> Option<std::path::PathBuf> {
+        self.scratch.remove()
+    }
+
+    /// Verify, stamp, fsync and rename. `known_hash` is the digest when the caller already
+    /// hashed the bytes (a one-shot write hashes before it touches the disk).
+    pub fn finish(self, known_hash: Option<u128>) -> Result<Published, PublishError> {
+        let actual = known_hash.or_else(|| self.hasher.as_ref().map(Hasher::digest));
+        if let (Some(expected), Some(actual)) = (self.options.expected_hash, actual) {
+            if expected != actual {
+                let _ = self.scratch.remove();
+                return Err(PublishError::HashMismatch { expected, actual });
+            }
+        }
+        if self.options.cancelled() {
+            let _ = self.scratch.remove();
+            return Err(PublishError::Aborted);
+        }
+        if let Err(failure) = self.seal() {
+            return Err(self.fail(failure));
+        }
+        let Self {
+            target,
+            scratch,
+            written,
+            options,
+            ..
+        } = self;
+        scratch.rename_onto(&target)?;
+        if options.fsync {
+            sync_dir(&target.dir).map_err(|e| FsFailure {
+                published: true,
+                ..FsFailure::target(e, Syscall::Fsync)
+            })?;
+        }
+        Ok(Published {
+            bytes: written,
+            hash: actual,
+        })
+    }
+
+    /// Everything that must hold of the scratch before it may become the target.
+    fn seal(&self) -> Result<(), FsFailure> {
+        let file = self.scratch.file();
+        // A short write must never become a truncated publish: the file holds every byte
+        // we were given, or we do not rename it.
+        let on_disk = file
+            .metadata()
+            .map_err(|e| FsFailure::target(e, Syscall::Stat))?
+            .len();
+        if on_disk != self.written {
+            return Err(FsFailure::target(
+                io::Error::from(io::ErrorKind::WriteZero),
+                Syscall::Write,
+            ));
+        }
+        if let Some(Mtime { secs, nanos }) = self.options.mtime {
+            let stamp = filetime::FileTime::from_unix_time(secs, nanos);
+            filetime::set_file_handle_times(file, None, Some(stamp))
+                .map_err(|e| FsFailure::target(e, Syscall::Futime))?;
+        }
+        if self.options.fsync {
+            file.sync_all()
+                .map_err(|e| FsFailure::target(e, Syscall::Fsync))?;
+        }
+        Ok(())
+    }
+}
+
+/// Publish `data` at `target`. With an expected hash, the bytes are verified before anything
+/// on disk is touched (guarantee 3). They are always hashed: the digest is part of the result.
+pub fn write(
+    target: &Path,
+    data: &[u8],
+    options: PublishOptions,
+) -> Result<Published, PublishError> {
+    let actual = hash::digest(data);
+    if let Some(expected) = options.expected_hash.filter(|&e| e != actual) {
+        return Err(PublishError::HashMismatch { expected, actual });
+    }
+    let mut publisher = Publisher::begin(target, options, false)?;
+    if let Err(failure) = publisher.append(data) {
+        return Err(publisher.fail(failure));
+    }
+    publisher.finish(Some(actual))
+}
+
+/// Publish everything `reader` yields, hashing in passing.
+pub fn write_from_reader<R: Read + ?Sized>(
+    target: &Path,
+    reader: &mut R,
+    options: PublishOptions,
+) -> Result<Published, PublishError> {
+    let mut publisher = Publisher::begin(target, options, true)?;
+    let mut buf = vec![0u8; COPY_CHUNK];
+    loop {
+        if publisher.options.cancelled() {
+            publisher.abandon();
+            return Err(PublishError::Aborted);
+        }
+        let n = match reader.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(publisher.fail(FsFailure::source(e, Syscall::Read))),
+        };
+        if let Err(failure) = publisher.append(&buf[..n]) {
+            return Err(publisher.fail(failure));
+        }
+    }
+    publisher.finish(None)
+}
+
+/// Publish a copy of the file `src` at `target`. The source is opened first, so a missing
+/// source leaves nothing on disk. Without an expected hash the kernel copies
+/// (`copy_file_range` where there is one) and the result carries no hash.
+pub fn copy_from(
+    src: &Path,
+    target: &Path,
+    options: PublishOptions,
+) -> Result<Published, PublishError> {
+    let mut source = File::open(src).map_err(|e| FsFailure::source(e, Syscall::Open))?;
+    let meta = source
+        .metadata()
+        .map_err(|e| FsFailure::source(e, Syscall::Stat))?;
+    if meta.is_dir() {
+        return Err(FsFailure::source(errors::is_a_directory(), Syscall::Read).into());
+    }
+    if options.expected_hash.is_some() {
+        return write_from_reader(target, &mut source, options);
+    }
+    let mut publisher = Publisher::begin(target, options, false)?;
+    match io::copy(&mut source, publisher.scratch.file_mut()) {
+        Ok(n) => publisher.written = n,
+        Err(e) => {
+            // io::copy does not say which side failed; the errno does.
+            let failure = if is_write_side(&e) {
+                FsFailure::target(e, Syscall::Write)
+            } else {
+                FsFailure::source(e, Syscall::Read)
+            };
+            return Err(publisher.fail(failure));
+        }
+    }
+    publisher.finish(None)
+}
+
+/// Errors that only the destination of a copy produces.
+fn is_write_side(err: &io::Error) -> bool {
+    matches!(
+        err.kind(),
+        io::ErrorKind::StorageFull
+            | io::ErrorKind::WriteZero
+            | io::ErrorKind::QuotaExceeded
+            | io::ErrorKind::ReadOnlyFilesystem
+            | io::ErrorKind::FileTooLarge
+    )
+}
+
+#[cfg(test)]
+#[path = "publish_tests.rs"]
+mod tests;

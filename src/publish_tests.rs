@@ -1,0 +1,443 @@
+//! The seed's tests, ported to this core (names kept where the behaviour is the same), and
+//! the ones the seed lacked: modes, owners, symlinks, size checks, directory targets.
+
+use super::*;
+use crate::scratch::{is_scratch_name, SCRATCH_INFIX};
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+fn names_in(dir: &Path) -> Vec<OsString> {
+    let mut names: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    names.sort();
+    names
+}
+
+fn payload_200k() -> Vec<u8> {
+    (0..50_000u32).flat_map(u32::to_le_bytes).collect()
+}
+
+fn with_hash(expected: u128) -> PublishOptions {
+    PublishOptions {
+        expected_hash: Some(expected),
+        ..PublishOptions::default()
+    }
+}
+
+fn fixed_mtime() -> Mtime {
+    Mtime {
+        secs: 1_700_000_000,
+        nanos: 123_456_789,
+    }
+}
+
+const BOGUS: u128 = 0xdead_beef_dead_beef_dead_beef_dead_beef;
+
+/// Yields `some-bytes` once, then fails: the source dies mid-publish.
+struct FailingReader {
+    served_once: bool,
+}
+
+impl Read for FailingReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.served_once {
+            return Err(io::Error::other("simulated read failure"));
+        }
+        self.served_once = true;
+        let bytes = b"some-bytes";
+        buf[..bytes.len()].copy_from_slice(bytes);
+        Ok(bytes.len())
+    }
+}
+
+#[test]
+fn test_atomic_write_round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("file.txt");
+    let published = write(&target, b"hello world", PublishOptions::default()).unwrap();
+    assert_eq!(std::fs::read(&target).unwrap(), b"hello world");
+    assert_eq!(published.bytes, 11);
+    assert_eq!(published.hash, Some(hash::digest(b"hello world")));
+}
+
+#[test]
+fn test_atomic_write_overwrites_existing() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("file.txt");
+    std::fs::write(&target, b"old contents").unwrap();
+    write(&target, b"new contents", PublishOptions::default()).unwrap();
+    assert_eq!(std::fs::read(&target).unwrap(), b"new contents");
+}
+
+#[test]
+fn test_atomic_write_creates_parent_dir() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("nested").join("deeper").join("file.txt");
+    write(&target, b"x", PublishOptions::default()).unwrap();
+    assert_eq!(std::fs::read(&target).unwrap(), b"x");
+}
+
+#[test]
+fn test_atomic_write_empty_contents() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("file.txt");
+    write(&target, b"", PublishOptions::default()).unwrap();
+    assert!(std::fs::read(&target).unwrap().is_empty());
+}
+
+#[test]
+fn test_atomic_write_verified_commits_on_match() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("blob.bin");
+    let payload = b"the quick brown fox jumps over the lazy dog";
+    write(&target, payload, with_hash(hash::digest(payload))).unwrap();
+    assert_eq!(std::fs::read(&target).unwrap(), payload);
+    assert_eq!(names_in(dir.path()), ["blob.bin"]);
+}
+
+#[test]
+fn test_atomic_write_verified_aborts_on_mismatch() {
+    let dir = tempfile::tempdir().unwrap();
+    // The mismatch must not even create the missing parent directory.
+    let target = dir.path().join("sub").join("blob.bin");
+    let payload = b"the quick brown fox jumps over the lazy dog";
+    match write(&target, payload, with_hash(BOGUS)) {
+        Err(PublishError::HashMismatch { expected, actual }) => {
+            assert_eq!(expected, BOGUS);
+            assert_eq!(actual, hash::digest(payload));
+        }
+        other => panic!("expected HashMismatch, got {other:?}"),
+    }
+    assert!(names_in(dir.path()).is_empty());
+}
+
+#[test]
+fn test_atomic_temp_file_name_pattern() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("HEAD");
+    let publisher = Publisher::begin(&target, PublishOptions::default(), false).unwrap();
+    let scratch = publisher.scratch_path().to_path_buf();
+    let name = scratch.file_name().unwrap().to_str().unwrap().to_owned();
+    assert!(name.starts_with(&format!("HEAD{SCRATCH_INFIX}")), "{name}");
+    assert!(is_scratch_name(&name), "{name}");
+    assert_eq!(scratch.parent(), Some(dir.path()));
+    assert!(scratch.exists());
+    assert!(!target.exists(), "nothing is published before finish");
+    drop(publisher);
+    assert!(
+        !scratch.exists(),
+        "dropping an unfinished publish removes its scratch"
+    );
+}
+
+#[test]
+fn test_atomic_stream_sync_streams() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("blob.bin");
+    let payload = payload_200k();
+    let published = write_from_reader(
+        &target,
+        &mut io::Cursor::new(&payload),
+        PublishOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(std::fs::read(&target).unwrap(), payload);
+    assert_eq!(published.hash, Some(hash::digest(&payload)));
+    assert_eq!(names_in(dir.path()), ["blob.bin"]);
+}
+
+#[test]
+fn test_atomic_stream_sync_cleans_up_on_read_failure() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("blob.bin");
+    let mut reader = FailingReader { served_once: false };
+    let err = write_from_reader(&target, &mut reader, PublishOptions::default()).unwrap_err();
+    assert!(matches!(err, PublishError::Fs(ref f) if f.syscall == Syscall::Read));
+    assert!(names_in(dir.path()).is_empty());
+}
+
+#[test]
+fn test_atomic_stream_cleans_up_on_read_failure_keeps_the_old_target() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("blob.bin");
+    std::fs::write(&target, b"old").unwrap();
+    let mut reader = FailingReader { served_once: false };
+    write_from_reader(&target, &mut reader, PublishOptions::default()).unwrap_err();
+    assert_eq!(std::fs::read(&target).unwrap(), b"old");
+    assert_eq!(names_in(dir.path()), ["blob.bin"]);
+}
+
+#[test]
+fn test_atomic_write_concurrent_writers() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("file.txt");
+    let handles: Vec<_> = (0..32)
+        .map(|i| {
+            let target = target.clone();
+            std::thread::spawn(move || {
+                let payload = format!("writer-{i}").into_bytes();
+                write(&target, &payload, PublishOptions::default()).unwrap();
+            })
+        })
+        .collect();
+    handles.into_iter().for_each(|h| h.join().unwrap());
+    let text = String::from_utf8(std::fs::read(&target).unwrap()).unwrap();
+    let n: u32 = text.strip_prefix("writer-").unwrap().parse().unwrap();
+    assert!(n < 32, "{text}");
+    assert_eq!(names_in(dir.path()), ["file.txt"]);
+}
+
+#[test]
+fn test_atomic_stream_verified_commits_on_match() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("blob.bin");
+    let payload = payload_200k();
+    let options = with_hash(hash::digest(&payload));
+    write_from_reader(&target, &mut io::Cursor::new(&payload), options).unwrap();
+    assert_eq!(std::fs::read(&target).unwrap(), payload);
+    assert_eq!(names_in(dir.path()), ["blob.bin"]);
+}
+
+#[test]
+fn test_atomic_stream_verified_aborts_on_mismatch() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("blob.bin");
+    let payload = payload_200k();
+    let err = write_from_reader(&target, &mut io::Cursor::new(&payload), with_hash(BOGUS));
+    match err {
+        Err(PublishError::HashMismatch { expected, actual }) => {
+            assert_eq!(expected, BOGUS);
+            assert_eq!(actual, hash::digest(&payload));
+        }
+        other => panic!("expected HashMismatch, got {other:?}"),
+    }
+    assert!(names_in(dir.path()).is_empty());
+}
+
+#[test]
+fn test_atomic_copy_with_mtime_round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    let (src, dst) = (dir.path().join("src.bin"), dir.path().join("dst.bin"));
+    let payload: Vec<u8> = (0..5_000u32).flat_map(u32::to_le_bytes).collect();
+    std::fs::write(&src, &payload).unwrap();
+    let options = PublishOptions {
+        mtime: Some(fixed_mtime()),
+        ..PublishOptions::default()
+    };
+    let published = copy_from(&src, &dst, options).unwrap();
+    assert_eq!(std::fs::read(&dst).unwrap(), payload);
+    assert_eq!(published.bytes, payload.len() as u64);
+    let mtime = filetime::FileTime::from_last_modification_time(&dst.metadata().unwrap());
+    assert_eq!(
+        (mtime.unix_seconds(), mtime.nanoseconds()),
+        (1_700_000_000, 123_456_789)
+    );
+    assert_eq!(names_in(dir.path()), ["dst.bin", "src.bin"]);
+}
+
+#[test]
+fn test_atomic_copy_with_mtime_overwrites_existing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (src, dst) = (dir.path().join("src.bin"), dir.path().join("dst.bin"));
+    std::fs::write(&src, b"new content").unwrap();
+    std::fs::write(&dst, b"old content with different length").unwrap();
+    let options = PublishOptions {
+        mtime: Some(fixed_mtime()),
+        ..PublishOptions::default()
+    };
+    copy_from(&src, &dst, options).unwrap();
+    assert_eq!(std::fs::read(&dst).unwrap(), b"new content");
+}
+
+#[test]
+fn test_atomic_copy_with_mtime_missing_source_leaves_no_scratch() {
+    let dir = tempfile::tempdir().unwrap();
+    let (src, dst) = (
+        dir.path().join("missing.bin"),
+        dir.path().join("sub/dst.bin"),
+    );
+    let err = copy_from(&src, &dst, PublishOptions::default()).unwrap_err();
+    match err {
+        PublishError::Fs(f) => {
+            assert_eq!(f.errno().code, "ENOENT");
+            assert_eq!(f.subject, crate::errors::Subject::Source);
+        }
+        other => panic!("expected ENOENT, got {other:?}"),
+    }
+    assert!(names_in(dir.path()).is_empty(), "not even the parent dir");
+}
+
+#[test]
+fn copy_with_hash_verifies_and_reports_the_hash() {
+    let dir = tempfile::tempdir().unwrap();
+    let (src, dst) = (dir.path().join("src.bin"), dir.path().join("dst.bin"));
+    let payload = payload_200k();
+    std::fs::write(&src, &payload).unwrap();
+    let published = copy_from(&src, &dst, with_hash(hash::digest(&payload))).unwrap();
+    assert_eq!(published.hash, Some(hash::digest(&payload)));
+    std::fs::write(&dst, b"old").unwrap();
+    let err = copy_from(&src, &dst, with_hash(BOGUS)).unwrap_err();
+    assert!(matches!(err, PublishError::HashMismatch { .. }));
+    assert_eq!(std::fs::read(&dst).unwrap(), b"old");
+    assert_eq!(names_in(dir.path()), ["dst.bin", "src.bin"]);
+}
+
+#[test]
+fn copy_from_a_directory_is_eisdir_and_leaves_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let err = copy_from(
+        dir.path(),
+        &dir.path().join("dst"),
+        PublishOptions::default(),
+    );
+    assert_eq!(err.unwrap_err().code(), "EISDIR");
+    assert!(names_in(dir.path()).is_empty());
+}
+
+#[test]
+fn writing_onto_a_directory_is_eisdir_and_leaves_it_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("d");
+    std::fs::create_dir(&target).unwrap();
+    let err = write(&target, b"x", PublishOptions::default()).unwrap_err();
+    assert_eq!(err.code(), "EISDIR");
+    assert!(target.is_dir());
+    assert_eq!(names_in(dir.path()), ["d"]);
+}
+
+#[test]
+fn a_raised_cancel_flag_publishes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("blob.bin");
+    let flag = CancelFlag::default();
+    flag.store(true, Ordering::Release);
+    let options = PublishOptions {
+        cancel: Some(flag),
+        ..PublishOptions::default()
+    };
+    let payload = payload_200k();
+    let err = write_from_reader(&target, &mut io::Cursor::new(&payload), options).unwrap_err();
+    assert!(matches!(err, PublishError::Aborted));
+    assert!(names_in(dir.path()).is_empty());
+}
+
+#[test]
+fn without_fsync_the_bytes_still_publish() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("f");
+    let options = PublishOptions {
+        fsync: false,
+        ..PublishOptions::default()
+    };
+    write(&target, b"quick", options).unwrap();
+    assert_eq!(std::fs::read(&target).unwrap(), b"quick");
+}
+
+#[cfg(unix)]
+mod unix {
+    use super::*;
+    use std::os::unix::fs::{symlink, MetadataExt, PermissionsExt};
+
+    fn mode_of(p: &Path) -> u32 {
+        std::fs::metadata(p).unwrap().mode() & 0o7777
+    }
+
+    fn current_umask() -> u32 {
+        // Read the umask without changing it for longer than this call.
+        let old = nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o022));
+        nix::sys::stat::umask(old);
+        old.bits() as u32
+    }
+
+    #[test]
+    fn a_new_file_gets_0666_masked_by_the_umask() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("new");
+        write(&target, b"x", PublishOptions::default()).unwrap();
+        assert_eq!(mode_of(&target), 0o666 & !current_umask());
+    }
+
+    #[test]
+    fn a_replaced_file_keeps_its_mode() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("script");
+        std::fs::write(&target, b"old").unwrap();
+        std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o751)).unwrap();
+        write(&target, b"new", PublishOptions::default()).unwrap();
+        assert_eq!(mode_of(&target), 0o751);
+    }
+
+    #[test]
+    fn an_explicit_mode_is_exact_and_not_masked() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("shared");
+        let options = PublishOptions {
+            mode: ModePolicy::Exact(0o2777),
+            ..PublishOptions::default()
+        };
+        write(&target, b"x", options).unwrap();
+        assert_eq!(mode_of(&target), 0o2777);
+    }
+
+    #[test]
+    fn a_symlinked_target_keeps_its_link_and_replaces_the_file_behind_it() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("real")).unwrap();
+        std::fs::write(dir.path().join("real/config"), b"old").unwrap();
+        let link = dir.path().join("config");
+        symlink("real/config", &link).unwrap();
+        write(&link, b"new", PublishOptions::default()).unwrap();
+        assert!(std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        assert_eq!(
+            std::fs::read(dir.path().join("real/config")).unwrap(),
+            b"new"
+        );
+        assert_eq!(names_in(&dir.path().join("real")), ["config"]);
+    }
+
+    #[test]
+    fn a_replaced_file_keeps_its_owner_when_we_may_set_it() {
+        if !nix::unistd::geteuid().is_root() {
+            eprintln!("SKIPPED: changing a file's owner needs root");
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("owned");
+        std::fs::write(&target, b"old").unwrap();
+        std::os::unix::fs::chown(&target, Some(4242), Some(4343)).unwrap();
+        write(&target, b"new", PublishOptions::default()).unwrap();
+        let meta = std::fs::metadata(&target).unwrap();
+        assert_eq!((meta.uid(), meta.gid()), (4242, 4343));
+    }
+
+    #[test]
+    fn a_failed_publish_in_a_read_only_directory_is_eacces_or_erofs() {
+        // Root ignores permission bits, so this only says something for other users.
+        if nix::unistd::geteuid().is_root() {
+            eprintln!("SKIPPED: root ignores directory permissions (see the read-only mount test)");
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o555)).unwrap();
+        let err = write(&dir.path().join("f"), b"x", PublishOptions::default()).unwrap_err();
+        assert_eq!(err.code(), "EACCES");
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+
+    #[test]
+    fn the_scratch_is_created_with_the_final_mode_before_any_byte() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("secret");
+        std::fs::write(&target, b"old").unwrap();
+        std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let publisher = Publisher::begin(&target, PublishOptions::default(), false).unwrap();
+        let scratch: PathBuf = publisher.scratch_path().to_path_buf();
+        assert_eq!(mode_of(&scratch), 0o600);
+        drop(publisher);
+    }
+}

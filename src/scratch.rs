@@ -1,0 +1,201 @@
+//! The scratch file: where the new bytes are written before they become the target.
+//!
+//! Invariant: a [`Scratch`] either commits (its file is renamed onto the target) or its file is
+//! removed. There is no third outcome, because the only way out of `commit` without a rename
+//! is through [`Scratch::discard`], and dropping a `Scratch` unlinks the file too. That is what
+//! lets every failure path, including a panic or an abandoned stream, leave no scratch behind.
+
+use std::ffi::OsString;
+use std::fs::{File, OpenOptions, Permissions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use tempfile::NamedTempFile;
+
+use crate::errors::{FsFailure, Syscall};
+use crate::target::ResolvedTarget;
+
+/// The fixed infix of every scratch name: `<basename>.oxentmp.<random>`. Sweeping orphans
+/// matches exactly this shape, so it lives in one place.
+pub const SCRATCH_INFIX: &str = ".oxentmp.";
+
+/// Random characters after the infix: 62^10 names, so an exclusive create practically never
+/// has to retry.
+const RANDOM_LEN: usize = 10;
+
+/// Default permission bits of a new file before the umask, as `fs.writeFile` uses.
+#[cfg(unix)]
+const NEW_FILE_MODE: u32 = 0o666;
+
+/// Is `name` shaped like one of our scratch files?
+pub fn is_scratch_name(name: &str) -> bool {
+    match name.rfind(SCRATCH_INFIX) {
+        Some(at) if at > 0 => {
+            let random = &name[at + SCRATCH_INFIX.len()..];
+            random.len() == RANDOM_LEN && random.bytes().all(|b| b.is_ascii_alphanumeric())
+        }
+        _ => false,
+    }
+}
+
+/// How the new file's permissions and owner are chosen (guarantee 9).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ModePolicy {
+    /// `withMode(m)`: exactly `m`, not masked by the umask.
+    Exact(u32),
+    /// Keep what the replaced file had, or `0o666 & ~umask` for a new file.
+    Inherit,
+}
+
+pub struct Scratch {
+    file: NamedTempFile,
+}
+
+impl Scratch {
+    /// Create the scratch exclusively (O_CREAT|O_EXCL) in the target's directory and give it
+    /// the mode and owner the published file must have. Done before any byte is written, so
+    /// the file is never readable by more people than the final one.
+    pub fn create(target: &ResolvedTarget, mode: ModePolicy) -> Result<Self, FsFailure> {
+        let mut prefix = OsString::from(&target.file_name);
+        prefix.push(SCRATCH_INFIX);
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(&prefix).rand_bytes(RANDOM_LEN);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            builder.permissions(Permissions::from_mode(NEW_FILE_MODE));
+        }
+        let file = builder
+            .tempfile_in(&target.dir)
+            .map_err(|e| FsFailure::target(e, Syscall::Open))?;
+        let mut scratch = Self { file };
+        if let Err(e) = scratch.apply_mode(target, mode) {
+            return Err(scratch.discard(e));
+        }
+        Ok(scratch)
+    }
+
+    pub fn path(&self) -> &Path {
+        self.file.path()
+    }
+
+    pub fn file(&self) -> &File {
+        self.file.as_file()
+    }
+
+    pub fn file_mut(&mut self) -> &mut File {
+        self.file.as_file_mut()
+    }
+
+    /// Write all of `data`, however many `write` calls it takes.
+    pub fn write_all(&mut self, data: &[u8]) -> Result<(), io::Error> {
+        self.file.as_file_mut().write_all(data)
+    }
+
+    /// Remove the scratch after `failure`. If the unlink itself fails, the original failure is
+    /// kept and says which file was left behind.
+    pub fn discard(self, mut failure: FsFailure) -> FsFailure {
+        failure.scratch_left = self.remove();
+        failure
+    }
+
+    /// Remove the scratch; `Some(path)` if it could not be removed.
+    pub fn remove(self) -> Option<PathBuf> {
+        let temp_path = self.file.into_temp_path();
+        let path = temp_path.to_path_buf();
+        temp_path.close().err().map(|_| path)
+    }
+
+    /// Rename the scratch onto `target.file`. On failure the scratch is removed.
+    pub fn rename_onto(self, target: &ResolvedTarget) -> Result<(), FsFailure> {
+        let (file, temp_path) = self.file.into_parts();
+        // Close first: Windows cannot rename an open file, and nothing is gained by waiting.
+        drop(file);
+        match std::fs::rename(&temp_path, &target.file) {
+            Ok(()) => {
+                // The name now belongs to the target: never unlink it.
+                let _ = temp_path.keep();
+                Ok(())
+            }
+            Err(e) => {
+                let path = temp_path.to_path_buf();
+                let mut failure = FsFailure::target(e, Syscall::Rename);
+                failure.scratch_left = temp_path.close().err().map(|_| path);
+                Err(failure)
+            }
+        }
+    }
+
+    #[cfg(unix)]
+    fn apply_mode(&mut self, target: &ResolvedTarget, mode: ModePolicy) -> Result<(), FsFailure> {
+        use std::os::unix::fs::{fchown, MetadataExt, PermissionsExt};
+        let file = self.file.as_file();
+        let bits = match (mode, &target.existing) {
+            (ModePolicy::Exact(bits), existing) => {
+                if let Some(old) = existing {
+                    keep_owner(file, old)?;
+                }
+                bits
+            }
+            (ModePolicy::Inherit, Some(old)) => {
+                keep_owner(file, old)?;
+                old.mode() & 0o7777
+            }
+            // A new file already has 0o666 & ~umask from the exclusive create.
+            (ModePolicy::Inherit, None) => return Ok(()),
+        };
+        return file
+            .set_permissions(Permissions::from_mode(bits))
+            .map_err(|e| FsFailure::target(e, Syscall::Fchmod));
+
+        /// Give the scratch the replaced file's owner where this process may; an unprivileged
+        /// process can only publish a file it owns, which is not a failure.
+        fn keep_owner(file: &File, old: &std::fs::Metadata) -> Result<(), FsFailure> {
+            let mine = file
+                .metadata()
+                .map_err(|e| FsFailure::target(e, Syscall::Stat))?;
+            if mine.uid() == old.uid() && mine.gid() == old.gid() {
+                return Ok(());
+            }
+            match fchown(file, Some(old.uid()), Some(old.gid())) {
+                Err(e) if e.kind() == io::ErrorKind::PermissionDenied => Ok(()),
+                other => other.map_err(|e| FsFailure::target(e, Syscall::Fchown)),
+            }
+        }
+    }
+
+    #[cfg(not(unix))]
+    fn apply_mode(&mut self, target: &ResolvedTarget, mode: ModePolicy) -> Result<(), FsFailure> {
+        // Windows knows only the read-only bit: keep it, or take it from the owner-write bit.
+        let readonly = match (mode, &target.existing) {
+            (ModePolicy::Exact(bits), _) => bits & 0o200 == 0,
+            (ModePolicy::Inherit, Some(old)) => old.permissions().readonly(),
+            (ModePolicy::Inherit, None) => return Ok(()),
+        };
+        let mut perms = self
+            .file
+            .as_file()
+            .metadata()
+            .map_err(|e| FsFailure::target(e, Syscall::Stat))?
+            .permissions();
+        perms.set_readonly(readonly);
+        self.file
+            .as_file()
+            .set_permissions(perms)
+            .map_err(|e| FsFailure::target(e, Syscall::Fchmod))
+    }
+}
+
+/// fsync a directory so a rename inside it survives a power cut. Windows has no such call and
+/// makes renames durable on its own, so there it does nothing.
+pub fn sync_dir(dir: &Path) -> io::Result<()> {
+    #[cfg(unix)]
+    {
+        OpenOptions::new().read(true).open(dir)?.sync_all()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = dir;
+        Ok(())
+    }
+}

@@ -1,0 +1,138 @@
+//! Where a publish really lands.
+//!
+//! A target that is a symlink keeps its link: like `fs.writeFile`, we write through it, so the
+//! file replaced is the one the link points to and the scratch is created beside *that* file
+//! (a rename only replaces atomically within one directory). Missing parent directories are
+//! created, as `mkdir -p` would.
+
+use std::ffi::OsString;
+use std::fs::{self, Metadata};
+use std::io;
+use std::path::{Path, PathBuf};
+
+use crate::errors::{self, FsFailure, Syscall};
+
+/// Linux's own limit on links followed in one lookup; past it the answer is ELOOP.
+const MAX_LINK_HOPS: usize = 40;
+
+/// The file a publish will replace (or create), after following links at the last component.
+#[derive(Debug)]
+pub struct ResolvedTarget {
+    /// The file that the rename will replace.
+    pub file: PathBuf,
+    /// Its directory: where the scratch lives and which is fsynced after the rename.
+    pub dir: PathBuf,
+    pub file_name: OsString,
+    /// What is there now, if anything: its mode and owner carry over to the new file.
+    pub existing: Option<Metadata>,
+}
+
+/// Follow symlinks at the last component of `target` without creating anything.
+pub fn follow_links(target: &Path) -> Result<(PathBuf, Option<Metadata>), FsFailure> {
+    let mut file = target.to_path_buf();
+    for _ in 0..=MAX_LINK_HOPS {
+        match fs::symlink_metadata(&file) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                let link =
+                    fs::read_link(&file).map_err(|e| FsFailure::target(e, Syscall::Readlink))?;
+                file = match file.parent() {
+                    Some(parent) if link.is_relative() => parent.join(link),
+                    _ => link,
+                };
+            }
+            Ok(meta) => return Ok((file, Some(meta))),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok((file, None)),
+            Err(e) => return Err(FsFailure::target(e, Syscall::Stat)),
+        }
+    }
+    Err(FsFailure::target(errors::too_many_links(), Syscall::Open))
+}
+
+/// Resolve `target` and make sure its directory exists.
+pub fn prepare(target: &Path) -> Result<ResolvedTarget, FsFailure> {
+    let (file, existing) = follow_links(target)?;
+    if existing.as_ref().is_some_and(Metadata::is_dir) {
+        return Err(FsFailure::target(errors::is_a_directory(), Syscall::Open));
+    }
+    let file_name = file
+        .file_name()
+        .ok_or_else(|| FsFailure::target(io::ErrorKind::InvalidInput.into(), Syscall::Open))?
+        .to_os_string();
+    let dir = match file.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    if existing.is_none() {
+        fs::create_dir_all(&dir).map_err(|e| FsFailure::target(e, Syscall::Mkdir))?;
+    }
+    Ok(ResolvedTarget {
+        file,
+        dir,
+        file_name,
+        existing,
+    })
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::symlink;
+
+    #[test]
+    fn a_plain_missing_target_resolves_to_itself_and_creates_parents() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("a/b/file.txt");
+        let resolved = prepare(&target).unwrap();
+        assert_eq!(resolved.file, target);
+        assert_eq!(resolved.dir, dir.path().join("a/b"));
+        assert!(resolved.existing.is_none());
+        assert!(dir.path().join("a/b").is_dir());
+    }
+
+    #[test]
+    fn a_relative_symlink_chain_resolves_to_the_final_file() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir(dir.path().join("real")).unwrap();
+        fs::write(dir.path().join("real/data"), b"x").unwrap();
+        symlink("real/data", dir.path().join("hop")).unwrap();
+        symlink("hop", dir.path().join("link")).unwrap();
+        let resolved = prepare(&dir.path().join("link")).unwrap();
+        assert_eq!(resolved.file, dir.path().join("real/data"));
+        assert_eq!(resolved.dir, dir.path().join("real"));
+        assert!(resolved.existing.is_some());
+    }
+
+    #[test]
+    fn a_dangling_symlink_resolves_to_the_file_it_names() {
+        let dir = tempfile::tempdir().unwrap();
+        symlink("sub/new", dir.path().join("link")).unwrap();
+        let resolved = prepare(&dir.path().join("link")).unwrap();
+        assert_eq!(resolved.file, dir.path().join("sub/new"));
+        assert!(resolved.existing.is_none());
+    }
+
+    #[test]
+    fn a_symlink_loop_is_eloop() {
+        let dir = tempfile::tempdir().unwrap();
+        symlink("b", dir.path().join("a")).unwrap();
+        symlink("a", dir.path().join("b")).unwrap();
+        let err = prepare(&dir.path().join("a")).unwrap_err();
+        assert_eq!(err.errno().code, "ELOOP");
+    }
+
+    #[test]
+    fn a_directory_target_is_eisdir_on_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = prepare(dir.path()).unwrap_err();
+        assert_eq!(err.errno().code, "EISDIR");
+        assert_eq!(err.syscall, Syscall::Open);
+    }
+
+    #[test]
+    fn a_file_in_the_way_of_the_parent_is_enotdir() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("plain"), b"x").unwrap();
+        let err = prepare(&dir.path().join("plain/child")).unwrap_err();
+        assert_eq!(err.errno().code, "ENOTDIR");
+    }
+}
