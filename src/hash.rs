@@ -52,15 +52,19 @@ impl Hasher {
     }
 }
 
-/// XXH3-128 of a whole file, read in chunks.
-pub fn hash_file(path: &Path) -> Result<u128, FsFailure> {
+/// XXH3-128 of a whole file, read in chunks; also says how many bytes it read.
+pub fn hash_file(path: &Path) -> Result<(u128, u64), FsFailure> {
     let mut file = File::open(path).map_err(|e| FsFailure::source(e, Syscall::Open))?;
     let mut hasher = Hasher::new();
     let mut buf = vec![0u8; FILE_CHUNK];
+    let mut total = 0u64;
     loop {
         match file.read(&mut buf) {
-            Ok(0) => return Ok(hasher.digest()),
-            Ok(n) => hasher.update(&buf[..n]),
+            Ok(0) => return Ok((hasher.digest(), total)),
+            Ok(n) => {
+                hasher.update(&buf[..n]);
+                total += n as u64;
+            }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => return Err(FsFailure::source(e, Syscall::Read)),
         }
@@ -124,7 +128,7 @@ mod tests {
         let path = dir.path().join("blob");
         let data = xorshift_bytes(3 * FILE_CHUNK + 17);
         std::fs::write(&path, &data).unwrap();
-        assert_eq!(hash_file(&path).unwrap(), digest(&data));
+        assert_eq!(hash_file(&path).unwrap(), (digest(&data), data.len() as u64));
     }
 
     #[test]

@@ -1,0 +1,112 @@
+// Argument checks shared by the builder and the hashing functions. Each throws at once with a
+// Node-style code and touches nothing on disk.
+
+import { basename, resolve, sep } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { invalidArgType, invalidArgValue } from './errors.js'
+
+export type PathLike = string | URL | Buffer
+export type BinaryData = string | Buffer | NodeJS.TypedArray | DataView
+
+/** Latest and earliest instants a JS Date can hold, in milliseconds (ECMA-262 §21.4.1.22). */
+const MAX_DATE_MS = 8.64e15
+const NS_PER_MS = 1_000_000n
+const MAX_HASH = (1n << 128n) - 1n
+
+/** A path argument as a string, checked for the things no file system accepts. */
+export function toPathString(value: unknown, name: string): string {
+  let text: string
+  if (typeof value === 'string') text = value
+  else if (Buffer.isBuffer(value)) text = value.toString('utf8')
+  else if (value instanceof URL) {
+    if (value.protocol !== 'file:') {
+      throw invalidArgValue(name, value.href, 'must be a URL with the file: scheme')
+    }
+    text = fileURLToPath(value)
+  } else {
+    throw invalidArgType(name, 'of type string or an instance of Buffer or URL', value)
+  }
+  if (text.length === 0) throw invalidArgValue(name, text, 'must not be empty')
+  if (text.includes('\u0000')) {
+    throw invalidArgValue(name, text, 'must be a string without null bytes')
+  }
+  return text
+}
+
+/** A publish target: a path that names a file (not `dir/`, `.` or `..`), made absolute. */
+export function toTargetPath(value: unknown): string {
+  const text = toPathString(value, 'target')
+  const last = basename(text)
+  if (text.endsWith('/') || text.endsWith(sep) || last === '' || last === '.' || last === '..') {
+    throw invalidArgValue('target', text, 'must name a file, not a directory')
+  }
+  return resolve(text)
+}
+
+/** An expected XXH3-128: 1–32 hex digits in either case, or the value as a bigint. */
+export function toHashText(value: unknown): string {
+  if (typeof value === 'bigint') {
+    if (value < 0n || value > MAX_HASH) {
+      throw invalidArgValue('expected', value, 'must be an unsigned 128-bit value')
+    }
+    return value.toString(16).padStart(32, '0')
+  }
+  if (typeof value !== 'string') throw invalidArgType('expected', 'of type string or bigint', value)
+  if (!/^[0-9a-fA-F]{1,32}$/.test(value)) {
+    throw invalidArgValue('expected', value, 'must be 1 to 32 hexadecimal digits')
+  }
+  return value.toLowerCase().padStart(32, '0')
+}
+
+export interface SplitTime {
+  secs: number
+  nanos: number
+}
+
+/** A modification time as whole seconds and nanoseconds since the epoch, exactly. */
+export function toSplitTime(value: unknown): SplitTime {
+  if (typeof value === 'bigint') {
+    if (value > BigInt(MAX_DATE_MS) * NS_PER_MS || value < -BigInt(MAX_DATE_MS) * NS_PER_MS) {
+      throw invalidArgValue('mtime', value, 'is outside what a Date can hold')
+    }
+    let secs = value / 1_000_000_000n
+    let nanos = value % 1_000_000_000n
+    if (nanos < 0n) {
+      secs -= 1n
+      nanos += 1_000_000_000n
+    }
+    return { secs: Number(secs), nanos: Number(nanos) }
+  }
+  let ms: number
+  if (value instanceof Date) ms = value.getTime()
+  else if (typeof value === 'number') ms = value
+  else throw invalidArgType('mtime', 'an instance of Date or of type number or bigint', value)
+  if (!Number.isFinite(ms) || Math.abs(ms) > MAX_DATE_MS) {
+    throw invalidArgValue('mtime', value, 'must be a finite time a Date can hold')
+  }
+  const secs = Math.floor(ms / 1000)
+  // Whole milliseconds stay exact; a fraction is rounded to the nearest nanosecond.
+  const nanos = Math.min(Math.round((ms - secs * 1000) * 1e6), 999_999_999)
+  return { secs, nanos }
+}
+
+export function toMode(value: unknown): number {
+  if (typeof value !== 'number') throw invalidArgType('mode', 'of type number', value)
+  if (!Number.isInteger(value) || value < 0 || value > 0o7777) {
+    throw invalidArgValue('mode', value, 'must be an integer from 0 to 0o7777')
+  }
+  return value
+}
+
+export function toBoolean(value: unknown, name: string): boolean {
+  if (typeof value !== 'boolean') throw invalidArgType(name, 'of type boolean', value)
+  return value
+}
+
+/** Bytes to publish or hash, as a view of the caller's memory (a string is encoded as UTF-8). */
+export function toBytes(value: unknown, name = 'data'): Uint8Array {
+  if (typeof value === 'string') return Buffer.from(value, 'utf8')
+  if (value instanceof Uint8Array) return value
+  if (ArrayBuffer.isView(value)) return new Uint8Array(value.buffer, value.byteOffset, value.byteLength)
+  throw invalidArgType(name, 'of type string or an instance of Buffer, TypedArray, or DataView', value)
+}

@@ -1,0 +1,107 @@
+// Errors shaped the way Node shapes its own, built on the JS thread from the native layer's
+// plain-data failures (a native rejection would lose `code`, `errno` and `syscall`).
+
+import { getSystemErrorMap, inspect } from 'node:util'
+import type { NativeFailure } from '../binding.js'
+
+/** A file-system error as Node's `fs` reports it, plus where the publish stood. */
+export interface PublishFsError extends Error {
+  code: string
+  errno: number
+  syscall: string
+  path: string
+  dest?: string
+  /** True only when the rename had happened: the new bytes are visible, maybe not durable. */
+  published: boolean
+  /** A scratch file that could not be removed, left for `sweepOrphans`. */
+  scratch?: string
+}
+
+/** The published bytes would not have hashed to what the caller expected; nothing was published. */
+export class HashMismatchError extends Error {
+  override readonly name = 'HashMismatchError'
+  readonly code = 'ERR_HASH_MISMATCH'
+  readonly published = false
+  constructor(
+    readonly path: string,
+    readonly expected: string,
+    readonly actual: string,
+  ) {
+    super(`XXH3-128 of the data is ${actual}, expected ${expected}; nothing was published to '${path}'`)
+  }
+}
+
+/** Node's AbortError shape: `name` 'AbortError', `code` 'ABORT_ERR', `cause` the signal's reason. */
+export class AbortError extends Error {
+  override readonly name = 'AbortError'
+  readonly code = 'ABORT_ERR'
+  constructor(cause?: unknown) {
+    super('The operation was aborted', { cause })
+  }
+}
+
+/** Turn a native failure into the error the caller sees. `path` is what it concerns. */
+export function toError(failure: NativeFailure, target: string, source?: string): Error {
+  switch (failure.kind) {
+    case 'hashMismatch':
+      return new HashMismatchError(target, failure.expected ?? '', failure.actual ?? '')
+    case 'aborted':
+      return new AbortError()
+    default:
+      return fsError(failure, target, source)
+  }
+}
+
+function fsError(failure: NativeFailure, target: string, source?: string): PublishFsError {
+  const bySource = failure.subject === 'source' && source !== undefined
+  const path = bySource ? source : target
+  // Node's own wording where it has one, so messages read exactly like fs's.
+  const description = getSystemErrorMap().get(failure.errno)?.[1] ?? failure.description
+  const err = new Error(
+    `${failure.code}: ${description}, ${failure.syscall} '${path}'`,
+  ) as PublishFsError
+  err.errno = failure.errno
+  err.code = failure.code
+  err.syscall = failure.syscall
+  err.path = path
+  if (bySource) err.dest = target
+  err.published = failure.published
+  if (failure.scratch != null) err.scratch = failure.scratch
+  return err
+}
+
+interface CodedTypeError extends TypeError {
+  code: string
+}
+
+function describeReceived(value: unknown): string {
+  if (value === null || value === undefined) return `Received ${value}`
+  if (typeof value === 'function') return `Received function ${value.name || '<anonymous>'}`
+  if (typeof value === 'object') {
+    const name = value.constructor?.name
+    return name ? `Received an instance of ${name}` : `Received ${inspect(value, { depth: -1 })}`
+  }
+  let shown = inspect(value, { colors: false })
+  if (shown.length > 28) shown = `${shown.slice(0, 25)}...`
+  return `Received type ${typeof value} (${shown})`
+}
+
+/** `ERR_INVALID_ARG_TYPE`, worded as Node words it. */
+export function invalidArgType(name: string, expected: string, actual: unknown): TypeError {
+  const err = new TypeError(
+    `The "${name}" argument must be ${expected}. ${describeReceived(actual)}`,
+  ) as CodedTypeError
+  err.code = 'ERR_INVALID_ARG_TYPE'
+  return err
+}
+
+/** `ERR_INVALID_ARG_VALUE`, worded as Node words it. */
+export function invalidArgValue(name: string, value: unknown, reason: string): TypeError {
+  let shown = inspect(value)
+  if (shown.length > 128) shown = `${shown.slice(0, 128)}...`
+  const err = new TypeError(
+    `The argument '${name}' ${reason}. Received ${shown}`,
+  ) as CodedTypeError
+  err.code = 'ERR_INVALID_ARG_VALUE'
+  return err
+}

@@ -1,0 +1,139 @@
+//! What crosses the boundary: publish settings in, outcomes out.
+
+use napi::{Error, Result, Status};
+use napi_derive::napi;
+
+use crate::errors::{FsFailure, PublishError, Subject};
+use crate::hash;
+use crate::publish::{Mtime, PublishOptions, Published};
+use crate::scratch::ModePolicy;
+
+/// Publish settings, already validated and normalised by the wrapper.
+#[napi(object)]
+pub struct NativePublishConfig {
+    /// 1–32 hex digits.
+    pub expected_hash: Option<String>,
+    pub mtime_secs: Option<i64>,
+    pub mtime_nanos: Option<u32>,
+    pub mode: Option<u32>,
+    pub fsync: bool,
+}
+
+impl NativePublishConfig {
+    pub fn to_options(&self) -> Result<PublishOptions> {
+        let expected_hash = match &self.expected_hash {
+            Some(text) => Some(hash::from_hex(text).ok_or_else(|| {
+                Error::new(Status::InvalidArg, format!("not an XXH3-128 hash: {text:?}"))
+            })?),
+            None => None,
+        };
+        let mtime = self.mtime_secs.map(|secs| Mtime {
+            secs,
+            nanos: self.mtime_nanos.unwrap_or(0),
+        });
+        Ok(PublishOptions {
+            expected_hash,
+            mtime,
+            mode: self.mode.map_or(ModePolicy::Inherit, ModePolicy::Exact),
+            fsync: self.fsync,
+            cancel: None,
+        })
+    }
+}
+
+/// Why an operation failed, in the terms a Node error needs.
+#[napi(object)]
+pub struct NativeFailure {
+    /// `'fs'`, `'hashMismatch'` or `'aborted'`.
+    pub kind: String,
+    pub code: String,
+    /// libuv-style (negative) errno; 0 where there is none.
+    pub errno: i32,
+    pub description: String,
+    pub syscall: String,
+    /// Which of the caller's paths the failure concerns: `'target'` or `'source'`.
+    pub subject: String,
+    /// The rename had happened: the bytes are visible, maybe not durable.
+    pub published: bool,
+    /// A scratch file that could not be removed.
+    pub scratch: Option<String>,
+    pub expected: Option<String>,
+    pub actual: Option<String>,
+}
+
+/// The result of a publish or a hash: either `failure`, or `bytes` and `hash`.
+#[napi(object)]
+pub struct NativeOutcome {
+    pub bytes: f64,
+    pub hash: Option<String>,
+    pub failure: Option<NativeFailure>,
+}
+
+impl NativeOutcome {
+    pub fn success(bytes: u64, hash: Option<u128>) -> Self {
+        Self {
+            bytes: bytes as f64,
+            hash: hash.map(hash::to_hex),
+            failure: None,
+        }
+    }
+
+    pub fn from_publish(result: std::result::Result<Published, PublishError>) -> Self {
+        match result {
+            Ok(p) => Self::success(p.bytes, p.hash),
+            Err(e) => Self::failed(describe(e)),
+        }
+    }
+
+    pub fn failed(failure: NativeFailure) -> Self {
+        Self {
+            bytes: 0.0,
+            hash: None,
+            failure: Some(failure),
+        }
+    }
+}
+
+pub fn describe_fs(f: FsFailure) -> NativeFailure {
+    let name = f.errno();
+    NativeFailure {
+        kind: "fs".into(),
+        code: name.code,
+        errno: name.errno,
+        description: name.description,
+        syscall: f.syscall.as_str().into(),
+        subject: match f.subject {
+            Subject::Target => "target",
+            Subject::Source => "source",
+        }
+        .into(),
+        published: f.published,
+        scratch: f.scratch_left.map(|p| p.to_string_lossy().into_owned()),
+        expected: None,
+        actual: None,
+    }
+}
+
+pub fn describe(err: PublishError) -> NativeFailure {
+    let other = |kind: &str, code: String| NativeFailure {
+        kind: kind.into(),
+        code,
+        errno: 0,
+        description: String::new(),
+        syscall: String::new(),
+        subject: "target".into(),
+        published: false,
+        scratch: None,
+        expected: None,
+        actual: None,
+    };
+    match err {
+        PublishError::Fs(f) => describe_fs(f),
+        PublishError::HashMismatch { expected, actual } => NativeFailure {
+            expected: Some(hash::to_hex(expected)),
+            actual: Some(hash::to_hex(actual)),
+            ..other("hashMismatch", "ERR_HASH_MISMATCH".into())
+        },
+        PublishError::Aborted => other("aborted", "ABORT_ERR".into()),
+    }
+}
