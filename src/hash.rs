@@ -75,9 +75,9 @@ pub fn hash_file(path: &Path) -> Result<(u128, u64), FsFailure> {
 mod tests {
     use super::*;
 
-    /// The xorshift32 stream that `shared/research/vectors.md` hashes with `xxhsum -H2`.
+    /// The xorshift32 stream (seed 0x12345678) that `shared/research/vectors.md` hashes.
     fn xorshift_bytes(len: usize) -> Vec<u8> {
-        let mut state: u32 = 0x9e37_79b9;
+        let mut state: u32 = 0x1234_5678;
         let mut out = Vec::with_capacity(len + 4);
         while out.len() < len {
             state ^= state << 13;
@@ -94,6 +94,19 @@ mod tests {
         let fox = b"the quick brown fox jumps over the lazy dog";
         assert_eq!(to_hex(digest(fox)), "e9a1932627d7f46d15c21eead63fa21f");
         assert_eq!(to_hex(digest(b"")), "99aa06d3014798d86001c324468d497f");
+    }
+
+    #[test]
+    fn xorshift_vectors_of_shared_research() {
+        let vectors = [
+            (1, "71d3b97d97ee075540f22ce7ca17bd07"),
+            (17, "e32140781ea3dca9164ab05d2ca80ba8"),
+            (241, "2dec667056912bee28a37ff8cfb3e707"),
+            (1_048_576, "4089ee3b5656e5502b1f68b67c42f330"),
+        ];
+        for (len, expected) in vectors {
+            assert_eq!(to_hex(digest(&xorshift_bytes(len))), expected, "{len} bytes");
+        }
     }
 
     #[test]

@@ -1,0 +1,66 @@
+// Shared fixtures: scratch directories, directory snapshots, deterministic payloads.
+
+import { execFileSync } from 'node:child_process'
+import { mkdtempSync, readdirSync, readFileSync, lstatSync, readlinkSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+
+/** A fresh empty directory for one test. */
+export function freshDir(prefix = 'ap-'): string {
+  return mkdtempSync(join(tmpdir(), prefix))
+}
+
+/** Every entry under `dir` (recursively) with its type, mode, size, mtime and content. */
+export function snapshot(dir: string): string[] {
+  const out: string[] = []
+  const walk = (d: string, rel: string): void => {
+    for (const name of readdirSync(d).sort()) {
+      const path = join(d, name)
+      const st = lstatSync(path, { bigint: true })
+      const key = `${rel}${name} mode=${st.mode.toString(8)} mtime=${st.mtimeNs}`
+      if (st.isDirectory()) {
+        out.push(`${key} dir`)
+        walk(path, `${rel}${name}/`)
+      } else if (st.isSymbolicLink()) {
+        out.push(`${key} -> ${readlinkSync(path)}`)
+      } else {
+        out.push(`${key} ${readFileSync(path).toString('base64')}`)
+      }
+    }
+  }
+  walk(dir, '')
+  return out
+}
+
+/** The names in `dir`, sorted. */
+export function namesIn(dir: string): string[] {
+  return readdirSync(dir).sort()
+}
+
+/** Scratch files left in `dir`. */
+export function scratchIn(dir: string): string[] {
+  return namesIn(dir).filter((n) => n.includes('.oxentmp.'))
+}
+
+/** The xorshift32 byte stream: deterministic, incompressible, cheap to make. */
+export function xorshiftBytes(length: number, seed = 0x12345678): Buffer {
+  const out = Buffer.allocUnsafe(Math.ceil(length / 4) * 4)
+  let s = seed >>> 0
+  for (let i = 0; i < out.length; i += 4) {
+    s ^= s << 13
+    s >>>= 0
+    s ^= s >>> 17
+    s ^= s << 5
+    s >>>= 0
+    out.writeUInt32LE(s, i)
+  }
+  return out.subarray(0, length)
+}
+
+/** What `xxhsum -H2` prints for a file, as the reference implementation of the text form. */
+export function xxhsumH2(file: string): string {
+  const line = execFileSync('xxhsum', ['-H2', file], { encoding: 'utf8' })
+  return line.split(/\s+/)[0]
+}
+
+export const isRoot = typeof process.getuid === 'function' && process.getuid() === 0
