@@ -105,7 +105,11 @@ mod tests {
             (1_048_576, "4089ee3b5656e5502b1f68b67c42f330"),
         ];
         for (len, expected) in vectors {
-            assert_eq!(to_hex(digest(&xorshift_bytes(len))), expected, "{len} bytes");
+            assert_eq!(
+                to_hex(digest(&xorshift_bytes(len))),
+                expected,
+                "{len} bytes"
+            );
         }
     }
 
@@ -141,7 +145,10 @@ mod tests {
         let path = dir.path().join("blob");
         let data = xorshift_bytes(3 * FILE_CHUNK + 17);
         std::fs::write(&path, &data).unwrap();
-        assert_eq!(hash_file(&path).unwrap(), (digest(&data), data.len() as u64));
+        assert_eq!(
+            hash_file(&path).unwrap(),
+            (digest(&data), data.len() as u64)
+        );
     }
 
     #[test]

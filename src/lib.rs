@@ -11,4 +11,4 @@ pub mod publish;
 pub mod scratch;
 pub mod target;
 
-mod node;
+pub mod node;

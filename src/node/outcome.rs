@@ -23,7 +23,10 @@ impl NativePublishConfig {
     pub fn to_options(&self) -> Result<PublishOptions> {
         let expected_hash = match &self.expected_hash {
             Some(text) => Some(hash::from_hex(text).ok_or_else(|| {
-                Error::new(Status::InvalidArg, format!("not an XXH3-128 hash: {text:?}"))
+                Error::new(
+                    Status::InvalidArg,
+                    format!("not an XXH3-128 hash: {text:?}"),
+                )
             })?),
             None => None,
         };
