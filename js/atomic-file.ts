@@ -14,7 +14,12 @@ import {
   toSplitTime,
   toTargetPath,
 } from './args.js'
-import { toError } from './errors.js'
+import { AbortError, invalidArgType, toError } from './errors.js'
+import { type ProgressCallback, ProgressReporter } from './progress.js'
+import { type ByteSource, iterate, pump } from './stream.js'
+
+/** How often copyFrom's progress is read from the native side. */
+const COPY_PROGRESS_POLL_MS = 100
 
 export interface PublishResult {
   /** The target as given, made absolute (`path.resolve`), links not followed. */
@@ -30,6 +35,8 @@ export interface PublishResult {
 export class AtomicFile {
   readonly #target: string
   #config: NativePublishConfig = { fsync: true }
+  #signal: AbortSignal | undefined
+  #onProgress: ProgressCallback | undefined
 
   /** A publish to `target`; nothing on disk is touched until a terminal method runs. */
   constructor(target: PathLike) {
@@ -62,10 +69,56 @@ export class AtomicFile {
     return this
   }
 
+  /**
+   * Cancel async terminals with this signal: one already aborted rejects before the disk is
+   * touched; an abort before the rename removes the scratch and rejects with an AbortError;
+   * an abort after the rename changes nothing.
+   */
+  withSignal(signal: AbortSignal): this {
+    if (!isAbortSignal(signal)) throw invalidArgType('signal', 'an instance of AbortSignal', signal)
+    this.#signal = signal
+    return this
+  }
+
+  /** Byte counts as `stream()` and `copyFrom()` write: growing, a few per second, the total last. */
+  onProgress(callback: (bytesWritten: number) => void): this {
+    if (typeof callback !== 'function') throw invalidArgType('callback', 'of type function', callback)
+    this.#onProgress = callback
+    return this
+  }
+
   /** Publish `data` (a string as UTF-8); the I/O and hashing run on the thread pool. */
   async write(data: BinaryData): Promise<PublishResult> {
     const bytes = toBytes(data)
-    return this.#settle(await native.publishBytes(this.#target, bytes, { ...this.#config }))
+    return this.#run((config, control) => native.publishBytes(this.#target, bytes, config, control))
+  }
+
+  /**
+   * Publish everything `source` yields, up to its end: a Node Readable, any async iterable of
+   * Uint8Array or string (UTF-8), or a web ReadableStream. At most two chunks are in flight;
+   * the source is paused meanwhile. A source that fails, is destroyed, or is aborted publishes
+   * nothing, and the promise rejects with the source's own error (or an AbortError).
+   */
+  async stream(source: ByteSource): Promise<PublishResult> {
+    const iterator = iterate(source)
+    const signal = this.#signal
+    if (signal?.aborted) {
+      Promise.resolve(iterator.return?.()).catch(() => {})
+      throw new AbortError(signal.reason)
+    }
+    const control = new native.NativeControl()
+    const progress = this.#reporter(control)
+    const sink = new native.NativeSink(this.#target, { ...this.#config }, control)
+    const outcome = await pump(iterator, sink, {
+      signal,
+      progress,
+      cancel: () => control.cancel(),
+      aborted: () => new AbortError(signal?.reason),
+      fail: (failure) => toError(failure, this.#target, undefined, signal?.reason),
+    })
+    const result = this.#settle(outcome)
+    progress?.finish(result.bytes)
+    return result
   }
 
   /** Publish `data` on the calling thread. */
@@ -77,7 +130,7 @@ export class AtomicFile {
   /** Publish a copy of the file `src`; the copy runs on the thread pool. */
   async copyFrom(src: PathLike): Promise<PublishResult> {
     const source = toPathString(src, 'src')
-    return this.#settle(await native.copyFile(source, this.#target, { ...this.#config }), source)
+    return this.#run((config, control) => native.copyFile(source, this.#target, config, control), source, true)
   }
 
   /** Publish a copy of the file `src` on the calling thread. */
@@ -86,10 +139,49 @@ export class AtomicFile {
     return this.#settle(native.copyFileSync(source, this.#target, this.#config), source)
   }
 
+  /** One native task with this builder's signal and, for copies, polled progress. */
+  async #run(
+    start: (config: NativePublishConfig, control: native.NativeControl) => Promise<NativeOutcome>,
+    source?: string,
+    reportsProgress = false,
+  ): Promise<PublishResult> {
+    const signal = this.#signal
+    if (signal?.aborted) throw new AbortError(signal.reason)
+    const control = new native.NativeControl()
+    const cancel = (): void => control.cancel()
+    signal?.addEventListener('abort', cancel, { once: true })
+    const progress = reportsProgress ? this.#reporter(control) : undefined
+    const poll = progress && setInterval(() => progress.update(control.bytesWritten()), COPY_PROGRESS_POLL_MS)
+    try {
+      const outcome = await start({ ...this.#config }, control)
+      if (outcome.failure?.kind === 'aborted' && progress?.error) throw progress.error.thrown
+      const result = this.#settle(outcome, source)
+      progress?.finish(result.bytes)
+      return result
+    } finally {
+      if (poll) clearInterval(poll)
+      signal?.removeEventListener('abort', cancel)
+    }
+  }
+
+  #reporter(control: native.NativeControl): ProgressReporter | undefined {
+    return this.#onProgress && new ProgressReporter(this.#onProgress, () => control.cancel())
+  }
+
   #settle(outcome: NativeOutcome, source?: string): PublishResult {
-    if (outcome.failure) throw toError(outcome.failure, this.#target, source)
+    if (outcome.failure) throw toError(outcome.failure, this.#target, source, this.#signal?.reason)
     const result: PublishResult = { path: this.#target, bytes: outcome.bytes }
     if (outcome.hash != null) result.hash = outcome.hash
     return result
   }
+}
+
+function isAbortSignal(value: unknown): value is AbortSignal {
+  return (
+    value instanceof AbortSignal ||
+    (typeof value === 'object' &&
+      value !== null &&
+      typeof (value as AbortSignal).aborted === 'boolean' &&
+      typeof (value as AbortSignal).addEventListener === 'function')
+  )
 }

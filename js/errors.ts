@@ -41,12 +41,12 @@ export class AbortError extends Error {
 }
 
 /** Turn a native failure into the error the caller sees. `path` is what it concerns. */
-export function toError(failure: NativeFailure, target: string, source?: string): Error {
+export function toError(failure: NativeFailure, target: string, source?: string, abortReason?: unknown): Error {
   switch (failure.kind) {
     case 'hashMismatch':
       return new HashMismatchError(target, failure.expected ?? '', failure.actual ?? '')
     case 'aborted':
-      return new AbortError()
+      return new AbortError(abortReason)
     default:
       return fsError(failure, target, source)
   }

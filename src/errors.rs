@@ -100,6 +100,18 @@ pub fn is_a_directory() -> io::Error {
     }
 }
 
+/// EBADF: a call on a stream that has already ended.
+pub fn bad_descriptor() -> io::Error {
+    #[cfg(unix)]
+    {
+        io::Error::from_raw_os_error(nix::libc::EBADF)
+    }
+    #[cfg(not(unix))]
+    {
+        io::Error::other("the stream has already ended")
+    }
+}
+
 /// ELOOP: more links at the last component than the kernel itself would follow.
 pub fn too_many_links() -> io::Error {
     #[cfg(unix)]

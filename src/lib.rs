@@ -9,6 +9,7 @@ pub mod errors;
 pub mod hash;
 pub mod publish;
 pub mod scratch;
+pub mod stream;
 pub mod target;
 
 pub mod node;

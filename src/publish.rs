@@ -11,7 +11,7 @@
 use std::fs::File;
 use std::io::{self, Read};
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use crate::errors::{self, FsFailure, PublishError, Syscall};
@@ -22,6 +22,9 @@ use crate::target::{self, ResolvedTarget};
 /// Read size for copies that must hash what they copy.
 const COPY_CHUNK: usize = 1 << 20;
 
+/// Piece size of a kernel copy: between two pieces a cancel is honoured and progress shows.
+const KERNEL_COPY_PIECE: u64 = 16 << 20;
+
 /// A point in time with nanosecond precision, as seconds and nanoseconds since the epoch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Mtime {
@@ -29,8 +32,32 @@ pub struct Mtime {
     pub nanos: u32,
 }
 
-/// A flag the caller raises to cancel a publish before its rename.
-pub type CancelFlag = Arc<AtomicBool>;
+/// Shared between a publish and its caller: the caller may cancel it (honoured between chunks
+/// and before the rename, never after), and reads how many bytes are down so far.
+#[derive(Debug, Default)]
+pub struct Control {
+    cancelled: AtomicBool,
+    bytes: AtomicU64,
+}
+
+impl Control {
+    pub fn cancel(&self) {
+        self.cancelled.store(true, Ordering::Release);
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.cancelled.load(Ordering::Acquire)
+    }
+
+    /// Bytes written to the scratch so far; only ever grows.
+    pub fn bytes_written(&self) -> u64 {
+        self.bytes.load(Ordering::Acquire)
+    }
+
+    fn record(&self, total: u64) {
+        self.bytes.store(total, Ordering::Release);
+    }
+}
 
 /// Everything a builder can configure about one publish.
 #[derive(Debug, Clone)]
@@ -39,7 +66,7 @@ pub struct PublishOptions {
     pub mtime: Option<Mtime>,
     pub mode: ModePolicy,
     pub fsync: bool,
-    pub cancel: Option<CancelFlag>,
+    pub control: Option<Arc<Control>>,
 }
 
 impl Default for PublishOptions {
@@ -49,16 +76,14 @@ impl Default for PublishOptions {
             mtime: None,
             mode: ModePolicy::Inherit,
             fsync: true,
-            cancel: None,
+            control: None,
         }
     }
 }
 
 impl PublishOptions {
-    fn cancelled(&self) -> bool {
-        self.cancel
-            .as_ref()
-            .is_some_and(|flag| flag.load(Ordering::Acquire))
+    pub fn cancelled(&self) -> bool {
+        self.control.as_ref().is_some_and(|c| c.is_cancelled())
     }
 }
 
@@ -119,8 +144,19 @@ impl Publisher {
         if let Some(h) = self.hasher.as_mut() {
             h.update(chunk);
         }
-        self.written += chunk.len() as u64;
+        self.advance(chunk.len() as u64);
         Ok(())
+    }
+
+    fn advance(&mut self, n: u64) {
+        self.written += n;
+        if let Some(control) = &self.options.control {
+            control.record(self.written);
+        }
+    }
+
+    pub fn cancelled(&self) -> bool {
+        self.options.cancelled()
     }
 
     /// Give up: remove the scratch and report `failure`.
@@ -225,7 +261,7 @@ pub fn write_from_reader<R: Read + ?Sized>(
     let mut publisher = Publisher::begin(target, options, true)?;
     let mut buf = vec![0u8; COPY_CHUNK];
     loop {
-        if publisher.options.cancelled() {
+        if publisher.cancelled() {
             publisher.abandon();
             return Err(PublishError::Aborted);
         }
@@ -261,16 +297,26 @@ pub fn copy_from(
         return write_from_reader(target, &mut source, options);
     }
     let mut publisher = Publisher::begin(target, options, false)?;
-    match io::copy(&mut source, publisher.scratch.file_mut()) {
-        Ok(n) => publisher.written = n,
-        Err(e) => {
-            // io::copy does not say which side failed; the errno does.
-            let failure = if is_write_side(&e) {
-                FsFailure::target(e, Syscall::Write)
-            } else {
-                FsFailure::source(e, Syscall::Read)
-            };
-            return Err(publisher.fail(failure));
+    loop {
+        if publisher.cancelled() {
+            publisher.abandon();
+            return Err(PublishError::Aborted);
+        }
+        // Bounded pieces so a cancel or a progress read is never more than one piece away;
+        // io::copy still lets the kernel move them (copy_file_range) without a user buffer.
+        let mut piece = (&source).take(KERNEL_COPY_PIECE);
+        match io::copy(&mut piece, publisher.scratch.file_mut()) {
+            Ok(0) => break,
+            Ok(n) => publisher.advance(n),
+            Err(e) => {
+                // io::copy does not say which side failed; the errno does.
+                let failure = if is_write_side(&e) {
+                    FsFailure::target(e, Syscall::Write)
+                } else {
+                    FsFailure::source(e, Syscall::Read)
+                };
+                return Err(publisher.fail(failure));
+            }
         }
     }
     publisher.finish(None)

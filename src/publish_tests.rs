@@ -311,10 +311,10 @@ fn writing_onto_a_directory_is_eisdir_and_leaves_it_alone() {
 fn a_raised_cancel_flag_publishes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let target = dir.path().join("blob.bin");
-    let flag = CancelFlag::default();
-    flag.store(true, Ordering::Release);
+    let control = Arc::new(Control::default());
+    control.cancel();
     let options = PublishOptions {
-        cancel: Some(flag),
+        control: Some(control),
         ..PublishOptions::default()
     };
     let payload = payload_200k();

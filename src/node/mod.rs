@@ -5,6 +5,8 @@
 //! into Node-shaped errors. A native rejection is reserved for bugs: `Task::compute` can only
 //! reject with a generic status, which would lose `code`, `errno` and `syscall`.
 
+pub mod control;
 pub mod hashing;
 pub mod outcome;
 pub mod publishing;
+pub mod streaming;

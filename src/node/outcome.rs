@@ -39,7 +39,7 @@ impl NativePublishConfig {
             mtime,
             mode: self.mode.map_or(ModePolicy::Inherit, ModePolicy::Exact),
             fsync: self.fsync,
-            cancel: None,
+            control: None,
         })
     }
 }
@@ -86,6 +86,18 @@ impl NativeOutcome {
             Ok(p) => Self::success(p.bytes, p.hash),
             Err(e) => Self::failed(describe(e)),
         }
+    }
+
+    /// The outcome of giving up: success, but naming a scratch that could not be removed.
+    pub fn abandoned(scratch_left: Option<std::path::PathBuf>) -> Self {
+        let mut outcome = Self::success(0, None);
+        if let Some(path) = scratch_left {
+            outcome.failure = Some(NativeFailure {
+                scratch: Some(path.to_string_lossy().into_owned()),
+                ..describe(PublishError::Aborted)
+            });
+        }
+        outcome
     }
 
     pub fn failed(failure: NativeFailure) -> Self {

@@ -7,6 +7,7 @@ use napi::bindgen_prelude::{AsyncTask, Uint8Array};
 use napi::{Env, Result, Task};
 use napi_derive::napi;
 
+use super::control::NativeControl;
 use super::outcome::{NativeOutcome, NativePublishConfig};
 use crate::publish::{self, PublishOptions};
 
@@ -38,11 +39,12 @@ pub fn publish_bytes(
     target: String,
     data: Uint8Array,
     config: NativePublishConfig,
+    control: Option<&NativeControl>,
 ) -> Result<AsyncTask<WriteTask>> {
     Ok(AsyncTask::new(WriteTask {
         target: target.into(),
         data,
-        options: config.to_options()?,
+        options: with_control(&config, control)?,
     }))
 }
 
@@ -83,11 +85,12 @@ pub fn copy_file(
     source: String,
     target: String,
     config: NativePublishConfig,
+    control: Option<&NativeControl>,
 ) -> Result<AsyncTask<CopyTask>> {
     Ok(AsyncTask::new(CopyTask {
         source: source.into(),
         target: target.into(),
-        options: config.to_options()?,
+        options: with_control(&config, control)?,
     }))
 }
 
@@ -100,4 +103,13 @@ pub fn copy_file_sync(
 ) -> Result<NativeOutcome> {
     let result = publish::copy_from(source.as_ref(), target.as_ref(), config.to_options()?);
     Ok(NativeOutcome::from_publish(result))
+}
+
+fn with_control(
+    config: &NativePublishConfig,
+    control: Option<&NativeControl>,
+) -> Result<PublishOptions> {
+    let mut options = config.to_options()?;
+    options.control = control.map(NativeControl::shared);
+    Ok(options)
 }

@@ -1,0 +1,106 @@
+//! `NativeSink`: the native end of `stream()`. Each push is one libuv work item that writes
+//! one chunk; the wrapper keeps at most two chunks in flight, so no pool thread ever waits on
+//! another and memory stays bounded whatever the size of the stream.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use napi::bindgen_prelude::{AsyncTask, Uint8Array};
+use napi::{Env, Result, Task};
+use napi_derive::napi;
+
+use super::control::NativeControl;
+use super::outcome::{NativeOutcome, NativePublishConfig};
+use crate::stream::StreamPublish;
+
+type Shared = Arc<Mutex<StreamPublish>>;
+
+fn lock(state: &Shared) -> MutexGuard<'_, StreamPublish> {
+    // A panic while holding the lock cannot leave the stream half-updated in a way that
+    // matters: every step either completes or closes the stream.
+    state
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// One stream publish. Dropping it (the JS object collected) without a commit removes the
+/// scratch, so an abandoned stream never publishes.
+#[napi]
+pub struct NativeSink {
+    state: Shared,
+}
+
+#[napi]
+impl NativeSink {
+    /// Nothing touches the disk until the first push (or the commit of an empty stream).
+    #[napi(constructor)]
+    pub fn new(
+        target: String,
+        config: NativePublishConfig,
+        control: Option<&NativeControl>,
+    ) -> Result<Self> {
+        let mut options = config.to_options()?;
+        options.control = control.map(NativeControl::shared);
+        Ok(Self {
+            state: Arc::new(Mutex::new(StreamPublish::new(target.into(), options))),
+        })
+    }
+
+    /// Write one chunk on the thread pool; resolves with the bytes written so far.
+    #[napi(ts_return_type = "Promise<NativeOutcome>")]
+    pub fn push(&self, chunk: Uint8Array) -> AsyncTask<SinkStep> {
+        AsyncTask::new(SinkStep {
+            state: self.state.clone(),
+            action: Action::Push(chunk),
+        })
+    }
+
+    /// The explicit end of the stream: verify, stamp, fsync, rename, fsync the directory.
+    #[napi(ts_return_type = "Promise<NativeOutcome>")]
+    pub fn commit(&self) -> AsyncTask<SinkStep> {
+        AsyncTask::new(SinkStep {
+            state: self.state.clone(),
+            action: Action::Commit,
+        })
+    }
+
+    /// Give up and remove the scratch, on the thread pool.
+    #[napi(ts_return_type = "Promise<NativeOutcome>")]
+    pub fn abort(&self) -> AsyncTask<SinkStep> {
+        AsyncTask::new(SinkStep {
+            state: self.state.clone(),
+            action: Action::Abort,
+        })
+    }
+}
+
+pub enum Action {
+    Push(Uint8Array),
+    Commit,
+    Abort,
+}
+
+pub struct SinkStep {
+    state: Shared,
+    action: Action,
+}
+
+impl Task for SinkStep {
+    type Output = NativeOutcome;
+    type JsValue = NativeOutcome;
+
+    fn compute(&mut self) -> Result<NativeOutcome> {
+        let mut stream = lock(&self.state);
+        Ok(match &self.action {
+            Action::Push(chunk) => match stream.push(chunk) {
+                Ok(total) => NativeOutcome::success(total, None),
+                Err(e) => NativeOutcome::from_publish(Err(e)),
+            },
+            Action::Commit => NativeOutcome::from_publish(stream.commit()),
+            Action::Abort => NativeOutcome::abandoned(stream.abort()),
+        })
+    }
+
+    fn resolve(&mut self, _env: Env, output: NativeOutcome) -> Result<NativeOutcome> {
+        Ok(output)
+    }
+}
