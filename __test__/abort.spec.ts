@@ -1,0 +1,125 @@
+// withSignal on every async terminal: an aborted signal rejects before the disk is touched,
+// an abort mid-way removes the scratch and rejects with an AbortError, an abort after the
+// rename changes nothing.
+
+import test from 'ava'
+import { readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { AbortError, AtomicFile, xxh3_128 } from 'atomic-publish'
+import { freshDir, namesIn, scratchIn, snapshot, xorshiftBytes } from './helpers.js'
+
+function assertAbortError(t: import('ava').ExecutionContext, err: unknown, reason: unknown): void {
+  t.true(err instanceof AbortError)
+  t.like(err as object, { name: 'AbortError', code: 'ABORT_ERR' })
+  t.is((err as Error).cause, reason)
+}
+
+test('an already aborted signal rejects every terminal before touching the disk', async (t) => {
+  const dir = freshDir()
+  writeFileSync(join(dir, 'src'), 'source')
+  const before = snapshot(dir)
+  const reason = new Error('cancelled by the user')
+  const signal = AbortSignal.abort(reason)
+  const target = join(dir, 'sub', 'target')
+  let pulled = 0
+  const source = (async function* () {
+    pulled++
+    yield Buffer.from('x')
+  })()
+  for (const run of [
+    () => new AtomicFile(target).withSignal(signal).write('x'),
+    () => new AtomicFile(target).withSignal(signal).copyFrom(join(dir, 'src')),
+    () => new AtomicFile(target).withSignal(signal).stream(source),
+  ]) {
+    assertAbortError(t, await t.throwsAsync(run()), reason)
+  }
+  t.is(pulled, 0, 'the source was never read')
+  t.deepEqual(snapshot(dir), before)
+})
+
+test('an abort while the source waits stops the stream at once and removes the scratch', async (t) => {
+  const dir = freshDir()
+  const target = join(dir, 'blob')
+  writeFileSync(target, 'old')
+  const before = snapshot(dir)
+  const controller = new AbortController()
+  let finished = false
+  const stuck = (async function* () {
+    try {
+      yield Buffer.alloc(1 << 20, 1)
+      await new Promise(() => {})
+    } finally {
+      finished = true
+    }
+  })()
+  const publish = new AtomicFile(target).withSignal(controller.signal).stream(stuck)
+  setTimeout(() => controller.abort(), 50)
+  const err = await t.throwsAsync(publish)
+  assertAbortError(t, err, controller.signal.reason)
+  t.deepEqual(snapshot(dir), before)
+  t.false(finished, 'a generator stuck in an await cannot be closed; it is simply dropped')
+})
+
+test('an abort mid-stream of a fast source removes the scratch', async (t) => {
+  const dir = freshDir()
+  const controller = new AbortController()
+  const chunk = Buffer.alloc(1 << 20, 2)
+  let n = 0
+  const endless = (async function* () {
+    for (;;) {
+      if (++n === 20) controller.abort('enough')
+      yield chunk
+    }
+  })()
+  const err = await t.throwsAsync(new AtomicFile(join(dir, 'x')).withSignal(controller.signal).stream(endless))
+  assertAbortError(t, err, 'enough')
+  t.deepEqual(namesIn(dir), [])
+})
+
+test('an abort mid-copy removes the scratch and leaves the target as it was, with and without a hash', async (t) => {
+  const dir = freshDir()
+  const src = join(dir, 'src')
+  const data = Buffer.alloc(512 << 20, 1)
+  writeFileSync(src, data)
+  writeFileSync(join(dir, 'dst'), 'old')
+  for (const verified of [false, true]) {
+    const controller = new AbortController()
+    let file = new AtomicFile(join(dir, 'dst')).withSignal(controller.signal)
+    if (verified) file = file.withHash(xxh3_128(data))
+    let settled = false
+    const publish = file.copyFrom(src).finally(() => (settled = true))
+    // Abort as soon as the scratch shows: the copy is then under way.
+    while (!settled && scratchIn(dir).length === 0) await new Promise((r) => setImmediate(r))
+    controller.abort('stop')
+    assertAbortError(t, await t.throwsAsync(publish), 'stop')
+    t.is(readFileSync(join(dir, 'dst'), 'utf8'), 'old')
+    t.deepEqual(namesIn(dir), ['dst', 'src'])
+  }
+})
+
+test('an abort after the publish resolved changes nothing', async (t) => {
+  const dir = freshDir()
+  const controller = new AbortController()
+  const result = await new AtomicFile(join(dir, 'f')).withSignal(controller.signal).write('kept')
+  controller.abort()
+  t.is(result.bytes, 4)
+  t.is(readFileSync(join(dir, 'f'), 'utf8'), 'kept')
+})
+
+test('copyFrom progress grows and ends with the total', async (t) => {
+  const dir = freshDir()
+  const src = join(dir, 'src')
+  writeFileSync(src, xorshiftBytes(64 << 20))
+  const seen: number[] = []
+  const result = await new AtomicFile(join(dir, 'dst')).onProgress((n) => seen.push(n)).copyFrom(src)
+  t.true(seen.length >= 1)
+  t.true(seen.every((n, i) => i === 0 || n > seen[i - 1]))
+  t.is(seen.at(-1), result.bytes)
+  t.is(result.bytes, 64 << 20)
+})
+
+test('withSignal and onProgress reject the wrong types at once', (t) => {
+  const file = new AtomicFile('/nonexistent/never')
+  t.throws(() => file.withSignal({} as AbortSignal), { code: 'ERR_INVALID_ARG_TYPE' })
+  t.throws(() => file.onProgress('x' as unknown as () => void), { code: 'ERR_INVALID_ARG_TYPE' })
+})
