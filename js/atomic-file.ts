@@ -16,6 +16,7 @@ import {
 } from './args.js'
 import { AbortError, invalidArgType, toError } from './errors.js'
 import { type ProgressCallback, ProgressReporter } from './progress.js'
+import { cleanUpOnExit, streamSlots } from './lifecycle.js'
 import { type ByteSource, iterate, pump } from './stream.js'
 
 /** How often copyFrom's progress is read from the native side. */
@@ -41,6 +42,7 @@ export class AtomicFile {
   /** A publish to `target`; nothing on disk is touched until a terminal method runs. */
   constructor(target: PathLike) {
     this.#target = toTargetPath(target)
+    cleanUpOnExit()
   }
 
   /** The XXH3-128 the published bytes must have: 1–32 hex digits or the 128-bit value. */
@@ -108,17 +110,23 @@ export class AtomicFile {
     }
     const control = new native.NativeControl()
     const progress = this.#reporter(control)
+    // The call's place in order is taken now, before waiting for a slot.
     const sink = new native.NativeSink(this.#target, { ...this.#config }, control)
-    const outcome = await pump(iterator, sink, {
-      signal,
-      progress,
-      cancel: () => control.cancel(),
-      aborted: () => new AbortError(signal?.reason),
-      fail: (failure) => toError(failure, this.#target, undefined, signal?.reason),
-    })
-    const result = this.#settle(outcome)
-    progress?.finish(result.bytes)
-    return result
+    await streamSlots.acquire()
+    try {
+      const outcome = await pump(iterator, sink, {
+        signal,
+        progress,
+        cancel: () => control.cancel(),
+        aborted: () => new AbortError(signal?.reason),
+        fail: (failure) => toError(failure, this.#target, undefined, signal?.reason),
+      })
+      const result = this.#settle(outcome)
+      progress?.finish(result.bytes)
+      return result
+    } finally {
+      streamSlots.release()
+    }
   }
 
   /** Publish `data` on the calling thread. */
@@ -172,6 +180,7 @@ export class AtomicFile {
     if (outcome.failure) throw toError(outcome.failure, this.#target, source, this.#signal?.reason)
     const result: PublishResult = { path: this.#target, bytes: outcome.bytes }
     if (outcome.hash != null) result.hash = outcome.hash
+    if (outcome.superseded) result.superseded = true
     return result
   }
 }

@@ -54,7 +54,8 @@ impl Hasher {
 
 /// XXH3-128 of a whole file, read in chunks; also says how many bytes it read.
 pub fn hash_file(path: &Path) -> Result<(u128, u64), FsFailure> {
-    let mut file = File::open(path).map_err(|e| FsFailure::source(e, Syscall::Open))?;
+    let mut file =
+        crate::retry::open(|| File::open(path)).map_err(|e| FsFailure::source(e, Syscall::Open))?;
     let mut hasher = Hasher::new();
     let mut buf = vec![0u8; FILE_CHUNK];
     let mut total = 0u64;

@@ -7,9 +7,12 @@
 
 pub mod errors;
 pub mod hash;
+pub mod order;
 pub mod publish;
+pub mod retry;
 pub mod scratch;
 pub mod stream;
+pub mod sweep;
 pub mod target;
 
 pub mod node;

@@ -10,12 +10,14 @@
 
 use std::fs::File;
 use std::io::{self, Read};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use crate::errors::{self, FsFailure, PublishError, Syscall};
 use crate::hash::{self, Hasher};
+use crate::order::{self, Ticket};
+use crate::retry;
 use crate::scratch::{sync_dir, ModePolicy, Scratch};
 use crate::target::{self, ResolvedTarget};
 
@@ -67,6 +69,8 @@ pub struct PublishOptions {
     pub mode: ModePolicy,
     pub fsync: bool,
     pub control: Option<Arc<Control>>,
+    /// The publish's place in call order; taken when the publish begins if not given.
+    pub ticket: Option<Arc<Ticket>>,
 }
 
 impl Default for PublishOptions {
@@ -77,6 +81,7 @@ impl Default for PublishOptions {
             mode: ModePolicy::Inherit,
             fsync: true,
             control: None,
+            ticket: None,
         }
     }
 }
@@ -93,11 +98,16 @@ pub struct Published {
     pub bytes: u64,
     /// XXH3-128 of the published bytes, when they were hashed.
     pub hash: Option<u128>,
+    /// A later call to the same target committed first: these bytes were never renamed.
+    pub superseded: bool,
 }
 
 /// One publish in progress: a scratch file being filled, not yet visible at the target.
 pub struct Publisher {
     target: ResolvedTarget,
+    /// The real path, the key of call order.
+    order_key: PathBuf,
+    ticket: Arc<Ticket>,
     scratch: Scratch,
     hasher: Option<Hasher>,
     written: u64,
@@ -109,16 +119,23 @@ impl Publisher {
     /// appended is hashed in passing.
     pub fn begin(
         target: &Path,
-        options: PublishOptions,
+        mut options: PublishOptions,
         hashing: bool,
     ) -> Result<Self, PublishError> {
+        let ticket = options
+            .ticket
+            .get_or_insert_with(|| Arc::new(Ticket::issue()))
+            .clone();
         if options.cancelled() {
             return Err(PublishError::Aborted);
         }
         let target = target::prepare(target)?;
+        let order_key = target.order_key();
         let scratch = Scratch::create(&target, options.mode)?;
         Ok(Self {
             target,
+            order_key,
+            ticket,
             scratch,
             hasher: hashing.then(Hasher::new),
             written: 0,
@@ -188,22 +205,46 @@ impl Publisher {
         }
         let Self {
             target,
+            order_key,
+            ticket,
             scratch,
             written,
             options,
             ..
         } = self;
-        scratch.rename_onto(&target)?;
-        if options.fsync {
-            sync_dir(&target.dir).map_err(|e| FsFailure {
-                published: true,
-                ..FsFailure::target(e, Syscall::Fsync)
-            })?;
+        let mut scratch = Some(scratch);
+        let committed = order::commit_in_order(&order_key, &ticket, || {
+            if let Some(s) = scratch.take() {
+                s.rename_onto(&target)?;
+            }
+            // Past the rename the bytes are visible: a failure now still counts as a commit.
+            Ok::<_, FsFailure>(if options.fsync {
+                sync_dir(&target.dir).err().map(|e| FsFailure {
+                    published: true,
+                    ..FsFailure::target(e, Syscall::Fsync)
+                })
+            } else {
+                None
+            })
+        })?;
+        match committed {
+            Some(Some(dir_fsync_failed)) => Err(dir_fsync_failed.into()),
+            Some(None) => Ok(Published {
+                bytes: written,
+                hash: actual,
+                superseded: false,
+            }),
+            None => {
+                if let Some(s) = scratch {
+                    let _ = s.remove();
+                }
+                Ok(Published {
+                    bytes: written,
+                    hash: actual,
+                    superseded: true,
+                })
+            }
         }
-        Ok(Published {
-            bytes: written,
-            hash: actual,
-        })
     }
 
     /// Everything that must hold of the scratch before it may become the target.
@@ -286,7 +327,8 @@ pub fn copy_from(
     target: &Path,
     options: PublishOptions,
 ) -> Result<Published, PublishError> {
-    let mut source = File::open(src).map_err(|e| FsFailure::source(e, Syscall::Open))?;
+    let mut source =
+        retry::open(|| File::open(src)).map_err(|e| FsFailure::source(e, Syscall::Open))?;
     let meta = source
         .metadata()
         .map_err(|e| FsFailure::source(e, Syscall::Stat))?;

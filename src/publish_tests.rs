@@ -5,6 +5,7 @@ use super::*;
 use crate::scratch::{is_scratch_name, SCRATCH_INFIX};
 use std::ffi::OsString;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 fn names_in(dir: &Path) -> Vec<OsString> {
     let mut names: Vec<_> = std::fs::read_dir(dir)
@@ -439,5 +440,68 @@ mod unix {
         let scratch: PathBuf = publisher.scratch_path().to_path_buf();
         assert_eq!(mode_of(&scratch), 0o600);
         drop(publisher);
+    }
+}
+
+mod call_order {
+    use super::*;
+    use crate::order::Ticket;
+
+    fn ticketed(ticket: &Arc<Ticket>) -> PublishOptions {
+        PublishOptions {
+            ticket: Some(ticket.clone()),
+            ..PublishOptions::default()
+        }
+    }
+
+    #[test]
+    fn the_last_call_wins_even_when_an_earlier_larger_one_finishes_after_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("f");
+        let (first, second) = (Arc::new(Ticket::issue()), Arc::new(Ticket::issue()));
+        let done = write(&target, b"second", ticketed(&second)).unwrap();
+        assert!(!done.superseded);
+        let big = vec![7u8; 4 << 20];
+        let late = write(&target, &big, ticketed(&first)).unwrap();
+        assert!(
+            late.superseded,
+            "the earlier call must not overwrite the later one"
+        );
+        assert_eq!(late.hash, Some(hash::digest(&big)), "its own hash, still");
+        assert_eq!(std::fs::read(&target).unwrap(), b"second");
+        assert_eq!(names_in(dir.path()), ["f"]);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn two_spellings_of_one_file_are_one_target() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("real")).unwrap();
+        let real = dir.path().join("real").join("f");
+        std::fs::write(&real, b"old").unwrap();
+        std::os::unix::fs::symlink("real/f", dir.path().join("link")).unwrap();
+        let (first, second) = (Arc::new(Ticket::issue()), Arc::new(Ticket::issue()));
+        write(&dir.path().join("link"), b"via link", ticketed(&second)).unwrap();
+        let via_dots = dir.path().join("real").join("..").join("real").join("f");
+        assert!(
+            write(&via_dots, b"via dots", ticketed(&first))
+                .unwrap()
+                .superseded
+        );
+        assert_eq!(std::fs::read(&real).unwrap(), b"via link");
+    }
+
+    #[test]
+    fn a_hash_mismatch_is_reported_even_for_a_call_that_was_overtaken() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("f");
+        let (first, second) = (Arc::new(Ticket::issue()), Arc::new(Ticket::issue()));
+        write(&target, b"second", ticketed(&second)).unwrap();
+        let options = PublishOptions {
+            expected_hash: Some(BOGUS),
+            ..ticketed(&first)
+        };
+        let err = write(&target, b"first", options).unwrap_err();
+        assert!(matches!(err, PublishError::HashMismatch { .. }));
     }
 }

@@ -5,14 +5,17 @@
 //! is through [`Scratch::discard`], and dropping a `Scratch` unlinks the file too. That is what
 //! lets every failure path, including a panic or an abandoned stream, leave no scratch behind.
 
+use std::collections::HashSet;
 use std::ffi::OsString;
 use std::fs::{File, OpenOptions, Permissions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard, OnceLock};
 
 use tempfile::NamedTempFile;
 
 use crate::errors::{FsFailure, Syscall};
+use crate::retry;
 use crate::target::ResolvedTarget;
 
 /// The fixed infix of every scratch name: `<basename>.oxentmp.<random>`. Sweeping orphans
@@ -47,8 +50,47 @@ pub enum ModePolicy {
     Inherit,
 }
 
+/// Scratch files of this process's publishes that are still in flight, by canonical path:
+/// `sweep_orphans` must never take them, and an exiting process removes them.
+fn live() -> &'static Mutex<HashSet<PathBuf>> {
+    static LIVE: OnceLock<Mutex<HashSet<PathBuf>>> = OnceLock::new();
+    LIVE.get_or_init(Default::default)
+}
+
+fn live_set() -> MutexGuard<'static, HashSet<PathBuf>> {
+    live()
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Is `canonical_path` the scratch of a publish of this process still in flight?
+pub fn is_live(canonical_path: &Path) -> bool {
+    live_set().contains(canonical_path)
+}
+
+/// Remove every in-flight scratch of this process, for a process that is about to exit.
+/// Returns how many were removed. A publish still running afterwards fails at its rename.
+pub fn remove_live_scratch() -> usize {
+    live_set()
+        .iter()
+        .filter(|path| std::fs::remove_file(path).is_ok())
+        .count()
+}
+
+/// Membership in the live set, for as long as the scratch exists.
+struct LiveEntry(PathBuf);
+
+impl Drop for LiveEntry {
+    fn drop(&mut self) {
+        live_set().remove(&self.0);
+    }
+}
+
+/// Fields drop in order: the file (unlinked unless renamed or kept) before it leaves the
+/// live set, so the set never misses a scratch that still exists.
 pub struct Scratch {
     file: NamedTempFile,
+    _live: LiveEntry,
 }
 
 impl Scratch {
@@ -65,10 +107,16 @@ impl Scratch {
             use std::os::unix::fs::PermissionsExt;
             builder.permissions(Permissions::from_mode(NEW_FILE_MODE));
         }
-        let file = builder
-            .tempfile_in(&target.dir)
+        let file = retry::open(|| builder.tempfile_in(&target.dir))
             .map_err(|e| FsFailure::target(e, Syscall::Open))?;
-        let mut scratch = Self { file };
+        let live_path = target
+            .canonical_dir
+            .join(file.path().file_name().unwrap_or_default());
+        live_set().insert(live_path.clone());
+        let mut scratch = Self {
+            file,
+            _live: LiveEntry(live_path),
+        };
         if let Err(e) = scratch.apply_mode(target, mode) {
             return Err(scratch.discard(e));
         }
@@ -101,17 +149,19 @@ impl Scratch {
 
     /// Remove the scratch; `Some(path)` if it could not be removed.
     pub fn remove(self) -> Option<PathBuf> {
-        let temp_path = self.file.into_temp_path();
+        let Self { file, _live } = self;
+        let temp_path = file.into_temp_path();
         let path = temp_path.to_path_buf();
         temp_path.close().err().map(|_| path)
     }
 
     /// Rename the scratch onto `target.file`. On failure the scratch is removed.
     pub fn rename_onto(self, target: &ResolvedTarget) -> Result<(), FsFailure> {
-        let (file, temp_path) = self.file.into_parts();
+        let Self { file, _live } = self;
+        let (file, temp_path) = file.into_parts();
         // Close first: Windows cannot rename an open file, and nothing is gained by waiting.
         drop(file);
-        match std::fs::rename(&temp_path, &target.file) {
+        match retry::rename(|| std::fs::rename(&temp_path, &target.file)) {
             Ok(()) => {
                 // The name now belongs to the target: never unlink it.
                 let _ = temp_path.keep();
@@ -191,7 +241,7 @@ impl Scratch {
 pub fn sync_dir(dir: &Path) -> io::Result<()> {
     #[cfg(unix)]
     {
-        OpenOptions::new().read(true).open(dir)?.sync_all()
+        retry::open(|| OpenOptions::new().read(true).open(dir))?.sync_all()
     }
     #[cfg(not(unix))]
     {

@@ -22,6 +22,8 @@ pub struct ResolvedTarget {
     pub file: PathBuf,
     /// Its directory: where the scratch lives and which is fsynced after the rename.
     pub dir: PathBuf,
+    /// The same directory with every link resolved: two spellings of it are one.
+    pub canonical_dir: PathBuf,
     pub file_name: OsString,
     /// What is there now, if anything: its mode and owner carry over to the new file.
     pub existing: Option<Metadata>,
@@ -65,12 +67,22 @@ pub fn prepare(target: &Path) -> Result<ResolvedTarget, FsFailure> {
     if existing.is_none() {
         fs::create_dir_all(&dir).map_err(|e| FsFailure::target(e, Syscall::Mkdir))?;
     }
+    let canonical_dir = fs::canonicalize(&dir).map_err(|e| FsFailure::target(e, Syscall::Stat))?;
     Ok(ResolvedTarget {
         file,
         dir,
+        canonical_dir,
         file_name,
         existing,
     })
+}
+
+impl ResolvedTarget {
+    /// The key that makes two spellings of one file one target: the canonical directory
+    /// joined with the (link-followed) file name.
+    pub fn order_key(&self) -> PathBuf {
+        self.canonical_dir.join(&self.file_name)
+    }
 }
 
 #[cfg(all(test, unix))]

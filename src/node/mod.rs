@@ -7,6 +7,8 @@
 
 pub mod control;
 pub mod hashing;
+pub mod lifecycle;
 pub mod outcome;
 pub mod publishing;
 pub mod streaming;
+pub mod sweeping;

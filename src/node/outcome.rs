@@ -5,6 +5,9 @@ use napi_derive::napi;
 
 use crate::errors::{FsFailure, PublishError, Subject};
 use crate::hash;
+use std::sync::Arc;
+
+use crate::order::Ticket;
 use crate::publish::{Mtime, PublishOptions, Published};
 use crate::scratch::ModePolicy;
 
@@ -40,6 +43,8 @@ impl NativePublishConfig {
             mode: self.mode.map_or(ModePolicy::Inherit, ModePolicy::Exact),
             fsync: self.fsync,
             control: None,
+            // Taken now, on the JS thread, so tickets follow the order of the calls.
+            ticket: Some(Arc::new(Ticket::issue())),
         })
     }
 }
@@ -69,6 +74,8 @@ pub struct NativeFailure {
 pub struct NativeOutcome {
     pub bytes: f64,
     pub hash: Option<String>,
+    /// A later publish to the same target committed first; these bytes were never renamed.
+    pub superseded: bool,
     pub failure: Option<NativeFailure>,
 }
 
@@ -77,13 +84,17 @@ impl NativeOutcome {
         Self {
             bytes: bytes as f64,
             hash: hash.map(hash::to_hex),
+            superseded: false,
             failure: None,
         }
     }
 
     pub fn from_publish(result: std::result::Result<Published, PublishError>) -> Self {
         match result {
-            Ok(p) => Self::success(p.bytes, p.hash),
+            Ok(p) => Self {
+                superseded: p.superseded,
+                ..Self::success(p.bytes, p.hash)
+            },
             Err(e) => Self::failed(describe(e)),
         }
     }
@@ -102,9 +113,8 @@ impl NativeOutcome {
 
     pub fn failed(failure: NativeFailure) -> Self {
         Self {
-            bytes: 0.0,
-            hash: None,
             failure: Some(failure),
+            ..Self::success(0, None)
         }
     }
 }

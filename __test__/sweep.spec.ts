@@ -1,0 +1,75 @@
+// sweepOrphans (guarantee 4): exactly the scratch shape, never a young one, never a live one.
+
+import test from 'ava'
+import { mkdirSync, utimesSync, writeFileSync, existsSync } from 'node:fs'
+import { join } from 'node:path'
+import { AtomicFile, sweepOrphans } from 'atomic-publish'
+import { freshDir, namesIn, scratchIn, snapshot } from './helpers.js'
+
+const LONG_AGO = new Date('2001-01-01T00:00:00Z')
+
+function orphan(path: string): string {
+  writeFileSync(path, 'left by a crash')
+  utimesSync(path, LONG_AGO, LONG_AGO)
+  return path
+}
+
+test('old scratch files go; young ones and look-alikes stay (flat)', async (t) => {
+  const dir = freshDir()
+  const old = orphan(join(dir, 'data.json.oxentmp.Ab3dE6gH9k'))
+  writeFileSync(join(dir, 'young.json.oxentmp.Zz0Zz0Zz0Z'), 'a live writer, maybe')
+  for (const lookAlike of ['data.json.oxentmp.short', 'data.json.oxentmp.Ab3dE6gH9kX', 'data.json.oxentmp.Ab3dE-gH9k', 'data.json.oxentmp', '.oxentmp.Ab3dE6gH9k', 'data.json']) {
+    orphan(join(dir, lookAlike))
+  }
+  mkdirSync(join(dir, 'sub'))
+  const nested = orphan(join(dir, 'sub', 'x.oxentmp.0000000000'))
+  t.deepEqual(await sweepOrphans(dir), [old])
+  t.false(existsSync(old))
+  t.true(existsSync(nested), 'flat does not descend')
+  t.is(namesIn(dir).length, 8)
+})
+
+test('recursive descends; dryRun lists without removing; olderThanMs is honoured', async (t) => {
+  const dir = freshDir()
+  mkdirSync(join(dir, 'a', 'b'), { recursive: true })
+  const top = orphan(join(dir, 'top.oxentmp.aaaaaaaaaa'))
+  const deep = orphan(join(dir, 'a', 'b', 'deep.oxentmp.bbbbbbbbbb'))
+  const before = snapshot(dir)
+  t.deepEqual((await sweepOrphans(dir, { recursive: true, dryRun: true })).sort(), [deep, top].sort())
+  t.deepEqual(snapshot(dir), before, 'a dry run changes nothing')
+  const fresh = join(dir, 'fresh.oxentmp.cccccccccc')
+  writeFileSync(fresh, 'x')
+  t.deepEqual(await sweepOrphans(dir, { olderThanMs: 3_600_000, recursive: true }).then((p) => p.sort()), [deep, top].sort())
+  t.deepEqual(await sweepOrphans(dir, { olderThanMs: 0 }), [fresh])
+  t.deepEqual(namesIn(dir), ['a'])
+})
+
+test('the scratch of this process’s in-flight publish is never taken, whatever its age', async (t) => {
+  const dir = freshDir()
+  let release = (): void => {}
+  const gate = new Promise<void>((r) => (release = r))
+  const publish = new AtomicFile(join(dir, 'live')).stream((async function* () {
+    yield Buffer.from('part one, ')
+    await gate
+    yield Buffer.from('part two')
+  })())
+  while (scratchIn(dir).length === 0) await new Promise((r) => setTimeout(r, 5))
+  const [scratch] = scratchIn(dir)
+  utimesSync(join(dir, scratch), LONG_AGO, LONG_AGO)
+  t.deepEqual(await sweepOrphans(dir, { olderThanMs: 0 }), [])
+  t.deepEqual(scratchIn(dir), [scratch])
+  release()
+  await publish
+  t.deepEqual(namesIn(dir), ['live'])
+})
+
+test('a missing directory rejects with ENOENT; bad options are argument errors', async (t) => {
+  const dir = freshDir()
+  const missing = join(dir, 'missing')
+  const err = await t.throwsAsync(sweepOrphans(missing))
+  t.like(err, { code: 'ENOENT', syscall: 'scandir', path: missing })
+  await t.throwsAsync(sweepOrphans(42 as unknown as string), { code: 'ERR_INVALID_ARG_TYPE' })
+  await t.throwsAsync(sweepOrphans(dir, { olderThanMs: -1 }), { code: 'ERR_INVALID_ARG_VALUE' })
+  await t.throwsAsync(sweepOrphans(dir, { olderThanMs: Number.NaN }), { code: 'ERR_INVALID_ARG_VALUE' })
+  await t.throwsAsync(sweepOrphans(dir, { recursive: 'yes' as unknown as boolean }), { code: 'ERR_INVALID_ARG_TYPE' })
+})

@@ -1,0 +1,28 @@
+//! What the wrapper needs from the process as a whole: clean-up at exit, and how many
+//! scratch files it may hold open at once.
+
+use napi_derive::napi;
+
+use crate::scratch::remove_live_scratch;
+
+/// Remove the scratch of every publish still in flight; for an exiting process only.
+#[napi]
+pub fn remove_in_flight_scratch() -> u32 {
+    remove_live_scratch() as u32
+}
+
+/// How many streams may hold a scratch file open at once: a quarter of the descriptor limit,
+/// so the rest of the process keeps its share, within [16, 1024].
+#[napi]
+pub fn open_scratch_budget() -> u32 {
+    #[cfg(unix)]
+    {
+        use nix::sys::resource::{getrlimit, Resource};
+        let soft = getrlimit(Resource::RLIMIT_NOFILE).map_or(1024, |(soft, _)| soft);
+        (soft / 4).clamp(16, 1024) as u32
+    }
+    #[cfg(not(unix))]
+    {
+        512
+    }
+}
