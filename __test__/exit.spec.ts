@@ -1,0 +1,70 @@
+// Exit and signals: in-flight scratch files are removed on process.exit, an uncaught
+// exception, SIGINT, SIGTERM and SIGHUP, and the process still ends as it would have; an
+// application that handles the signal itself keeps running.
+
+import test from 'ava'
+import { spawn } from 'node:child_process'
+import { join } from 'node:path'
+import { freshDir, namesIn } from './helpers.js'
+
+interface Ended {
+  code: number | null
+  signal: NodeJS.Signals | null
+  stdout: string
+}
+
+function runChild(mode: string, dir: string, signal?: NodeJS.Signals): Promise<Ended> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(__dirname, 'fixtures', 'exit-child.js'), dir, mode], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let stdout = ''
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL')
+      reject(new Error(`child (${mode}) did not end; stdout: ${stdout}`))
+    }, 20_000)
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d
+      if (signal && d.toString().includes('ready')) child.kill(signal)
+    })
+    child.on('close', (code, sig) => {
+      clearTimeout(timer)
+      resolve({ code, signal: sig, stdout })
+    })
+  })
+}
+
+test('process.exit with a stream in flight: no scratch left, the exit code kept', async (t) => {
+  const dir = freshDir()
+  const ended = await runChild('exit', dir)
+  t.true(ended.stdout.includes('ready'), 'the scratch existed first')
+  t.is(ended.code, 3)
+  t.deepEqual(namesIn(dir), [])
+})
+
+test('an uncaught exception with a stream in flight: no scratch left, the process still fails', async (t) => {
+  const dir = freshDir()
+  const ended = await runChild('throw', dir)
+  t.true(ended.stdout.includes('ready'))
+  t.is(ended.code, 1)
+  t.deepEqual(namesIn(dir), [])
+})
+
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  test(`${signal} with a stream in flight: no scratch left, the process dies of ${signal}`, async (t) => {
+    const dir = freshDir()
+    const ended = await runChild('signal', dir, signal)
+    t.true(ended.stdout.includes('ready'))
+    t.is(ended.signal, signal)
+    t.deepEqual(namesIn(dir), [])
+  })
+}
+
+test('an application that handles SIGINT itself keeps running, and its publish completes', async (t) => {
+  const dir = freshDir()
+  const ended = await runChild('handled', dir, 'SIGINT')
+  t.true(ended.stdout.includes('handled SIGINT'))
+  t.true(ended.stdout.includes('published'))
+  t.is(ended.code, 0)
+  t.deepEqual(namesIn(dir), ['target'])
+})
