@@ -156,7 +156,7 @@ impl Publisher {
     /// [`Publisher::fail`], which removes the scratch.
     pub fn append(&mut self, chunk: &[u8]) -> Result<(), FsFailure> {
         self.scratch
-            .write_all(chunk)
+            .write_all_at(chunk, self.written)
             .map_err(|e| FsFailure::target(e, Syscall::Write))?;
         if let Some(h) = self.hasher.as_mut() {
             h.update(chunk);

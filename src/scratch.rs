@@ -8,7 +8,7 @@
 use std::collections::HashSet;
 use std::ffi::OsString;
 use std::fs::{File, OpenOptions, Permissions};
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, OnceLock};
 
@@ -135,9 +135,32 @@ impl Scratch {
         self.file.as_file_mut()
     }
 
-    /// Write all of `data`, however many `write` calls it takes.
-    pub fn write_all(&mut self, data: &[u8]) -> Result<(), io::Error> {
-        self.file.as_file_mut().write_all(data)
+    /// Write all of `data` at `offset`, however many calls it takes (a short write is
+    /// continued, never taken for the end). Positional writes (`pwrite`) keep the data path
+    /// apart from the plain `write`s the runtime makes for itself, which is what lets fault
+    /// injection target one without the other.
+    pub fn write_all_at(&self, data: &[u8], offset: u64) -> Result<(), io::Error> {
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::FileExt::write_all_at(self.file.as_file(), data, offset)
+        }
+        #[cfg(not(unix))]
+        {
+            let mut done = 0;
+            while done < data.len() {
+                match std::os::windows::fs::FileExt::seek_write(
+                    self.file.as_file(),
+                    &data[done..],
+                    offset + done as u64,
+                ) {
+                    Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                    Ok(n) => done += n,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            Ok(())
+        }
     }
 
     /// Remove the scratch after `failure`. If the unlink itself fails, the original failure is
