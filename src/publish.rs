@@ -349,7 +349,12 @@ pub fn copy_from(
         let mut piece = (&source).take(KERNEL_COPY_PIECE);
         match io::copy(&mut piece, publisher.scratch.file_mut()) {
             Ok(0) => break,
-            Ok(n) => publisher.advance(n),
+            Ok(n) => {
+                publisher.advance(n);
+                if n < KERNEL_COPY_PIECE {
+                    break; // a short piece is the end of the source
+                }
+            }
             Err(e) => {
                 // io::copy does not say which side failed; the errno does.
                 let failure = if is_write_side(&e) {

@@ -1,0 +1,101 @@
+// Syscall-order checking with strace: run a command under `strace -f -y`, merge the calls
+// that threads interleave (`<unfinished ...>` / `<... resumed>`), and check each publish
+// against the protocol: scratch created O_CREAT|O_EXCL beside its target, fsynced after its
+// last write and before the rename, renamed onto the target, then the directory opened and
+// fsynced. With fsync off: no fsync at all.
+
+import { execFileSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { basename, dirname } from 'node:path'
+
+const TRACED = 'openat,open,creat,write,pwrite64,pwritev,pwritev2,writev,copy_file_range,sendfile,fsync,fdatasync,rename,renameat,renameat2,close,unlink,unlinkat'
+
+export interface Call {
+  index: number
+  pid: string
+  name: string
+  args: string
+  result: string
+}
+
+/** Run `command` under strace; returns the merged calls in order of completion. */
+export function traceCommand(command: string[], traceFile: string, env: NodeJS.ProcessEnv = {}): Call[] {
+  execFileSync('strace', ['-f', '-y', '-qq', '-s', '512', '-o', traceFile, '-e', `trace=${TRACED}`, ...command], {
+    env: { ...process.env, UV_USE_IO_URING: '0', ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  })
+  return parseTrace(readFileSync(traceFile, 'utf8'))
+}
+
+export function parseTrace(text: string): Call[] {
+  const pending = new Map<string, string>()
+  const calls: Call[] = []
+  for (const raw of text.split('\n')) {
+    const m = /^(\d+)\s+(.*)$/.exec(raw)
+    if (!m) continue
+    const [, pid, rest] = m
+    let line = rest
+    if (line.endsWith('<unfinished ...>')) {
+      pending.set(pid, line.slice(0, -'<unfinished ...>'.length).trimEnd())
+      continue
+    }
+    const resumed = /^<\.\.\. (\w+) resumed>(.*)$/.exec(line)
+    if (resumed) {
+      line = (pending.get(pid) ?? `${resumed[1]}(`) + resumed[2]
+      pending.delete(pid)
+    }
+    const call = /^(\w+)\((.*)\)\s+=\s+(.*)$/.exec(line)
+    if (call) calls.push({ index: calls.length, pid, name: call[1], args: call[2], result: call[3] })
+  }
+  return calls
+}
+
+/** The path strace -y shows behind a descriptor argument or result: `5</a/b>` → `/a/b`. */
+function fdPaths(text: string): string[] {
+  return [...text.matchAll(/\d+<([^>]*)>/g)].map((m) => m[1])
+}
+
+export interface PublishTrace {
+  scratch: string
+  target: string
+  problems: string[]
+}
+
+/** Check every publish (every scratch created) in `calls`; `fsync` says which rule applies. */
+export function checkPublishes(calls: Call[], fsync: boolean): PublishTrace[] {
+  const out: PublishTrace[] = []
+  const creates = calls.filter((c) => /^open(at)?$/.test(c.name) && c.args.includes('.oxentmp.') && c.args.includes('O_CREAT'))
+  for (const create of creates) {
+    const scratch = /"([^"]*\.oxentmp\.[^"]*)"/.exec(create.args)?.[1] ?? '?'
+    const target = `${dirname(scratch)}/${basename(scratch).replace(/\.oxentmp\.[^.]*$/, '')}`
+    const problems: string[] = []
+    if (!create.args.includes('O_EXCL')) problems.push('scratch not created with O_EXCL')
+    if (create.result.startsWith('-1')) problems.push(`scratch create failed: ${create.result}`)
+    const on = (c: Call, path: string) => fdPaths(c.args).includes(path)
+    const writes = calls.filter((c) => /write|copy_file_range|sendfile/.test(c.name) && on(c, scratch))
+    const lastWrite = writes.at(-1)?.index ?? create.index
+    const rename = calls.find((c) => c.name.startsWith('rename') && c.args.includes(`"${scratch}"`))
+    const fileSyncs = calls.filter((c) => /^f(data)?sync$/.test(c.name) && (on(c, scratch) || (rename && c.index > rename.index && on(c, target))))
+    if (!rename) problems.push('never renamed')
+    else {
+      if (!rename.args.endsWith(`"${target}"`)) problems.push(`renamed onto ${rename.args}, not ${target}`)
+      if (!rename.result.startsWith('0')) problems.push(`rename failed: ${rename.result}`)
+    }
+    const dir = dirname(target)
+    const nextCreate = creates.find((c) => c.index > create.index)?.index ?? Number.POSITIVE_INFINITY
+    const dirSyncs = rename ? calls.filter((c) => c.name === 'fsync' && c.index > rename.index && c.index < nextCreate && fdPaths(c.args).includes(dir)) : []
+    if (fsync) {
+      const beforeRename = fileSyncs.find((c) => c.index > lastWrite && (!rename || c.index < rename.index))
+      if (!beforeRename) problems.push('scratch not fsynced after its last write and before the rename')
+      if (fileSyncs.some((c) => rename && c.index > rename.index)) problems.push('file fsynced after the rename')
+      const dirOpen = rename && calls.find((c) => /^open(at)?$/.test(c.name) && c.index > rename.index && c.index < nextCreate && fdPaths(c.result).includes(dir))
+      if (!dirOpen) problems.push('directory not opened after the rename')
+      if (dirSyncs.length === 0) problems.push('directory not fsynced after the rename')
+    } else {
+      if (fileSyncs.length > 0) problems.push('fsync off, but the scratch was fsynced')
+      if (dirSyncs.length > 0) problems.push('fsync off, but the directory was fsynced')
+    }
+    out.push({ scratch, target, problems })
+  }
+  return out
+}

@@ -1,0 +1,43 @@
+// Syscall order, checked with strace on every terminal (guarantees 1, 2 and 4), and a checker
+// that is shown to reject broken writers.
+
+import test from 'ava'
+import { execFileSync } from 'node:child_process'
+import { join } from 'node:path'
+import { checkPublishes, traceCommand } from './reliability/trace.js'
+import { freshDir } from './helpers.js'
+
+const hasStrace = (() => {
+  try {
+    execFileSync('strace', ['-V'], { stdio: 'ignore' })
+    return true
+  } catch {
+    return false
+  }
+})()
+const withStrace = hasStrace ? test : test.skip
+const fixture = (name: string) => join(__dirname, 'fixtures', `${name}.js`)
+
+for (const fsync of [true, false]) {
+  withStrace(`every terminal follows the protocol with fsync ${fsync ? 'on' : 'off'}`, (t) => {
+    const dir = freshDir()
+    const calls = traceCommand([process.execPath, fixture('publish-each'), dir, fsync ? 'on' : 'off'], join(dir, 'trace.txt'))
+    const publishes = checkPublishes(calls, fsync)
+    const terminals = publishes.map((p) => p.target.split('/').at(-2)).sort()
+    t.deepEqual(terminals, ['copyFrom', 'copyFromSync', 'copyFromVerified', 'stream', 'write', 'writeSync'])
+    for (const p of publishes) t.deepEqual(p.problems, [], `${p.target}`)
+  })
+}
+
+withStrace('the checker rejects a writer with no directory fsync and one that fsyncs after the rename', (t) => {
+  const dir = freshDir()
+  const expected: Record<string, string> = {
+    'no-dir-fsync': 'directory not fsynced after the rename',
+    'fsync-after-rename': 'scratch not fsynced after its last write and before the rename',
+  }
+  for (const [mode, problem] of Object.entries(expected)) {
+    const calls = traceCommand([process.execPath, fixture('broken-writer'), join(dir, mode), mode], join(dir, `${mode}.txt`))
+    const [publish] = checkPublishes(calls, true)
+    t.true(publish.problems.includes(problem), `${mode}: ${publish.problems.join('; ')}`)
+  }
+})
