@@ -1,0 +1,16 @@
+// Power cut on loop-mounted ext4, xfs and btrfs (guarantee 2): a resolved publish survives.
+// A writer that skips the directory fsync is run through the same check, which must catch it.
+
+import test from 'ava'
+import { canCutPower, cutPower, type FileSystem } from './reliability/powercut.js'
+
+for (const fs of ['ext4', 'xfs', 'btrfs'] as FileSystem[]) {
+  const maybe = canCutPower(fs) ? test.serial : test.skip
+  maybe(`${fs}: a resolved publish survives a power cut; a writer without the directory fsync does not`, (t) => {
+    const published = cutPower(fs, 'protocol')
+    t.deepEqual(published, { found: 'v2', orphans: 0 }, 'the full protocol')
+    const broken = cutPower(fs, 'no-dir-fsync')
+    t.log(`${fs}: protocol → ${published.found}; no directory fsync → ${broken.found} + ${broken.orphans} orphan(s)`)
+    t.not(broken.found, 'v2', 'the check can fail: without the directory fsync the rename is lost')
+  })
+}
