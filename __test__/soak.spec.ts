@@ -1,0 +1,13 @@
+// No leak in the native layer: RSS and open descriptors flat across many publishes.
+
+import test from 'ava'
+import { runSoak } from './reliability/soak.js'
+
+const MiB = 1 << 20
+
+test.serial('20 000 small publishes and 200 streams: RSS and open descriptors stay flat', (t) => {
+  const s = runSoak(20_000, 200)
+  t.log(`RSS ${(s.rssStart / MiB).toFixed(0)} → ${(s.rssEnd / MiB).toFixed(0)} MiB; descriptors ${s.fdsStart} → ${s.fdsEnd}`)
+  t.is(s.fdsEnd, s.fdsStart, 'no descriptor leaked')
+  t.true(s.rssEnd - s.rssStart < 24 * MiB, `RSS grew by ${((s.rssEnd - s.rssStart) / MiB).toFixed(1)} MiB`)
+})
