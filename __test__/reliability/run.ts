@@ -1,0 +1,116 @@
+// `npm run test:reliability`: the heavy versions of the reliability checks, one summary line
+// each, and a non-zero exit if any guarantee was broken. Scale with RELIABILITY_SCALE (1 = the
+// full run below; 0.1 for a quick look).
+
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { runCrashes } from './crash.js'
+import { hasLibfiu, runFaults } from './faults.js'
+import { runFuzz } from './fuzz.js'
+import { canCutPower, cutPower, type FileSystem, type Mode } from './powercut.js'
+import { runSoak } from './soak.js'
+import { checkPublishes, traceCommand } from './trace.js'
+
+const SCALE = Number(process.env.RELIABILITY_SCALE ?? 1)
+const n = (full: number) => Math.max(1, Math.round(full * SCALE))
+const MiB = 1 << 20
+let failed = false
+
+function report(name: string, ok: boolean, figures: string, started: number): void {
+  if (!ok) failed = true
+  const seconds = ((performance.now() - started) / 1000).toFixed(1)
+  console.log(`${ok ? 'PASS' : 'FAIL'}  ${name}: ${figures} (${seconds} s)`)
+}
+
+async function main(): Promise<void> {
+  let t = performance.now()
+  {
+    let checked = 0
+    let problems = 0
+    for (let run = 0; run < n(20); run++) {
+      for (const fsync of [true, false]) {
+        const dir = mkdtempSync(join(tmpdir(), 'ap-strace-'))
+        const calls = traceCommand([process.execPath, join(__dirname, '..', 'fixtures', 'publish-each.js'), dir, fsync ? 'on' : 'off'], join(dir, 'trace.txt'))
+        for (const p of checkPublishes(calls, fsync)) {
+          checked++
+          problems += p.problems.length
+        }
+        rmSync(dir, { recursive: true, force: true })
+      }
+    }
+    report('syscall order (strace)', problems === 0 && checked === n(20) * 12, `publishes checked ${checked}, order violations ${problems}`, t)
+  }
+
+  t = performance.now()
+  {
+    const s = await runCrashes(n(1000), { seed: 2026 })
+    report('SIGKILL loop', s.torn === 0 && s.backwards === 0 && s.scratchLeftAfterSweep === 0, `rounds ${s.rounds}, killed mid-publish ${s.killedMidPublish}, torn ${s.torn}, backwards ${s.backwards}, orphans swept ${s.orphansSwept}, scratch left 0`, t)
+  }
+
+  t = performance.now()
+  if (hasLibfiu()) {
+    const totals = { rounds: 0, faults: 0, torn: 0, left: 0, reported: 0, wrong: 0 }
+    for (const seed of [11, 12, 13, 14, 15]) {
+      const s = runFaults(n(300), seed)
+      totals.rounds += s.rounds
+      totals.faults += s.faultsSurfaced
+      totals.torn += s.torn
+      totals.left += s.scratchLeft
+      totals.reported += s.scratchReported
+      totals.wrong += s.wrongCode
+      for (const p of s.problems) console.log(`      ${p}`)
+    }
+    report('injected faults (libfiu)', totals.torn + totals.left + totals.wrong === 0, `rounds ${totals.rounds}, faults injected and surfaced ${totals.faults}, wrong codes ${totals.wrong}, torn ${totals.torn}, scratch left ${totals.left} (${totals.reported} named by err.scratch after a failed unlink)`, t)
+  } else console.log('SKIP  injected faults (libfiu): fiu-run is not installed')
+
+  t = performance.now()
+  {
+    const cells: string[] = []
+    let ok = true
+    for (const fs of ['ext4', 'xfs', 'btrfs'] as FileSystem[]) {
+      if (!canCutPower(fs)) {
+        cells.push(`${fs} skipped (needs root and mkfs.${fs})`)
+        continue
+      }
+      for (const mode of ['protocol', 'nofsync', 'no-dir-fsync'] as Mode[]) {
+        const seen = new Map<string, number>()
+        for (let i = 0; i < n(5); i++) {
+          const r = cutPower(fs, mode)
+          const key = `${r.found}${r.orphans ? '+orphan' : ''}`
+          seen.set(key, (seen.get(key) ?? 0) + 1)
+          if (mode === 'protocol' && r.found !== 'v2') ok = false
+        }
+        cells.push(`${fs}/${mode} ${[...seen].map(([k, v]) => `${k}×${v}`).join(' ')}`)
+      }
+    }
+    report('power cut (loop images)', ok, cells.join('; '), t)
+  }
+
+  t = performance.now()
+  {
+    const dir = mkdtempSync(join(tmpdir(), 'ap-fuzz-'))
+    let ok = true
+    let figures = ''
+    try {
+      const s = await runFuzz(dir, n(3000), 424_242)
+      figures = `runs ${s.runs}, published ${s.published}, documented errors ${s.documentedErrors}, crashes 0`
+    } catch (e) {
+      ok = false
+      figures = String(e).split('\n').slice(0, 6).join(' | ')
+    }
+    rmSync(dir, { recursive: true, force: true })
+    report('fuzz (fast-check)', ok, figures, t)
+  }
+
+  t = performance.now()
+  {
+    const s = runSoak(n(100_000), n(1000))
+    const ok = s.fdsEnd === s.fdsStart && s.rssEnd - s.rssStart < 32 * MiB
+    report('soak', ok, `publishes ${s.publishes}, streams ${s.streams}, RSS ${(s.rssStart / MiB).toFixed(0)} → ${(s.rssEnd / MiB).toFixed(0)} MiB, open descriptors ${s.fdsStart} → ${s.fdsEnd}`, t)
+  }
+
+  process.exitCode = failed ? 1 : 0
+}
+
+void main()
