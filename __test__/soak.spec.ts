@@ -9,5 +9,6 @@ test.serial('20 000 small publishes and 200 streams: RSS and open descriptors st
   const s = runSoak(20_000, 200)
   t.log(`RSS ${(s.rssStart / MiB).toFixed(0)} → ${(s.rssMiddle / MiB).toFixed(0)} → ${(s.rssEnd / MiB).toFixed(0)} MiB; descriptors ${s.fdsStart} → ${s.fdsEnd}`)
   t.is(s.fdsEnd, s.fdsStart, 'no descriptor leaked')
-  t.true(s.rssEnd - s.rssStart < 8 * MiB, `RSS grew by ${((s.rssEnd - s.rssStart) / MiB).toFixed(1)} MiB`)
+  // Compared from the middle, once allocators have settled: a leak keeps growing there.
+  t.true(s.rssEnd - s.rssMiddle < 8 * MiB, `RSS grew by ${((s.rssEnd - s.rssMiddle) / MiB).toFixed(1)} MiB in the second half`)
 })
