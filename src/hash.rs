@@ -8,7 +8,7 @@ use std::fs::File;
 use std::io::{self, Read};
 use std::path::Path;
 
-use xxhash_rust::xxh3::{xxh3_128, Xxh3Default};
+use twox_hash::XxHash3_128;
 
 use crate::errors::{FsFailure, Syscall};
 
@@ -18,7 +18,7 @@ const FILE_CHUNK: usize = 1 << 20;
 
 /// One-shot XXH3-128 of `data`.
 pub fn digest(data: &[u8]) -> u128 {
-    xxh3_128(data)
+    XxHash3_128::oneshot(data)
 }
 
 /// The canonical text form of a hash.
@@ -36,19 +36,19 @@ pub fn from_hex(text: &str) -> Option<u128> {
 
 /// An incremental XXH3-128; chunking never changes the digest.
 #[derive(Clone, Default)]
-pub struct Hasher(Xxh3Default);
+pub struct Hasher(XxHash3_128);
 
 impl Hasher {
     pub fn new() -> Self {
-        Self(Xxh3Default::new())
+        Self(XxHash3_128::new())
     }
 
     pub fn update(&mut self, data: &[u8]) {
-        self.0.update(data);
+        self.0.write(data);
     }
 
     pub fn digest(&self) -> u128 {
-        self.0.digest128()
+        self.0.finish_128()
     }
 }
 
