@@ -12,8 +12,8 @@
 //! old publish arriving late would find no record and win. Records are therefore dropped only
 //! when their last commit is older than every ticket still in flight.
 
+use crate::target::FileKey;
 use std::collections::{BTreeSet, HashMap};
-use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
@@ -73,33 +73,35 @@ struct TargetRecord {
     last_committed: u64,
 }
 
-fn records() -> &'static Mutex<HashMap<PathBuf, Arc<Mutex<TargetRecord>>>> {
-    static RECORDS: OnceLock<Mutex<HashMap<PathBuf, Arc<Mutex<TargetRecord>>>>> = OnceLock::new();
+type Records = Mutex<HashMap<FileKey, Arc<Mutex<TargetRecord>>>>;
+
+fn records() -> &'static Records {
+    static RECORDS: OnceLock<Records> = OnceLock::new();
     RECORDS.get_or_init(Default::default)
 }
 
-fn record_for(target: &Path) -> Arc<Mutex<TargetRecord>> {
+fn record_for(target: &FileKey) -> Arc<Mutex<TargetRecord>> {
     let mut all = lock(records());
     if all.len() >= PRUNE_AT {
         let oldest = oldest_in_flight();
         // A record still locked by someone (strong count > 1) is in use: keep it.
         all.retain(|_, r| Arc::strong_count(r) > 1 || lock(r).last_committed >= oldest);
     }
-    all.entry(target.to_path_buf()).or_default().clone()
+    all.entry(target.clone()).or_default().clone()
 }
 
 /// Has a later call already committed to `target`? Cheap check before doing any work.
-pub fn is_overtaken(target: &Path, ticket: &Ticket) -> bool {
+pub fn is_overtaken(target: &FileKey, ticket: &Ticket) -> bool {
     let record = lock(records()).get(target).cloned();
     record.is_some_and(|r| lock(&r).last_committed > ticket.seq)
 }
 
 /// Run `rename` for `ticket` unless a later ticket has committed to `target`; `None` when
 /// superseded. An `Err` from `rename` means nothing was renamed; anything it returns as `Ok`
-/// (even a failure after the rename) counts as a commit. `target` must be the real path
-/// (links followed, directory canonical): two spellings of one file are one target.
+/// (even a failure after the rename) counts as a commit. `target` is the file's key, the
+/// same for every spelling of it.
 pub fn commit_in_order<T, E>(
-    target: &Path,
+    target: &FileKey,
     ticket: &Ticket,
     rename: impl FnOnce() -> Result<T, E>,
 ) -> Result<Option<T>, E> {
@@ -116,6 +118,16 @@ pub fn commit_in_order<T, E>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::target::DirId;
+    use std::path::Path;
+
+    /// A key for a made-up file in this process's working directory.
+    fn key(name: &str) -> FileKey {
+        (
+            DirId::of(Path::new(".")).unwrap(),
+            format!("order-test-{name}").into(),
+        )
+    }
 
     #[test]
     fn tickets_number_calls_in_order() {
@@ -126,7 +138,7 @@ mod tests {
 
     #[test]
     fn an_older_publish_that_arrives_last_is_superseded() {
-        let target = Path::new("/order-test/one");
+        let target = &key("one");
         let older = Ticket::issue();
         let newer = Ticket::issue();
         let mut renamed = Vec::new();
@@ -146,7 +158,7 @@ mod tests {
 
     #[test]
     fn a_failed_rename_does_not_count_as_a_commit() {
-        let target = Path::new("/order-test/two");
+        let target = &key("two");
         let older = Ticket::issue();
         let newer = Ticket::issue();
         let r: Result<Option<()>, _> = commit_in_order(target, &newer, || Err("disk on fire"));
@@ -163,9 +175,9 @@ mod tests {
     fn different_targets_do_not_order_each_other() {
         let older = Ticket::issue();
         let newer = Ticket::issue();
-        let r: Result<_, ()> = commit_in_order(Path::new("/order-test/a"), &newer, || Ok(()));
+        let r: Result<_, ()> = commit_in_order(&key("a"), &newer, || Ok(()));
         assert_eq!(r, Ok(Some(())));
-        let r: Result<_, ()> = commit_in_order(Path::new("/order-test/b"), &older, || Ok(()));
+        let r: Result<_, ()> = commit_in_order(&key("b"), &older, || Ok(()));
         assert_eq!(r, Ok(Some(())));
     }
 }

@@ -10,7 +10,7 @@
 
 use std::fs::File;
 use std::io::{self, Read};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -19,7 +19,7 @@ use crate::hash::{self, Hasher};
 use crate::order::{self, Ticket};
 use crate::retry;
 use crate::scratch::{sync_dir, ModePolicy, Scratch};
-use crate::target::{self, ResolvedTarget};
+use crate::target::{self, FileKey, ResolvedTarget};
 
 /// Read size for copies that must hash what they copy.
 const COPY_CHUNK: usize = 1 << 20;
@@ -105,8 +105,8 @@ pub struct Published {
 /// One publish in progress: a scratch file being filled, not yet visible at the target.
 pub struct Publisher {
     target: ResolvedTarget,
-    /// The real path, the key of call order.
-    order_key: PathBuf,
+    /// The key of call order: the same for every spelling of the target.
+    order_key: FileKey,
     ticket: Arc<Ticket>,
     scratch: Scratch,
     hasher: Option<Hasher>,

@@ -5,7 +5,7 @@
 //! is through [`Scratch::discard`], and dropping a `Scratch` unlinks the file too. That is what
 //! lets every failure path, including a panic or an abandoned stream, leave no scratch behind.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::ffi::OsString;
 use std::fs::{File, OpenOptions, Permissions};
 use std::io;
@@ -16,7 +16,7 @@ use tempfile::NamedTempFile;
 
 use crate::errors::{FsFailure, Syscall};
 use crate::retry;
-use crate::target::ResolvedTarget;
+use crate::target::{FileKey, ResolvedTarget};
 
 /// The fixed infix of every scratch name: `<basename>.oxentmp.<random>`. Sweeping orphans
 /// matches exactly this shape, so it lives in one place.
@@ -50,35 +50,34 @@ pub enum ModePolicy {
     Inherit,
 }
 
-/// Scratch files of this process's publishes that are still in flight, by canonical path:
-/// `sweep_orphans` must never take them, and an exiting process removes them.
-fn live() -> &'static Mutex<HashSet<PathBuf>> {
-    static LIVE: OnceLock<Mutex<HashSet<PathBuf>>> = OnceLock::new();
-    LIVE.get_or_init(Default::default)
-}
+type LiveSet = HashMap<FileKey, PathBuf>;
 
-fn live_set() -> MutexGuard<'static, HashSet<PathBuf>> {
-    live()
+/// Scratch files of this process's publishes that are still in flight, by key (for
+/// `sweep_orphans`, which must never take them) with their paths (for an exiting process,
+/// which removes them).
+fn live_set() -> MutexGuard<'static, LiveSet> {
+    static LIVE: OnceLock<Mutex<LiveSet>> = OnceLock::new();
+    LIVE.get_or_init(Default::default)
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// Is `canonical_path` the scratch of a publish of this process still in flight?
-pub fn is_live(canonical_path: &Path) -> bool {
-    live_set().contains(canonical_path)
+/// Is this the scratch of a publish of this process still in flight?
+pub fn is_live(key: &FileKey) -> bool {
+    live_set().contains_key(key)
 }
 
 /// Remove every in-flight scratch of this process, for a process that is about to exit.
 /// Returns how many were removed. A publish still running afterwards fails at its rename.
 pub fn remove_live_scratch() -> usize {
     live_set()
-        .iter()
+        .values()
         .filter(|path| std::fs::remove_file(path).is_ok())
         .count()
 }
 
 /// Membership in the live set, for as long as the scratch exists.
-struct LiveEntry(PathBuf);
+struct LiveEntry(FileKey);
 
 impl Drop for LiveEntry {
     fn drop(&mut self) {
@@ -109,13 +108,14 @@ impl Scratch {
         }
         let file = retry::open(|| builder.tempfile_in(&target.dir))
             .map_err(|e| FsFailure::target(e, Syscall::Open))?;
-        let live_path = target
-            .canonical_dir
-            .join(file.path().file_name().unwrap_or_default());
-        live_set().insert(live_path.clone());
+        let key = (
+            target.dir_id.clone(),
+            file.path().file_name().unwrap_or_default().to_os_string(),
+        );
+        live_set().insert(key.clone(), file.path().to_path_buf());
         let mut scratch = Self {
             file,
-            _live: LiveEntry(live_path),
+            _live: LiveEntry(key),
         };
         if let Err(e) = scratch.apply_mode(target, mode) {
             return Err(scratch.discard(e));
@@ -202,39 +202,37 @@ impl Scratch {
     #[cfg(unix)]
     fn apply_mode(&mut self, target: &ResolvedTarget, mode: ModePolicy) -> Result<(), FsFailure> {
         use std::os::unix::fs::{fchown, MetadataExt, PermissionsExt};
-        let file = self.file.as_file();
-        let bits = match (mode, &target.existing) {
-            (ModePolicy::Exact(bits), existing) => {
-                if let Some(old) = existing {
-                    keep_owner(file, old)?;
-                }
-                bits
-            }
-            (ModePolicy::Inherit, Some(old)) => {
-                keep_owner(file, old)?;
-                old.mode() & 0o7777
-            }
+        let wanted = match (mode, &target.existing) {
+            (ModePolicy::Exact(bits), _) => bits,
+            (ModePolicy::Inherit, Some(old)) => old.mode() & 0o7777,
             // A new file already has 0o666 & ~umask from the exclusive create.
             (ModePolicy::Inherit, None) => return Ok(()),
         };
-        return file
-            .set_permissions(Permissions::from_mode(bits))
-            .map_err(|e| FsFailure::target(e, Syscall::Fchmod));
-
-        /// Give the scratch the replaced file's owner where this process may; an unprivileged
-        /// process can only publish a file it owns, which is not a failure.
-        fn keep_owner(file: &File, old: &std::fs::Metadata) -> Result<(), FsFailure> {
-            let mine = file
-                .metadata()
-                .map_err(|e| FsFailure::target(e, Syscall::Stat))?;
-            if mine.uid() == old.uid() && mine.gid() == old.gid() {
-                return Ok(());
-            }
-            match fchown(file, Some(old.uid()), Some(old.gid())) {
-                Err(e) if e.kind() == io::ErrorKind::PermissionDenied => Ok(()),
-                other => other.map_err(|e| FsFailure::target(e, Syscall::Fchown)),
+        let file = self.file.as_file();
+        let chmod = || {
+            file.set_permissions(Permissions::from_mode(wanted))
+                .map_err(|e| FsFailure::target(e, Syscall::Fchmod))
+        };
+        let mine = file
+            .metadata()
+            .map_err(|e| FsFailure::target(e, Syscall::Stat))?;
+        if let Some(old) = &target.existing {
+            if (mine.uid(), mine.gid()) != (old.uid(), old.gid()) {
+                // Keep the replaced file's owner where this process may; an unprivileged
+                // process can only replace a file it owns anyway, which is not a failure.
+                match fchown(file, Some(old.uid()), Some(old.gid())) {
+                    Err(e) if e.kind() == io::ErrorKind::PermissionDenied => {}
+                    other => other.map_err(|e| FsFailure::target(e, Syscall::Fchown))?,
+                }
+                // A change of owner can clear set-id bits: set the mode after it, always.
+                return chmod();
             }
         }
+        // Most replaced files already have the mode a new one gets: skip the call then.
+        if mine.mode() & 0o7777 == wanted {
+            return Ok(());
+        }
+        chmod()
     }
 
     #[cfg(not(unix))]

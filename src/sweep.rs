@@ -11,6 +11,7 @@ use std::time::{Duration, SystemTime};
 
 use crate::errors::{FsFailure, Syscall};
 use crate::scratch::{is_live, is_scratch_name};
+use crate::target::DirId;
 
 #[derive(Debug, Clone)]
 pub struct SweepOptions {
@@ -32,24 +33,23 @@ impl Default for SweepOptions {
 /// Remove (or with `dry_run`, only list) orphaned scratch files under `dir`; returns their
 /// paths, spelled under `dir` as given.
 pub fn sweep_orphans(dir: &Path, options: &SweepOptions) -> Result<Vec<PathBuf>, FsFailure> {
-    let canonical = fs::canonicalize(dir).map_err(|e| FsFailure::target(e, Syscall::Scandir))?;
     let mut found = Vec::new();
-    let now = SystemTime::now();
-    sweep_dir(dir, &canonical, options, now, &mut found)?;
+    sweep_dir(dir, true, options, SystemTime::now(), &mut found)?;
     Ok(found)
 }
 
 fn sweep_dir(
-    shown: &Path,
-    canonical: &Path,
+    dir: &Path,
+    top: bool,
     options: &SweepOptions,
     now: SystemTime,
     found: &mut Vec<PathBuf>,
 ) -> Result<(), FsFailure> {
-    let entries = match fs::read_dir(canonical) {
-        Ok(entries) => entries,
+    let listed = DirId::of(dir).and_then(|id| Ok((id, fs::read_dir(dir)?)));
+    let (dir_id, entries) = match listed {
+        Ok(listed) => listed,
         // A subdirectory removed while we walk is not an error.
-        Err(e) if e.kind() == io::ErrorKind::NotFound && shown != canonical => return Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound && !top => return Ok(()),
         Err(e) => return Err(FsFailure::target(e, Syscall::Scandir)),
     };
     for entry in entries {
@@ -61,21 +61,15 @@ fn sweep_dir(
         };
         if kind.is_dir() {
             if options.recursive {
-                sweep_dir(
-                    &shown.join(&name),
-                    &canonical.join(&name),
-                    options,
-                    now,
-                    found,
-                )?;
+                sweep_dir(&dir.join(&name), false, options, now, found)?;
             }
             continue;
         }
         if !kind.is_file() || !name.to_str().is_some_and(is_scratch_name) {
             continue;
         }
-        let path = canonical.join(&name);
-        if is_live(&path) || !old_enough(&path, now, options.older_than) {
+        let path = dir.join(&name);
+        if !old_enough(&path, now, options.older_than) || is_live(&(dir_id.clone(), name)) {
             continue;
         }
         if !options.dry_run {
@@ -86,7 +80,7 @@ fn sweep_dir(
                 Err(e) => return Err(FsFailure::target(e, Syscall::Unlink)),
             }
         }
-        found.push(shown.join(&name));
+        found.push(path);
     }
     Ok(())
 }

@@ -22,8 +22,8 @@ pub struct ResolvedTarget {
     pub file: PathBuf,
     /// Its directory: where the scratch lives and which is fsynced after the rename.
     pub dir: PathBuf,
-    /// The same directory with every link resolved: two spellings of it are one.
-    pub canonical_dir: PathBuf,
+    /// The directory's identity, the same for every spelling of it.
+    pub dir_id: DirId,
     pub file_name: OsString,
     /// What is there now, if anything: its mode and owner carry over to the new file.
     pub existing: Option<Metadata>,
@@ -67,21 +67,54 @@ pub fn prepare(target: &Path) -> Result<ResolvedTarget, FsFailure> {
     if existing.is_none() {
         fs::create_dir_all(&dir).map_err(|e| FsFailure::target(e, Syscall::Mkdir))?;
     }
-    let canonical_dir = fs::canonicalize(&dir).map_err(|e| FsFailure::target(e, Syscall::Stat))?;
+    let dir_id = DirId::of(&dir).map_err(|e| FsFailure::target(e, Syscall::Stat))?;
     Ok(ResolvedTarget {
         file,
         dir,
-        canonical_dir,
+        dir_id,
         file_name,
         existing,
     })
 }
 
+/// What makes two spellings of one directory one: its device and inode on Unix (one `stat`,
+/// where resolving the path would take a `readlink` per component), its canonical path
+/// elsewhere.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct DirId {
+    #[cfg(unix)]
+    id: (u64, u64),
+    #[cfg(not(unix))]
+    id: PathBuf,
+}
+
+impl DirId {
+    /// The identity of the directory at `path` (links followed).
+    pub fn of(path: &Path) -> io::Result<Self> {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            let meta = fs::metadata(path)?;
+            Ok(Self {
+                id: (meta.dev(), meta.ino()),
+            })
+        }
+        #[cfg(not(unix))]
+        {
+            Ok(Self {
+                id: fs::canonicalize(path)?,
+            })
+        }
+    }
+}
+
+/// A file named by its directory's identity and its own name: two spellings, one key.
+pub type FileKey = (DirId, OsString);
+
 impl ResolvedTarget {
-    /// The key that makes two spellings of one file one target: the canonical directory
-    /// joined with the (link-followed) file name.
-    pub fn order_key(&self) -> PathBuf {
-        self.canonical_dir.join(&self.file_name)
+    /// The key of call order: two spellings of one file are one target.
+    pub fn order_key(&self) -> FileKey {
+        (self.dir_id.clone(), self.file_name.clone())
     }
 }
 
