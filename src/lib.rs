@@ -5,6 +5,7 @@
 
 #![deny(clippy::all)]
 
+pub mod dirsync;
 pub mod errors;
 pub mod hash;
 pub mod order;

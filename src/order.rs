@@ -4,9 +4,10 @@
 //! tickets number publishes in call order. Publishes then run concurrently on the thread pool
 //! and may finish in any order, so the rename is the only ordered step: under a lock for that
 //! one target, a publish renames only if no later ticket has already committed there; if one
-//! has, it is *superseded*, removes its scratch and reports that instead. The lock is held
-//! across the rename and the directory fsync, so a superseded publish returns only once the
-//! bytes that overtook it are durable. Different targets never share a lock.
+//! has, it is *superseded*, removes its scratch and reports that instead. Either way it then
+//! waits for a directory fsync that began after that check (see `dirsync`), so a superseded
+//! publish returns only once the bytes that overtook it are durable. Different targets never
+//! share a lock.
 //!
 //! A target's record must outlive every publish that might still commit to it, otherwise an
 //! old publish arriving late would find no record and win. Records are therefore dropped only

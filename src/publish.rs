@@ -14,11 +14,12 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
+use crate::dirsync;
 use crate::errors::{self, FsFailure, PublishError, Syscall};
 use crate::hash::{self, Hasher};
 use crate::order::{self, Ticket};
 use crate::retry;
-use crate::scratch::{sync_dir, ModePolicy, Scratch};
+use crate::scratch::{ModePolicy, Scratch};
 use crate::target::{self, FileKey, ResolvedTarget};
 
 /// Read size for copies that must hash what they copy.
@@ -213,38 +214,28 @@ impl Publisher {
             ..
         } = self;
         let mut scratch = Some(scratch);
-        let committed = order::commit_in_order(&order_key, &ticket, || {
-            if let Some(s) = scratch.take() {
-                s.rename_onto(&target)?;
-            }
-            // Past the rename the bytes are visible: a failure now still counts as a commit.
-            Ok::<_, FsFailure>(if options.fsync {
-                sync_dir(&target.dir).err().map(|e| FsFailure {
-                    published: true,
-                    ..FsFailure::target(e, Syscall::Fsync)
-                })
-            } else {
-                None
-            })
+        let committed = order::commit_in_order(&order_key, &ticket, || match scratch.take() {
+            Some(s) => s.rename_onto(&target),
+            None => Ok(()),
         })?;
-        match committed {
-            Some(Some(dir_fsync_failed)) => Err(dir_fsync_failed.into()),
-            Some(None) => Ok(Published {
-                bytes: written,
-                hash: actual,
-                superseded: false,
-            }),
-            None => {
-                if let Some(s) = scratch {
-                    let _ = s.remove();
-                }
-                Ok(Published {
-                    bytes: written,
-                    hash: actual,
-                    superseded: true,
-                })
-            }
+        let superseded = committed.is_none();
+        if let Some(s) = scratch {
+            let _ = s.remove();
         }
+        if options.fsync {
+            // Committed or overtaken alike, return only once the bytes at the target are
+            // durable: after a directory fsync that began after the rename that put them there
+            // (shared with concurrent publishes into the same directory).
+            dirsync::sync_after_rename(&target.dir, &target.dir_id).map_err(|e| FsFailure {
+                published: !superseded,
+                ..FsFailure::target(e, Syscall::Fsync)
+            })?;
+        }
+        Ok(Published {
+            bytes: written,
+            hash: actual,
+            superseded,
+        })
     }
 
     /// Everything that must hold of the scratch before it may become the target.

@@ -1,0 +1,132 @@
+//! Group commit of directory fsyncs.
+//!
+//! A publish is durable once an fsync of its directory *that began after its rename* has
+//! completed. Concurrent publishes into one directory can share such an fsync: rounds are
+//! numbered per directory; a publish that has renamed needs the next round to start; if no
+//! round is running it leads that round itself, otherwise it waits for the running one to
+//! end and the next to cover it. Ten publishes that rename while one fsync runs then pay for
+//! one more fsync between them, not ten.
+//!
+//! Waiting never deadlocks the thread pool: a waiter only ever waits for a round that a
+//! thread is already running (the leader), never for work still queued.
+
+use std::collections::HashMap;
+use std::io;
+use std::path::Path;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
+
+use crate::scratch::sync_dir;
+use crate::target::DirId;
+
+/// Prune idle directories once there are this many.
+const PRUNE_AT: usize = 256;
+
+#[derive(Default)]
+struct Rounds {
+    /// The last round that was started, and the last that finished.
+    started: u64,
+    finished: u64,
+    running: bool,
+    /// The latest round that succeeded, and the latest failure with its round.
+    last_ok: u64,
+    last_err: Option<(u64, i32, io::ErrorKind)>,
+}
+
+#[derive(Default)]
+struct DirRounds {
+    rounds: Mutex<Rounds>,
+    changed: Condvar,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn rounds_for(id: &DirId) -> Arc<DirRounds> {
+    static DIRS: OnceLock<Mutex<HashMap<DirId, Arc<DirRounds>>>> = OnceLock::new();
+    let mut dirs = lock(DIRS.get_or_init(Default::default));
+    if dirs.len() >= PRUNE_AT {
+        dirs.retain(|_, d| Arc::strong_count(d) > 1);
+    }
+    dirs.entry(id.clone()).or_default().clone()
+}
+
+/// Return once an fsync of `dir` that began after this call has completed (or failed).
+pub fn sync_after_rename(dir: &Path, id: &DirId) -> io::Result<()> {
+    let shared = rounds_for(id);
+    let mut rounds = lock(&shared.rounds);
+    // Whatever runs now may have started before our rename: only the next round covers it.
+    let needed = rounds.started + 1;
+    loop {
+        if rounds.last_ok >= needed {
+            return Ok(());
+        }
+        if let Some((round, raw, kind)) = rounds.last_err {
+            if round >= needed {
+                return Err(if raw != 0 {
+                    io::Error::from_raw_os_error(raw)
+                } else {
+                    io::Error::from(kind)
+                });
+            }
+        }
+        if !rounds.running && rounds.finished < needed {
+            rounds.started = needed;
+            rounds.running = true;
+            drop(rounds);
+            let result = sync_dir(dir);
+            rounds = lock(&shared.rounds);
+            rounds.running = false;
+            rounds.finished = needed;
+            match &result {
+                Ok(()) => rounds.last_ok = needed,
+                Err(e) => rounds.last_err = Some((needed, e.raw_os_error().unwrap_or(0), e.kind())),
+            }
+            shared.changed.notify_all();
+            return result;
+        }
+        rounds = shared
+            .changed
+            .wait(rounds)
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn concurrent_publishes_share_directory_fsyncs() {
+        let dir = tempfile::tempdir().unwrap();
+        let id = DirId::of(dir.path()).unwrap();
+        let threads: Vec<_> = (0..16)
+            .map(|_| {
+                let (path, id) = (dir.path().to_path_buf(), id.clone());
+                std::thread::spawn(move || sync_after_rename(&path, &id).unwrap())
+            })
+            .collect();
+        threads.into_iter().for_each(|t| t.join().unwrap());
+        let rounds = lock(&rounds_for(&id).rounds).finished;
+        assert!((1..=16).contains(&rounds), "{rounds} rounds for 16 callers");
+    }
+
+    #[test]
+    fn a_caller_is_never_covered_by_a_round_that_started_before_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let id = DirId::of(dir.path()).unwrap();
+        sync_after_rename(dir.path(), &id).unwrap();
+        let before = lock(&rounds_for(&id).rounds).finished;
+        sync_after_rename(dir.path(), &id).unwrap();
+        assert_eq!(lock(&rounds_for(&id).rounds).finished, before + 1);
+    }
+
+    #[test]
+    fn a_failed_round_fails_the_callers_it_covers() {
+        let dir = tempfile::tempdir().unwrap();
+        let id = DirId::of(dir.path()).unwrap();
+        // A directory that no longer exists cannot be opened for its fsync.
+        let err = sync_after_rename(&dir.path().join("gone"), &id).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::NotFound);
+    }
+}
