@@ -9,6 +9,7 @@ for (const fs of ['ext4', 'xfs', 'btrfs'] as FileSystem[]) {
   maybe(`${fs}: a resolved publish survives a power cut; a writer without the directory fsync does not`, (t) => {
     const published = cutPower(fs, 'protocol')
     t.deepEqual(published, { found: 'v2', orphans: 0 }, 'the full protocol')
+    t.deepEqual(cutPower(fs, 'concurrent'), { found: 'v2', orphans: 0 }, '16 concurrent publishes sharing directory fsyncs')
     const broken = cutPower(fs, 'no-dir-fsync')
     t.log(`${fs}: protocol → ${published.found}; no directory fsync → ${broken.found} + ${broken.orphans} orphan(s)`)
     t.not(broken.found, 'v2', 'the check can fail: without the directory fsync the rename is lost')

@@ -9,8 +9,12 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
 export type FileSystem = 'ext4' | 'xfs' | 'btrfs'
-/** protocol: the real API; nofsync: withFsync(false); no-dir-fsync: a broken JS writer. */
-export type Mode = 'protocol' | 'nofsync' | 'no-dir-fsync'
+/**
+ * protocol: the real API; concurrent: 16 publishes into one directory at once, sharing
+ * directory fsyncs (all must survive); nofsync: withFsync(false); no-dir-fsync: a broken JS
+ * writer.
+ */
+export type Mode = 'protocol' | 'concurrent' | 'nofsync' | 'no-dir-fsync'
 
 export interface CutResult {
   /** What the target held after the cut: the old version, the new one, empty, or neither. */
@@ -57,6 +61,7 @@ export function cutPower(fs: FileSystem, mode: Mode): CutResult {
     sh('sync', ['-f', target])
     const fixture = (name: string) => join(__dirname, '..', 'fixtures', `${name}.js`)
     if (mode === 'no-dir-fsync') sh(process.execPath, [fixture('broken-writer'), target, 'no-dir-fsync', V2.toString()])
+    else if (mode === 'concurrent') sh(process.execPath, [fixture('many-at-once'), target, V2.toString(), '16'])
     else sh(process.execPath, [fixture('one-publish'), target, 'writeSync', V2.toString(), mode === 'nofsync' ? 'nofsync' : 'fsync'])
     // The cut: whatever reached the "disk" by now is all that survives.
     sh('cp', ['--sparse=always', image, copy])
@@ -66,6 +71,12 @@ export function cutPower(fs: FileSystem, mode: Mode): CutResult {
     try {
       const survivor = join(after, 'target')
       const orphans = readdirSync(after).filter((n) => n.includes('.oxentmp.')).length
+      if (mode === 'concurrent') {
+        // Every one of the 16 resolved publishes must have survived.
+        const all = Array.from({ length: 16 }, (_, i) => join(after, `target-${i}`))
+        const whole = all.filter((f) => existsSync(f) && readFileSync(f).equals(V2)).length
+        return { found: whole === 16 ? 'v2' : 'other', orphans }
+      }
       if (!existsSync(survivor)) return { found: 'missing', orphans }
       const bytes = readFileSync(survivor)
       const found = bytes.equals(V1) ? 'v1' : bytes.equals(V2) ? 'v2' : bytes.length === 0 ? 'empty' : 'other'
