@@ -1,0 +1,62 @@
+// Copying 1 GiB into place: atomic-publish copyFrom (kernel copy; and read-through with a hash)
+// against fs.promises.copyFile + fsync + rename + directory fsync, in the same run.
+//
+//   npm run bench:copy
+//   BENCH_MIB=256 BENCH_REPS=1 npm run bench:copy
+
+import { execFileSync } from 'node:child_process'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { copyFile, open, rename } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { AtomicFile, hashFile } from 'atomic-publish'
+
+const MIB = Number(process.env.BENCH_MIB ?? 1024)
+const REPS = Number(process.env.BENCH_REPS ?? 3)
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+
+const dir = mkdtempSync(join(tmpdir(), 'ap-copy-bench-'))
+const source = join(dir, 'source')
+const chunk = Buffer.alloc(64 << 20, 0x5a)
+writeFileSync(source, '')
+for (let i = 0; i < MIB; i += 64) writeFileSync(source, chunk, { flag: 'a' })
+const expected = await hashFile(source)
+
+async function fsCopy(target) {
+  const scratch = `${target}.tmp`
+  await copyFile(source, scratch)
+  const fh = await open(scratch, 'r+')
+  await fh.sync()
+  await fh.close()
+  await rename(scratch, target)
+  const d = await open(dir, 'r')
+  await d.sync()
+  await d.close()
+}
+
+const contenders = {
+  'atomic-publish copyFrom (kernel copy)': (t) => new AtomicFile(t).copyFrom(source),
+  'atomic-publish copyFrom + withHash': (t) => new AtomicFile(t).withHash(expected).copyFrom(source),
+  'fs.promises.copyFile + fsync + rename': fsCopy,
+}
+
+const runs = {}
+for (let rep = 0; rep < REPS; rep++) {
+  for (const [name, run] of Object.entries(contenders)) {
+    const target = join(dir, 'target')
+    execFileSync('sync')
+    const started = performance.now()
+    await run(target)
+    ;(runs[name] ??= []).push((MIB * 2 ** 20) / 1e6 / ((performance.now() - started) / 1000))
+    rmSync(target)
+  }
+}
+rmSync(dir, { recursive: true, force: true })
+const baseline = median(runs['fs.promises.copyFile + fsync + rename'])
+console.log(`Copy ${MIB} MiB into place, median of ${REPS} (node ${process.version})`)
+console.table(Object.entries(runs).map(([name, rates]) => ({
+  contender: name,
+  'MB/s (median)': Math.round(median(rates)),
+  'min–max': `${Math.round(Math.min(...rates))}–${Math.round(Math.max(...rates))}`,
+  'vs copyFile': `${(median(rates) / baseline).toFixed(2)}×`,
+})))
