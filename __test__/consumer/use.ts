@@ -1,0 +1,38 @@
+// A consumer's file, compiled under `strict` against the shipped index.d.ts by pack.spec.ts.
+// (Not part of the test build: it imports the installed package.)
+
+import { AbortError, AtomicFile, createHasher, HashMismatchError, hashFile, type PublishResult, sweepOrphans, xxh3_128 } from 'atomic-publish'
+
+async function main(): Promise<void> {
+  const controller = new AbortController()
+  const result: PublishResult = await new AtomicFile(new URL('file:///tmp/x'))
+    .withHash(xxh3_128('data'))
+    .withMtime(1_700_000_000_000_000_000n)
+    .withMode(0o644)
+    .withFsync(true)
+    .withSignal(controller.signal)
+    .write('data')
+  const bytes: number = result.bytes
+  const hash: string | undefined = result.hash
+  await new AtomicFile('/tmp/y').onProgress((n: number) => void n).stream((async function* () { yield new Uint8Array(1) })())
+  new AtomicFile(Buffer.from('/tmp/z')).copyFromSync('/tmp/x')
+  const digest: string = await hashFile('/tmp/x')
+  const hasher = createHasher().update('a').update(new Uint8Array(2))
+  const removed: string[] = await sweepOrphans('/tmp', { olderThanMs: 0, recursive: true, dryRun: true })
+  try {
+    await new AtomicFile('/tmp/w').withHash(0n).write(new Float64Array(2))
+  } catch (err) {
+    if (err instanceof HashMismatchError) console.log(err.expected, err.actual, err.path)
+    if (err instanceof AbortError) console.log(err.cause)
+  }
+  console.log(bytes, hash, digest, hasher.digest(), removed)
+
+  // @ts-expect-error a number is not data to write
+  await new AtomicFile('/tmp/v').write(42)
+  // @ts-expect-error a mode is a number, not a string
+  new AtomicFile('/tmp/v').withMode('755')
+  // @ts-expect-error an expected hash is a string or a bigint
+  new AtomicFile('/tmp/v').withHash(123)
+}
+
+void main()
