@@ -17,3 +17,6 @@ pub mod sweep;
 pub mod target;
 
 pub mod node;
+
+#[cfg(test)]
+mod test_support;

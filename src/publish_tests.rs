@@ -3,22 +3,9 @@
 
 use super::*;
 use crate::scratch::{is_scratch_name, SCRATCH_INFIX};
-use std::ffi::OsString;
+use crate::test_support::{names_in, payload_200k};
 use std::path::PathBuf;
 use std::sync::Arc;
-
-fn names_in(dir: &Path) -> Vec<OsString> {
-    let mut names: Vec<_> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name())
-        .collect();
-    names.sort();
-    names
-}
-
-fn payload_200k() -> Vec<u8> {
-    (0..50_000u32).flat_map(u32::to_le_bytes).collect()
-}
 
 fn with_hash(expected: u128) -> PublishOptions {
     PublishOptions {

@@ -4,22 +4,8 @@
 use super::*;
 use crate::hash;
 use crate::publish::{Control, Mtime};
-use std::ffi::OsString;
-use std::path::Path;
+use crate::test_support::{names_in, payload_200k};
 use std::sync::Arc;
-
-fn names_in(dir: &Path) -> Vec<OsString> {
-    let mut names: Vec<_> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name())
-        .collect();
-    names.sort();
-    names
-}
-
-fn payload() -> Vec<u8> {
-    (0..50_000u32).flat_map(u32::to_le_bytes).collect()
-}
 
 fn push_all(stream: &mut StreamPublish, data: &[u8], chunk: usize) {
     for piece in data.chunks(chunk) {
@@ -31,7 +17,7 @@ fn push_all(stream: &mut StreamPublish, data: &[u8], chunk: usize) {
 fn test_atomic_stream_streams() {
     let dir = tempfile::tempdir().unwrap();
     let target = dir.path().join("blob.bin");
-    let data = payload();
+    let data = payload_200k();
     let mut stream = StreamPublish::new(target.clone(), PublishOptions::default());
     push_all(&mut stream, &data, 7_000);
     let published = stream.commit().unwrap();
@@ -71,7 +57,7 @@ fn a_stream_dropped_without_an_end_publishes_nothing() {
 fn test_atomic_stream_async_verified_commits_on_match() {
     let dir = tempfile::tempdir().unwrap();
     let target = dir.path().join("blob.bin");
-    let data = payload();
+    let data = payload_200k();
     let options = PublishOptions {
         expected_hash: Some(hash::digest(&data)),
         ..PublishOptions::default()
@@ -87,7 +73,7 @@ fn test_atomic_stream_async_verified_commits_on_match() {
 fn test_atomic_stream_async_verified_aborts_on_mismatch() {
     let dir = tempfile::tempdir().unwrap();
     let target = dir.path().join("blob.bin");
-    let data = payload();
+    let data = payload_200k();
     let options = PublishOptions {
         expected_hash: Some(0xdead_beef),
         ..PublishOptions::default()
@@ -116,7 +102,7 @@ fn test_atomic_stream_async_with_mtime_round_trip() {
         ..PublishOptions::default()
     };
     let mut stream = StreamPublish::new(target.clone(), options);
-    push_all(&mut stream, &payload(), 10_000);
+    push_all(&mut stream, &payload_200k(), 10_000);
     stream.commit().unwrap();
     let mtime = filetime::FileTime::from_last_modification_time(&target.metadata().unwrap());
     assert_eq!(
