@@ -16,6 +16,7 @@ import {
 } from './args.js'
 import { AbortError, invalidArgType, toError } from './errors.js'
 import { type ProgressCallback, ProgressReporter } from './progress.js'
+import { coalescedWrite } from './coalesce.js'
 import { cleanUpOnExit, streamSlots } from './lifecycle.js'
 import { type ByteSource, iterate, pump } from './stream.js'
 
@@ -92,7 +93,16 @@ export class AtomicFile {
   /** Publish `data` (a string as UTF-8); the I/O and hashing run on the thread pool. */
   async write(data: BinaryData): Promise<PublishResult> {
     const bytes = toBytes(data)
-    return this.#run((config, control) => native.publishBytes(this.#target, bytes, config, control))
+    const expected = this.#config.expectedHash
+    const signal = this.#signal
+    return this.#run((config, control) =>
+      coalescedWrite(this.#target, {
+        bytes,
+        expected,
+        start: () => native.publishBytes(this.#target, bytes, config, control),
+        aborted: () => signal?.aborted === true,
+      }),
+    )
   }
 
   /**

@@ -1,15 +1,18 @@
-//! `NativeControl`: how JavaScript cancels a publish and reads its progress without a round
-//! trip through the thread pool (both are plain atomics).
+//! `NativeControl`: one publish's handle on the JS side. It carries the publish's place in
+//! call order (taken when the control is made, at the call), and lets JavaScript cancel the
+//! publish and read its progress without a round trip through the thread pool.
 
 use std::sync::Arc;
 
 use napi_derive::napi;
 
-use crate::publish::Control;
+use crate::order::Ticket;
+use crate::publish::{Control, PublishOptions};
 
 #[napi]
 pub struct NativeControl {
     inner: Arc<Control>,
+    ticket: Arc<Ticket>,
 }
 
 #[napi]
@@ -19,6 +22,7 @@ impl NativeControl {
     pub fn new() -> Self {
         Self {
             inner: Arc::new(Control::default()),
+            ticket: Arc::new(Ticket::issue()),
         }
     }
 
@@ -36,7 +40,9 @@ impl NativeControl {
 }
 
 impl NativeControl {
-    pub fn shared(&self) -> Arc<Control> {
-        self.inner.clone()
+    /// Attach this control, and its place in call order, to a publish's options.
+    pub fn attach(&self, options: &mut PublishOptions) {
+        options.control = Some(self.inner.clone());
+        options.ticket = Some(self.ticket.clone());
     }
 }

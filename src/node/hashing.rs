@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use napi::bindgen_prelude::{AsyncTask, Either};
+use napi::bindgen_prelude::{AsyncTask, Either, Uint8Array};
 use napi::{Env, Result, Task};
 use napi_derive::napi;
 
@@ -20,6 +20,30 @@ fn bytes_of<'a>(data: &'a Either<String, &[u8]>) -> &'a [u8] {
 #[napi(js_name = "xxh3_128")]
 pub fn xxh3_128(data: Either<String, &[u8]>) -> String {
     hash::to_hex(hash::digest(bytes_of(&data)))
+}
+
+pub struct HashBytesTask {
+    /// Referenced, not copied; released on the JS thread when the task is dropped.
+    data: Uint8Array,
+}
+
+impl Task for HashBytesTask {
+    type Output = String;
+    type JsValue = String;
+
+    fn compute(&mut self) -> Result<String> {
+        Ok(hash::to_hex(hash::digest(&self.data)))
+    }
+
+    fn resolve(&mut self, _env: Env, output: String) -> Result<String> {
+        Ok(output)
+    }
+}
+
+/// XXH3-128 of `data` on the thread pool (for buffers too large to hash on the JS thread).
+#[napi(ts_return_type = "Promise<string>")]
+pub fn hash_bytes(data: Uint8Array) -> AsyncTask<HashBytesTask> {
+    AsyncTask::new(HashBytesTask { data })
 }
 
 fn hash_file_outcome(path: &std::path::Path) -> NativeOutcome {

@@ -43,7 +43,8 @@ impl NativePublishConfig {
             mode: self.mode.map_or(ModePolicy::Inherit, ModePolicy::Exact),
             fsync: self.fsync,
             control: None,
-            // Taken now, on the JS thread, so tickets follow the order of the calls.
+            // Taken now, on the JS thread, so tickets follow the order of the calls; a
+            // NativeControl made at the call replaces it with the one it took then.
             ticket: Some(Arc::new(Ticket::issue())),
         })
     }

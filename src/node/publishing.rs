@@ -110,6 +110,8 @@ fn with_control(
     control: Option<&NativeControl>,
 ) -> Result<PublishOptions> {
     let mut options = config.to_options()?;
-    options.control = control.map(NativeControl::shared);
+    if let Some(control) = control {
+        control.attach(&mut options);
+    }
     Ok(options)
 }

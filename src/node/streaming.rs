@@ -39,7 +39,9 @@ impl NativeSink {
         control: Option<&NativeControl>,
     ) -> Result<Self> {
         let mut options = config.to_options()?;
-        options.control = control.map(NativeControl::shared);
+        if let Some(control) = control {
+            control.attach(&mut options);
+        }
         Ok(Self {
             state: Arc::new(Mutex::new(StreamPublish::new(target.into(), options))),
         })
