@@ -76,7 +76,7 @@ test('an abort mid-stream of a fast source removes the scratch', async (t) => {
   t.deepEqual(namesIn(dir), [])
 })
 
-test('an abort mid-copy removes the scratch and leaves the target as it was, with and without a hash', async (t) => {
+test.serial('an abort mid-copy removes the scratch and leaves the target as it was, with and without a hash', async (t) => {
   const dir = freshDir()
   const src = join(dir, 'src')
   const data = Buffer.alloc(512 << 20, 1)
@@ -122,4 +122,29 @@ test('withSignal and onProgress reject the wrong types at once', (t) => {
   const file = new AtomicFile('/nonexistent/never')
   t.throws(() => file.withSignal({} as AbortSignal), { code: 'ERR_INVALID_ARG_TYPE' })
   t.throws(() => file.onProgress('x' as unknown as () => void), { code: 'ERR_INVALID_ARG_TYPE' })
+})
+
+test.serial('an abort while a stream waits for a descriptor slot is honoured when its turn comes', async (t) => {
+  const dir = freshDir()
+  // Hold every slot with streams that wait on a gate, then queue one more and abort it.
+  let release = (): void => {}
+  const gate = new Promise<void>((r) => (release = r))
+  const holders = Array.from({ length: 1100 }, (_, i) =>
+    new AtomicFile(join(dir, `h${i}`)).stream((async function* () {
+      yield Buffer.from('x')
+      await gate
+    })()),
+  )
+  const controller = new AbortController()
+  let pulled = 0
+  const queued = new AtomicFile(join(dir, 'queued')).withSignal(controller.signal).stream((async function* () {
+    pulled++
+    yield Buffer.from('never')
+  })())
+  controller.abort('too late')
+  release()
+  assertAbortError(t, await t.throwsAsync(queued), 'too late')
+  await Promise.all(holders)
+  t.is(pulled, 0, 'the aborted stream never read its source')
+  t.false(namesIn(dir).includes('queued'))
 })

@@ -85,6 +85,11 @@ export async function pump(source: AsyncIterator<unknown>, sink: NativeSink, opt
   const inFlight: Promise<void>[] = []
   let last: Promise<void> = Promise.resolve()
   try {
+    // An abort that came while the stream waited for its turn has no event left to fire.
+    if (signal?.aborted) {
+      options.cancel()
+      throw options.aborted()
+    }
     for (;;) {
       const step = await orAbort(source.next())
       if (step.done) break
