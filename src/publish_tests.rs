@@ -492,3 +492,22 @@ mod call_order {
         assert!(matches!(err, PublishError::HashMismatch { .. }));
     }
 }
+
+#[test]
+fn a_scratch_taken_by_another_sweeper_fails_the_rename_and_is_not_reported_left_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("t");
+    std::fs::write(&target, b"old").unwrap();
+    let mut publisher = Publisher::begin(&target, PublishOptions::default(), true).unwrap();
+    publisher.append(b"new").unwrap();
+    std::fs::remove_file(publisher.scratch_path()).unwrap();
+    match publisher.finish(None) {
+        Err(PublishError::Fs(f)) => {
+            assert_eq!(f.syscall, Syscall::Rename);
+            assert_eq!(f.errno().code, "ENOENT");
+            assert_eq!(f.scratch_left, None, "nothing is left behind");
+        }
+        other => panic!("expected ENOENT on rename, got {other:?}"),
+    }
+    assert_eq!(std::fs::read(&target).unwrap(), b"old");
+}

@@ -175,7 +175,7 @@ impl Scratch {
         let Self { file, _live } = self;
         let temp_path = file.into_temp_path();
         let path = temp_path.to_path_buf();
-        temp_path.close().err().map(|_| path)
+        left_behind(temp_path.close(), path)
     }
 
     /// Rename the scratch onto `target.file`. On failure the scratch is removed.
@@ -193,7 +193,7 @@ impl Scratch {
             Err(e) => {
                 let path = temp_path.to_path_buf();
                 let mut failure = FsFailure::target(e, Syscall::Rename);
-                failure.scratch_left = temp_path.close().err().map(|_| path);
+                failure.scratch_left = left_behind(temp_path.close(), path);
                 Err(failure)
             }
         }
@@ -254,6 +254,15 @@ impl Scratch {
             .as_file()
             .set_permissions(perms)
             .map_err(|e| FsFailure::target(e, Syscall::Fchmod))
+    }
+}
+
+/// The scratch left behind by a failed removal, if any. A scratch already gone (a sweeper in
+/// another process took it) is not left behind.
+fn left_behind(removal: io::Result<()>, path: PathBuf) -> Option<PathBuf> {
+    match removal {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => Some(path),
+        _ => None,
     }
 }
 
