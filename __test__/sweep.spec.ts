@@ -73,3 +73,20 @@ test('a missing directory rejects with ENOENT; bad options are argument errors',
   await t.throwsAsync(sweepOrphans(dir, { olderThanMs: Number.NaN }), { code: 'ERR_INVALID_ARG_VALUE' })
   await t.throwsAsync(sweepOrphans(dir, { recursive: 'yes' as unknown as boolean }), { code: 'ERR_INVALID_ARG_TYPE' })
 })
+
+test('a live scratch of another process is never taken, even when its mtime looks old; once that process dies, it is', async (t) => {
+  const dir = freshDir()
+  const { spawn } = await import('node:child_process')
+  const child = spawn(process.execPath, [join(__dirname, 'fixtures', 'exit-child.js'), dir, 'signal'], { stdio: ['ignore', 'pipe', 'inherit'] })
+  await new Promise<void>((resolve) => child.stdout.on('data', (d: Buffer) => d.toString().includes('ready') && resolve()))
+  const [scratch] = scratchIn(dir)
+  // What a publish with an mtime in the past looks like between its stamp and its rename.
+  utimesSync(join(dir, scratch), LONG_AGO, LONG_AGO)
+  t.deepEqual(await sweepOrphans(dir, { olderThanMs: 0 }), [], 'the writer holds its lock: live')
+  t.deepEqual(scratchIn(dir), [scratch])
+  const died = new Promise((r) => child.on('close', r))
+  child.kill('SIGKILL')
+  await died
+  t.deepEqual(await sweepOrphans(dir, { olderThanMs: 0 }), [join(dir, scratch)], 'a dead writer holds no lock')
+  t.deepEqual(namesIn(dir), [])
+})

@@ -62,6 +62,18 @@ fn live_set() -> MutexGuard<'static, LiveSet> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
+/// Does a live writer, in any process, hold the lock on the scratch at `path`? If not, the
+/// returned file holds the lock now, so no writer can be mid-publish with it.
+pub fn lock_if_abandoned(path: &Path) -> Option<std::fs::File> {
+    let file = std::fs::File::open(path).ok()?;
+    match file.try_lock() {
+        Ok(()) => Some(file),
+        Err(std::fs::TryLockError::WouldBlock) => None,
+        // No locks on this file system: fall back to the age rule alone.
+        Err(std::fs::TryLockError::Error(_)) => Some(file),
+    }
+}
+
 /// Is this the scratch of a publish of this process still in flight?
 pub fn is_live(key: &FileKey) -> bool {
     live_set().contains_key(key)
@@ -117,6 +129,11 @@ impl Scratch {
             file,
             _live: LiveEntry(key),
         };
+        // An advisory lock, held until the scratch is renamed or removed, tells sweepers in
+        // other processes that this scratch is live whatever its mtime says (a publish with
+        // an mtime in the past stamps it before the rename). A dead process holds no lock.
+        // File systems without locks simply go without.
+        let _ = scratch.file.as_file().try_lock();
         if let Err(e) = scratch.apply_mode(target, mode) {
             return Err(scratch.discard(e));
         }
@@ -182,9 +199,14 @@ impl Scratch {
     pub fn rename_onto(self, target: &ResolvedTarget) -> Result<(), FsFailure> {
         let Self { file, _live } = self;
         let (file, temp_path) = file.into_parts();
-        // Close first: Windows cannot rename an open file, and nothing is gained by waiting.
+        // Windows cannot rename a file open without delete sharing: close it first there.
+        // Elsewhere it stays open, and locked against sweepers, until the rename is done.
+        #[cfg(windows)]
         drop(file);
-        match retry::rename(|| std::fs::rename(&temp_path, &target.file)) {
+        let renamed = retry::rename(|| std::fs::rename(&temp_path, &target.file));
+        #[cfg(not(windows))]
+        drop(file);
+        match renamed {
             Ok(()) => {
                 // The name now belongs to the target: never unlink it.
                 let _ = temp_path.keep();

@@ -2,7 +2,9 @@
 //!
 //! Only names of exactly the scratch shape are considered, only regular files (never a link
 //! or a directory), only ones whose mtime is at least `older_than` old (a younger one may be a
-//! live writer's in another process), and never one of this process's in-flight publishes.
+//! live writer's in another process), never one of this process's in-flight publishes, and
+//! never one whose writer, in any process, still holds its lock (a publish with an mtime in
+//! the past stamps its scratch before the rename, so age alone cannot tell).
 
 use std::fs;
 use std::io;
@@ -10,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use crate::errors::{FsFailure, Syscall};
-use crate::scratch::{is_live, is_scratch_name};
+use crate::scratch::{is_live, is_scratch_name, lock_if_abandoned};
 use crate::target::DirId;
 
 #[derive(Debug, Clone)]
@@ -72,6 +74,10 @@ fn sweep_dir(
         if !old_enough(&path, now, options.older_than) || is_live(&(dir_id.clone(), name)) {
             continue;
         }
+        // A writer in another process holds a lock on its scratch while it is live.
+        let Some(_abandoned) = lock_if_abandoned(&path) else {
+            continue;
+        };
         if !options.dry_run {
             match fs::remove_file(&path) {
                 Ok(()) => {}
