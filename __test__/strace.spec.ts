@@ -4,7 +4,7 @@
 import test from 'ava'
 import { execFileSync } from 'node:child_process'
 import { join } from 'node:path'
-import { checkPublishes, traceCommand } from './reliability/trace.js'
+import { checkPublishes, parseTrace, traceCommand, uncoveredPublishes } from './reliability/trace.js'
 import { freshDir } from './helpers.js'
 
 const hasStrace = (() => {
@@ -40,4 +40,26 @@ withStrace('the checker rejects a writer with no directory fsync and one that fs
     const [publish] = checkPublishes(calls, true)
     t.true(publish.problems.includes(problem), `${mode}: ${publish.problems.join('; ')}`)
   }
+})
+
+withStrace('group commit: 32 concurrent publishes into one directory are each covered by a directory fsync that began after their rename and ended before they resolved', (t) => {
+  const dir = freshDir()
+  const calls = traceCommand([process.execPath, fixture('publish-concurrent'), dir, '32'], join(dir, 'trace.txt'))
+  const renames = calls.filter((c) => c.name.startsWith('rename') && c.args.includes('.oxentmp.'))
+  const dirSyncs = calls.filter((c) => c.name === 'fsync' && c.args.includes(`<${dir}>`))
+  t.log(`${renames.length} renames shared ${dirSyncs.length} directory fsyncs`)
+  t.is(renames.length, 32)
+  t.deepEqual(uncoveredPublishes(calls, dir), [])
+})
+
+test('the coverage check rejects a publish that resolved before any directory fsync began after its rename', (t) => {
+  const trace = [
+    '10 rename("/d/t.oxentmp.AAAAAAAAAA", "/d/t") = 0',
+    '11 fsync(5</d>) <unfinished ...>',
+    '10 write(1, "resolved /d/t\\n", 14) = 14',
+    '11 <... fsync resumed>) = 0',
+  ].join('\n')
+  t.deepEqual(uncoveredPublishes(parseTrace(trace), '/d'), ['/d/t'])
+  const good = trace.replace('10 write(1', '12 write(1').split('\n')
+  t.deepEqual(uncoveredPublishes(parseTrace([good[0], good[1], good[3], good[2]].join('\n')), '/d'), [])
 })

@@ -11,7 +11,9 @@ import { basename, dirname } from 'node:path'
 const TRACED = 'openat,open,creat,write,pwrite64,pwritev,pwritev2,writev,copy_file_range,sendfile,fsync,fdatasync,rename,renameat,renameat2,close,unlink,unlinkat'
 
 export interface Call {
+  /** Where the call completed, and where it began (earlier when strace split it). */
   index: number
+  start: number
   pid: string
   name: string
   args: string
@@ -28,24 +30,29 @@ export function traceCommand(command: string[], traceFile: string, env: NodeJS.P
 }
 
 export function parseTrace(text: string): Call[] {
-  const pending = new Map<string, string>()
+  const pending = new Map<string, { line: string; start: number }>()
   const calls: Call[] = []
+  let position = 0
   for (const raw of text.split('\n')) {
+    position++
     const m = /^(\d+)\s+(.*)$/.exec(raw)
     if (!m) continue
     const [, pid, rest] = m
     let line = rest
+    let start = position
     if (line.endsWith('<unfinished ...>')) {
-      pending.set(pid, line.slice(0, -'<unfinished ...>'.length).trimEnd())
+      pending.set(pid, { line: line.slice(0, -'<unfinished ...>'.length).trimEnd(), start: position })
       continue
     }
     const resumed = /^<\.\.\. (\w+) resumed>(.*)$/.exec(line)
     if (resumed) {
-      line = (pending.get(pid) ?? `${resumed[1]}(`) + resumed[2]
+      const begun = pending.get(pid)
+      line = (begun?.line ?? `${resumed[1]}(`) + resumed[2]
+      start = begun?.start ?? position
       pending.delete(pid)
     }
     const call = /^(\w+)\((.*)\)\s+=\s+(.*)$/.exec(line)
-    if (call) calls.push({ index: calls.length, pid, name: call[1], args: call[2], result: call[3] })
+    if (call) calls.push({ index: position, start, pid, name: call[1], args: call[2], result: call[3] })
   }
   return calls
 }
@@ -98,4 +105,23 @@ export function checkPublishes(calls: Call[], fsync: boolean): PublishTrace[] {
     out.push({ scratch, target, problems })
   }
   return out
+}
+
+/**
+ * For publishes that ran concurrently into one directory, sharing directory fsyncs: each one
+ * must have been covered by a directory fsync that *began* after its rename and *ended* before
+ * the publish resolved (the child writes `resolved <target>` to stdout when it does).
+ * Returns the targets that were not covered.
+ */
+export function uncoveredPublishes(calls: Call[], dir: string): string[] {
+  const renames = calls.filter((c) => c.name.startsWith('rename') && c.args.includes('.oxentmp.') && c.result.startsWith('0'))
+  const dirSyncs = calls.filter((c) => c.name === 'fsync' && fdPaths(c.args).includes(dir))
+  const uncovered: string[] = []
+  for (const rename of renames) {
+    const target = /"([^"]*)"\s*$/.exec(rename.args)?.[1] ?? '?'
+    const resolved = calls.find((c) => c.name === 'write' && c.args.includes(`resolved ${target}\\n`))
+    const covered = resolved && dirSyncs.some((f) => f.start > rename.index && f.index < resolved.start && f.result.startsWith('0'))
+    if (!covered) uncovered.push(target)
+  }
+  return uncovered
 }
