@@ -375,3 +375,7 @@ fn is_write_side(err: &io::Error) -> bool {
 #[cfg(test)]
 #[path = "publish_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "publish_more_tests.rs"]
+mod more_tests;
