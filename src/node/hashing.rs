@@ -3,10 +3,11 @@
 use std::path::PathBuf;
 
 use napi::bindgen_prelude::{AsyncTask, Either, Uint8Array};
-use napi::{Env, Result, Task};
+
 use napi_derive::napi;
 
 use super::outcome::{describe_fs, NativeOutcome};
+use super::pool::OnPool;
 use crate::hash::{self, Hasher};
 
 fn bytes_of<'a>(data: &'a Either<String, &[u8]>) -> &'a [u8] {
@@ -22,28 +23,10 @@ pub fn xxh3_128(data: Either<String, &[u8]>) -> String {
     hash::to_hex(hash::digest(bytes_of(&data)))
 }
 
-pub struct HashBytesTask {
-    /// Referenced, not copied; released on the JS thread when the task is dropped.
-    data: Uint8Array,
-}
-
-impl Task for HashBytesTask {
-    type Output = String;
-    type JsValue = String;
-
-    fn compute(&mut self) -> Result<String> {
-        Ok(hash::to_hex(hash::digest(&self.data)))
-    }
-
-    fn resolve(&mut self, _env: Env, output: String) -> Result<String> {
-        Ok(output)
-    }
-}
-
 /// XXH3-128 of `data` on the thread pool (for buffers too large to hash on the JS thread).
 #[napi(ts_return_type = "Promise<string>")]
-pub fn hash_bytes(data: Uint8Array) -> AsyncTask<HashBytesTask> {
-    AsyncTask::new(HashBytesTask { data })
+pub fn hash_bytes(data: Uint8Array) -> AsyncTask<OnPool<Uint8Array, String>> {
+    AsyncTask::new(OnPool::new(data, |data| hash::to_hex(hash::digest(data))))
 }
 
 fn hash_file_outcome(path: &std::path::Path) -> NativeOutcome {
@@ -53,27 +36,12 @@ fn hash_file_outcome(path: &std::path::Path) -> NativeOutcome {
     }
 }
 
-pub struct HashFileTask {
-    path: PathBuf,
-}
-
-impl Task for HashFileTask {
-    type Output = NativeOutcome;
-    type JsValue = NativeOutcome;
-
-    fn compute(&mut self) -> Result<NativeOutcome> {
-        Ok(hash_file_outcome(&self.path))
-    }
-
-    fn resolve(&mut self, _env: Env, output: NativeOutcome) -> Result<NativeOutcome> {
-        Ok(output)
-    }
-}
-
 /// XXH3-128 of a file's contents, read on the thread pool.
 #[napi(ts_return_type = "Promise<NativeOutcome>")]
-pub fn hash_file(path: String) -> AsyncTask<HashFileTask> {
-    AsyncTask::new(HashFileTask { path: path.into() })
+pub fn hash_file(path: String) -> AsyncTask<OnPool<PathBuf, NativeOutcome>> {
+    AsyncTask::new(OnPool::new(PathBuf::from(path), |path| {
+        hash_file_outcome(path)
+    }))
 }
 
 /// XXH3-128 of a file's contents, read on the calling thread.

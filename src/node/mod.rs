@@ -9,6 +9,7 @@ pub mod control;
 pub mod hashing;
 pub mod lifecycle;
 pub mod outcome;
+pub mod pool;
 pub mod publishing;
 pub mod streaming;
 pub mod sweeping;

@@ -4,34 +4,13 @@
 use std::path::PathBuf;
 
 use napi::bindgen_prelude::{AsyncTask, Uint8Array};
-use napi::{Env, Result, Task};
+use napi::Result;
 use napi_derive::napi;
 
 use super::control::NativeControl;
 use super::outcome::{NativeOutcome, NativePublishConfig};
+use super::pool::OnPool;
 use crate::publish::{self, PublishOptions};
-
-pub struct WriteTask {
-    target: PathBuf,
-    /// A reference to the caller's bytes, not a copy; held until the task is dropped, which
-    /// N-API does on the JS thread.
-    data: Uint8Array,
-    options: PublishOptions,
-}
-
-impl Task for WriteTask {
-    type Output = NativeOutcome;
-    type JsValue = NativeOutcome;
-
-    fn compute(&mut self) -> Result<NativeOutcome> {
-        let result = publish::write(&self.target, &self.data, self.options.clone());
-        Ok(NativeOutcome::from_publish(result))
-    }
-
-    fn resolve(&mut self, _env: Env, output: NativeOutcome) -> Result<NativeOutcome> {
-        Ok(output)
-    }
-}
 
 /// Publish `data` at `target` on the thread pool.
 #[napi(ts_return_type = "Promise<NativeOutcome>")]
@@ -40,13 +19,18 @@ pub fn publish_bytes(
     data: Uint8Array,
     config: NativePublishConfig,
     control: Option<&NativeControl>,
-) -> Result<AsyncTask<WriteTask>> {
-    Ok(AsyncTask::new(WriteTask {
-        target: target.into(),
-        data,
-        options: with_control(&config, control)?,
-    }))
+) -> Result<AsyncTask<OnPool<WriteJob, NativeOutcome>>> {
+    // The caller's bytes are referenced, not copied, until the task is dropped.
+    let job = (PathBuf::from(target), data, with_control(&config, control)?);
+    Ok(AsyncTask::new(OnPool::new(
+        job,
+        |(target, data, options)| {
+            NativeOutcome::from_publish(publish::write(target, data, options.clone()))
+        },
+    )))
 }
+
+type WriteJob = (PathBuf, Uint8Array, PublishOptions);
 
 /// Publish `data` at `target` on the calling thread.
 #[napi]
@@ -59,26 +43,6 @@ pub fn publish_bytes_sync(
     Ok(NativeOutcome::from_publish(result))
 }
 
-pub struct CopyTask {
-    source: PathBuf,
-    target: PathBuf,
-    options: PublishOptions,
-}
-
-impl Task for CopyTask {
-    type Output = NativeOutcome;
-    type JsValue = NativeOutcome;
-
-    fn compute(&mut self) -> Result<NativeOutcome> {
-        let result = publish::copy_from(&self.source, &self.target, self.options.clone());
-        Ok(NativeOutcome::from_publish(result))
-    }
-
-    fn resolve(&mut self, _env: Env, output: NativeOutcome) -> Result<NativeOutcome> {
-        Ok(output)
-    }
-}
-
 /// Publish a copy of `source` at `target` on the thread pool.
 #[napi(ts_return_type = "Promise<NativeOutcome>")]
 pub fn copy_file(
@@ -86,13 +50,21 @@ pub fn copy_file(
     target: String,
     config: NativePublishConfig,
     control: Option<&NativeControl>,
-) -> Result<AsyncTask<CopyTask>> {
-    Ok(AsyncTask::new(CopyTask {
-        source: source.into(),
-        target: target.into(),
-        options: with_control(&config, control)?,
-    }))
+) -> Result<AsyncTask<OnPool<CopyJob, NativeOutcome>>> {
+    let job = (
+        PathBuf::from(source),
+        PathBuf::from(target),
+        with_control(&config, control)?,
+    );
+    Ok(AsyncTask::new(OnPool::new(
+        job,
+        |(source, target, options)| {
+            NativeOutcome::from_publish(publish::copy_from(source, target, options.clone()))
+        },
+    )))
 }
+
+type CopyJob = (PathBuf, PathBuf, PublishOptions);
 
 /// Publish a copy of `source` at `target` on the calling thread.
 #[napi]

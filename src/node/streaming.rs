@@ -5,14 +5,15 @@
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use napi::bindgen_prelude::{AsyncTask, Uint8Array};
-use napi::{Env, Result, Task};
+use napi::Result;
 use napi_derive::napi;
 
 use super::control::NativeControl;
 use super::outcome::{NativeOutcome, NativePublishConfig};
+use super::pool::OnPool;
 use crate::stream::StreamPublish;
 
-type Shared = Arc<Mutex<StreamPublish>>;
+pub type Shared = Arc<Mutex<StreamPublish>>;
 
 fn lock(state: &Shared) -> MutexGuard<'_, StreamPublish> {
     // A panic while holding the lock cannot leave the stream half-updated in a way that
@@ -50,59 +51,45 @@ impl NativeSink {
     /// Write one chunk on the thread pool; resolves with the bytes written so far.
     #[napi(ts_return_type = "Promise<NativeOutcome>")]
     pub fn push(&self, chunk: Uint8Array) -> AsyncTask<SinkStep> {
-        AsyncTask::new(SinkStep {
-            state: self.state.clone(),
-            action: Action::Push(chunk),
-        })
+        self.step(Action::Push(chunk))
     }
 
     /// The explicit end of the stream: verify, stamp, fsync, rename, fsync the directory.
     #[napi(ts_return_type = "Promise<NativeOutcome>")]
     pub fn commit(&self) -> AsyncTask<SinkStep> {
-        AsyncTask::new(SinkStep {
-            state: self.state.clone(),
-            action: Action::Commit,
-        })
+        self.step(Action::Commit)
     }
 
     /// Give up and remove the scratch, on the thread pool.
     #[napi(ts_return_type = "Promise<NativeOutcome>")]
     pub fn abort(&self) -> AsyncTask<SinkStep> {
-        AsyncTask::new(SinkStep {
-            state: self.state.clone(),
-            action: Action::Abort,
-        })
+        self.step(Action::Abort)
+    }
+}
+
+impl NativeSink {
+    fn step(&self, action: Action) -> AsyncTask<SinkStep> {
+        AsyncTask::new(OnPool::new((self.state.clone(), action), run_step))
     }
 }
 
 pub enum Action {
+    /// The chunk is the caller's memory, referenced until the step is dropped (on the JS thread).
     Push(Uint8Array),
     Commit,
     Abort,
 }
 
-pub struct SinkStep {
-    state: Shared,
-    action: Action,
-}
+pub type SinkStep = OnPool<(Shared, Action), NativeOutcome>;
 
-impl Task for SinkStep {
-    type Output = NativeOutcome;
-    type JsValue = NativeOutcome;
-
-    fn compute(&mut self) -> Result<NativeOutcome> {
-        let mut stream = lock(&self.state);
-        Ok(match &self.action {
-            Action::Push(chunk) => match stream.push(chunk) {
-                Ok(total) => NativeOutcome::success(total, None),
-                Err(e) => NativeOutcome::from_publish(Err(e)),
-            },
-            Action::Commit => NativeOutcome::from_publish(stream.commit()),
-            Action::Abort => NativeOutcome::abandoned(stream.abort()),
-        })
-    }
-
-    fn resolve(&mut self, _env: Env, output: NativeOutcome) -> Result<NativeOutcome> {
-        Ok(output)
+fn run_step((state, action): &mut (Shared, Action)) -> NativeOutcome {
+    let mut stream = lock(state);
+    match action {
+        Action::Push(chunk) => match stream.push(chunk) {
+            Ok(total) => NativeOutcome::success(total, None),
+            Err(e) => NativeOutcome::from_publish(Err(e)),
+        },
+        Action::Commit => NativeOutcome::from_publish(stream.commit()),
+        Action::Abort => NativeOutcome::abandoned(stream.abort()),
     }
 }
