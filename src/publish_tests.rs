@@ -340,3 +340,15 @@ fn a_scratch_taken_by_another_sweeper_fails_the_rename_and_is_not_reported_left_
     }
     assert_eq!(std::fs::read(&target).unwrap(), b"old");
 }
+
+#[test]
+fn a_target_with_the_longest_allowed_name_still_gets_a_scratch() {
+    let dir = tempfile::tempdir().unwrap();
+    // 255 bytes each; the second puts a two-byte character across the cut.
+    for name in ["n".repeat(255), format!("a{}", "é".repeat(127))] {
+        let target = dir.path().join(&name);
+        write(&target, b"long name", PublishOptions::default()).unwrap();
+        assert_eq!(std::fs::read(&target).unwrap(), b"long name");
+    }
+    assert_eq!(names_in(dir.path()).len(), 2, "no scratch left behind");
+}

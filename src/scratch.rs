@@ -30,6 +30,36 @@ const RANDOM_LEN: usize = 10;
 #[cfg(unix)]
 const NEW_FILE_MODE: u32 = 0o666;
 
+/// The longest file name most file systems take (NAME_MAX on Linux, in bytes).
+const NAME_MAX: usize = 255;
+
+/// The part of the scratch name before the infix: the target's name, shortened when the
+/// whole scratch name would be longer than a file name may be (a target whose name is valid
+/// must not fail with ENAMETOOLONG because of its scratch).
+fn scratch_stem(file_name: &std::ffi::OsStr) -> OsString {
+    let room = NAME_MAX - SCRATCH_INFIX.len() - RANDOM_LEN;
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        let bytes = file_name.as_bytes();
+        if bytes.len() <= room {
+            return file_name.to_os_string();
+        }
+        // Cut at a UTF-8 boundary where the name is UTF-8, so the stem stays readable.
+        let mut cut = room;
+        while cut > 0 && std::str::from_utf8(&bytes[..cut]).is_err() && (bytes[cut] & 0xC0) == 0x80
+        {
+            cut -= 1;
+        }
+        OsString::from(std::ffi::OsStr::from_bytes(&bytes[..cut]))
+    }
+    #[cfg(not(unix))]
+    {
+        let name = file_name.to_string_lossy();
+        OsString::from(name.chars().take(room).collect::<String>())
+    }
+}
+
 /// Is `name` shaped like one of our scratch files?
 pub fn is_scratch_name(name: &str) -> bool {
     match name.rfind(SCRATCH_INFIX) {
@@ -109,7 +139,7 @@ impl Scratch {
     /// the mode and owner the published file must have. Done before any byte is written, so
     /// the file is never readable by more people than the final one.
     pub fn create(target: &ResolvedTarget, mode: ModePolicy) -> Result<Self, FsFailure> {
-        let mut prefix = OsString::from(&target.file_name);
+        let mut prefix = scratch_stem(&target.file_name);
         prefix.push(SCRATCH_INFIX);
         let mut builder = tempfile::Builder::new();
         builder.prefix(&prefix).rand_bytes(RANDOM_LEN);
