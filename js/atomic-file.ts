@@ -131,7 +131,7 @@ export class AtomicFile {
         aborted: () => new AbortError(signal?.reason),
         fail: (failure) => toError(failure, this.#target, undefined, signal?.reason),
       })
-      const result = this.#settle(outcome)
+      const result = this.#settle(outcome, undefined, signal)
       progress?.finish(result.bytes)
       return result
     } finally {
@@ -173,7 +173,7 @@ export class AtomicFile {
     try {
       const outcome = await start({ ...this.#config }, control)
       if (outcome.failure?.kind === 'aborted' && progress?.error) throw progress.error.thrown
-      const result = this.#settle(outcome, source)
+      const result = this.#settle(outcome, source, signal)
       progress?.finish(result.bytes)
       return result
     } finally {
@@ -186,8 +186,9 @@ export class AtomicFile {
     return this.#onProgress && new ProgressReporter(this.#onProgress, () => control.cancel())
   }
 
-  #settle(outcome: NativeOutcome, source?: string): PublishResult {
-    if (outcome.failure) throw toError(outcome.failure, this.#target, source, this.#signal?.reason)
+  /** The result, or the error, of one call; `signal` is the one that call was made with. */
+  #settle(outcome: NativeOutcome, source?: string, signal?: AbortSignal): PublishResult {
+    if (outcome.failure) throw toError(outcome.failure, this.#target, source, signal?.reason)
     const result: PublishResult = { path: this.#target, bytes: outcome.bytes }
     if (outcome.hash != null) result.hash = outcome.hash
     if (outcome.superseded) result.superseded = true
