@@ -6,7 +6,7 @@ import test from 'ava'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { AbortError, AtomicFile, xxh3_128 } from 'atomic-publish'
-import { freshDir, namesIn, scratchIn, snapshot, xorshiftBytes } from './helpers.js'
+import { dirWithOldTarget, freshDir, namesIn, scratchIn, snapshot, xorshiftBytes } from './helpers.js'
 
 function assertAbortError(t: import('ava').ExecutionContext, err: unknown, reason: unknown): void {
   t.true(err instanceof AbortError)
@@ -38,10 +38,7 @@ test('an already aborted signal rejects every terminal before touching the disk'
 })
 
 test('an abort while the source waits stops the stream at once and removes the scratch', async (t) => {
-  const dir = freshDir()
-  const target = join(dir, 'blob')
-  writeFileSync(target, 'old')
-  const before = snapshot(dir)
+  const { dir, target, before } = dirWithOldTarget('blob')
   const controller = new AbortController()
   let finished = false
   const stuck = (async function* () {

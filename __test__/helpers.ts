@@ -1,13 +1,24 @@
 // Shared fixtures: scratch directories, directory snapshots, deterministic payloads.
 
 import { execFileSync } from 'node:child_process'
-import { mkdtempSync, readdirSync, readFileSync, lstatSync, readlinkSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, lstatSync, readlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
 /** A fresh empty directory for one test. */
 export function freshDir(prefix = 'ap-'): string {
   return mkdtempSync(join(tmpdir(), prefix))
+}
+
+/**
+ * A fresh directory holding `name` with the bytes `old`, and a snapshot of it: the setup of
+ * every test that checks a failed publish left the target as it was.
+ */
+export function dirWithOldTarget(name = 'blob.bin'): { dir: string; target: string; before: string[] } {
+  const dir = freshDir()
+  const target = join(dir, name)
+  writeFileSync(target, 'old')
+  return { dir, target, before: snapshot(dir) }
 }
 
 /** Every entry under `dir` (recursively) with its type, mode, size, mtime and content. */

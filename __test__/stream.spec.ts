@@ -6,7 +6,7 @@ import { createReadStream, readdirSync, readFileSync, statSync, writeFileSync } 
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import { AtomicFile, HashMismatchError, xxh3_128 } from 'atomic-publish'
-import { freshDir, namesIn, scratchIn, snapshot, xorshiftBytes } from './helpers.js'
+import { dirWithOldTarget, freshDir, namesIn, scratchIn, snapshot, xorshiftBytes } from './helpers.js'
 
 const PAYLOAD = xorshiftBytes(200_000)
 
@@ -88,10 +88,7 @@ test('the hash and bytes do not depend on how the source is chunked', async (t) 
 })
 
 test('test_atomic_stream_cleans_up_on_read_failure: the source’s own error, nothing published', async (t) => {
-  const dir = freshDir()
-  const target = join(dir, 'blob.bin')
-  writeFileSync(target, 'old')
-  const before = snapshot(dir)
+  const { dir, target, before } = dirWithOldTarget('blob.bin')
   const boom = new Error('simulated read failure')
   const err = await t.throwsAsync(new AtomicFile(target).stream(failingAfter(Buffer.from('some-bytes'), boom)))
   t.is(err, boom, 'rejects with the very error object the source threw')
@@ -104,10 +101,7 @@ test('test_atomic_stream_cleans_up_on_read_failure: the source’s own error, no
 })
 
 test('a destroyed stream (no error, no end) publishes nothing', async (t) => {
-  const dir = freshDir()
-  const target = join(dir, 'blob.bin')
-  writeFileSync(target, 'old')
-  const before = snapshot(dir)
+  const { dir, target, before } = dirWithOldTarget('blob.bin')
   const readable = new Readable({ read() {} })
   readable.push(Buffer.alloc(100_000, 7))
   setTimeout(() => readable.destroy(), 20)
@@ -125,10 +119,7 @@ test('test_atomic_stream_async_verified_commits_on_match', async (t) => {
 })
 
 test('test_atomic_stream_async_verified_aborts_on_mismatch', async (t) => {
-  const dir = freshDir()
-  const target = join(dir, 'blob.bin')
-  writeFileSync(target, 'old')
-  const before = snapshot(dir)
+  const { dir, target, before } = dirWithOldTarget('blob.bin')
   const err = await t.throwsAsync(new AtomicFile(target).withHash('deadbeef').stream(chunksOf(PAYLOAD, 4096)), {
     instanceOf: HashMismatchError,
   })
