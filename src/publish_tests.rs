@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::scratch::{is_scratch_name, SCRATCH_INFIX};
-use crate::test_support::{names_in, payload_200k};
+use crate::test_support::{assert_mismatch, names_in, payload_200k};
 use std::sync::Arc;
 
 fn with_hash(expected: u128) -> PublishOptions {
@@ -90,13 +90,11 @@ fn test_atomic_write_verified_aborts_on_mismatch() {
     // The mismatch must not even create the missing parent directory.
     let target = dir.path().join("sub").join("blob.bin");
     let payload = b"the quick brown fox jumps over the lazy dog";
-    match write(&target, payload, with_hash(BOGUS)) {
-        Err(PublishError::HashMismatch { expected, actual }) => {
-            assert_eq!(expected, BOGUS);
-            assert_eq!(actual, hash::digest(payload));
-        }
-        other => panic!("expected HashMismatch, got {other:?}"),
-    }
+    assert_mismatch(
+        write(&target, payload, with_hash(BOGUS)),
+        BOGUS,
+        hash::digest(payload),
+    );
     assert!(names_in(dir.path()).is_empty());
 }
 
@@ -193,13 +191,7 @@ fn test_atomic_stream_verified_aborts_on_mismatch() {
     let target = dir.path().join("blob.bin");
     let payload = payload_200k();
     let err = write_from_reader(&target, &mut io::Cursor::new(&payload), with_hash(BOGUS));
-    match err {
-        Err(PublishError::HashMismatch { expected, actual }) => {
-            assert_eq!(expected, BOGUS);
-            assert_eq!(actual, hash::digest(&payload));
-        }
-        other => panic!("expected HashMismatch, got {other:?}"),
-    }
+    assert_mismatch(err, BOGUS, hash::digest(&payload));
     assert!(names_in(dir.path()).is_empty());
 }
 

@@ -4,7 +4,7 @@
 use super::*;
 use crate::hash;
 use crate::publish::{Control, Mtime};
-use crate::test_support::{names_in, payload_200k};
+use crate::test_support::{assert_mismatch, names_in, payload_200k};
 use std::sync::Arc;
 
 fn push_all(stream: &mut StreamPublish, data: &[u8], chunk: usize) {
@@ -80,13 +80,7 @@ fn test_atomic_stream_async_verified_aborts_on_mismatch() {
     };
     let mut stream = StreamPublish::new(target.clone(), options);
     push_all(&mut stream, &data, 4096);
-    match stream.commit() {
-        Err(PublishError::HashMismatch { expected, actual }) => {
-            assert_eq!(expected, 0xdead_beef);
-            assert_eq!(actual, hash::digest(&data));
-        }
-        other => panic!("expected HashMismatch, got {other:?}"),
-    }
+    assert_mismatch(stream.commit(), 0xdead_beef, hash::digest(&data));
     assert!(names_in(dir.path()).is_empty());
 }
 

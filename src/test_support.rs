@@ -17,3 +17,18 @@ pub fn names_in(dir: &Path) -> Vec<OsString> {
 pub fn payload_200k() -> Vec<u8> {
     (0..50_000u32).flat_map(u32::to_le_bytes).collect()
 }
+
+/// Assert that `result` is a hash mismatch reporting exactly these two hashes.
+pub fn assert_mismatch<T: std::fmt::Debug>(
+    result: Result<T, crate::errors::PublishError>,
+    want_expected: u128,
+    want_actual: u128,
+) {
+    match result {
+        Err(crate::errors::PublishError::HashMismatch { expected, actual }) => {
+            assert_eq!(expected, want_expected);
+            assert_eq!(actual, want_actual);
+        }
+        other => panic!("expected HashMismatch, got {other:?}"),
+    }
+}
