@@ -22,3 +22,12 @@ test('10 000 concurrent writes and 400 concurrent streams under a 256-descriptor
   t.is(readdirSync(join(dir, 's')).length, 400)
   execFileSync('rm', ['-rf', dir])
 })
+
+test('with no descriptor to be had, a publish fails with EMFILE named as such and leaves nothing', (t) => {
+  const dir = freshDir()
+  const target = join(dir, 'target')
+  const script = join(__dirname, 'fixtures', 'out-of-descriptors.js')
+  const out = execFileSync('bash', ['-c', `ulimit -n 64 && exec "${process.execPath}" "${script}" "${target}"`], { encoding: 'utf8' })
+  t.like(JSON.parse(out), { ok: false, code: 'EMFILE', syscall: 'open', path: target })
+  t.deepEqual(readdirSync(dir), [])
+})

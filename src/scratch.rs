@@ -143,12 +143,16 @@ impl Scratch {
         prefix.push(SCRATCH_INFIX);
         let mut builder = tempfile::Builder::new();
         builder.prefix(&prefix).rand_bytes(RANDOM_LEN);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            builder.permissions(Permissions::from_mode(NEW_FILE_MODE));
-        }
-        let file = retry::open(|| builder.tempfile_in(&target.dir))
+        // Our own exclusive open rather than `tempfile_in`: tempfile wraps its errors with the
+        // path, which hides the errno (EMFILE could then be neither retried nor named).
+        let create = |path: &Path| {
+            let mut options = OpenOptions::new();
+            options.read(true).write(true).create_new(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, NEW_FILE_MODE);
+            options.open(path)
+        };
+        let file = retry::open(|| builder.make_in(&target.dir, create))
             .map_err(|e| FsFailure::target(e, Syscall::Open))?;
         let key = (
             target.dir_id.clone(),
@@ -207,6 +211,26 @@ impl Scratch {
                 }
             }
             Ok(())
+        }
+    }
+
+    /// Start writing the scratch's dirty pages to disk without waiting for them: only a hint
+    /// that lets a later fsync find its work begun. It makes nothing durable on its own, so
+    /// it is never a substitute for that fsync, and its failure is left for the fsync to see.
+    pub fn start_writeback(&self) {
+        #[cfg(target_os = "linux")]
+        {
+            use std::os::fd::AsRawFd;
+            // SAFETY: the descriptor is owned by `self.file` and open for the whole call;
+            // sync_file_range reads no memory of ours.
+            unsafe {
+                libc::sync_file_range(
+                    self.file.as_file().as_raw_fd(),
+                    0,
+                    0,
+                    libc::SYNC_FILE_RANGE_WRITE,
+                );
+            }
         }
     }
 
