@@ -4,7 +4,7 @@
 import test from 'ava'
 import { execFileSync } from 'node:child_process'
 import { join } from 'node:path'
-import { checkPublishes, parseTrace, traceCommand, uncoveredPublishes } from './reliability/trace.js'
+import { checkConcurrentScratches, checkPublishes, parseTrace, traceCommand, uncoveredPublishes } from './reliability/trace.js'
 import { freshDir } from './helpers.js'
 
 const hasStrace = (() => {
@@ -42,14 +42,18 @@ withStrace('the checker rejects a writer with no directory fsync and one that fs
   }
 })
 
-withStrace('group commit: 32 concurrent publishes into one directory are each covered by a directory fsync that began after their rename and ended before they resolved', (t) => {
+withStrace('32 concurrent publishes into one directory: each scratch fsynced before its rename, each publish covered by a directory fsync that began after its rename and ended before it resolved, and batches sharing those fsyncs', (t) => {
   const dir = freshDir()
-  const calls = traceCommand([process.execPath, fixture('publish-concurrent'), dir, '32'], join(dir, 'trace.txt'))
+  const calls = traceCommand([process.execPath, fixture('publish-concurrent'), dir, '32'], join(dir, 'trace.txt'), { UV_THREADPOOL_SIZE: '4' })
   const renames = calls.filter((c) => c.name.startsWith('rename') && c.args.includes('.oxentmp.'))
   const dirSyncs = calls.filter((c) => c.name === 'fsync' && c.args.includes(`<${dir}>`))
   t.log(`${renames.length} renames shared ${dirSyncs.length} directory fsyncs`)
   t.is(renames.length, 32)
+  for (const p of checkConcurrentScratches(calls)) t.deepEqual(p.problems, [], p.target)
   t.deepEqual(uncoveredPublishes(calls, dir), [])
+  // Four pool threads: the first four writes run alone (up to one fsync each), the other 28
+  // wait and run as two batches of at most 16, one directory fsync per batch.
+  t.true(dirSyncs.length <= 6, `${dirSyncs.length} directory fsyncs`)
 })
 
 test('the coverage check rejects a publish that resolved before any directory fsync began after its rename', (t) => {

@@ -16,6 +16,7 @@ import {
 } from './args.js'
 import { AbortError, invalidArgType, toError } from './errors.js'
 import { type ProgressCallback, ProgressReporter } from './progress.js'
+import { batchedWrite } from './batch.js'
 import { coalescedWrite } from './coalesce.js'
 import { cleanUpOnExit, streamSlots } from './lifecycle.js'
 import { type ByteSource, iterate, pump } from './stream.js'
@@ -99,7 +100,7 @@ export class AtomicFile {
       coalescedWrite(this.#target, {
         bytes,
         expected,
-        start: () => native.publishBytes(this.#target, bytes, config, control),
+        start: () => batchedWrite(this.#target, bytes, config, control),
         aborted: () => signal?.aborted === true,
       }),
     )

@@ -92,6 +92,12 @@ pub fn sync_after_rename(dir: &Path, id: &DirId) -> io::Result<()> {
     }
 }
 
+/// How many fsync rounds of this directory have finished (for tests that count them).
+#[cfg(test)]
+pub fn rounds_finished(id: &DirId) -> u64 {
+    lock(&rounds_for(id).rounds).finished
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

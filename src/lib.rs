@@ -5,6 +5,7 @@
 
 #![deny(clippy::all)]
 
+pub mod batch;
 pub mod dirsync;
 pub mod errors;
 pub mod hash;

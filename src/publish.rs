@@ -177,6 +177,11 @@ impl Publisher {
         self.options.cancelled()
     }
 
+    /// Will this publish be made durable (fsync on)?
+    pub fn syncs(&self) -> bool {
+        self.options.fsync
+    }
+
     /// Give up: remove the scratch and report `failure`.
     pub fn fail(self, failure: FsFailure) -> PublishError {
         self.scratch.discard(failure).into()
@@ -187,9 +192,16 @@ impl Publisher {
         self.scratch.remove()
     }
 
-    /// Verify, stamp, fsync and rename. `known_hash` is the digest when the caller already
-    /// hashed the bytes (a one-shot write hashes before it touches the disk).
+    /// Verify, stamp, fsync and rename, then wait until the rename is durable. `known_hash`
+    /// is the digest when the caller already hashed the bytes (a one-shot write hashes
+    /// before it touches the disk).
     pub fn finish(self, known_hash: Option<u128>) -> Result<Published, PublishError> {
+        self.seal_verified(known_hash)?.rename()?.make_durable()
+    }
+
+    /// Everything up to the rename: the hash check, the abort check, the mtime and the file
+    /// fsync. On failure the scratch is gone.
+    pub fn seal_verified(self, known_hash: Option<u128>) -> Result<Sealed, PublishError> {
         let actual = known_hash.or_else(|| self.hasher.as_ref().map(Hasher::digest));
         if let (Some(expected), Some(actual)) = (self.options.expected_hash, actual) {
             if expected != actual {
@@ -204,40 +216,18 @@ impl Publisher {
         if let Err(failure) = self.seal() {
             return Err(self.fail(failure));
         }
-        let Self {
-            target,
-            order_key,
-            ticket,
-            scratch,
-            written,
-            options,
-            ..
-        } = self;
-        let mut scratch = Some(scratch);
-        let committed = order::commit_in_order(&order_key, &ticket, || match scratch.take() {
-            Some(s) => s.rename_onto(&target),
-            None => Ok(()),
-        })?;
-        let superseded = committed.is_none();
-        if let Some(s) = scratch {
-            let _ = s.remove();
-        }
-        if options.fsync {
-            // Committed or overtaken alike, return only once the bytes at the target are
-            // durable: after a directory fsync that began after the rename that put them there
-            // (shared with concurrent publishes into the same directory).
-            dirsync::sync_after_rename(&target.dir, &target.dir_id).map_err(|e| FsFailure {
-                published: !superseded,
-                ..FsFailure::target(e, Syscall::Fsync)
-            })?;
-        }
-        Ok(Published {
-            bytes: written,
+        Ok(Sealed {
+            publisher: self,
             hash: actual,
-            superseded,
         })
     }
 
+    /// Ask the kernel to start writing the scratch's bytes out now, without waiting. A batch
+    /// does this for every scratch before the first fsync, so that fsync's journal commit
+    /// covers them all and the fsyncs after it find their data already on its way.
+    pub fn start_writeback(&self) {
+        self.scratch.start_writeback();
+    }
     /// Everything that must hold of the scratch before it may become the target.
     fn seal(&self) -> Result<(), FsFailure> {
         let file = self.scratch.file();
@@ -266,6 +256,81 @@ impl Publisher {
     }
 }
 
+/// A publish whose scratch is complete, verified and (with fsync) durable, not yet renamed.
+pub struct Sealed {
+    publisher: Publisher,
+    hash: Option<u128>,
+}
+
+impl Sealed {
+    /// Rename the scratch onto the target, unless a later call has already committed there
+    /// (then the scratch is removed and the publish is superseded).
+    pub fn rename(self) -> Result<Renamed, PublishError> {
+        let Publisher {
+            target,
+            order_key,
+            ticket,
+            scratch,
+            written,
+            options,
+            ..
+        } = self.publisher;
+        let mut scratch = Some(scratch);
+        let committed = order::commit_in_order(&order_key, &ticket, || match scratch.take() {
+            Some(s) => s.rename_onto(&target),
+            None => Ok(()),
+        })?;
+        if let Some(s) = scratch {
+            let _ = s.remove();
+        }
+        Ok(Renamed {
+            target,
+            fsync: options.fsync,
+            published: Published {
+                bytes: written,
+                hash: self.hash,
+                superseded: committed.is_none(),
+            },
+        })
+    }
+}
+
+/// A publish whose bytes are visible at the target (or that was superseded there), not yet
+/// known to survive a power cut.
+pub struct Renamed {
+    target: ResolvedTarget,
+    fsync: bool,
+    published: Published,
+}
+
+impl Renamed {
+    /// The directory whose fsync makes this rename durable, when one is needed.
+    pub fn dir_to_sync(&self) -> Option<(&Path, &target::DirId)> {
+        self.fsync
+            .then_some((self.target.dir.as_path(), &self.target.dir_id))
+    }
+
+    /// Return once the bytes at the target are durable: after a directory fsync that began
+    /// after the rename that put them there (shared with concurrent publishes into the same
+    /// directory). A superseded publish waits the same way, for the bytes that overtook it.
+    pub fn make_durable(self) -> Result<Published, PublishError> {
+        let synced = match self.dir_to_sync() {
+            Some((dir, id)) => dirsync::sync_after_rename(dir, id),
+            None => Ok(()),
+        };
+        self.settle(synced)
+    }
+
+    /// The result once the directory fsync this publish needed has returned `synced`.
+    pub fn settle(self, synced: io::Result<()>) -> Result<Published, PublishError> {
+        synced.map_err(|e| FsFailure {
+            published: !self.published.superseded,
+            ..FsFailure::target(e, Syscall::Fsync)
+        })?;
+        Ok(self.published)
+    }
+}
+
 /// Publish `data` at `target`. With an expected hash, the bytes are verified before anything
 /// on disk is touched (guarantee 3). They are always hashed: the digest is part of the result.
 pub fn write(
@@ -273,6 +338,17 @@ pub fn write(
     data: &[u8],
     options: PublishOptions,
 ) -> Result<Published, PublishError> {
+    let (publisher, hash) = start_write(target, data, options)?;
+    publisher.finish(Some(hash))
+}
+
+/// The first half of [`write`]: verify `data` against the expected hash, then create the
+/// scratch and fill it. Returns the publisher and the digest it will be sealed with.
+pub fn start_write(
+    target: &Path,
+    data: &[u8],
+    options: PublishOptions,
+) -> Result<(Publisher, u128), PublishError> {
     let actual = hash::digest(data);
     if let Some(expected) = options.expected_hash.filter(|&e| e != actual) {
         return Err(PublishError::HashMismatch { expected, actual });
@@ -281,7 +357,7 @@ pub fn write(
     if let Err(failure) = publisher.append(data) {
         return Err(publisher.fail(failure));
     }
-    publisher.finish(Some(actual))
+    Ok((publisher, actual))
 }
 
 /// Publish everything `reader` yields, hashing in passing.

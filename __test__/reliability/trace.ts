@@ -68,11 +68,22 @@ export interface PublishTrace {
   problems: string[]
 }
 
-/** Check every publish (every scratch created) in `calls`; `fsync` says which rule applies. */
-export function checkPublishes(calls: Call[], fsync: boolean): PublishTrace[] {
-  const out: PublishTrace[] = []
+interface ScratchTrace {
+  create: Call
+  scratch: string
+  target: string
+  rename?: Call
+  problems: string[]
+}
+
+/**
+ * The rules each scratch must keep on its own, however publishes interleave: created with
+ * O_EXCL beside its target, renamed onto it, and (with fsync) fsynced after its last write
+ * and before the rename, never after.
+ */
+function checkScratches(calls: Call[], fsync: boolean): ScratchTrace[] {
   const creates = calls.filter((c) => /^open(at)?$/.test(c.name) && c.args.includes('.oxentmp.') && c.args.includes('O_CREAT'))
-  for (const create of creates) {
+  return creates.map((create) => {
     const scratch = /"([^"]*\.oxentmp\.[^"]*)"/.exec(create.args)?.[1] ?? '?'
     const target = `${dirname(scratch)}/${basename(scratch).replace(/\.oxentmp\.[^.]*$/, '')}`
     const problems: string[] = []
@@ -88,23 +99,34 @@ export function checkPublishes(calls: Call[], fsync: boolean): PublishTrace[] {
       if (!rename.args.endsWith(`"${target}"`)) problems.push(`renamed onto ${rename.args}, not ${target}`)
       if (!rename.result.startsWith('0')) problems.push(`rename failed: ${rename.result}`)
     }
-    const dir = dirname(target)
-    const nextCreate = creates.find((c) => c.index > create.index)?.index ?? Number.POSITIVE_INFINITY
-    const dirSyncs = rename ? calls.filter((c) => c.name === 'fsync' && c.index > rename.index && c.index < nextCreate && fdPaths(c.args).includes(dir)) : []
     if (fsync) {
       const beforeRename = fileSyncs.find((c) => c.index > lastWrite && (!rename || c.index < rename.index))
       if (!beforeRename) problems.push('scratch not fsynced after its last write and before the rename')
       if (fileSyncs.some((c) => rename && c.index > rename.index)) problems.push('file fsynced after the rename')
+    } else if (fileSyncs.length > 0) problems.push('fsync off, but the scratch was fsynced')
+    return { create, scratch, target, rename, problems }
+  })
+}
+
+/** Check every publish (every scratch created) in `calls`, made one after another. */
+export function checkPublishes(calls: Call[], fsync: boolean): PublishTrace[] {
+  const scratches = checkScratches(calls, fsync)
+  return scratches.map(({ create, scratch, target, rename, problems }) => {
+    const dir = dirname(target)
+    const nextCreate = scratches.find((s) => s.create.index > create.index)?.create.index ?? Number.POSITIVE_INFINITY
+    const dirSyncs = rename ? calls.filter((c) => c.name === 'fsync' && c.index > rename.index && c.index < nextCreate && fdPaths(c.args).includes(dir)) : []
+    if (fsync) {
       const dirOpen = rename && calls.find((c) => /^open(at)?$/.test(c.name) && c.index > rename.index && c.index < nextCreate && fdPaths(c.result).includes(dir))
       if (!dirOpen) problems.push('directory not opened after the rename')
       if (dirSyncs.length === 0) problems.push('directory not fsynced after the rename')
-    } else {
-      if (fileSyncs.length > 0) problems.push('fsync off, but the scratch was fsynced')
-      if (dirSyncs.length > 0) problems.push('fsync off, but the directory was fsynced')
-    }
-    out.push({ scratch, target, problems })
-  }
-  return out
+    } else if (dirSyncs.length > 0) problems.push('fsync off, but the directory was fsynced')
+    return { scratch, target, problems }
+  })
+}
+
+/** The per-scratch rules for publishes that ran concurrently (see `uncoveredPublishes`). */
+export function checkConcurrentScratches(calls: Call[]): PublishTrace[] {
+  return checkScratches(calls, true).map(({ scratch, target, problems }) => ({ scratch, target, problems }))
 }
 
 /**

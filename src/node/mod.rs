@@ -5,6 +5,7 @@
 //! into Node-shaped errors. A native rejection is reserved for bugs: `Task::compute` can only
 //! reject with a generic status, which would lose `code`, `errno` and `syscall`.
 
+pub mod batching;
 pub mod control;
 pub mod hashing;
 pub mod lifecycle;

@@ -1,0 +1,86 @@
+// Batching of small writes across targets. While as many write tasks as the thread pool has
+// threads are running, further small writes wait here, and the next lane to come free takes
+// them all (up to MAX_BATCH) as one native task. That task fills every scratch before it
+// fsyncs any and renames them all before one directory fsync, so a burst of writes pays a
+// few journal commits instead of two each (see src/batch.rs). With the pool not busy, a
+// write is dispatched at once on its own: batching adds no wait to a lone publish.
+
+import * as native from '../binding.js'
+import type { NativeOutcome, NativePublishConfig } from '../binding.js'
+
+/** Writes larger than this are dispatched on their own: they are bound by bandwidth. */
+const BATCH_UP_TO_BYTES = 64 << 10
+/** Bounds the latency a batch adds to the first write in it. */
+const MOST_PER_BATCH = 16
+
+interface Queued {
+  target: string
+  bytes: Uint8Array
+  config: NativePublishConfig
+  control: native.NativeControl
+  settle: (outcome: NativeOutcome) => void
+  fail: (error: unknown) => void
+}
+
+/** libuv's pool size as libuv reads it: UV_THREADPOOL_SIZE, 1–1024, else 4. */
+function poolSize(): number {
+  const n = Number.parseInt(process.env.UV_THREADPOOL_SIZE ?? '', 10)
+  return Number.isFinite(n) && n > 0 ? Math.min(n, 1024) : 4
+}
+
+const lanes = poolSize()
+/**
+ * A batch holds every one of its scratch files open until its renames, so all lanes together
+ * stay within the scratch-descriptor budget (a quarter of the limit). Under a low limit with
+ * a large pool that means batches of one: never EMFILE from batching itself.
+ */
+const MAX_BATCH = Math.max(1, Math.min(MOST_PER_BATCH, Math.floor(native.openScratchBudget() / lanes)))
+let running = 0
+const queue: Queued[] = []
+
+/** Publish `bytes` at `target`, on its own or in a batch with other small writes. */
+export function batchedWrite(
+  target: string,
+  bytes: Uint8Array,
+  config: NativePublishConfig,
+  control: native.NativeControl,
+): Promise<NativeOutcome> {
+  if (bytes.byteLength > BATCH_UP_TO_BYTES) return native.publishBytes(target, bytes, config, control)
+  if (running < lanes) {
+    running++
+    const outcome = native.publishBytes(target, bytes, config, control)
+    outcome.then(laneFree, laneFree)
+    return outcome
+  }
+  return new Promise((settle, fail) => queue.push({ target, bytes, config, control, settle, fail }))
+}
+
+function laneFree(): void {
+  running--
+  if (queue.length > 0) runBatch(queue.splice(0, MAX_BATCH))
+}
+
+function runBatch(jobs: Queued[]): void {
+  const batch = new native.NativeBatch()
+  const added: Queued[] = []
+  for (const job of jobs) {
+    try {
+      batch.add(job.target, job.bytes, job.config, job.control)
+      added.push(job)
+    } catch (error) {
+      job.fail(error)
+    }
+  }
+  if (added.length === 0) return
+  running++
+  batch.run().then(
+    (outcomes) => {
+      laneFree()
+      added.forEach((job, i) => job.settle(outcomes[i]!))
+    },
+    (error: unknown) => {
+      laneFree()
+      for (const job of added) job.fail(error)
+    },
+  )
+}
