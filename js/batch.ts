@@ -47,8 +47,8 @@ export function batchedWrite(
 ): Promise<NativeOutcome> {
   if (bytes.byteLength > BATCH_UP_TO_BYTES) return native.publishBytes(target, bytes, config, control)
   if (running < lanes) {
-    running++
     const outcome = native.publishBytes(target, bytes, config, control)
+    running++
     outcome.then(laneFree, laneFree)
     return outcome
   }
@@ -72,11 +72,18 @@ function runBatch(jobs: Queued[]): void {
     }
   }
   if (added.length === 0) return
+  let outcomes: Promise<NativeOutcome[]>
+  try {
+    outcomes = batch.run()
+  } catch (error) {
+    for (const job of added) job.fail(error)
+    return
+  }
   running++
-  batch.run().then(
-    (outcomes) => {
+  outcomes.then(
+    (results) => {
       laneFree()
-      added.forEach((job, i) => job.settle(outcomes[i]!))
+      added.forEach((job, i) => job.settle(results[i]!))
     },
     (error: unknown) => {
       laneFree()
