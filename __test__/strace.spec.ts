@@ -54,6 +54,8 @@ withStrace('32 concurrent publishes into one directory: each scratch fsynced bef
   // Four pool threads: the first four writes run alone (up to one fsync each), the other 28
   // wait and run as two batches of at most 16, one directory fsync per batch.
   t.true(dirSyncs.length <= 6, `${dirSyncs.length} directory fsyncs`)
+  // Writeback is started early for the 28 batched scratches, never for the 4 that ran alone.
+  t.is(calls.filter((c) => c.name === 'sync_file_range' && c.args.includes('.oxentmp.')).length, 28)
 })
 
 test('the coverage check rejects a publish that resolved before any directory fsync began after its rename', (t) => {

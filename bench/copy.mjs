@@ -12,7 +12,7 @@ import { join } from 'node:path'
 import { AtomicFile, hashFile } from 'atomic-publish'
 
 const MIB = Number(process.env.BENCH_MIB ?? 1024)
-const REPS = Number(process.env.BENCH_REPS ?? 3)
+const REPS = Number(process.env.BENCH_REPS ?? 5)
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 
 const dir = mkdtempSync(join(tmpdir(), 'ap-copy-bench-'))

@@ -2,7 +2,7 @@
 // fs.createWriteStream + fsync and against fs-write-stream-atomic, plus `dd conv=fsync` as the
 // disk's own figure. Each run is a child process, so its peak RSS is its own.
 //
-//   npm run bench:stream           # 3 repetitions of 1 GiB
+//   npm run bench:stream           # 5 repetitions of 1 GiB
 //   BENCH_MIB=256 BENCH_REPS=1 npm run bench:stream
 
 import { execFileSync } from 'node:child_process'
@@ -15,7 +15,7 @@ import { pipeline } from 'node:stream/promises'
 import { fileURLToPath } from 'node:url'
 
 const MIB = Number(process.env.BENCH_MIB ?? 1024)
-const REPS = Number(process.env.BENCH_REPS ?? 3)
+const REPS = Number(process.env.BENCH_REPS ?? 5)
 const CHUNK = 1 << 20
 
 async function* generator() {

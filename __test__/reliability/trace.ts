@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { basename, dirname } from 'node:path'
 
-const TRACED = 'openat,open,creat,write,pwrite64,pwritev,pwritev2,writev,copy_file_range,sendfile,fsync,fdatasync,rename,renameat,renameat2,close,unlink,unlinkat'
+const TRACED = 'openat,open,creat,write,pwrite64,pwritev,pwritev2,writev,copy_file_range,sendfile,fsync,fdatasync,sync_file_range,rename,renameat,renameat2,close,unlink,unlinkat'
 
 export interface Call {
   /** Where the call completed, and where it began (earlier when strace split it). */
