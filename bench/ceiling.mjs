@@ -1,0 +1,70 @@
+// How close the Node API gets to the core's own ceiling: the same protocol run from Rust
+// threads with no Node at all (examples/ceiling.rs), interleaved in one run with
+// atomic-publish `write` from Node. 1 KiB publishes onto 64 targets in a fresh directory.
+//
+//   npm run bench:ceiling                   # fsync on, 3 repetitions of 1200 publishes
+//   BENCH_FSYNC=off BENCH_REPS=5 npm run bench:ceiling
+//
+// Needs cargo (it builds the example in release mode once).
+
+import { execFileSync } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { AtomicFile } from 'atomic-publish'
+
+const OPS = Number(process.env.BENCH_OPS ?? 1200)
+const REPS = Number(process.env.BENCH_REPS ?? 3)
+const FSYNC = (process.env.BENCH_FSYNC ?? 'on') === 'on'
+const SIZE = 1024
+const IN_FLIGHT = 64
+
+execFileSync('cargo', ['build', '--quiet', '--release', '--example', 'ceiling'], { stdio: 'inherit' })
+const ceiling = fileURLToPath(new URL('../target/release/examples/ceiling', import.meta.url))
+
+/** Rust threads, each publishing `batch` at a time. */
+const core = (threads, batch) => (dir) =>
+  Number(execFileSync(ceiling, [dir, String(threads), String(batch), String(OPS), String(SIZE), FSYNC ? 'on' : 'off'], { encoding: 'utf8' }))
+
+const data = Buffer.alloc(SIZE, 0x61)
+const fromNode = (inFlight) => async (dir) => {
+  let next = 0
+  const started = performance.now()
+  const lane = async () => {
+    while (next < OPS) await new AtomicFile(join(dir, `f${next++ % 64}`)).withFsync(FSYNC).write(data)
+  }
+  await Promise.all(Array.from({ length: inFlight }, lane))
+  return OPS / ((performance.now() - started) / 1000)
+}
+
+const rows = [
+  ['sequential', 'core: 1 Rust thread, one publish after another', core(1, 1)],
+  ['sequential', 'Node: await write() in a loop', fromNode(1)],
+  ['concurrent', 'core: 4 Rust threads, unbatched', core(4, 1)],
+  ['concurrent', 'core: 4 Rust threads, batches of 16', core(4, 16)],
+  [`concurrent`, `Node: ${IN_FLIGHT} write() in flight (4 pool threads, batched)`, fromNode(IN_FLIGHT)],
+]
+
+const results = rows.map(() => [])
+for (let rep = 0; rep < REPS; rep++) {
+  for (const [i, [, , run]] of rows.entries()) {
+    const dir = mkdtempSync(join(tmpdir(), 'ap-ceiling-'))
+    results[i].push(await run(dir))
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+const table = rows.map(([group, name], i) => {
+  const base = median(results[rows.findIndex(([g]) => g === group)])
+  return {
+    group,
+    contender: name,
+    'per s': Math.round(median(results[i])),
+    'min–max': `${Math.round(Math.min(...results[i]))}–${Math.round(Math.max(...results[i]))}`,
+    'vs the core, unbatched': `${(median(results[i]) / base).toFixed(2)}×`,
+  }
+})
+console.log(`The core's ceiling beside Node, ${SIZE} B, fsync ${FSYNC ? 'on' : 'off'}, ${OPS} per run, median of ${REPS}`)
+console.table(table)
