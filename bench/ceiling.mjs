@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { AtomicFile } from 'atomic-publish'
+import { median, printTable } from './report.mjs'
 
 const OPS = Number(process.env.BENCH_OPS ?? 1200)
 const REPS = Number(process.env.BENCH_REPS ?? 3)
@@ -55,7 +56,6 @@ for (let rep = 0; rep < REPS; rep++) {
   }
 }
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 const table = rows.map(([group, name], i) => {
   const base = median(results[rows.findIndex(([g]) => g === group)])
   return {
@@ -66,5 +66,4 @@ const table = rows.map(([group, name], i) => {
     'vs the core, unbatched': `${(median(results[i]) / base).toFixed(2)}×`,
   }
 })
-console.log(`The core's ceiling beside Node, ${SIZE} B, fsync ${FSYNC ? 'on' : 'off'}, ${OPS} per run, median of ${REPS}`)
-console.table(table)
+printTable(`The core's ceiling beside Node, ${SIZE} B, fsync ${FSYNC ? 'on' : 'off'}, ${OPS} per run, median of ${REPS}`, table)

@@ -1,5 +1,6 @@
 // Copying 1 GiB into place: atomic-publish copyFrom (kernel copy; and read-through with a hash)
-// against fs.promises.copyFile + fsync + rename + directory fsync, in the same run.
+// against fs.promises.copyFile + fsync + rename + directory fsync, in the same run, with the
+// event loop's delay (p99 / max) beside each.
 //
 //   npm run bench:copy
 //   BENCH_MIB=256 BENCH_REPS=1 npm run bench:copy
@@ -10,10 +11,10 @@ import { copyFile, open, rename } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { AtomicFile, hashFile } from 'atomic-publish'
+import { loopColumn, median, printTable, withLoopDelay } from './report.mjs'
 
 const MIB = Number(process.env.BENCH_MIB ?? 1024)
 const REPS = Number(process.env.BENCH_REPS ?? 5)
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 
 const dir = mkdtempSync(join(tmpdir(), 'ap-copy-bench-'))
 const source = join(dir, 'source')
@@ -46,17 +47,22 @@ for (let rep = 0; rep < REPS; rep++) {
     const target = join(dir, 'target')
     execFileSync('sync')
     const started = performance.now()
-    await run(target)
-    ;(runs[name] ??= []).push((MIB * 2 ** 20) / 1e6 / ((performance.now() - started) / 1000))
+    const { p99, max } = await withLoopDelay(() => run(target))
+    const rate = (MIB * 2 ** 20) / 1e6 / ((performance.now() - started) / 1000)
+    ;(runs[name] ??= []).push({ rate, p99, max })
     rmSync(target)
   }
 }
 rmSync(dir, { recursive: true, force: true })
-const baseline = median(runs['fs.promises.copyFile + fsync + rename'])
-console.log(`Copy ${MIB} MiB into place, median of ${REPS} (node ${process.version})`)
-console.table(Object.entries(runs).map(([name, rates]) => ({
-  contender: name,
-  'MB/s (median)': Math.round(median(rates)),
-  'min–max': `${Math.round(Math.min(...rates))}–${Math.round(Math.max(...rates))}`,
-  'vs copyFile': `${(median(rates) / baseline).toFixed(2)}×`,
-})))
+const rates = (name) => runs[name].map((r) => r.rate)
+const baseline = median(rates('fs.promises.copyFile + fsync + rename'))
+printTable(
+  `Copy ${MIB} MiB into place, median of ${REPS} (node ${process.version})`,
+  Object.keys(runs).map((name) => ({
+    contender: name,
+    'MB/s (median)': Math.round(median(rates(name))),
+    'min–max': `${Math.round(Math.min(...rates(name)))}–${Math.round(Math.max(...rates(name)))}`,
+    'vs copyFile': `${(median(rates(name)) / baseline).toFixed(2)}×`,
+    'loop p99 / max ms': loopColumn(runs[name]),
+  })),
+)

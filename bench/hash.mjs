@@ -13,11 +13,11 @@ import { xxh3 as nodeRs } from '@node-rs/xxhash'
 import { createXXHash128, xxhash128 as wasmHash } from 'hash-wasm'
 import xxhashAddon from 'xxhash-addon'
 import { hashFile, xxh3_128 } from 'atomic-publish'
+import { median, printTable } from './report.mjs'
 
 const REPS = Number(process.env.BENCH_REPS ?? 5)
 const FILE_MIB = Number(process.env.BENCH_FILE_MIB ?? 1024)
 const LOOP_MS = 250
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 
 // hash-wasm's one-shot is async and re-initialises per call; its reusable hasher is the fair
 // synchronous comparison.
@@ -90,5 +90,4 @@ for (const [name, rates] of Object.entries(fileRates)) {
   rows.push({ input: `${FILE_MIB} MiB file (cached)`, contender: name, 'GB/s': median(rates).toFixed(2), 'vs xxhash-addon': '–' })
 }
 
-console.log(`XXH3-128, median of ${REPS} loops of ${LOOP_MS} ms (node ${process.version})`)
-console.table(rows)
+printTable(`XXH3-128, median of ${REPS} loops of ${LOOP_MS} ms (node ${process.version})`, rows)

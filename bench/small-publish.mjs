@@ -12,11 +12,11 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { open, rename } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
-import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { writeFile as atomicallyWrite, writeFileSync as atomicallyWriteSync } from 'atomically'
 import fastWriteAtomic from 'fast-write-atomic'
 import writeFileAtomic from 'write-file-atomic'
 import { AtomicFile } from 'atomic-publish'
+import { loopColumn, median, printTable, withLoopDelay } from './report.mjs'
 
 const OPS = Number(process.env.BENCH_OPS ?? 600)
 const REPS = Number(process.env.BENCH_REPS ?? 3)
@@ -58,25 +58,22 @@ const MODES = ['sequential', `${IN_FLIGHT} in flight`, `${IN_FLIGHT} in flight, 
 async function runOnce(contender, mode, data, fsync) {
   const dir = mkdtempSync(join(tmpdir(), 'ap-bench-'))
   const target = mode.endsWith('one file') ? () => join(dir, 'one') : (i) => join(dir, `f${i % 64}`)
-  const delay = monitorEventLoopDelay({ resolution: 1 })
-  delay.enable()
-  const started = process.hrtime.bigint()
-  if (mode === 'sequential') {
-    for (let i = 0; i < OPS; i++) await contender.run(target(i), data, fsync)
-  } else {
-    let next = 0
-    const lane = async () => {
-      while (next < OPS) await contender.run(target(next++), data, fsync)
+  const { result: seconds, p99, max } = await withLoopDelay(async () => {
+    const started = process.hrtime.bigint()
+    if (mode === 'sequential') {
+      for (let i = 0; i < OPS; i++) await contender.run(target(i), data, fsync)
+    } else {
+      let next = 0
+      const lane = async () => {
+        while (next < OPS) await contender.run(target(next++), data, fsync)
+      }
+      await Promise.all(Array.from({ length: IN_FLIGHT }, lane))
     }
-    await Promise.all(Array.from({ length: IN_FLIGHT }, lane))
-  }
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9
-  delay.disable()
+    return Number(process.hrtime.bigint() - started) / 1e9
+  })
   rmSync(dir, { recursive: true, force: true })
-  return { rate: OPS / seconds, p99: delay.percentile(99) / 1e6, max: delay.max / 1e6 }
+  return { rate: OPS / seconds, p99, max }
 }
-
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 
 const rows = []
 for (const size of SIZES) {
@@ -107,16 +104,11 @@ for (const size of SIZES) {
           // A sync call holds the loop for its whole duration; the monitor cannot sample that.
           'loop p99 / max ms': contenders[name].sync
             ? 'blocks the loop'
-            : `${median(runs.map((r) => r.p99)).toFixed(1)} / ${median(runs.map((r) => r.max)).toFixed(1)}`,
+            : loopColumn(runs),
         })
       }
     }
   }
 }
 
-console.log(`Small publishes, ${OPS} per run, median of ${REPS} (node ${process.version}, UV_THREADPOOL_SIZE=${process.env.UV_THREADPOOL_SIZE ?? 4})`)
-if (process.env.BENCH_MARKDOWN) {
-  const keys = Object.keys(rows[0])
-  console.log(`| ${keys.join(' | ')} |\n|${keys.map(() => '---').join('|')}|`)
-  for (const row of rows) console.log(`| ${keys.map((k) => row[k]).join(' | ')} |`)
-} else console.table(rows)
+printTable(`Small publishes, ${OPS} per run, median of ${REPS} (node ${process.version}, UV_THREADPOOL_SIZE=${process.env.UV_THREADPOOL_SIZE ?? 4})`, rows)
