@@ -13,7 +13,8 @@ use twox_hash::XxHash3_128;
 use crate::errors::{FsFailure, Syscall};
 
 /// Read size for hashing files: large enough to amortise the syscall, small enough to stay
-/// in L2 while it is hashed.
+/// in L2 while it is hashed. Measured reading and hashing a cached 1 GiB file (GB/s, three
+/// runs): 64 KiB 6.8–8.4, 256 KiB 8.0–9.0, 1 MiB 8.1–10.5, 4 MiB 8.3–10.8, 16 MiB 7.5–8.8.
 const FILE_CHUNK: usize = 1 << 20;
 
 /// One-shot XXH3-128 of `data`.

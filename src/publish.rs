@@ -22,7 +22,8 @@ use crate::retry;
 use crate::scratch::{ModePolicy, Scratch};
 use crate::target::{self, FileKey, ResolvedTarget};
 
-/// Read size for copies that must hash what they copy.
+/// Read size for copies that must hash what they copy: the size `hash::FILE_CHUNK` measured
+/// best at (the plateau starts at 1 MiB; 16 MiB falls off the cache).
 const COPY_CHUNK: usize = 1 << 20;
 
 /// Piece size of a kernel copy: between two pieces a cancel is honoured and progress shows.
