@@ -14,8 +14,17 @@ test.serial('50 rounds of SIGKILL at random moments: no torn target, every orpha
   t.true(s.killedMidPublish > 0, 'some kills landed mid-publish')
 })
 
+test.serial('30 rounds of SIGKILL during bursts of batched writes to 12 files: each file whole, none older, every orphan swept', async (t) => {
+  const s = await runCrashes(30, { mode: 'burst', seed: 9 })
+  t.log(`rounds ${s.rounds}, killed mid-burst ${s.killedMidPublish}, torn ${s.torn}, backwards ${s.backwards}, orphans swept ${s.orphansSwept}`)
+  t.is(s.torn, 0)
+  t.is(s.backwards, 0)
+  t.is(s.scratchLeftAfterSweep, 0)
+  t.true(s.killedMidPublish > 0, 'some kills landed mid-burst')
+})
+
 test.serial('the same harness catches a naive in-place writer tearing the file', async (t) => {
-  const s = await runCrashes(25, { naive: true, seed: 7 })
+  const s = await runCrashes(25, { mode: 'naive', seed: 7 })
   t.log(`naive writer: ${s.torn} torn targets in ${s.rounds} rounds`)
   t.true(s.torn > 0)
 })

@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { sweepOrphans, xxh3_128 } from 'atomic-publish'
+import { burstTargets } from '../fixtures/crash-child.js'
 
 export interface CrashSummary {
   rounds: number
@@ -26,31 +27,40 @@ function parse(bytes: Buffer): number | null {
   return xxh3_128(bytes.subarray(nl + 1)) === hash ? Number(n) : null
 }
 
-function killAfter(target: string, start: number, delayMs: number, naive: boolean): Promise<void> {
+type Mode = 'naive' | 'burst' | undefined
+
+function killAfter(target: string, start: number, delayMs: number, mode: Mode): Promise<void> {
   return new Promise((resolve, reject) => {
     const args = [join(__dirname, '..', 'fixtures', 'crash-child.js'), target, String(start)]
-    const child = spawn(process.execPath, naive ? [...args, 'naive'] : args, { stdio: ['ignore', 'pipe', 'inherit'] })
+    const child = spawn(process.execPath, mode ? [...args, mode] : args, { stdio: ['ignore', 'pipe', 'inherit'] })
     child.stdout.once('data', () => setTimeout(() => child.kill('SIGKILL'), delayMs))
     child.on('error', reject)
     child.on('close', () => resolve())
   })
 }
 
-export async function runCrashes(rounds: number, options: { naive?: boolean; seed?: number } = {}): Promise<CrashSummary> {
+/**
+ * `burst`: every version goes to 12 targets at once (batched writes), and each of them is
+ * checked the same way.
+ */
+export async function runCrashes(rounds: number, options: { mode?: Mode; seed?: number } = {}): Promise<CrashSummary> {
   const dir = mkdtempSync(join(tmpdir(), 'ap-crash-'))
   const target = join(dir, 'target')
+  const checked = options.mode === 'burst' ? burstTargets(target) : [target]
   const summary: CrashSummary = { rounds, killedMidPublish: 0, torn: 0, backwards: 0, orphansSwept: 0, scratchLeftAfterSweep: 0 }
-  let seen = 0
+  const seen = new Map(checked.map((t) => [t, 0]))
   let state = options.seed ?? 1
   const random = () => ((state = (Math.imul(state, 1_103_515_245) + 12_345) >>> 0) / 2 ** 32)
   try {
     for (let round = 0; round < rounds; round++) {
-      await killAfter(target, seen, Math.floor(random() * 120), options.naive === true)
-      if (existsSync(target)) {
-        const n = parse(readFileSync(target))
+      // Versions only grow: start the child past every version any target has shown.
+      await killAfter(target, Math.max(...seen.values()), Math.floor(random() * 120), options.mode)
+      for (const file of checked) {
+        if (!existsSync(file)) continue
+        const n = parse(readFileSync(file))
         if (n === null) summary.torn++
-        else if (n < seen) summary.backwards++
-        else seen = n
+        else if (n < (seen.get(file) ?? 0)) summary.backwards++
+        else seen.set(file, n)
       }
       const orphans = await sweepOrphans(dir, { olderThanMs: 0 })
       if (orphans.length > 0) summary.killedMidPublish++

@@ -49,6 +49,12 @@ async function main(): Promise<void> {
   }
 
   t = performance.now()
+  {
+    const s = await runCrashes(n(300), { mode: 'burst', seed: 2027 })
+    report('SIGKILL during batched bursts (12 files)', s.torn === 0 && s.backwards === 0 && s.scratchLeftAfterSweep === 0, `rounds ${s.rounds}, killed mid-burst ${s.killedMidPublish}, torn ${s.torn}, backwards ${s.backwards}, orphans swept ${s.orphansSwept}, scratch left ${s.scratchLeftAfterSweep}`, t)
+  }
+
+  t = performance.now()
   if (hasLibfiu()) {
     const totals = { rounds: 0, faults: 0, torn: 0, left: 0, reported: 0, wrong: 0 }
     for (const seed of [11, 12, 13, 14, 15]) {
