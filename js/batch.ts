@@ -57,7 +57,8 @@ export function batchedWrite(
 
 function laneFree(): void {
   running--
-  if (queue.length > 0) runBatch(queue.splice(0, MAX_BATCH))
+  // A batch that could not be dispatched takes no lane: keep going until one is running.
+  while (running < lanes && queue.length > 0) runBatch(queue.splice(0, MAX_BATCH))
 }
 
 function runBatch(jobs: Queued[]): void {
