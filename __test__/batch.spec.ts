@@ -55,12 +55,18 @@ test('in a burst, a write that fails fails alone and leaves its target as it was
   t.deepEqual(scratchIn(dir), [])
 })
 
-test('a write aborted while it waits for a batch publishes nothing; its batch-mates publish', async (t) => {
+test('a write aborted while it waits for a batch rejects at once, publishes nothing, and its batch-mates publish', async (t) => {
   const dir = freshDir()
   const controller = new AbortController()
+  const settledOrder: number[] = []
   const calls = Array.from({ length: BURST }, (_, i) => {
     const file = new AtomicFile(join(dir, `f${i}`))
-    return (i === 30 ? file.withSignal(controller.signal) : file).write(`new ${i}`)
+    const call = (i === 30 ? file.withSignal(controller.signal) : file).write(`new ${i}`)
+    call.then(
+      () => settledOrder.push(i),
+      () => settledOrder.push(i),
+    )
+    return call
   })
   // The pool is busy with the first few writes: f30 is still waiting when this aborts.
   controller.abort(new Error('changed my mind'))
@@ -68,6 +74,7 @@ test('a write aborted while it waits for a batch publishes nothing; its batch-ma
   const aborted = settled[30]
   t.true(aborted.status === 'rejected' && aborted.reason instanceof AbortError)
   t.is(aborted.status === 'rejected' && (aborted.reason as AbortError).cause instanceof Error, true)
+  t.is(settledOrder[0], 30, 'the aborted write did not wait for a lane')
   t.false(namesIn(dir).includes('f30'))
   t.is(settled.filter((s) => s.status === 'fulfilled').length, BURST - 1)
   t.deepEqual(scratchIn(dir), [])

@@ -100,7 +100,7 @@ export class AtomicFile {
       coalescedWrite(this.#target, {
         bytes,
         expected,
-        start: () => batchedWrite(this.#target, bytes, config, control),
+        start: () => batchedWrite(this.#target, bytes, config, control, signal),
         aborted: () => signal?.aborted === true,
       }),
     )

@@ -7,6 +7,7 @@
 
 import * as native from '../binding.js'
 import type { NativeOutcome, NativePublishConfig } from '../binding.js'
+import { failedBeforeDisk } from './errors.js'
 
 /** Writes larger than this are dispatched on their own: they are bound by bandwidth. */
 const BATCH_UP_TO_BYTES = 64 << 10
@@ -20,6 +21,8 @@ interface Queued {
   control: native.NativeControl
   settle: (outcome: NativeOutcome) => void
   fail: (error: unknown) => void
+  /** Stop listening for the caller's abort (once the write leaves the queue). */
+  unlisten: () => void
 }
 
 /** libuv's pool size as libuv reads it: UV_THREADPOOL_SIZE, 1–1024, else 4. */
@@ -38,12 +41,17 @@ const MAX_BATCH = Math.max(1, Math.min(MOST_PER_BATCH, Math.floor(native.openScr
 let running = 0
 const queue: Queued[] = []
 
-/** Publish `bytes` at `target`, on its own or in a batch with other small writes. */
+/**
+ * Publish `bytes` at `target`, on its own or in a batch with other small writes. A write that
+ * is still waiting here when `signal` aborts leaves the queue and resolves as aborted at
+ * once: nothing of it was on disk yet.
+ */
 export function batchedWrite(
   target: string,
   bytes: Uint8Array,
   config: NativePublishConfig,
   control: native.NativeControl,
+  signal?: AbortSignal,
 ): Promise<NativeOutcome> {
   if (bytes.byteLength > BATCH_UP_TO_BYTES) return native.publishBytes(target, bytes, config, control)
   if (running < lanes) {
@@ -52,7 +60,20 @@ export function batchedWrite(
     outcome.then(laneFree, laneFree)
     return outcome
   }
-  return new Promise((settle, fail) => queue.push({ target, bytes, config, control, settle, fail }))
+  return new Promise((settle, fail) => {
+    const job: Queued = { target, bytes, config, control, settle, fail, unlisten: () => {} }
+    if (signal) {
+      const onAbort = (): void => {
+        const at = queue.indexOf(job)
+        if (at < 0) return
+        queue.splice(at, 1)
+        settle(failedBeforeDisk({ kind: 'aborted', code: 'ABORT_ERR' }))
+      }
+      signal.addEventListener('abort', onAbort, { once: true })
+      job.unlisten = () => signal.removeEventListener('abort', onAbort)
+    }
+    queue.push(job)
+  })
 }
 
 function laneFree(): void {
@@ -65,6 +86,7 @@ function runBatch(jobs: Queued[]): void {
   const batch = new native.NativeBatch()
   const added: Queued[] = []
   for (const job of jobs) {
+    job.unlisten()
     try {
       batch.add(job.target, job.bytes, job.config, job.control)
       added.push(job)

@@ -11,6 +11,7 @@
 
 import * as native from '../binding.js'
 import type { NativeOutcome } from '../binding.js'
+import { failedBeforeDisk } from './errors.js'
 
 const RUNNING_PER_TARGET = 2
 /** Larger superseded buffers are hashed on the thread pool, not the JS thread. */
@@ -91,11 +92,10 @@ async function settleSuperseded(entry: Entry): Promise<void> {
   const { bytes, expected, aborted } = entry.job
   try {
     const hash = bytes.byteLength <= HASH_ON_JS_THREAD_UP_TO ? native.xxh3_128(bytes) : await native.hashBytes(bytes)
-    const base = { errno: 0, description: '', syscall: '', subject: 'target', published: false }
     if (expected !== undefined && hash !== expected) {
-      entry.settle({ bytes: 0, superseded: false, failure: { ...base, kind: 'hashMismatch', code: 'ERR_HASH_MISMATCH', expected, actual: hash } })
+      entry.settle(failedBeforeDisk({ kind: 'hashMismatch', code: 'ERR_HASH_MISMATCH', expected, actual: hash }))
     } else if (aborted()) {
-      entry.settle({ bytes: 0, superseded: false, failure: { ...base, kind: 'aborted', code: 'ABORT_ERR' } })
+      entry.settle(failedBeforeDisk({ kind: 'aborted', code: 'ABORT_ERR' }))
     } else {
       entry.settle({ bytes: bytes.byteLength, hash, superseded: true })
     }

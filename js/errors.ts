@@ -2,7 +2,13 @@
 // plain-data failures (a native rejection would lose `code`, `errno` and `syscall`).
 
 import { getSystemErrorMap, inspect } from 'node:util'
-import type { NativeFailure } from '../binding.js'
+import type { NativeFailure, NativeOutcome } from '../binding.js'
+
+/** An outcome that failed before the native side touched the disk (no errno, no syscall). */
+export function failedBeforeDisk(failure: Pick<NativeFailure, 'kind' | 'code'> & Partial<NativeFailure>): NativeOutcome {
+  const base = { errno: 0, description: '', syscall: '', subject: 'target', published: false }
+  return { bytes: 0, superseded: false, failure: { ...base, ...failure } }
+}
 
 /** A file-system error as Node's `fs` reports it, plus where the publish stood. */
 export interface PublishFsError extends Error {
