@@ -4,7 +4,7 @@ import test from 'ava'
 import { execFileSync, spawnSync } from 'node:child_process'
 import { mkdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { freshDir, namesIn, xorshiftBytes } from './helpers.js'
+import { freshDir, hasCommand, namesIn, xorshiftBytes } from './helpers.js'
 
 const CLI = join(__dirname, '..', '..', 'cli.js')
 
@@ -115,7 +115,7 @@ test('--help for every command', (t) => {
   t.regex(run(['--help']).stdout, /Commands:/)
 })
 
-const withScript = spawnSync('which', ['script']).status === 0 ? test : test.skip
+const withScript = hasCommand('script') ? test : test.skip
 withScript('a progress bar on stderr when it is a terminal and the work is large; none when piped', (t) => {
   const dir = freshDir()
   writeFileSync(join(dir, 'big'), Buffer.alloc(80 << 20, 1))

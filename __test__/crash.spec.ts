@@ -2,25 +2,24 @@
 // older one, and every scratch a kill leaves is found by sweepOrphans. A naive in-place writer
 // run through the same harness tears, which shows the check can fail.
 
-import test from 'ava'
-import { runCrashes } from './reliability/crash.js'
+import test, { type ExecutionContext } from 'ava'
+import { type CrashSummary, runCrashes } from './reliability/crash.js'
 
-test.serial('50 rounds of SIGKILL at random moments: no torn target, every orphan swept', async (t) => {
-  const s = await runCrashes(50, { seed: 42 })
-  t.log(`rounds ${s.rounds}, killed mid-publish ${s.killedMidPublish}, torn ${s.torn}, backwards ${s.backwards}, orphans swept ${s.orphansSwept}`)
+/** What every SIGKILL round must leave: whole, never older files, every orphan swept. */
+function assertUndamaged(t: ExecutionContext, s: CrashSummary, midway: string): void {
+  t.log(`rounds ${s.rounds}, killed ${midway} ${s.killedMidPublish}, torn ${s.torn}, backwards ${s.backwards}, orphans swept ${s.orphansSwept}`)
   t.is(s.torn, 0)
   t.is(s.backwards, 0)
   t.is(s.scratchLeftAfterSweep, 0)
-  t.true(s.killedMidPublish > 0, 'some kills landed mid-publish')
+  t.true(s.killedMidPublish > 0, `some kills landed ${midway}`)
+}
+
+test.serial('50 rounds of SIGKILL at random moments: no torn target, every orphan swept', async (t) => {
+  assertUndamaged(t, await runCrashes(50, { seed: 42 }), 'mid-publish')
 })
 
 test.serial('30 rounds of SIGKILL during bursts of batched writes to 12 files: each file whole, none older, every orphan swept', async (t) => {
-  const s = await runCrashes(30, { mode: 'burst', seed: 9 })
-  t.log(`rounds ${s.rounds}, killed mid-burst ${s.killedMidPublish}, torn ${s.torn}, backwards ${s.backwards}, orphans swept ${s.orphansSwept}`)
-  t.is(s.torn, 0)
-  t.is(s.backwards, 0)
-  t.is(s.scratchLeftAfterSweep, 0)
-  t.true(s.killedMidPublish > 0, 'some kills landed mid-burst')
+  assertUndamaged(t, await runCrashes(30, { mode: 'burst', seed: 9 }), 'mid-burst')
 })
 
 test.serial('the same harness catches a naive in-place writer tearing the file', async (t) => {

@@ -8,19 +8,11 @@ import { execFileSync } from 'node:child_process'
 import { existsSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { sweepOrphans } from 'atomic-publish'
-import { freshDir, namesIn, scratchIn } from './helpers.js'
+import { freshDir, hasCommand, namesIn, scratchIn } from './helpers.js'
 import { hasLibfiu, runFaults } from './reliability/faults.js'
 
-const has = (cmd: string) => {
-  try {
-    execFileSync('which', [cmd], { stdio: 'ignore' })
-    return true
-  } catch {
-    return false
-  }
-}
-const withLibfiu = hasLibfiu() && has('fiu-run') ? test : test.skip
-const withStrace = has('strace') ? test : test.skip
+const withLibfiu = hasLibfiu() && hasCommand('fiu-run') ? test : test.skip
+const withStrace = hasCommand('strace') ? test : test.skip
 const TERMINALS = ['write', 'writeSync', 'stream', 'copyFrom', 'copyFromSync']
 
 function injected(dir: string, terminal: string, straceArgs: string[]): Record<string, unknown> {

@@ -5,6 +5,16 @@ import { mkdtempSync, readdirSync, readFileSync, lstatSync, readlinkSync, writeF
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
+/** Is `cmd` on the PATH? Tests that need a tool are skipped, and say so, where it is missing. */
+export function hasCommand(cmd: string): boolean {
+  try {
+    execFileSync('which', [cmd], { stdio: 'ignore' })
+    return true
+  } catch {
+    return false
+  }
+}
+
 /** A fresh empty directory for one test. */
 export function freshDir(prefix = 'ap-'): string {
   return mkdtempSync(join(tmpdir(), prefix))

@@ -2,20 +2,11 @@
 // that is shown to reject broken writers.
 
 import test from 'ava'
-import { execFileSync } from 'node:child_process'
 import { join } from 'node:path'
 import { checkConcurrentScratches, checkPublishes, parseTrace, traceCommand, uncoveredPublishes } from './reliability/trace.js'
-import { freshDir } from './helpers.js'
+import { freshDir, hasCommand } from './helpers.js'
 
-const hasStrace = (() => {
-  try {
-    execFileSync('strace', ['-V'], { stdio: 'ignore' })
-    return true
-  } catch {
-    return false
-  }
-})()
-const withStrace = hasStrace ? test : test.skip
+const withStrace = hasCommand('strace') ? test : test.skip
 const fixture = (name: string) => join(__dirname, 'fixtures', `${name}.js`)
 
 for (const fsync of [true, false]) {

@@ -8,10 +8,9 @@
 //! the batch into that directory. Under load that turns two journal commits per publish into
 //! about two per batch; a batch of one is exactly a single publish.
 
-use std::io;
 use std::path::Path;
 
-use crate::errors::PublishError;
+use crate::errors::{PublishError, SharedIoError};
 use crate::publish::{self, PublishOptions, Published, Renamed};
 use crate::target::DirId;
 
@@ -52,13 +51,10 @@ pub fn write_batch(jobs: Vec<WriteJob<'_>>) -> Vec<Result<Published, PublishErro
         .collect()
 }
 
-/// An fsync's result in a form that can be handed to several publishes (io::Error is not Clone).
-type SharedResult = Result<(), (Option<i32>, io::ErrorKind)>;
-
 /// One directory fsync per directory of the batch, its result shared by all renames there.
 #[derive(Default)]
 struct DirSyncs {
-    done: Vec<(DirId, SharedResult)>,
+    done: Vec<(DirId, Result<(), SharedIoError>)>,
 }
 
 impl DirSyncs {
@@ -71,16 +67,13 @@ impl DirSyncs {
             None => {
                 // Every rename of the batch into `dir` is done by now, so this one fsync
                 // (begun after all of them) makes them all durable.
-                let result = crate::dirsync::sync_after_rename(dir, id)
-                    .map_err(|e| (e.raw_os_error(), e.kind()));
+                let result =
+                    crate::dirsync::sync_after_rename(dir, id).map_err(|e| SharedIoError::of(&e));
                 self.done.push((id.clone(), result));
                 result
             }
         };
-        renamed.settle(result.map_err(|(raw, kind)| match raw {
-            Some(raw) => io::Error::from_raw_os_error(raw),
-            None => io::Error::from(kind),
-        }))
+        renamed.settle(result.map_err(SharedIoError::to_io))
     }
 }
 

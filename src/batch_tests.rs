@@ -2,17 +2,20 @@ use super::*;
 use crate::dirsync::rounds_finished;
 use crate::hash;
 use crate::order::Ticket;
-use crate::publish::Control;
-use crate::test_support::{assert_mismatch, names_in};
+use crate::test_support::{assert_mismatch, cancelled_options, names_in, with_hash};
 use std::path::PathBuf;
 use std::sync::Arc;
 
-fn job<'a>(target: &'a Path, data: &'a [u8]) -> WriteJob<'a> {
+fn job_with<'a>(target: &'a Path, data: &'a [u8], options: PublishOptions) -> WriteJob<'a> {
     WriteJob {
         target,
         data,
-        options: PublishOptions::default(),
+        options,
     }
+}
+
+fn job<'a>(target: &'a Path, data: &'a [u8]) -> WriteJob<'a> {
+    job_with(target, data, PublishOptions::default())
 }
 
 fn targets(dir: &Path, n: usize) -> Vec<PathBuf> {
@@ -52,22 +55,13 @@ fn a_failing_job_fails_alone_and_leaves_its_target_as_it_was() {
     let unreachable = blocker.join("child");
     let bogus = 0x1234_u128;
     let jobs = vec![
-        WriteJob {
-            options: PublishOptions {
-                expected_hash: Some(bogus),
-                ..PublishOptions::default()
-            },
-            ..job(&mismatched, b"new")
-        },
+        job_with(&mismatched, b"new", with_hash(bogus)),
         job(&unreachable, b"x"),
         job(&good, b"fine"),
     ];
     let mut results = write_batch(jobs).into_iter();
     assert_mismatch(results.next().unwrap(), bogus, hash::digest(b"new"));
-    match results.next().unwrap() {
-        Err(PublishError::Fs(f)) => assert_eq!(f.errno().code, "ENOTDIR"),
-        other => panic!("expected ENOTDIR, got {other:?}"),
-    }
+    assert_eq!(results.next().unwrap().unwrap_err().code(), "ENOTDIR");
     assert_eq!(results.next().unwrap().unwrap().bytes, 4);
     assert_eq!(std::fs::read(&mismatched).unwrap(), b"old");
     assert_eq!(std::fs::read(&good).unwrap(), b"fine");
@@ -78,17 +72,9 @@ fn a_failing_job_fails_alone_and_leaves_its_target_as_it_was() {
 fn a_cancelled_job_publishes_nothing_and_the_others_do() {
     let dir = tempfile::tempdir().unwrap();
     let [kept, cancelled] = [dir.path().join("kept"), dir.path().join("cancelled")];
-    let control = Arc::new(Control::default());
-    control.cancel();
     let jobs = vec![
         job(&kept, b"kept"),
-        WriteJob {
-            options: PublishOptions {
-                control: Some(control),
-                ..PublishOptions::default()
-            },
-            ..job(&cancelled, b"dropped")
-        },
+        job_with(&cancelled, b"dropped", cancelled_options()),
     ];
     let results = write_batch(jobs);
     assert!(results[0].is_ok());
@@ -102,20 +88,14 @@ fn within_a_batch_the_later_call_wins_whatever_its_position() {
     let target = dir.path().join("one");
     let older = Arc::new(Ticket::issue());
     let newer = Arc::new(Ticket::issue());
-    let with = |ticket: &Arc<Ticket>| PublishOptions {
-        ticket: Some(ticket.clone()),
+    let with = |ticket: Arc<Ticket>| PublishOptions {
+        ticket: Some(ticket),
         ..PublishOptions::default()
     };
     // The newer call sits first in the batch, so it renames first: the older is superseded.
     let jobs = vec![
-        WriteJob {
-            options: with(&newer),
-            ..job(&target, b"newer")
-        },
-        WriteJob {
-            options: with(&older),
-            ..job(&target, b"older")
-        },
+        job_with(&target, b"newer", with(newer)),
+        job_with(&target, b"older", with(older)),
     ];
     let results = write_batch(jobs);
     assert!(!results[0].as_ref().unwrap().superseded);
@@ -144,15 +124,13 @@ fn without_fsync_a_batch_syncs_no_directory() {
     let id = DirId::of(dir.path()).unwrap();
     let before = rounds_finished(&id);
     let paths = targets(dir.path(), 4);
+    let no_fsync = || PublishOptions {
+        fsync: false,
+        ..PublishOptions::default()
+    };
     let jobs = paths
         .iter()
-        .map(|t| WriteJob {
-            options: PublishOptions {
-                fsync: false,
-                ..PublishOptions::default()
-            },
-            ..job(t, b"x")
-        })
+        .map(|t| job_with(t, b"x", no_fsync()))
         .collect();
     assert!(write_batch(jobs).iter().all(Result::is_ok));
     assert_eq!(rounds_finished(&id), before);

@@ -15,6 +15,7 @@ use std::io;
 use std::path::Path;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
 
+use crate::errors::SharedIoError;
 use crate::scratch::sync_dir;
 use crate::target::DirId;
 
@@ -29,7 +30,7 @@ struct Rounds {
     running: bool,
     /// The latest round that succeeded, and the latest failure with its round.
     last_ok: u64,
-    last_err: Option<(u64, i32, io::ErrorKind)>,
+    last_err: Option<(u64, SharedIoError)>,
 }
 
 #[derive(Default)]
@@ -61,13 +62,9 @@ pub fn sync_after_rename(dir: &Path, id: &DirId) -> io::Result<()> {
         if rounds.last_ok >= needed {
             return Ok(());
         }
-        if let Some((round, raw, kind)) = rounds.last_err {
+        if let Some((round, err)) = rounds.last_err {
             if round >= needed {
-                return Err(if raw != 0 {
-                    io::Error::from_raw_os_error(raw)
-                } else {
-                    io::Error::from(kind)
-                });
+                return Err(err.to_io());
             }
         }
         if !rounds.running && rounds.finished < needed {
@@ -80,7 +77,7 @@ pub fn sync_after_rename(dir: &Path, id: &DirId) -> io::Result<()> {
             rounds.finished = needed;
             match &result {
                 Ok(()) => rounds.last_ok = needed,
-                Err(e) => rounds.last_err = Some((needed, e.raw_os_error().unwrap_or(0), e.kind())),
+                Err(e) => rounds.last_err = Some((needed, SharedIoError::of(e))),
             }
             shared.changed.notify_all();
             return result;

@@ -88,6 +88,30 @@ pub fn errno_name(err: &io::Error) -> ErrnoName {
     platform::name_code(fallback)
 }
 
+/// An `io::Error` reduced to what can be handed to several waiters (`io::Error` is not
+/// `Clone`): one fsync's failure, shared by every publish it covered.
+#[derive(Debug, Clone, Copy)]
+pub struct SharedIoError {
+    raw: Option<i32>,
+    kind: io::ErrorKind,
+}
+
+impl SharedIoError {
+    pub fn of(err: &io::Error) -> Self {
+        Self {
+            raw: err.raw_os_error(),
+            kind: err.kind(),
+        }
+    }
+
+    pub fn to_io(self) -> io::Error {
+        match self.raw {
+            Some(raw) => io::Error::from_raw_os_error(raw),
+            None => io::Error::from(self.kind),
+        }
+    }
+}
+
 /// EISDIR, as the platform spells it.
 pub fn is_a_directory() -> io::Error {
     #[cfg(unix)]

@@ -3,15 +3,7 @@
 
 use super::*;
 use crate::scratch::{is_scratch_name, SCRATCH_INFIX};
-use crate::test_support::{assert_mismatch, names_in, payload_200k};
-use std::sync::Arc;
-
-fn with_hash(expected: u128) -> PublishOptions {
-    PublishOptions {
-        expected_hash: Some(expected),
-        ..PublishOptions::default()
-    }
-}
+use crate::test_support::{assert_mismatch, cancelled_options, names_in, payload_200k, with_hash};
 
 fn fixed_mtime() -> Mtime {
     Mtime {
@@ -290,14 +282,9 @@ fn writing_onto_a_directory_is_eisdir_and_leaves_it_alone() {
 fn a_raised_cancel_flag_publishes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let target = dir.path().join("blob.bin");
-    let control = Arc::new(Control::default());
-    control.cancel();
-    let options = PublishOptions {
-        control: Some(control),
-        ..PublishOptions::default()
-    };
     let payload = payload_200k();
-    let err = write_from_reader(&target, &mut io::Cursor::new(&payload), options).unwrap_err();
+    let err = write_from_reader(&target, &mut io::Cursor::new(&payload), cancelled_options())
+        .unwrap_err();
     assert!(matches!(err, PublishError::Aborted));
     assert!(names_in(dir.path()).is_empty());
 }

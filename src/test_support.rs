@@ -32,3 +32,21 @@ pub fn assert_mismatch<T: std::fmt::Debug>(
         other => panic!("expected HashMismatch, got {other:?}"),
     }
 }
+
+/// Options that expect `expected` as the XXH3-128 of the published bytes.
+pub fn with_hash(expected: u128) -> crate::publish::PublishOptions {
+    crate::publish::PublishOptions {
+        expected_hash: Some(expected),
+        ..Default::default()
+    }
+}
+
+/// Options whose control was cancelled before the publish began.
+pub fn cancelled_options() -> crate::publish::PublishOptions {
+    let control = std::sync::Arc::new(crate::publish::Control::default());
+    control.cancel();
+    crate::publish::PublishOptions {
+        control: Some(control),
+        ..Default::default()
+    }
+}

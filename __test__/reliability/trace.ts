@@ -125,9 +125,7 @@ export function checkPublishes(calls: Call[], fsync: boolean): PublishTrace[] {
 }
 
 /** The per-scratch rules for publishes that ran concurrently (see `uncoveredPublishes`). */
-export function checkConcurrentScratches(calls: Call[]): PublishTrace[] {
-  return checkScratches(calls, true).map(({ scratch, target, problems }) => ({ scratch, target, problems }))
-}
+export const checkConcurrentScratches = (calls: Call[]): PublishTrace[] => checkScratches(calls, true)
 
 /**
  * For publishes that ran concurrently into one directory, sharing directory fsyncs: each one
