@@ -4,181 +4,160 @@
 //! tickets number publishes in call order. Publishes then run concurrently on the thread pool
 //! and may finish in any order, so the rename is the only ordered step: under a lock for that
 //! one target, a publish renames only if no later ticket has already committed there; if one
-//! has, it is *superseded*, removes its scratch and reports that instead. Either way it then
-//! waits for a directory fsync that began after that check (see `dirsync`), so a superseded
-//! publish returns only once the bytes that overtook it are durable. Different targets never
-//! share a lock.
+//! has, it is *superseded*, removes its scratch and reports that instead. Different targets
+//! never share a lock.
 //!
 //! A target's record must outlive every publish that might still commit to it, otherwise an
-//! old publish arriving late would find no record and win. Records are therefore dropped only
-//! when their last commit is older than every ticket still in flight.
+//! old publish arriving late would find no record and win. A ticket *binds* to its target's
+//! record once the target is resolved, and holds it; a ticket not yet bound could still turn
+//! out to be for any target. So a record may go once no bound ticket holds it and its last
+//! commit is older than every unbound ticket: whoever commits there next is newer anyway.
+//! Records are pruned when their number doubles, so the walk costs O(1) per call amortised,
+//! whatever tickets stay alive meanwhile (a long stream holds only its own record).
 
 use crate::target::FileKey;
 use std::collections::{BTreeSet, HashMap};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
-/// Prune records once there are this many; pruning is a walk over all of them.
-const PRUNE_AT: usize = 1024;
-
-static NEXT_TICKET: AtomicU64 = AtomicU64::new(1);
+/// Never prune below this many records: small maps are cheaper to keep than to walk.
+const PRUNE_FLOOR: usize = 1024;
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// Tickets not yet retired, ordered so the oldest is cheap to find.
-fn in_flight() -> &'static Mutex<BTreeSet<u64>> {
-    static IN_FLIGHT: OnceLock<Mutex<BTreeSet<u64>>> = OnceLock::new();
-    IN_FLIGHT.get_or_init(Default::default)
+/// The last commit to one target.
+#[derive(Debug, Default)]
+pub struct Commit {
+    /// The ticket of the last publish that renamed onto this target (0: none yet).
+    pub ticket: u64,
+    /// Whether that publish's bytes were fsynced before its rename.
+    pub synced: bool,
+}
+
+type Record = Arc<Mutex<Commit>>;
+
+#[derive(Default)]
+struct Registry {
+    next: u64,
+    /// Tickets issued and not yet bound to a target, nor retired.
+    unbound: BTreeSet<u64>,
+    records: HashMap<FileKey, Record>,
+    prune_at: usize,
+}
+
+impl Registry {
+    fn oldest_unbound(&self) -> u64 {
+        self.unbound.first().copied().unwrap_or(self.next)
+    }
+
+    fn prune_if_due(&mut self) {
+        if self.records.len() < self.prune_at.max(PRUNE_FLOOR) {
+            return;
+        }
+        let oldest = self.oldest_unbound();
+        // Held by a bound ticket (strong count > 1): in use. Otherwise only a commit no older
+        // than some unbound ticket still decides anything.
+        self.records
+            .retain(|_, r| Arc::strong_count(r) > 1 || lock(r).ticket >= oldest);
+        self.prune_at = self.records.len() * 2;
+    }
+}
+
+fn registry() -> MutexGuard<'static, Registry> {
+    static REGISTRY: OnceLock<Mutex<Registry>> = OnceLock::new();
+    lock(REGISTRY.get_or_init(|| {
+        Mutex::new(Registry {
+            next: 1,
+            ..Default::default()
+        })
+    }))
 }
 
 /// A publish's place in call order. Dropping it retires it.
 #[derive(Debug)]
 pub struct Ticket {
     seq: u64,
+    record: Mutex<Option<Record>>,
 }
 
 impl Ticket {
     /// Take the next place in call order.
     pub fn issue() -> Self {
-        let mut flying = lock(in_flight());
-        let seq = NEXT_TICKET.fetch_add(1, Ordering::Relaxed);
-        flying.insert(seq);
-        Self { seq }
+        let mut reg = registry();
+        let seq = reg.next;
+        reg.next += 1;
+        reg.unbound.insert(seq);
+        Self {
+            seq,
+            record: Mutex::new(None),
+        }
     }
 
     pub fn seq(&self) -> u64 {
         self.seq
     }
+
+    /// Tie this ticket to `target` (the file's key, the same for every spelling of it), once
+    /// the publish knows it. From then on the target's record lives at least as long as this
+    /// ticket.
+    pub fn bind(&self, target: &FileKey) -> Record {
+        let mut reg = registry();
+        reg.unbound.remove(&self.seq);
+        reg.prune_if_due();
+        let record = reg.records.entry(target.clone()).or_default().clone();
+        *lock(&self.record) = Some(record.clone());
+        record
+    }
 }
 
 impl Drop for Ticket {
     fn drop(&mut self) {
-        lock(in_flight()).remove(&self.seq);
+        if lock(&self.record).is_none() {
+            registry().unbound.remove(&self.seq);
+        }
     }
 }
 
-/// The oldest ticket still in flight, or "none" as the next ticket to be issued.
-fn oldest_in_flight() -> u64 {
-    let flying = lock(in_flight());
-    flying
-        .first()
-        .copied()
-        .unwrap_or_else(|| NEXT_TICKET.load(Ordering::Relaxed))
-}
-
-#[derive(Default)]
-struct TargetRecord {
-    /// The ticket of the last publish that renamed onto this target.
-    last_committed: u64,
-}
-
-type Records = Mutex<HashMap<FileKey, Arc<Mutex<TargetRecord>>>>;
-
-fn records() -> &'static Records {
-    static RECORDS: OnceLock<Records> = OnceLock::new();
-    RECORDS.get_or_init(Default::default)
-}
-
-fn record_for(target: &FileKey) -> Arc<Mutex<TargetRecord>> {
-    let mut all = lock(records());
-    if all.len() >= PRUNE_AT {
-        let oldest = oldest_in_flight();
-        // A record still locked by someone (strong count > 1) is in use: keep it.
-        all.retain(|_, r| Arc::strong_count(r) > 1 || lock(r).last_committed >= oldest);
-    }
-    all.entry(target.clone()).or_default().clone()
-}
-
-/// Has a later call already committed to `target`? Cheap check before doing any work.
-pub fn is_overtaken(target: &FileKey, ticket: &Ticket) -> bool {
-    let record = lock(records()).get(target).cloned();
-    record.is_some_and(|r| lock(&r).last_committed > ticket.seq)
-}
-
-/// Run `rename` for `ticket` unless a later ticket has committed to `target`; `None` when
-/// superseded. An `Err` from `rename` means nothing was renamed; anything it returns as `Ok`
-/// (even a failure after the rename) counts as a commit. `target` is the file's key, the
-/// same for every spelling of it.
+/// Run `rename` for `ticket` unless a later ticket has committed to `target`. `Ok(Err(last))`
+/// when superseded, with what the later commit did. An `Err` from `rename` means nothing was
+/// renamed; anything it returns as `Ok` (even a failure after the rename) counts as a commit,
+/// `synced` saying whether the renamed bytes had been fsynced.
 pub fn commit_in_order<T, E>(
     target: &FileKey,
     ticket: &Ticket,
+    synced: bool,
     rename: impl FnOnce() -> Result<T, E>,
-) -> Result<Option<T>, E> {
-    let record = record_for(target);
-    let mut state = lock(&record);
-    if state.last_committed > ticket.seq {
-        return Ok(None);
+) -> Result<Result<T, Superseded>, E> {
+    let bound = lock(&ticket.record).clone();
+    let record = bound.unwrap_or_else(|| ticket.bind(target));
+    let mut last = lock(&record);
+    if last.ticket > ticket.seq {
+        return Ok(Err(Superseded {
+            later_synced: last.synced,
+        }));
     }
     let done = rename()?;
-    state.last_committed = ticket.seq;
-    Ok(Some(done))
+    *last = Commit {
+        ticket: ticket.seq,
+        synced,
+    };
+    Ok(Ok(done))
+}
+
+/// A later call committed to the target first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Superseded {
+    /// Whether the bytes that overtook this publish were fsynced before their rename.
+    pub later_synced: bool,
+}
+
+/// How many target records are kept (for tests of pruning).
+#[cfg(test)]
+fn record_count() -> usize {
+    registry().records.len()
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::target::DirId;
-    use std::path::Path;
-
-    /// A key for a made-up file in this process's working directory.
-    fn key(name: &str) -> FileKey {
-        (
-            DirId::of(Path::new(".")).unwrap(),
-            format!("order-test-{name}").into(),
-        )
-    }
-
-    #[test]
-    fn tickets_number_calls_in_order() {
-        let a = Ticket::issue();
-        let b = Ticket::issue();
-        assert!(b.seq() > a.seq());
-    }
-
-    #[test]
-    fn an_older_publish_that_arrives_last_is_superseded() {
-        let target = &key("one");
-        let older = Ticket::issue();
-        let newer = Ticket::issue();
-        let mut renamed = Vec::new();
-        let r: Result<_, ()> = commit_in_order(target, &newer, || {
-            renamed.push("newer");
-            Ok(())
-        });
-        assert_eq!(r, Ok(Some(())));
-        assert!(is_overtaken(target, &older));
-        let r: Result<_, ()> = commit_in_order(target, &older, || {
-            renamed.push("older");
-            Ok(())
-        });
-        assert_eq!(r, Ok(None));
-        assert_eq!(renamed, ["newer"]);
-    }
-
-    #[test]
-    fn a_failed_rename_does_not_count_as_a_commit() {
-        let target = &key("two");
-        let older = Ticket::issue();
-        let newer = Ticket::issue();
-        let r: Result<Option<()>, _> = commit_in_order(target, &newer, || Err("disk on fire"));
-        assert_eq!(r, Err("disk on fire"));
-        let r: Result<_, ()> = commit_in_order(target, &older, || Ok(()));
-        assert_eq!(
-            r,
-            Ok(Some(())),
-            "the older bytes are the newest that made it"
-        );
-    }
-
-    #[test]
-    fn different_targets_do_not_order_each_other() {
-        let older = Ticket::issue();
-        let newer = Ticket::issue();
-        let r: Result<_, ()> = commit_in_order(&key("a"), &newer, || Ok(()));
-        assert_eq!(r, Ok(Some(())));
-        let r: Result<_, ()> = commit_in_order(&key("b"), &older, || Ok(()));
-        assert_eq!(r, Ok(Some(())));
-    }
-}
+#[path = "order_tests.rs"]
+mod tests;

@@ -11,7 +11,7 @@
 use std::fs::File;
 use std::io::{self, Read};
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 use std::sync::Arc;
 
 use crate::dirsync;
@@ -36,21 +36,50 @@ pub struct Mtime {
     pub nanos: u32,
 }
 
-/// Shared between a publish and its caller: the caller may cancel it (honoured between chunks
-/// and before the rename, never after), and reads how many bytes are down so far.
+/// Shared between a publish and its caller: the caller may cancel it, and reads how many
+/// bytes are down so far.
+///
+/// Cancelling and committing race for one state: the first to move it away from running wins.
+/// So a caller whose cancel was accepted knows the publish will never rename, and may report
+/// the abort at once while the clean-up goes on; a cancel that comes once the rename has begun
+/// is refused, and the publish completes.
 #[derive(Debug, Default)]
 pub struct Control {
-    cancelled: AtomicBool,
+    state: AtomicU8,
     bytes: AtomicU64,
 }
 
+const RUNNING: u8 = 0;
+const CANCELLED: u8 = 1;
+const COMMITTING: u8 = 2;
+
 impl Control {
-    pub fn cancel(&self) {
-        self.cancelled.store(true, Ordering::Release);
+    /// Ask the publish to stop. True when it will never publish (the cancel came first);
+    /// false when its rename had already begun.
+    pub fn cancel(&self) -> bool {
+        match self
+            .state
+            .compare_exchange(RUNNING, CANCELLED, Ordering::AcqRel, Ordering::Acquire)
+        {
+            Ok(_) => true,
+            Err(now) => now == CANCELLED,
+        }
     }
 
     pub fn is_cancelled(&self) -> bool {
-        self.cancelled.load(Ordering::Acquire)
+        self.state.load(Ordering::Acquire) == CANCELLED
+    }
+
+    /// The point of no return, taken right before the rename: true when the publish may go on
+    /// (and no cancel will be accepted from now on), false when it was cancelled.
+    pub fn begin_commit(&self) -> bool {
+        match self
+            .state
+            .compare_exchange(RUNNING, COMMITTING, Ordering::AcqRel, Ordering::Acquire)
+        {
+            Ok(_) => true,
+            Err(now) => now == COMMITTING,
+        }
     }
 
     /// Bytes written to the scratch so far; only ever grows.
@@ -91,6 +120,11 @@ impl Default for PublishOptions {
 impl PublishOptions {
     pub fn cancelled(&self) -> bool {
         self.control.as_ref().is_some_and(|c| c.is_cancelled())
+    }
+
+    /// Take the point of no return (see [`Control`]); false when the publish was cancelled.
+    fn begin_commit(&self) -> bool {
+        self.control.as_ref().is_none_or(|c| c.begin_commit())
     }
 }
 
@@ -133,6 +167,7 @@ impl Publisher {
         }
         let target = target::prepare(target)?;
         let order_key = target.order_key();
+        ticket.bind(&order_key);
         let scratch = Scratch::create(&target, options.mode)?;
         Ok(Self {
             target,
@@ -203,16 +238,17 @@ impl Publisher {
     /// Everything up to the rename: the hash check, the abort check, the mtime and the file
     /// fsync. On failure the scratch is gone.
     pub fn seal_verified(self, known_hash: Option<u128>) -> Result<Sealed, PublishError> {
+        // An abort is reported as the abort, whatever else would have failed after it.
+        if self.options.cancelled() {
+            let _ = self.scratch.remove();
+            return Err(PublishError::Aborted);
+        }
         let actual = known_hash.or_else(|| self.hasher.as_ref().map(Hasher::digest));
         if let (Some(expected), Some(actual)) = (self.options.expected_hash, actual) {
             if expected != actual {
                 let _ = self.scratch.remove();
                 return Err(PublishError::HashMismatch { expected, actual });
             }
-        }
-        if self.options.cancelled() {
-            let _ = self.scratch.remove();
-            return Err(PublishError::Aborted);
         }
         if let Err(failure) = self.seal() {
             return Err(self.fail(failure));
@@ -265,7 +301,8 @@ pub struct Sealed {
 
 impl Sealed {
     /// Rename the scratch onto the target, unless a later call has already committed there
-    /// (then the scratch is removed and the publish is superseded).
+    /// (then the scratch is removed and the publish is superseded), or the publish was
+    /// cancelled before its rename could begin (then it is aborted).
     pub fn rename(self) -> Result<Renamed, PublishError> {
         let Publisher {
             target,
@@ -277,20 +314,35 @@ impl Sealed {
             ..
         } = self.publisher;
         let mut scratch = Some(scratch);
-        let committed = order::commit_in_order(&order_key, &ticket, || match scratch.take() {
-            Some(s) => s.rename_onto(&target),
-            None => Ok(()),
-        })?;
+        let committed = order::commit_in_order(&order_key, &ticket, options.fsync, || {
+            if !options.begin_commit() {
+                return Err(PublishError::Aborted);
+            }
+            match scratch.take() {
+                Some(s) => s.rename_onto(&target).map_err(PublishError::from),
+                None => Ok(()),
+            }
+        });
         if let Some(s) = scratch {
             let _ = s.remove();
         }
+        let committed = committed?;
+        // Superseded: these bytes are never renamed. An abort accepted by now is still
+        // honoured, since this call publishes nothing of its own.
+        if committed.is_err() && !options.begin_commit() {
+            return Err(PublishError::Aborted);
+        }
+        // Bytes that overtook a durable call without an fsync of their own: the call may only
+        // resolve once they are durable too, so their file is fsynced here.
+        let sync_target_file = options.fsync && matches!(committed, Err(s) if !s.later_synced);
         Ok(Renamed {
             target,
             fsync: options.fsync,
+            sync_target_file,
             published: Published {
                 bytes: written,
                 hash: self.hash,
-                superseded: committed.is_none(),
+                superseded: committed.is_err(),
             },
         })
     }
@@ -301,6 +353,8 @@ impl Sealed {
 pub struct Renamed {
     target: ResolvedTarget,
     fsync: bool,
+    /// The target's file must be fsynced before this call may resolve (see `Sealed::rename`).
+    sync_target_file: bool,
     published: Published,
 }
 
@@ -324,11 +378,32 @@ impl Renamed {
 
     /// The result once the directory fsync this publish needed has returned `synced`.
     pub fn settle(self, synced: io::Result<()>) -> Result<Published, PublishError> {
+        let synced = synced.and_then(|()| self.sync_overtaking_bytes());
         synced.map_err(|e| FsFailure {
             published: !self.published.superseded,
             ..FsFailure::target(e, Syscall::Fsync)
         })?;
         Ok(self.published)
+    }
+}
+
+impl Renamed {
+    /// Fsync the target's file when bytes that were never fsynced overtook this durable call.
+    fn sync_overtaking_bytes(&self) -> io::Result<()> {
+        if !self.sync_target_file {
+            return Ok(());
+        }
+        // Windows flushes only through a handle open for writing.
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(cfg!(windows))
+            .open(&self.target.file);
+        match file {
+            Ok(file) => file.sync_all(),
+            // Removed meanwhile: there are no bytes left to make durable.
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(e),
+        }
     }
 }
 

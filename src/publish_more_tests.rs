@@ -177,3 +177,65 @@ mod call_order {
         assert!(matches!(err, PublishError::HashMismatch { .. }));
     }
 }
+
+mod cancellation {
+    use super::*;
+
+    fn controlled() -> (Arc<Control>, PublishOptions) {
+        let control = Arc::new(Control::default());
+        let options = PublishOptions {
+            control: Some(control.clone()),
+            ..PublishOptions::default()
+        };
+        (control, options)
+    }
+
+    #[test]
+    fn a_cancel_accepted_after_the_fsync_still_publishes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("f");
+        std::fs::write(&target, b"old").unwrap();
+        let (control, options) = controlled();
+        let (publisher, hash) = start_write(&target, b"new", options).unwrap();
+        let sealed = publisher.seal_verified(Some(hash)).unwrap();
+        assert!(control.cancel(), "nothing has begun to rename yet");
+        assert!(matches!(sealed.rename(), Err(PublishError::Aborted)));
+        assert_eq!(std::fs::read(&target).unwrap(), b"old");
+        assert_eq!(names_in(dir.path()), ["f"]);
+    }
+
+    #[test]
+    fn a_cancel_is_refused_once_the_rename_has_begun() {
+        let (control, _) = controlled();
+        assert!(control.begin_commit());
+        assert!(
+            !control.cancel(),
+            "the publish is past its point of no return"
+        );
+        assert!(!control.is_cancelled());
+        assert!(
+            control.begin_commit(),
+            "asking again does not change the answer"
+        );
+    }
+
+    #[test]
+    fn an_abort_is_reported_rather_than_a_mismatch_found_after_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("f");
+        let (control, options) = controlled();
+        let mut publisher = Publisher::begin(
+            &target,
+            PublishOptions {
+                expected_hash: Some(BOGUS),
+                ..options
+            },
+            true,
+        )
+        .unwrap();
+        publisher.append(b"bytes").unwrap();
+        control.cancel();
+        assert!(matches!(publisher.finish(None), Err(PublishError::Aborted)));
+        assert!(names_in(dir.path()).is_empty());
+    }
+}

@@ -26,10 +26,11 @@ impl NativeControl {
         }
     }
 
-    /// Ask the publish to stop; honoured between chunks and before the rename, never after.
+    /// Ask the publish to stop. True when it will never publish, so the caller may reject at
+    /// once (clean-up follows on the pool); false when its rename has begun.
     #[napi]
-    pub fn cancel(&self) {
-        self.inner.cancel();
+    pub fn cancel(&self) -> bool {
+        self.inner.cancel()
     }
 
     /// Bytes written so far.

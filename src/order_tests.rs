@@ -1,0 +1,119 @@
+use super::*;
+use crate::target::DirId;
+use std::path::Path;
+
+/// A key for a made-up file in this process's working directory.
+fn key(name: &str) -> FileKey {
+    (
+        DirId::of(Path::new(".")).unwrap(),
+        format!("order-test-{name}").into(),
+    )
+}
+
+/// The pruning tests watch the one global registry: an unbound ticket held by one of them
+/// holds back pruning for the other, so they take turns.
+fn pruning_turn() -> MutexGuard<'static, ()> {
+    static TURN: Mutex<()> = Mutex::new(());
+    lock(&TURN)
+}
+
+fn commit(target: &FileKey, ticket: &Ticket) -> Result<Result<(), Superseded>, ()> {
+    commit_in_order(target, ticket, true, || Ok(()))
+}
+
+#[test]
+fn tickets_number_calls_in_order() {
+    let a = Ticket::issue();
+    let b = Ticket::issue();
+    assert!(b.seq() > a.seq());
+}
+
+#[test]
+fn an_older_publish_that_arrives_last_is_superseded() {
+    let target = &key("one");
+    let older = Ticket::issue();
+    let newer = Ticket::issue();
+    let mut renamed = Vec::new();
+    let r: Result<_, ()> = commit_in_order(target, &newer, false, || {
+        renamed.push("newer");
+        Ok(())
+    });
+    assert_eq!(r, Ok(Ok(())));
+    let r: Result<_, ()> = commit_in_order(target, &older, true, || {
+        renamed.push("older");
+        Ok(())
+    });
+    assert_eq!(
+        r,
+        Ok(Err(Superseded {
+            later_synced: false
+        })),
+        "the superseded publish learns the later bytes were not fsynced"
+    );
+    assert_eq!(renamed, ["newer"]);
+}
+
+#[test]
+fn a_failed_rename_does_not_count_as_a_commit() {
+    let target = &key("two");
+    let older = Ticket::issue();
+    let newer = Ticket::issue();
+    let r: Result<Result<(), _>, _> = commit_in_order(target, &newer, true, || Err("disk on fire"));
+    assert_eq!(r, Err("disk on fire"));
+    assert_eq!(
+        commit(target, &older),
+        Ok(Ok(())),
+        "the older bytes are the newest that made it"
+    );
+}
+
+#[test]
+fn different_targets_do_not_order_each_other() {
+    let older = Ticket::issue();
+    let newer = Ticket::issue();
+    assert_eq!(commit(&key("a"), &newer), Ok(Ok(())));
+    assert_eq!(commit(&key("b"), &older), Ok(Ok(())));
+}
+
+#[test]
+fn a_bound_old_ticket_keeps_its_record_while_others_are_pruned() {
+    // A long stream: bound to its target early, committing last. Many other targets come and
+    // go meanwhile; their records must not pile up, and the stream's order must still hold.
+    let _turn = pruning_turn();
+    let target = &key("long-stream");
+    let stream = Ticket::issue();
+    stream.bind(target);
+    let newer = Ticket::issue();
+    assert_eq!(commit(target, &newer), Ok(Ok(())));
+    drop(newer);
+    for i in 0..(PRUNE_FLOOR * 8) {
+        let t = Ticket::issue();
+        assert_eq!(commit(&key(&format!("many-{i}")), &t), Ok(Ok(())));
+    }
+    assert!(
+        record_count() < PRUNE_FLOOR * 4,
+        "records were pruned while a bound ticket lived: {}",
+        record_count()
+    );
+    assert!(
+        commit(target, &stream).unwrap().is_err(),
+        "the long stream is still superseded by the newer call"
+    );
+}
+
+#[test]
+fn an_unbound_old_ticket_keeps_records_it_could_lose_to() {
+    // A call not yet bound could be for any target: a record whose commit is newer than it
+    // must survive pruning, or that call would win where it should be superseded.
+    let _turn = pruning_turn();
+    let target = &key("late-arrival");
+    let waiting = Ticket::issue();
+    let newer = Ticket::issue();
+    assert_eq!(commit(target, &newer), Ok(Ok(())));
+    drop(newer);
+    for i in 0..(PRUNE_FLOOR * 3) {
+        let t = Ticket::issue();
+        assert_eq!(commit(&key(&format!("other-{i}")), &t), Ok(Ok(())));
+    }
+    assert!(commit(target, &waiting).unwrap().is_err());
+}
