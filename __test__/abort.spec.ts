@@ -6,7 +6,7 @@ import test from 'ava'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { AbortError, AtomicFile, xxh3_128 } from 'atomic-publish'
-import { dirWithOldTarget, freshDir, namesIn, scratchIn, snapshot, xorshiftBytes } from './helpers.js'
+import { cleanedUp, dirWithOldTarget, freshDir, namesIn, scratchIn, snapshot, xorshiftBytes } from './helpers.js'
 
 function assertAbortError(t: import('ava').ExecutionContext, err: unknown, reason: unknown): void {
   t.true(err instanceof AbortError)
@@ -53,6 +53,7 @@ test('an abort while the source waits stops the stream at once and removes the s
   setTimeout(() => controller.abort(), 50)
   const err = await t.throwsAsync(publish)
   assertAbortError(t, err, controller.signal.reason)
+  await cleanedUp(dir)
   t.deepEqual(snapshot(dir), before)
   t.false(finished, 'a generator stuck in an await cannot be closed; it is simply dropped')
 })
@@ -70,6 +71,7 @@ test('an abort mid-stream of a fast source removes the scratch', async (t) => {
   })()
   const err = await t.throwsAsync(new AtomicFile(join(dir, 'x')).withSignal(controller.signal).stream(endless))
   assertAbortError(t, err, 'enough')
+  await cleanedUp(dir)
   t.deepEqual(namesIn(dir), [])
 })
 
@@ -89,6 +91,7 @@ test.serial('an abort mid-copy removes the scratch and leaves the target as it w
     while (!settled && scratchIn(dir).length === 0) await new Promise((r) => setImmediate(r))
     controller.abort('stop')
     assertAbortError(t, await t.throwsAsync(publish), 'stop')
+    await cleanedUp(dir)
     t.is(readFileSync(join(dir, 'dst'), 'utf8'), 'old')
     t.deepEqual(namesIn(dir), ['dst', 'src'])
   }

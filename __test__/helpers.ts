@@ -85,3 +85,13 @@ export function xxhsumH2(file: string): string {
 }
 
 export const isRoot = typeof process.getuid === 'function' && process.getuid() === 0
+
+/**
+ * Wait until no scratch file is left under `dir` (up to `ms`). An accepted abort settles a
+ * call at once and its clean-up follows on the thread pool, so tests of what an abort leaves
+ * on disk look after the clean-up has had its moment.
+ */
+export async function cleanedUp(dir: string, ms = 5000): Promise<void> {
+  const until = Date.now() + ms
+  while (scratchIn(dir).length > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 10))
+}

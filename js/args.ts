@@ -1,7 +1,7 @@
 // Argument checks shared by the builder and the hashing functions. Each throws at once with a
 // Node-style code and touches nothing on disk.
 
-import { basename, resolve, sep } from 'node:path'
+import { basename, posix, resolve, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { invalidArgType, invalidArgValue } from './errors.js'
 
@@ -13,12 +13,31 @@ const MAX_DATE_MS = 8.64e15
 const NS_PER_MS = 1_000_000n
 const MAX_HASH = (1n << 128n) - 1n
 
-/** A path argument as a string, checked for the things no file system accepts. */
-export function toPathString(value: unknown, name: string): string {
+/**
+ * A path as the native side takes it, and as messages show it. A Buffer names exactly its
+ * bytes: one that is not UTF-8 crosses as bytes (POSIX file names are bytes), and is refused
+ * where the platform's names are not bytes.
+ */
+export interface NativePath {
+  native: string | Buffer
+  /** For messages and results: the path as text (U+FFFD where the bytes are not UTF-8). */
+  display: string
+}
+
+/** A path argument, checked for the things no file system accepts. */
+export function toNativePath(value: unknown, name: string): NativePath {
   let text: string
+  let bytes: Buffer | undefined
   if (typeof value === 'string') text = value
-  else if (Buffer.isBuffer(value)) text = value.toString('utf8')
-  else if (value instanceof URL) {
+  else if (Buffer.isBuffer(value)) {
+    text = value.toString('utf8')
+    if (!Buffer.from(text, 'utf8').equals(value)) {
+      if (process.platform === 'win32') {
+        throw invalidArgValue(name, value, 'must be valid UTF-8 on Windows, whose file names are not bytes')
+      }
+      bytes = value
+    }
+  } else if (value instanceof URL) {
     if (value.protocol !== 'file:') {
       throw invalidArgValue(name, value.href, 'must be a URL with the file: scheme')
     }
@@ -30,17 +49,47 @@ export function toPathString(value: unknown, name: string): string {
   if (text.includes('\u0000')) {
     throw invalidArgValue(name, text, 'must be a string without null bytes')
   }
-  return text
+  return { native: bytes ?? text, display: text }
+}
+
+/** A path argument as text (a Buffer that is not UTF-8 is refused by `toNativePath` callers). */
+export function toPathString(value: unknown, name: string): string {
+  return toNativePath(value, name).display
+}
+
+/**
+ * `path` made absolute and normalised as `path.resolve` does. Bytes are resolved as latin1
+ * text, which maps each byte to one character, so every byte outside '/' and '.' is kept.
+ */
+export function resolveNativePath(path: NativePath): NativePath {
+  if (typeof path.native === 'string') {
+    const absolute = resolve(path.native)
+    return { native: absolute, display: absolute }
+  }
+  const relative = path.native[0] !== 0x2f
+  const joined = relative ? Buffer.concat([Buffer.from(`${process.cwd()}/`, 'utf8'), path.native]) : path.native
+  let text = posix.normalize(joined.toString('latin1'))
+  if (text.length > 1 && text.endsWith('/')) text = text.slice(0, -1)
+  const native = Buffer.from(text, 'latin1')
+  return { native, display: native.toString('utf8') }
 }
 
 /** A publish target: a path that names a file (not `dir/`, `.` or `..`), made absolute. */
-export function toTargetPath(value: unknown): string {
-  const text = toPathString(value, 'target')
+export interface TargetPath extends NativePath {
+  /** One string per target, for maps: the path, or for bytes a form no string path can take. */
+  key: string
+}
+
+export function toTargetPath(value: unknown): TargetPath {
+  const given = toNativePath(value, 'target')
+  const text = typeof given.native === 'string' ? given.native : given.native.toString('latin1')
   const last = basename(text)
   if (text.endsWith('/') || text.endsWith(sep) || last === '' || last === '.' || last === '..') {
-    throw invalidArgValue('target', text, 'must name a file, not a directory')
+    throw invalidArgValue('target', given.display, 'must name a file, not a directory')
   }
-  return resolve(text)
+  const resolved = resolveNativePath(given)
+  const key = typeof resolved.native === 'string' ? resolved.native : `\u0000${resolved.native.toString('latin1')}`
+  return { ...resolved, key }
 }
 
 /** An expected XXH3-128: 1–32 hex digits in either case, or the value as a bigint. */
@@ -101,6 +150,11 @@ export function toMode(value: unknown): number {
 export function toBoolean(value: unknown, name: string): boolean {
   if (typeof value !== 'boolean') throw invalidArgType(name, 'of type boolean', value)
   return value
+}
+
+/** Data to publish, checked: a string as it is, anything else as a view of the caller's memory. */
+export function toDataInput(value: unknown): string | Uint8Array {
+  return typeof value === 'string' ? value : toBytes(value)
 }
 
 /** Bytes to publish or hash, as a view of the caller's memory (a string is encoded as UTF-8). */

@@ -7,18 +7,21 @@ import {
   type BinaryData,
   type PathLike,
   toBoolean,
-  toBytes,
+  toDataInput,
   toHashText,
   toMode,
-  toPathString,
+  toNativePath,
   toSplitTime,
   toTargetPath,
+  type TargetPath,
 } from './args.js'
 import { AbortError, invalidArgType, toError } from './errors.js'
 import { type ProgressCallback, ProgressReporter } from './progress.js'
 import { batchedWrite } from './batch.js'
+import { Call } from './call.js'
 import { coalescedWrite } from './coalesce.js'
 import { cleanUpOnExit, streamSlots } from './lifecycle.js'
+import { ownBytes, readableNow } from './owned-bytes.js'
 import { type ByteSource, iterate, pump } from './stream.js'
 
 /** How often copyFrom's progress is read from the native side. */
@@ -36,6 +39,8 @@ export interface PublishResult {
 }
 
 export class AtomicFile {
+  readonly #path: TargetPath
+  /** The target as text, for results and messages. */
   readonly #target: string
   #config: NativePublishConfig = { fsync: true }
   #signal: AbortSignal | undefined
@@ -43,7 +48,8 @@ export class AtomicFile {
 
   /** A publish to `target`; nothing on disk is touched until a terminal method runs. */
   constructor(target: PathLike) {
-    this.#target = toTargetPath(target)
+    this.#path = toTargetPath(target)
+    this.#target = this.#path.display
     cleanUpOnExit()
   }
 
@@ -91,19 +97,33 @@ export class AtomicFile {
     return this
   }
 
-  /** Publish `data` (a string as UTF-8); the I/O and hashing run on the thread pool. */
+  /**
+   * Publish `data` (a string as UTF-8); the I/O and hashing run on the thread pool, on a copy
+   * of `data` taken at the call (large data: in slices, the first at the call).
+   */
   async write(data: BinaryData): Promise<PublishResult> {
-    const bytes = toBytes(data)
-    const expected = this.#config.expectedHash
+    const input = toDataInput(data)
     const signal = this.#signal
-    return this.#run((config, control) =>
-      coalescedWrite(this.#target, {
-        bytes,
-        expected,
-        start: () => batchedWrite(this.#target, bytes, config, control, signal),
-        aborted: () => signal?.aborted === true,
-      }),
-    )
+    const call = new Call(signal)
+    const config = { ...this.#config }
+    const target = this.#path.native
+    try {
+      const owned = ownBytes(input)
+      // Awaited later, if at all (a superseded or aborted call may never need it).
+      if (owned instanceof Promise) owned.catch(() => {})
+      const outcome = await call.wait(
+        coalescedWrite(this.#path.key, {
+          bytes: owned,
+          expected: config.expectedHash,
+          durable: config.fsync,
+          start: async (durable) => batchedWrite(target, await owned, { ...config, fsync: durable }, call),
+          aborted: () => call.aborted,
+        }),
+      )
+      return this.#settle(outcome, undefined, signal)
+    } finally {
+      call.done()
+    }
   }
 
   /**
@@ -119,68 +139,63 @@ export class AtomicFile {
       Promise.resolve(iterator.return?.()).catch(() => {})
       throw new AbortError(signal.reason)
     }
-    const control = new native.NativeControl()
-    const progress = this.#reporter(control)
     // The call's place in order is taken now, before waiting for a slot.
-    const sink = new native.NativeSink(this.#target, { ...this.#config }, control)
-    await streamSlots.acquire()
+    const call = new Call(signal)
+    const progress = this.#reporter(call.control)
+    const sink = new native.NativeSink(this.#path.native, { ...this.#config }, call.control)
+    let slot = false
     try {
+      await call.wait(streamSlots.acquire(() => call.aborted))
+      slot = true
       const outcome = await pump(iterator, sink, {
-        signal,
+        call,
         progress,
-        cancel: () => control.cancel(),
-        aborted: () => new AbortError(signal?.reason),
         fail: (failure) => toError(failure, this.#target, undefined, signal?.reason),
       })
       const result = this.#settle(outcome, undefined, signal)
       progress?.finish(result.bytes)
       return result
+    } catch (err) {
+      if (!slot) Promise.resolve(iterator.return?.()).catch(() => {})
+      throw err
     } finally {
-      streamSlots.release()
+      call.done()
+      // A slot granted after the abort was accepted is handed on by the slots themselves.
+      if (slot) streamSlots.release()
     }
   }
 
   /** Publish `data` on the calling thread. */
   writeSync(data: BinaryData): PublishResult {
-    const bytes = toBytes(data)
-    return this.#settle(native.publishBytesSync(this.#target, bytes, this.#config))
+    const input = toDataInput(data)
+    const bytes = typeof input === 'string' ? Buffer.from(input, 'utf8') : readableNow(input)
+    return this.#settle(native.publishBytesSync(this.#path.native, bytes, this.#config))
   }
 
   /** Publish a copy of the file `src`; the copy runs on the thread pool. */
   async copyFrom(src: PathLike): Promise<PublishResult> {
-    const source = toPathString(src, 'src')
-    return this.#run((config, control) => native.copyFile(source, this.#target, config, control), source, true)
-  }
-
-  /** Publish a copy of the file `src` on the calling thread. */
-  copyFromSync(src: PathLike): PublishResult {
-    const source = toPathString(src, 'src')
-    return this.#settle(native.copyFileSync(source, this.#target, this.#config), source)
-  }
-
-  /** One native task with this builder's signal and, for copies, polled progress. */
-  async #run(
-    start: (config: NativePublishConfig, control: native.NativeControl) => Promise<NativeOutcome>,
-    source?: string,
-    reportsProgress = false,
-  ): Promise<PublishResult> {
+    const source = toNativePath(src, 'src')
     const signal = this.#signal
     if (signal?.aborted) throw new AbortError(signal.reason)
-    const control = new native.NativeControl()
-    const cancel = (): void => control.cancel()
-    signal?.addEventListener('abort', cancel, { once: true })
-    const progress = reportsProgress ? this.#reporter(control) : undefined
-    const poll = progress && setInterval(() => progress.update(control.bytesWritten()), COPY_PROGRESS_POLL_MS)
+    const call = new Call(signal)
+    const progress = this.#reporter(call.control)
+    const poll = progress && setInterval(() => progress.update(call.control.bytesWritten()), COPY_PROGRESS_POLL_MS)
     try {
-      const outcome = await start({ ...this.#config }, control)
+      const outcome = await call.wait(native.copyFile(source.native, this.#path.native, { ...this.#config }, call.control))
       if (outcome.failure?.kind === 'aborted' && progress?.error) throw progress.error.thrown
-      const result = this.#settle(outcome, source, signal)
+      const result = this.#settle(outcome, source.display, signal)
       progress?.finish(result.bytes)
       return result
     } finally {
       if (poll) clearInterval(poll)
-      signal?.removeEventListener('abort', cancel)
+      call.done()
     }
+  }
+
+  /** Publish a copy of the file `src` on the calling thread. */
+  copyFromSync(src: PathLike): PublishResult {
+    const source = toNativePath(src, 'src')
+    return this.#settle(native.copyFileSync(source.native, this.#path.native, this.#config), source.display)
   }
 
   #reporter(control: native.NativeControl): ProgressReporter | undefined {

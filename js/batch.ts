@@ -1,13 +1,17 @@
 // Batching of small writes across targets. While as many write tasks as the thread pool has
 // threads are running, further small writes wait here, and the next lane to come free takes
-// them all (up to MAX_BATCH) as one native task. That task fills every scratch before it
-// fsyncs any and renames them all before one directory fsync, so a burst of writes pays a
-// few journal commits instead of two each (see src/batch.rs). With the pool not busy, a
-// write is dispatched at once on its own: batching adds no wait to a lone publish.
+// them (up to MAX_BATCH) as one native task. That task fills every scratch before it fsyncs
+// any and renames them all before one directory fsync, so a burst of writes pays a few
+// journal commits instead of two each (see src/batch.rs). With the pool not busy, a write is
+// dispatched at once on its own: batching adds no wait to a lone publish. A call whose abort
+// was accepted while it waited here has already rejected (see call.ts); it is dropped when it
+// reaches the front.
 
 import * as native from '../binding.js'
 import type { NativeOutcome, NativePublishConfig } from '../binding.js'
+import type { Call } from './call.js'
 import { failedBeforeDisk } from './errors.js'
+import { Fifo } from './fifo.js'
 
 /** Writes larger than this are dispatched on their own: they are bound by bandwidth. */
 const BATCH_UP_TO_BYTES = 64 << 10
@@ -15,14 +19,12 @@ const BATCH_UP_TO_BYTES = 64 << 10
 const MOST_PER_BATCH = 16
 
 interface Queued {
-  target: string
+  target: string | Buffer
   bytes: Uint8Array
   config: NativePublishConfig
-  control: native.NativeControl
+  call: Call
   settle: (outcome: NativeOutcome) => void
   fail: (error: unknown) => void
-  /** Stop listening for the caller's abort (once the write leaves the queue). */
-  unlisten: () => void
 }
 
 /** libuv's pool size as libuv reads it: UV_THREADPOOL_SIZE, 1–1024, else 4. */
@@ -39,56 +41,44 @@ const lanes = poolSize()
  */
 const MAX_BATCH = Math.max(1, Math.min(MOST_PER_BATCH, Math.floor(native.openScratchBudget() / lanes)))
 let running = 0
-const queue: Queued[] = []
+const queue = new Fifo<Queued>()
 
-/**
- * Publish `bytes` at `target`, on its own or in a batch with other small writes. A write that
- * is still waiting here when `signal` aborts leaves the queue and resolves as aborted at
- * once: nothing of it was on disk yet.
- */
+/** Publish `bytes` (the call's own copy) at `target`, on its own or in a batch. */
 export function batchedWrite(
-  target: string,
+  target: string | Buffer,
   bytes: Uint8Array,
   config: NativePublishConfig,
-  control: native.NativeControl,
-  signal?: AbortSignal,
+  call: Call,
 ): Promise<NativeOutcome> {
-  if (bytes.byteLength > BATCH_UP_TO_BYTES) return native.publishBytes(target, bytes, config, control)
+  if (bytes.byteLength > BATCH_UP_TO_BYTES) return native.publishBytes(target, bytes, config, call.control)
   if (running < lanes) {
-    const outcome = native.publishBytes(target, bytes, config, control)
+    const outcome = native.publishBytes(target, bytes, config, call.control)
     running++
     outcome.then(laneFree, laneFree)
     return outcome
   }
-  return new Promise((settle, fail) => {
-    const job: Queued = { target, bytes, config, control, settle, fail, unlisten: () => {} }
-    if (signal) {
-      const onAbort = (): void => {
-        const at = queue.indexOf(job)
-        if (at < 0) return
-        queue.splice(at, 1)
-        settle(failedBeforeDisk({ kind: 'aborted', code: 'ABORT_ERR' }))
-      }
-      signal.addEventListener('abort', onAbort, { once: true })
-      job.unlisten = () => signal.removeEventListener('abort', onAbort)
-    }
-    queue.push(job)
-  })
+  return new Promise((settle, fail) => queue.push({ target, bytes, config, call, settle, fail }))
 }
+
+const abandoned = (job: Queued): boolean => job.call.aborted
+const dropAborted = (job: Queued): void => job.settle(failedBeforeDisk({ kind: 'aborted', code: 'ABORT_ERR' }))
 
 function laneFree(): void {
   running--
   // A batch that could not be dispatched takes no lane: keep going until one is running.
-  while (running < lanes && queue.length > 0) runBatch(queue.splice(0, MAX_BATCH))
+  while (running < lanes && queue.length > 0) {
+    const jobs: Queued[] = []
+    for (let job; jobs.length < MAX_BATCH && (job = queue.shift(abandoned, dropAborted)); ) jobs.push(job)
+    if (jobs.length > 0) runBatch(jobs)
+  }
 }
 
 function runBatch(jobs: Queued[]): void {
   const batch = new native.NativeBatch()
   const added: Queued[] = []
   for (const job of jobs) {
-    job.unlisten()
     try {
-      batch.add(job.target, job.bytes, job.config, job.control)
+      batch.add(job.target, job.bytes, job.config, job.call.control)
       added.push(job)
     } catch (error) {
       job.fail(error)

@@ -2,12 +2,14 @@
 // are under way, a newer write() waits here instead of queueing on the thread pool, and a
 // still newer one supersedes it: the superseded call is never written. It resolves (with
 // `superseded: true`, its own byte count and its own hash) once the publish that overtook it
-// has resolved — that is, once the later bytes are durable. Each call still gets its own hash
-// check and its own abort. If the overtaking publish fails, the newest superseded call is
-// published after all, so a failure never hides an earlier call's success.
+// has resolved, and that publish is made at least as durable as the most durable call it
+// stands for. Each call still gets its own hash check and its own abort. If the overtaking
+// publish fails or is aborted, the newest call it stood for is published after all, so a
+// failure never hides an earlier call's success.
 //
 // Order is not decided here: every call took its place in call order (its ticket) when it was
-// made, and the native side commits by ticket, so coalescing only saves work.
+// made, and the native side commits by ticket, so coalescing only saves work. Each call costs
+// O(1) here: waiting calls are pushed, never copied.
 
 import * as native from '../binding.js'
 import type { NativeOutcome } from '../binding.js'
@@ -18,12 +20,15 @@ const RUNNING_PER_TARGET = 2
 const HASH_ON_JS_THREAD_UP_TO = 64 << 10
 
 export interface WriteJob {
-  bytes: Uint8Array
+  /** The call's own copy of its bytes (still being made, for large data). */
+  bytes: Uint8Array | Promise<Uint8Array>
   /** The hash the caller expects (normalised), checked even when the write is superseded. */
   expected?: string
-  /** Dispatch the publish to the native side. */
-  start: () => Promise<NativeOutcome>
-  /** Has the caller's signal aborted? */
+  /** Does this call need its bytes fsynced before it resolves? */
+  durable: boolean
+  /** Dispatch the publish to the native side, durable if `durable`. */
+  start: (durable: boolean) => Promise<NativeOutcome>
+  /** Was the call's abort accepted? */
   aborted: () => boolean
 }
 
@@ -35,8 +40,9 @@ interface Entry {
 
 interface TargetQueue {
   running: number
-  /** The newest waiting call, and the older waiting calls it supersedes. */
-  waiting?: { head: Entry; superseded: Entry[] }
+  /** The newest waiting call, and the older waiting calls it supersedes (oldest first). */
+  head?: Entry
+  superseded: Entry[]
 }
 
 const queues = new Map<string, TargetQueue>()
@@ -44,29 +50,45 @@ const queues = new Map<string, TargetQueue>()
 /** Publish `job` at `target`, coalesced with other writes to the same target. */
 export function coalescedWrite(target: string, job: WriteJob): Promise<NativeOutcome> {
   let queue = queues.get(target)
-  if (!queue) queues.set(target, (queue = { running: 0 }))
+  if (!queue) queues.set(target, (queue = { running: 0, superseded: [] }))
   const q = queue
   return new Promise((settle, fail) => {
     const entry = { job, settle, fail }
-    if (q.running < RUNNING_PER_TARGET && !q.waiting) dispatch(target, q, entry, [])
-    else if (!q.waiting) q.waiting = { head: entry, superseded: [] }
-    else q.waiting = { head: entry, superseded: [...q.waiting.superseded, q.waiting.head] }
+    if (q.running < RUNNING_PER_TARGET && !q.head) dispatch(target, q, entry, [])
+    else {
+      if (q.head) q.superseded.push(q.head)
+      q.head = entry
+    }
   })
 }
 
-function dispatch(target: string, q: TargetQueue, entry: Entry, superseded: Entry[]): void {
+const abortedOutcome = (): NativeOutcome => failedBeforeDisk({ kind: 'aborted', code: 'ABORT_ERR' })
+
+function dispatch(target: string, q: TargetQueue, first: Entry, superseded: Entry[]): void {
+  // An aborted call is never dispatched: the newest call it stood for goes instead.
+  let entry: Entry | undefined = first
+  while (entry.job.aborted()) {
+    entry.settle(abortedOutcome())
+    entry = superseded.pop()
+    if (!entry) {
+      if (q.running === 0 && !q.head) queues.delete(target)
+      return
+    }
+  }
+  const chosen = entry
   q.running++
-  entry.job.start().then(
+  const durable = chosen.job.durable || superseded.some((older) => older.job.durable)
+  chosen.job.start(durable).then(
     (outcome) => {
       q.running--
-      entry.settle(outcome)
+      chosen.settle(outcome)
       if (outcome.failure) publishNewest(target, q, superseded)
       else for (const older of superseded) void settleSuperseded(older)
       next(target, q)
     },
     (error: unknown) => {
       q.running--
-      entry.fail(error)
+      chosen.fail(error)
       publishNewest(target, q, superseded)
       next(target, q)
     },
@@ -75,27 +97,28 @@ function dispatch(target: string, q: TargetQueue, entry: Entry, superseded: Entr
 
 /** The overtaking publish failed: publish the newest of the calls it had superseded. */
 function publishNewest(target: string, q: TargetQueue, superseded: Entry[]): void {
-  const newest = superseded.at(-1)
-  if (newest) dispatch(target, q, newest, superseded.slice(0, -1))
+  const newest = superseded.pop()
+  if (newest) dispatch(target, q, newest, superseded)
 }
 
 function next(target: string, q: TargetQueue): void {
-  if (q.waiting && q.running < RUNNING_PER_TARGET) {
-    const { head, superseded } = q.waiting
-    q.waiting = undefined
+  if (q.head && q.running < RUNNING_PER_TARGET) {
+    const { head, superseded } = q
+    q.head = undefined
+    q.superseded = []
     dispatch(target, q, head, superseded)
   }
-  if (q.running === 0 && !q.waiting) queues.delete(target)
+  if (q.running === 0 && !q.head) queues.delete(target)
 }
 
 async function settleSuperseded(entry: Entry): Promise<void> {
-  const { bytes, expected, aborted } = entry.job
+  const { expected, aborted } = entry.job
   try {
+    if (aborted()) return entry.settle(abortedOutcome())
+    const bytes = await entry.job.bytes
     const hash = bytes.byteLength <= HASH_ON_JS_THREAD_UP_TO ? native.xxh3_128(bytes) : await native.hashBytes(bytes)
     if (expected !== undefined && hash !== expected) {
       entry.settle(failedBeforeDisk({ kind: 'hashMismatch', code: 'ERR_HASH_MISMATCH', expected, actual: hash }))
-    } else if (aborted()) {
-      entry.settle(failedBeforeDisk({ kind: 'aborted', code: 'ABORT_ERR' }))
     } else {
       entry.settle({ bytes: bytes.byteLength, hash, superseded: true })
     }

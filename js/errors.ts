@@ -111,3 +111,12 @@ export function invalidArgValue(name: string, value: unknown, reason: string): T
   err.code = 'ERR_INVALID_ARG_VALUE'
   return err
 }
+
+/** `ERR_OUT_OF_RANGE`, worded as Node words it. */
+export function outOfRange(name: string, range: string, value: unknown): RangeError {
+  const err = new RangeError(
+    `The value of "${name}" is out of range. It must be ${range}. Received ${inspect(value)}`,
+  ) as RangeError & { code: string }
+  err.code = 'ERR_OUT_OF_RANGE'
+  return err
+}

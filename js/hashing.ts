@@ -2,7 +2,7 @@
 
 import * as native from '../binding.js'
 import type { NativeOutcome } from '../binding.js'
-import { type BinaryData, type PathLike, toBytes, toPathString } from './args.js'
+import { type BinaryData, type PathLike, toBytes, toNativePath } from './args.js'
 import { toError } from './errors.js'
 
 /** XXH3-128 of `data` (a string as UTF-8), as `xxhsum -H2` prints it. */
@@ -17,14 +17,14 @@ function digestOf(outcome: NativeOutcome, path: string): string {
 
 /** XXH3-128 of a file's contents, read and hashed on the thread pool. */
 export async function hashFile(path: PathLike): Promise<string> {
-  const file = toPathString(path, 'path')
-  return digestOf(await native.hashFile(file), file)
+  const file = toNativePath(path, 'path')
+  return digestOf(await native.hashFile(file.native), file.display)
 }
 
 /** XXH3-128 of a file's contents, on the calling thread. */
 export function hashFileSync(path: PathLike): string {
-  const file = toPathString(path, 'path')
-  return digestOf(native.hashFileSync(file), file)
+  const file = toNativePath(path, 'path')
+  return digestOf(native.hashFileSync(file.native), file.display)
 }
 
 /** An incremental XXH3-128: `update` as often as needed, `digest` at any point. */

@@ -3,6 +3,7 @@
 
 import { onExit } from 'signal-exit'
 import * as native from '../binding.js'
+import { Fifo } from './fifo.js'
 
 let exitHookInstalled = false
 
@@ -20,26 +21,29 @@ export function cleanUpOnExit(): void {
   })
 }
 
-/** A first-come, first-served counting semaphore. */
+/** A first-come, first-served counting semaphore whose waiters may be abandoned. */
 class Slots {
   #free: number
-  readonly #waiting: Array<() => void> = []
+  readonly #waiting = new Fifo<{ grant: () => void; abandoned: () => boolean }>()
 
   constructor(count: number) {
     this.#free = count
   }
 
-  async acquire(): Promise<void> {
+  /** A slot; `abandoned` tells that the waiter no longer wants it (its call was aborted). */
+  async acquire(abandoned: () => boolean = () => false): Promise<void> {
     if (this.#free > 0) {
       this.#free--
       return
     }
-    await new Promise<void>((resolve) => this.#waiting.push(resolve))
+    await new Promise<void>((grant) => this.#waiting.push({ grant, abandoned }))
+    // Granted to a waiter that gave up meanwhile: pass it on.
+    if (abandoned()) this.release()
   }
 
   release(): void {
-    const next = this.#waiting.shift()
-    if (next) next()
+    const next = this.#waiting.shift((w) => w.abandoned())
+    if (next) next.grant()
     else this.#free++
   }
 }

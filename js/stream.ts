@@ -1,14 +1,25 @@
 // The pump behind stream(): pull chunks from any byte source and push them to the native sink,
 // at most two in flight (one being written, one queued). Awaiting the older one before reading
 // on is the backpressure: a fast source is paused, never buffered. Only the source's own end
-// leads to a commit; an error, an abort or a bad chunk aborts the sink, which removes the
-// scratch, before the promise settles.
+// leads to a commit; an error or a bad chunk aborts the sink, which removes the scratch,
+// before the promise settles; an accepted abort settles it at once, the clean-up following.
+//
+// What is pushed is the package's own copy (guarantee 12). While a push is under way, small
+// chunks are gathered (up to GATHER_BYTES) instead of each making its own pool round trip;
+// once the sink is idle, what is gathered goes at once, so a slow source loses no time. Large
+// chunks are copied a piece at a time, just before each piece is pushed.
 
 import type { NativeFailure, NativeOutcome, NativeSink } from '../binding.js'
+import type { Call } from './call.js'
 import { invalidArgType } from './errors.js'
+import { bufferChanged } from './owned-bytes.js'
 import type { ProgressReporter } from './progress.js'
 
 const IN_FLIGHT = 2
+/** Small chunks are gathered up to this size before one push. */
+const GATHER_BYTES = 256 << 10
+/** Large chunks are copied and pushed in pieces of at most this size. */
+const PIECE_BYTES = 4 << 20
 
 export type ByteSource =
   | NodeJS.ReadableStream
@@ -51,81 +62,112 @@ function toChunk(value: unknown): Uint8Array {
   throw invalidArgType('chunk', 'of type string or an instance of Uint8Array', value)
 }
 
+/** Collects small chunks into private buffers, and cuts large ones into private pieces. */
+export class Gatherer {
+  #buffer: Buffer | undefined
+  #filled = 0
+
+  get size(): number {
+    return this.#filled
+  }
+
+  /** What is gathered so far, as one piece (empty if nothing is). */
+  take(): Uint8Array {
+    const piece = (this.#buffer ?? Buffer.alloc(0)).subarray(0, this.#filled)
+    this.#buffer = undefined
+    this.#filled = 0
+    return piece
+  }
+
+  /** The private pieces ready to push after `chunk`, copied now. */
+  *add(chunk: Uint8Array): Generator<Uint8Array> {
+    const size = chunk.byteLength
+    if (size < GATHER_BYTES) {
+      if (this.#filled + size > GATHER_BYTES) yield this.take()
+      this.#buffer ??= Buffer.allocUnsafeSlow(GATHER_BYTES)
+      this.#buffer.set(chunk, this.#filled)
+      this.#filled += size
+      if (this.#filled === GATHER_BYTES) yield this.take()
+      return
+    }
+    if (this.#filled > 0) yield this.take()
+    // Each piece is copied only when the one before it has been handed on, so the caller's
+    // chunk may change under us: a piece is what it held when that piece was copied.
+    for (let at = 0; at < size; at += PIECE_BYTES) {
+      if (chunk.byteLength !== size) throw bufferChanged()
+      const end = Math.min(at + PIECE_BYTES, size)
+      const piece = Buffer.allocUnsafeSlow(end - at)
+      piece.set(chunk.subarray(at, end))
+      yield piece
+    }
+  }
+}
+
 /** Raised inside the pump for a native failure; turned into a Node error by `fail`. */
 class SinkFailure {
   constructor(readonly failure: NativeFailure) {}
 }
 
 export interface PumpOptions {
-  signal?: AbortSignal
+  call: Call
   progress?: ProgressReporter
-  /** Cancel the native side (between chunks and before the rename). */
-  cancel: () => void
-  /** The error for an abort of the signal. */
-  aborted: () => Error
   /** The error for a native failure. */
   fail: (failure: NativeFailure) => Error
 }
 
 export async function pump(source: AsyncIterator<unknown>, sink: NativeSink, options: PumpOptions): Promise<NativeOutcome> {
-  const { signal, progress } = options
-  let stopAbortWait = (): void => {}
-  const abortedWait = new Promise<never>((_, reject) => {
-    if (!signal) return
-    const onAbort = (): void => {
-      options.cancel()
-      reject(options.aborted())
-    }
-    signal.addEventListener('abort', onAbort, { once: true })
-    stopAbortWait = () => signal.removeEventListener('abort', onAbort)
-  })
-  abortedWait.catch(() => {})
-  const orAbort = <T>(p: Promise<T>): Promise<T> => (signal ? Promise.race([p, abortedWait]) : p)
-
+  const { call, progress } = options
   const inFlight: Promise<void>[] = []
   let last: Promise<void> = Promise.resolve()
+  /** Pushes handed to the sink and not yet settled. */
+  let busy = 0
+  const push = async (piece: Uint8Array): Promise<void> => {
+    busy++
+    const write = last
+      .then(() => sink.push(piece))
+      .finally(() => busy--)
+      .then((outcome) => {
+        if (outcome.failure) throw new SinkFailure(outcome.failure)
+        progress?.update(outcome.bytes)
+      })
+    write.catch(() => {})
+    last = write
+    inFlight.push(write)
+    if (inFlight.length >= IN_FLIGHT) await call.wait(inFlight.shift() as Promise<void>)
+  }
+  const gathered = new Gatherer()
   try {
-    // An abort that came while the stream waited for its turn has no event left to fire.
-    if (signal?.aborted) {
-      options.cancel()
-      throw options.aborted()
-    }
+    if (call.aborted) throw call.abortError()
     for (;;) {
-      const step = await orAbort(source.next())
+      const step = await call.wait(source.next())
       if (step.done) break
-      const chunk = toChunk(step.value)
-      if (chunk.byteLength === 0) continue
-      const write = last
-        .then(() => sink.push(chunk))
-        .then((outcome) => {
-          if (outcome.failure) throw new SinkFailure(outcome.failure)
-          progress?.update(outcome.bytes)
-        })
-      write.catch(() => {})
-      last = write
-      inFlight.push(write)
-      if (inFlight.length >= IN_FLIGHT) await orAbort(inFlight.shift() as Promise<void>)
+      for (const piece of gathered.add(toChunk(step.value))) await push(piece)
+      if (busy === 0 && gathered.size > 0) await push(gathered.take())
     }
-    await orAbort(last)
+    if (gathered.size > 0) await push(gathered.take())
+    await call.wait(last)
     if (progress?.error) throw progress.error.thrown
-    const outcome = await sink.commit()
+    const outcome = await call.wait(sink.commit())
     if (outcome.failure?.kind === 'aborted' && progress?.error) throw progress.error.thrown
     return outcome
   } catch (err) {
-    // Let the chunk being written finish, then remove the scratch; only then settle.
-    await last.catch(() => {})
-    await sink.abort()
+    // Let the chunk being written finish, then remove the scratch. An accepted abort settles
+    // now and leaves that to the pool; anything else settles once the scratch is gone.
+    const cleanUp = last
+      .catch(() => {})
+      .then(() => sink.abort())
+      .catch(() => {})
+    if (!call.aborted) await cleanUp
     // Stop the source as stream.pipeline would (destroy a Readable, cancel a web stream);
     // not awaited, since a source stuck in a read may never answer.
     Promise.resolve()
       .then(() => source.return?.())
       .catch(() => {})
+    if (call.aborted) throw progress?.error ? progress.error.thrown : call.abortError()
     if (err instanceof SinkFailure) {
-      if (err.failure.kind === 'aborted') throw progress?.error ? progress.error.thrown : options.aborted()
+      if (err.failure.kind === 'aborted') throw progress?.error ? progress.error.thrown : call.abortError()
       throw options.fail(err.failure)
     }
     throw err
-  } finally {
-    stopAbortWait()
   }
 }

@@ -3,7 +3,10 @@
 import { resolve } from 'node:path'
 import * as native from '../binding.js'
 import { type PathLike, toBoolean, toPathString } from './args.js'
-import { invalidArgType, invalidArgValue, toError } from './errors.js'
+import { invalidArgType, outOfRange, toError } from './errors.js'
+
+/** The longest age that means anything: the span a Date can hold, in milliseconds. */
+const MAX_AGE_MS = 8.64e15 * 2
 
 export interface SweepOptions {
   /** Only scratch files at least this old (by mtime) are taken; younger ones may be live. Default 60 000. */
@@ -23,8 +26,8 @@ export async function sweepOrphans(dir: PathLike, options: SweepOptions = {}): P
   if (options === null || typeof options !== 'object') throw invalidArgType('options', 'of type object', options)
   const olderThanMs = options.olderThanMs ?? 60_000
   if (typeof olderThanMs !== 'number') throw invalidArgType('options.olderThanMs', 'of type number', olderThanMs)
-  if (!(olderThanMs >= 0) || !Number.isFinite(olderThanMs)) {
-    throw invalidArgValue('options.olderThanMs', olderThanMs, 'must be a finite number of milliseconds, 0 or more')
+  if (!(olderThanMs >= 0 && olderThanMs <= MAX_AGE_MS)) {
+    throw outOfRange('options.olderThanMs', `>= 0 and <= ${MAX_AGE_MS}`, olderThanMs)
   }
   const outcome = await native.sweep(path, {
     olderThanMs,

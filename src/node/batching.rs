@@ -3,12 +3,13 @@
 
 use std::path::PathBuf;
 
-use napi::bindgen_prelude::{AsyncTask, Uint8Array};
+use napi::bindgen_prelude::{AsyncTask, Buffer, Either, Uint8Array};
 use napi::Result;
 use napi_derive::napi;
 
 use super::control::NativeControl;
 use super::outcome::{NativeOutcome, NativePublishConfig};
+use super::paths::to_path;
 use super::pool::OnPool;
 use crate::batch::{self, WriteJob};
 use crate::publish::PublishOptions;
@@ -32,14 +33,14 @@ impl NativeBatch {
     #[napi]
     pub fn add(
         &mut self,
-        target: String,
+        target: Either<String, Buffer>,
         data: Uint8Array,
         config: NativePublishConfig,
         control: &NativeControl,
     ) -> Result<()> {
         let mut options = config.to_options()?;
         control.attach(&mut options);
-        self.jobs.push((PathBuf::from(target), data, options));
+        self.jobs.push((to_path(target)?, data, options));
         Ok(())
     }
 

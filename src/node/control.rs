@@ -2,7 +2,7 @@
 //! call order (taken when the control is made, at the call), and lets JavaScript cancel the
 //! publish and read its progress without a round trip through the thread pool.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use napi_derive::napi;
 
@@ -12,7 +12,9 @@ use crate::publish::{Control, PublishOptions};
 #[napi]
 pub struct NativeControl {
     inner: Arc<Control>,
-    ticket: Arc<Ticket>,
+    /// Gone once the call has settled: a ticket held by a collected-later object would hold
+    /// back the pruning of order records.
+    ticket: Mutex<Option<Arc<Ticket>>>,
 }
 
 #[napi]
@@ -22,7 +24,7 @@ impl NativeControl {
     pub fn new() -> Self {
         Self {
             inner: Arc::new(Control::default()),
-            ticket: Arc::new(Ticket::issue()),
+            ticket: Mutex::new(Some(Arc::new(Ticket::issue()))),
         }
     }
 
@@ -31,6 +33,13 @@ impl NativeControl {
     #[napi]
     pub fn cancel(&self) -> bool {
         self.inner.cancel()
+    }
+
+    /// The call has settled: give up its place in call order (a publish still running keeps
+    /// its own reference until it ends).
+    #[napi]
+    pub fn retire(&self) {
+        self.ticket().take();
     }
 
     /// Bytes written so far.
@@ -44,6 +53,14 @@ impl NativeControl {
     /// Attach this control, and its place in call order, to a publish's options.
     pub fn attach(&self, options: &mut PublishOptions) {
         options.control = Some(self.inner.clone());
-        options.ticket = Some(self.ticket.clone());
+        if let Some(ticket) = self.ticket().as_ref() {
+            options.ticket = Some(ticket.clone());
+        }
+    }
+
+    fn ticket(&self) -> std::sync::MutexGuard<'_, Option<Arc<Ticket>>> {
+        self.ticket
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }

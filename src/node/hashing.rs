@@ -2,11 +2,12 @@
 
 use std::path::PathBuf;
 
-use napi::bindgen_prelude::{AsyncTask, Either, Uint8Array};
-
+use napi::bindgen_prelude::{AsyncTask, Buffer, Either, Uint8Array};
+use napi::Result;
 use napi_derive::napi;
 
 use super::outcome::{describe_fs, NativeOutcome};
+use super::paths::to_path;
 use super::pool::OnPool;
 use crate::hash::{self, Hasher};
 
@@ -38,16 +39,18 @@ fn hash_file_outcome(path: &std::path::Path) -> NativeOutcome {
 
 /// XXH3-128 of a file's contents, read on the thread pool.
 #[napi(ts_return_type = "Promise<NativeOutcome>")]
-pub fn hash_file(path: String) -> AsyncTask<OnPool<PathBuf, NativeOutcome>> {
-    AsyncTask::new(OnPool::new(PathBuf::from(path), |path| {
+pub fn hash_file(
+    path: Either<String, Buffer>,
+) -> Result<AsyncTask<OnPool<PathBuf, NativeOutcome>>> {
+    Ok(AsyncTask::new(OnPool::new(to_path(path)?, |path| {
         hash_file_outcome(path)
-    }))
+    })))
 }
 
 /// XXH3-128 of a file's contents, read on the calling thread.
-#[napi]
-pub fn hash_file_sync(path: String) -> NativeOutcome {
-    hash_file_outcome(path.as_ref())
+#[napi(catch_unwind)]
+pub fn hash_file_sync(path: Either<String, Buffer>) -> Result<NativeOutcome> {
+    Ok(hash_file_outcome(&to_path(path)?))
 }
 
 /// An incremental XXH3-128.

@@ -10,6 +10,7 @@ pub mod control;
 pub mod hashing;
 pub mod lifecycle;
 pub mod outcome;
+pub mod paths;
 pub mod pool;
 pub mod publishing;
 pub mod streaming;

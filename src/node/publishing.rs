@@ -3,25 +3,26 @@
 
 use std::path::PathBuf;
 
-use napi::bindgen_prelude::{AsyncTask, Uint8Array};
+use napi::bindgen_prelude::{AsyncTask, Buffer, Either, Uint8Array};
 use napi::Result;
 use napi_derive::napi;
 
 use super::control::NativeControl;
 use super::outcome::{NativeOutcome, NativePublishConfig};
+use super::paths::to_path;
 use super::pool::OnPool;
 use crate::publish::{self, PublishOptions};
 
 /// Publish `data` at `target` on the thread pool.
 #[napi(ts_return_type = "Promise<NativeOutcome>")]
 pub fn publish_bytes(
-    target: String,
+    target: Either<String, Buffer>,
     data: Uint8Array,
     config: NativePublishConfig,
     control: Option<&NativeControl>,
 ) -> Result<AsyncTask<OnPool<WriteJob, NativeOutcome>>> {
     // The caller's bytes are referenced, not copied, until the task is dropped.
-    let job = (PathBuf::from(target), data, with_control(&config, control)?);
+    let job = (to_path(target)?, data, with_control(&config, control)?);
     Ok(AsyncTask::new(OnPool::new(
         job,
         |(target, data, options)| {
@@ -33,27 +34,27 @@ pub fn publish_bytes(
 type WriteJob = (PathBuf, Uint8Array, PublishOptions);
 
 /// Publish `data` at `target` on the calling thread.
-#[napi]
+#[napi(catch_unwind)]
 pub fn publish_bytes_sync(
-    target: String,
+    target: Either<String, Buffer>,
     data: &[u8],
     config: NativePublishConfig,
 ) -> Result<NativeOutcome> {
-    let result = publish::write(target.as_ref(), data, config.to_options()?);
+    let result = publish::write(&to_path(target)?, data, config.to_options()?);
     Ok(NativeOutcome::from_publish(result))
 }
 
 /// Publish a copy of `source` at `target` on the thread pool.
 #[napi(ts_return_type = "Promise<NativeOutcome>")]
 pub fn copy_file(
-    source: String,
-    target: String,
+    source: Either<String, Buffer>,
+    target: Either<String, Buffer>,
     config: NativePublishConfig,
     control: Option<&NativeControl>,
 ) -> Result<AsyncTask<OnPool<CopyJob, NativeOutcome>>> {
     let job = (
-        PathBuf::from(source),
-        PathBuf::from(target),
+        to_path(source)?,
+        to_path(target)?,
         with_control(&config, control)?,
     );
     Ok(AsyncTask::new(OnPool::new(
@@ -67,13 +68,13 @@ pub fn copy_file(
 type CopyJob = (PathBuf, PathBuf, PublishOptions);
 
 /// Publish a copy of `source` at `target` on the calling thread.
-#[napi]
+#[napi(catch_unwind)]
 pub fn copy_file_sync(
-    source: String,
-    target: String,
+    source: Either<String, Buffer>,
+    target: Either<String, Buffer>,
     config: NativePublishConfig,
 ) -> Result<NativeOutcome> {
-    let result = publish::copy_from(source.as_ref(), target.as_ref(), config.to_options()?);
+    let result = publish::copy_from(&to_path(source)?, &to_path(target)?, config.to_options()?);
     Ok(NativeOutcome::from_publish(result))
 }
 

@@ -4,12 +4,13 @@
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use napi::bindgen_prelude::{AsyncTask, Uint8Array};
+use napi::bindgen_prelude::{AsyncTask, Buffer, Either, Uint8Array};
 use napi::Result;
 use napi_derive::napi;
 
 use super::control::NativeControl;
 use super::outcome::{NativeOutcome, NativePublishConfig};
+use super::paths::to_path;
 use super::pool::OnPool;
 use crate::stream::StreamPublish;
 
@@ -35,7 +36,7 @@ impl NativeSink {
     /// Nothing touches the disk until the first push (or the commit of an empty stream).
     #[napi(constructor)]
     pub fn new(
-        target: String,
+        target: Either<String, Buffer>,
         config: NativePublishConfig,
         control: Option<&NativeControl>,
     ) -> Result<Self> {
@@ -44,7 +45,7 @@ impl NativeSink {
             control.attach(&mut options);
         }
         Ok(Self {
-            state: Arc::new(Mutex::new(StreamPublish::new(target.into(), options))),
+            state: Arc::new(Mutex::new(StreamPublish::new(to_path(target)?, options))),
         })
     }
 

@@ -46,7 +46,9 @@ pub fn sweep(
     config: NativeSweepConfig,
 ) -> AsyncTask<OnPool<(PathBuf, SweepOptions), NativeSweepOutcome>> {
     let options = SweepOptions {
-        older_than: Duration::from_secs_f64(config.older_than_ms.max(0.0) / 1000.0),
+        // The wrapper refuses out-of-range ages; whatever still gets here must not panic.
+        older_than: Duration::try_from_secs_f64(config.older_than_ms.max(0.0) / 1000.0)
+            .unwrap_or(Duration::MAX),
         recursive: config.recursive,
         dry_run: config.dry_run,
     };

@@ -1,0 +1,59 @@
+// The bytes a publish hashes and writes are a copy the package owns (guarantee 12). The
+// caller's buffer may be changed, transferred, shrunk or shared with other threads the moment
+// the call returns; the thread pool never reads it. Small data is copied at the call; large
+// data in slices between turns of the event loop, so the copy never blocks it for long.
+
+/** Above this, the copy is made in slices of this size, one per turn of the event loop. */
+const COPY_SLICE = 8 << 20
+
+/** A buffer with its own ArrayBuffer, which no one else can detach or see (never the pool). */
+function privateBuffer(size: number): Buffer {
+  return Buffer.allocUnsafeSlow(size)
+}
+
+/** The caller's buffer shrank or was detached while it was being copied. */
+export function bufferChanged(): Error {
+  const err = new Error(
+    'The data buffer was detached or resized while it was being read; nothing was published',
+  ) as Error & { code: string }
+  err.code = 'ERR_INVALID_STATE'
+  return err
+}
+
+/** A private copy of `data` made now (a string is encoded as UTF-8). */
+export function ownBytesNow(data: string | Uint8Array): Uint8Array {
+  if (typeof data === 'string') {
+    const out = privateBuffer(Buffer.byteLength(data, 'utf8'))
+    out.write(data, 'utf8')
+    return out
+  }
+  const out = privateBuffer(data.byteLength)
+  out.set(data)
+  return out
+}
+
+/**
+ * A private copy of `data`: made now when small, else slice by slice, yielding to the event
+ * loop in between (a promise then, which rejects with ERR_INVALID_STATE if the buffer is
+ * detached or shrunk midway).
+ */
+export function ownBytes(data: string | Uint8Array): Uint8Array | Promise<Uint8Array> {
+  if (typeof data === 'string' || data.byteLength <= COPY_SLICE) return ownBytesNow(data)
+  return copyInSlices(data)
+}
+
+async function copyInSlices(data: Uint8Array): Promise<Uint8Array> {
+  const size = data.byteLength
+  const out = privateBuffer(size)
+  for (let at = 0; at < size; at += COPY_SLICE) {
+    if (data.byteLength !== size) throw bufferChanged()
+    out.set(data.subarray(at, Math.min(at + COPY_SLICE, size)), at)
+    await new Promise<void>((resolve) => setImmediate(resolve))
+  }
+  return out
+}
+
+/** `data` as a view the sync terminals may read in place: a copy only if other threads can write it. */
+export function readableNow(data: Uint8Array): Uint8Array {
+  return data.buffer instanceof SharedArrayBuffer ? ownBytesNow(data) : data
+}
