@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 // The command line: `atomic-publish write | cp | hash | sweep`. Exit 0 on success, 1 on an
-// error (one clear line on stderr), 2 on bad usage.
+// error (one clear line on stderr), 2 on bad usage; never a stack trace. A reader that leaves
+// early (`| head`) ends the command as it ends xxhsum: killed by SIGPIPE, quietly.
 
-import { statSync } from 'node:fs'
+import { fstatSync, statSync } from 'node:fs'
+import { constants } from 'node:os'
 import { parseArgs } from 'node:util'
 import { SingleBar } from 'cli-progress'
 import { AtomicFile, createHasher, hashFile, sweepOrphans } from './index.js'
@@ -24,15 +26,24 @@ Commands:
   sweep <dir>           remove scratch files left behind by crashes
 
 Run \`atomic-publish <command> --help\` for a command's options.`,
-  write: `Usage: atomic-publish write <target> [--hash H] [--mtime ISO|NS] [--mode OCTAL] [--no-fsync]
+  write: `Usage: atomic-publish write <target> [--hash H] [--mtime ISO|NS] [--mode OCTAL] [--no-fsync] [--allow-empty]
 
-Reads standard input to its end and publishes it at <target>. Nothing is published if the
-input fails, or if --hash is given and the bytes do not match.
+Reads standard input to its end and publishes it at <target>. An empty input is refused
+(exit 1, the target left as it was) unless --allow-empty is given, and so are bytes that do
+not match --hash.
+
+A pipe cannot tell that its producer failed: a producer that dies after printing part of its
+output publishes that part. Where a truncated input matters, give --hash (the defence), and
+use \`set -o pipefail\` so that the script sees the failure.
 
   --hash H        the XXH3-128 the bytes must have (1-32 hex digits)
-  --mtime T       stamp this mtime: an ISO date, or nanoseconds since the epoch
-  --mode OCTAL    exactly this mode (e.g. 644), not masked by the umask
-  --no-fsync      atomic for readers, but not durable across a power cut`,
+  --mtime T       stamp this mtime: an ISO 8601 date (2024-01-02, midnight UTC), a date-time
+                  with Z or an offset, never without (2024-01-02T03:04:05.123456789+02:00,
+                  kept to the nanosecond), or a whole number of nanoseconds since the epoch (so 2020 is
+                  2020 ns: write the year as 2020-01-01)
+  --mode OCTAL    exactly this mode, 0 to 7777 (e.g. 644), not masked by the umask
+  --no-fsync      atomic for readers, but not durable across a power cut
+  --allow-empty   publish an empty input as an empty file`,
   cp: `Usage: atomic-publish cp <src> <target> [--hash H]
 
 Publishes a copy of the file <src> at <target>.
@@ -45,7 +56,8 @@ Prints "<XXH3-128>  <file>" for each file, byte for byte as \`xxhsum -H2\` does.
 
 Removes scratch files (<name>.oxentmp.<random>) older than --older-than and prints their paths.
 
-  --older-than D  500ms, 60s, 5m, 2h, 1d, or a number of milliseconds (default 60s)
+  --older-than D  500ms, 60s, 5m, 2h, 1d (1.5h too), or a number of milliseconds; default 60s,
+                  at most 100000000d (what a Date can span)
   --recursive     descend into subdirectories (never through symlinks)
   --dry-run       print what would be removed, remove nothing`,
 }
@@ -87,23 +99,53 @@ async function write(args: string[]): Promise<void> {
     parseArgs({
       args,
       allowPositionals: true,
-      options: { help, hash: { type: 'string' }, mtime: { type: 'string' }, mode: { type: 'string' }, 'no-fsync': { type: 'boolean' } },
+      options: {
+        help,
+        hash: { type: 'string' },
+        mtime: { type: 'string' },
+        mode: { type: 'string' },
+        'no-fsync': { type: 'boolean' },
+        'allow-empty': { type: 'boolean' },
+      },
     }),
   )
   if (values.help) return void console.log(HELP.write)
   expectPositionals(positionals, 1, 'write')
-  const file = new AtomicFile(positionals[0])
+  const target = positionals[0]
+  const file = new AtomicFile(target)
   if (values.hash !== undefined) file.withHash(values.hash)
   if (values.mtime !== undefined) file.withMtime(parseMtime(values.mtime))
   if (values.mode !== undefined) file.withMode(parseMode(values.mode))
   if (values['no-fsync']) file.withFsync(false)
+  const input = await stdinRefusingEmpty(target, values['allow-empty'] === true)
   const bar = progressBar(undefined)
   if (bar) file.onProgress((n) => bar.update(n))
   try {
-    await file.stream(process.stdin)
+    await file.stream(input)
   } finally {
     bar?.stop()
   }
+}
+
+/**
+ * Standard input's chunks, with its first chunk already read: an input with none is refused
+ * here, before anything touches the disk. A producer that fails before printing anything (`jq`
+ * on a syntax error) must not publish an empty file; a pipe cannot tell us it failed.
+ */
+async function stdinRefusingEmpty(target: string, allowEmpty: boolean): Promise<AsyncIterable<Buffer>> {
+  const nothingPublished = `nothing was published to '${target}'`
+  if (fstatSync(0).isDirectory()) throw new Error(`standard input is a directory; ${nothingPublished}`)
+  const chunks: AsyncIterator<Buffer> = process.stdin[Symbol.asyncIterator]()
+  let first = await chunks.next()
+  while (!first.done && first.value.length === 0) first = await chunks.next()
+  if (first.done && !allowEmpty) {
+    throw new Error(`standard input was empty; ${nothingPublished} (pass --allow-empty to publish an empty file)`)
+  }
+  return (async function* () {
+    if (first.done) return
+    yield first.value
+    yield* { [Symbol.asyncIterator]: () => chunks }
+  })()
 }
 
 async function cp(args: string[]): Promise<void> {
@@ -140,7 +182,7 @@ async function hash(args: string[]): Promise<void> {
     } catch (e) {
       // xxhsum reports an unreadable file and goes on with the others.
       failed = true
-      process.stderr.write(`atomic-publish: ${(e as Error).message}\n`)
+      say(messageOf(e))
     }
   }
   if (failed) process.exitCode = 1
@@ -173,11 +215,64 @@ async function sweep(args: string[]): Promise<void> {
 
 const COMMANDS: Record<string, (args: string[]) => Promise<void>> = { write, cp, hash, sweep }
 
+/** One line on stderr, unless stderr is gone: then the exit status alone tells. */
+function say(message: string): void {
+  if (!stderrClosed) process.stderr.write(`atomic-publish: ${message}\n`)
+}
+
+let stderrClosed = false
+
+/** An error's message on one line: a newline in a file name must not split the report. */
+function messageOf(e: unknown): string {
+  const message = e instanceof Error ? e.message : String(e)
+  return message.replace(/\r/g, '\\r').replace(/\n/g, '\\n')
+}
+
+function isUsageError(e: unknown): boolean {
+  const code = (e as { code?: unknown } | null)?.code
+  return e instanceof UsageError || code === 'ERR_INVALID_ARG_VALUE' || code === 'ERR_INVALID_ARG_TYPE' || code === 'ERR_OUT_OF_RANGE'
+}
+
+/** End as a process killed by SIGPIPE does, as xxhsum and coreutils do when their reader leaves. */
+function dieOfSigpipe(): void {
+  // Node ignores SIGPIPE; once the last listener is removed, libuv restores the default action.
+  const ignore = () => {}
+  process.on('SIGPIPE', ignore).off('SIGPIPE', ignore)
+  process.kill(process.pid, 'SIGPIPE')
+  process.exit(128 + constants.signals.SIGPIPE)
+}
+
+/**
+ * A closed stdout ends the command quietly (its reader has all it wanted); another stdout
+ * error is reported. A closed stderr only loses messages: the work goes on, and the exit
+ * status still says whether it succeeded. Anything thrown outside `main` is still one line.
+ */
+function guardStdio(): void {
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') dieOfSigpipe()
+    say(`${messageOf(e)} (standard output)`)
+    process.exit(1)
+  })
+  process.stderr.on('error', () => {
+    stderrClosed = true
+  })
+  const lastResort = (e: unknown) => {
+    say(messageOf(e))
+    process.exit(isUsageError(e) ? 2 : 1)
+  }
+  process.on('uncaughtException', lastResort)
+  process.on('unhandledRejection', lastResort)
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv
-  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
-    ;(command === undefined ? console.error : console.log)(HELP.main)
-    return command === undefined ? 2 : 0
+  if (command === '--help' || command === '-h' || command === 'help') {
+    console.log(HELP.main)
+    return 0
+  }
+  if (command === undefined) {
+    say("a command is needed: write, cp, hash or sweep (see 'atomic-publish --help')")
+    return 2
   }
   const known = Object.hasOwn(COMMANDS, command)
   try {
@@ -185,16 +280,16 @@ async function main(argv: string[]): Promise<number> {
     await COMMANDS[command](rest)
     return Number(process.exitCode ?? 0)
   } catch (e) {
-    if (e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_INVALID_ARG')) {
-      process.stderr.write(`atomic-publish: ${(e as Error).message}\n`)
-      process.stderr.write(`Run 'atomic-publish ${known ? `${command} ` : ''}--help' for usage.\n`)
+    if (isUsageError(e)) {
+      say(`${messageOf(e)} (see 'atomic-publish ${known ? `${command} ` : ''}--help')`)
       return 2
     }
-    process.stderr.write(`atomic-publish: ${(e as Error).message}\n`)
+    say(messageOf(e))
     return 1
   }
 }
 
+guardStdio()
 void main(process.argv.slice(2)).then((code) => {
   process.exitCode = code
 })

@@ -1,0 +1,157 @@
+// The command line's option grammars: --mtime (ISO 8601 or nanoseconds), --older-than, --mode,
+// --hash. Every bad or out-of-range value is bad usage (exit 2, one line), never a crash.
+
+import test from 'ava'
+import { spawnSync } from 'node:child_process'
+import { readFileSync, statSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { parseDuration, parseMode, parseMtime } from '../js/cli-args.js'
+import { freshDir, namesIn } from './helpers.js'
+
+const CLI = join(__dirname, '..', '..', 'cli.js')
+const NS = 1_000_000n
+
+function run(args: string[], input = 'new') {
+  const r = spawnSync(process.execPath, [CLI, ...args], { input })
+  return { code: r.status, signal: r.signal, stdout: r.stdout.toString(), stderr: r.stderr.toString() }
+}
+
+test('--mtime: a date alone is midnight UTC', (t) => {
+  t.is(parseMtime('2024-01-02'), BigInt(Date.UTC(2024, 0, 2)) * NS)
+  t.is(parseMtime('2024-02-29'), BigInt(Date.UTC(2024, 1, 29)) * NS)
+  t.is(parseMtime('0001-01-01'), BigInt(new Date('0001-01-01T00:00:00Z').getTime()) * NS)
+})
+
+test('--mtime: a date-time with Z or an offset, its fraction kept to the nanosecond', (t) => {
+  t.is(parseMtime('2024-01-02T03:04:05Z'), BigInt(Date.UTC(2024, 0, 2, 3, 4, 5)) * NS)
+  t.is(parseMtime('2024-01-02T03:04Z'), BigInt(Date.UTC(2024, 0, 2, 3, 4)) * NS)
+  t.is(parseMtime('2024-01-02T03:04:05.123456789+02:00'), BigInt(Date.UTC(2024, 0, 2, 1, 4, 5)) * NS + 123_456_789n)
+  t.is(parseMtime('2024-01-02T03:04:05.5-01:30'), BigInt(Date.UTC(2024, 0, 2, 4, 34, 5)) * NS + 500_000_000n)
+  t.is(parseMtime('1969-12-31T23:59:59.999999999Z'), -1n)
+})
+
+test('--mtime: a plain integer is nanoseconds since the epoch, exactly, even when it looks like a year', (t) => {
+  t.is(parseMtime('1700000000123456789'), 1_700_000_000_123_456_789n)
+  t.is(parseMtime('0'), 0n)
+  t.is(parseMtime('-1'), -1n)
+  t.is(parseMtime('2020'), 2020n, 'a year alone is not an ISO date here: write 2020-01-01')
+})
+
+test('--mtime: anything else is refused, whatever Date.parse would make of it', (t) => {
+  for (const text of [
+    '1.5',
+    'foo 2001',
+    'yesterday',
+    '',
+    ' 2024-01-02',
+    '2024-1-2',
+    '2024-02-30',
+    '2023-02-29',
+    '2024-13-01',
+    '2024-01-02T03:04:05',
+    '2024-01-02 03:04:05Z',
+    '2024-01-02T24:00:00Z',
+    '2024-01-02T03:60:00Z',
+    '2024-01-02T03:04:60Z',
+    '2024-01-02T03:04:05.Z',
+    '2024-01-02T03:04:05.1234567890Z',
+    '2024-01-02T03:04:05+24:00',
+    '2024-01-02T03:04:05+0200',
+    'Tue, 02 Jan 2024 03:04:05 GMT',
+    '1e9',
+    '0x10',
+  ]) {
+    const err = t.throws(() => parseMtime(text), undefined, JSON.stringify(text))
+    t.is((err as { code?: string }).code, 'ERR_INVALID_ARG_VALUE', JSON.stringify(text))
+  }
+})
+
+test('--mtime: nanoseconds beyond what a Date can hold are out of range', (t) => {
+  const max = 8_640_000_000_000_000n * NS
+  t.is(parseMtime(String(max)), max)
+  t.is(parseMtime(String(-max)), -max)
+  for (const text of [String(max + 1n), String(-max - 1n), '9'.repeat(400)]) {
+    const err = t.throws(() => parseMtime(text))
+    t.is((err as { code?: string }).code, 'ERR_OUT_OF_RANGE', text.slice(0, 20))
+  }
+})
+
+test('--older-than: units and plain milliseconds', (t) => {
+  t.is(parseDuration('500ms'), 500)
+  t.is(parseDuration('60s'), 60_000)
+  t.is(parseDuration('5m'), 300_000)
+  t.is(parseDuration('2h'), 7_200_000)
+  t.is(parseDuration('1d'), 86_400_000)
+  t.is(parseDuration('1.5s'), 1500)
+  t.is(parseDuration('0'), 0)
+  t.is(parseDuration('100000000d'), 8.64e15, 'the largest span a Date can express')
+  for (const text of ['', '5 minutes', '-1s', '1e400', '1e3', 's', '5x', '.5s', 'Infinity', 'NaN']) {
+    const err = t.throws(() => parseDuration(text), undefined, text)
+    t.is((err as { code?: string }).code, 'ERR_INVALID_ARG_VALUE', text)
+  }
+  for (const text of ['100000001d', '8640000000000001', '99999999999999999999d', `${'9'.repeat(400)}ms`]) {
+    const err = t.throws(() => parseDuration(text), undefined, text)
+    t.is((err as { code?: string }).code, 'ERR_OUT_OF_RANGE', text.slice(0, 30))
+  }
+})
+
+test('--mode: octal 0 to 7777 only', (t) => {
+  t.is(parseMode('644'), 0o644)
+  t.is(parseMode('0644'), 0o644)
+  t.is(parseMode('0o4755'), 0o4755)
+  t.is(parseMode('7777'), 0o7777)
+  t.is(parseMode('0'), 0)
+  for (const text of ['', '8', '-1', '10000', '77777', '1e3', '0x1ff', '0o', 'rw-r--r--', '6 44']) {
+    const err = t.throws(() => parseMode(text), undefined, text)
+    t.is((err as { code?: string }).code, 'ERR_INVALID_ARG_VALUE', text)
+  }
+})
+
+test('the CLI stamps an ISO --mtime to the nanosecond', (t) => {
+  const dir = freshDir()
+  const target = join(dir, 'a')
+  const r = run(['write', target, '--mtime', '2024-01-02T03:04:05.123456789+02:00'])
+  t.is(r.code, 0, r.stderr)
+  t.is(statSync(target, { bigint: true }).mtimeNs, BigInt(Date.UTC(2024, 0, 2, 1, 4, 5)) * NS + 123_456_789n)
+})
+
+test('the CLI: every bad or out-of-range option value is bad usage, one line, nothing on disk changed', (t) => {
+  const dir = freshDir()
+  const target = join(dir, 't')
+  writeFileSync(target, 'old')
+  const cases: string[][] = [
+    ['--mtime', '1.5'],
+    ['--mtime', 'foo 2001'],
+    ['--mtime', '2024-01-02T03:04:05'],
+    ['--mtime', '9'.repeat(30)],
+    ['--mode', '8'],
+    ['--mode', '77777'],
+    ['--mode', '1e3'],
+    ['--hash', ''],
+    ['--hash', 'g'],
+    ['--hash', '0'.repeat(33)],
+  ]
+  for (const option of cases) {
+    const r = run(['write', target, ...option])
+    const label = option.join(' ').slice(0, 40)
+    t.is(r.code, 2, `${label}: ${r.stderr}`)
+    t.is(r.signal, null, label)
+    t.regex(r.stderr, /^atomic-publish: .*'atomic-publish write --help'.*\n$/, label)
+    t.is(r.stderr.split('\n').length, 2, `${label}: one line`)
+  }
+  t.is(readFileSync(target, 'utf8'), 'old')
+  t.deepEqual(namesIn(dir), ['t'])
+})
+
+test('the CLI: absurd --older-than values are refused with exit 2, never an abort', (t) => {
+  const dir = freshDir()
+  for (const value of ['99999999999999999999d', '1e400', '100000001d', '-5s']) {
+    const r = run(['sweep', dir, '--older-than', value])
+    t.is(r.signal, null, value)
+    t.is(r.code, 2, `${value}: ${r.stderr}`)
+    t.is(r.stderr.split('\n').length, 2, `${value}: one line`)
+    t.regex(r.stderr, /--older-than/, value)
+  }
+  const r = run(['sweep', dir, '--older-than', '100000000d'])
+  t.is(r.code, 0, r.stderr)
+})
