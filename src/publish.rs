@@ -20,6 +20,7 @@ use crate::hash::{self, Hasher};
 use crate::order::{self, Ticket};
 use crate::retry;
 use crate::scratch::{ModePolicy, Scratch};
+use crate::sys;
 use crate::target::{self, FileKey, ResolvedTarget};
 
 /// Read size for copies that must hash what they copy: the size `hash::FILE_CHUNK` measured
@@ -180,7 +181,8 @@ impl Publisher {
         })
     }
 
-    /// The scratch file's path (for tests and for in-flight bookkeeping).
+    /// The scratch file's path, for tests that look at it.
+    #[cfg(test)]
     pub fn scratch_path(&self) -> &Path {
         self.scratch.path()
     }
@@ -286,8 +288,7 @@ impl Publisher {
                 .map_err(|e| FsFailure::target(e, Syscall::Futime))?;
         }
         if self.options.fsync {
-            file.sync_all()
-                .map_err(|e| FsFailure::target(e, Syscall::Fsync))?;
+            sys::sync_file(file).map_err(|e| FsFailure::target(e, Syscall::Fsync))?;
         }
         Ok(())
     }
@@ -393,13 +394,8 @@ impl Renamed {
         if !self.sync_target_file {
             return Ok(());
         }
-        // Windows flushes only through a handle open for writing.
-        let file = std::fs::OpenOptions::new()
-            .read(true)
-            .write(cfg!(windows))
-            .open(&self.target.file);
-        match file {
-            Ok(file) => file.sync_all(),
+        match sys::open_to_sync(&self.target.file) {
+            Ok(file) => sys::sync_file(&file),
             // Removed meanwhile: there are no bytes left to make durable.
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
             Err(e) => Err(e),

@@ -10,6 +10,8 @@ use std::io;
 use std::thread::sleep;
 use std::time::Duration;
 
+use crate::sys;
+
 const FIRST_DELAY: Duration = Duration::from_millis(1);
 const MAX_DELAY: Duration = Duration::from_millis(50);
 /// About one second of waiting in all before the error is reported.
@@ -32,38 +34,14 @@ fn with_backoff<T>(
     op()
 }
 
-fn out_of_descriptors(err: &io::Error) -> bool {
-    #[cfg(unix)]
-    {
-        matches!(
-            err.raw_os_error(),
-            Some(nix::libc::EMFILE) | Some(nix::libc::ENFILE)
-        )
-    }
-    #[cfg(not(unix))]
-    {
-        // ERROR_TOO_MANY_OPEN_FILES
-        err.raw_os_error() == Some(4)
-    }
-}
-
 /// Open something, waiting out a momentary shortage of file descriptors.
 pub fn open<T>(op: impl FnMut() -> io::Result<T>) -> io::Result<T> {
-    with_backoff(out_of_descriptors, op)
+    with_backoff(sys::is_out_of_descriptors, op)
 }
 
 /// Rename, waiting out another process's momentary hold on the target (Windows only).
 pub fn rename(op: impl FnMut() -> io::Result<()>) -> io::Result<()> {
-    #[cfg(windows)]
-    {
-        // ERROR_ACCESS_DENIED, ERROR_SHARING_VIOLATION, ERROR_LOCK_VIOLATION
-        with_backoff(|e| matches!(e.raw_os_error(), Some(5 | 32 | 33)), op)
-    }
-    #[cfg(not(windows))]
-    {
-        let mut op = op;
-        op()
-    }
+    with_backoff(sys::is_transient_rename_failure, op)
 }
 
 #[cfg(all(test, unix))]
