@@ -17,8 +17,8 @@ use std::sync::Arc;
 use crate::dirsync;
 use crate::errors::{self, FsFailure, PublishError, Syscall};
 use crate::hash::{self, Hasher};
-use crate::order::{self, Ticket};
-use crate::retry;
+use crate::order::Ticket;
+use crate::retry::{self, InOrder};
 use crate::scratch::{ModePolicy, Scratch};
 use crate::sys;
 use crate::target::{self, FileKey, ResolvedTarget};
@@ -314,20 +314,29 @@ impl Sealed {
             options,
             ..
         } = self.publisher;
-        let mut scratch = Some(scratch);
-        let committed = order::commit_in_order(&order_key, &ticket, options.fsync, || {
-            if !options.begin_commit() {
+        let pending = scratch.into_rename();
+        let in_order = retry::rename_in_order(
+            &order_key,
+            &ticket,
+            options.fsync,
+            || options.begin_commit(),
+            || pending.attempt(&target),
+        );
+        let committed = match in_order {
+            Ok(InOrder::Renamed) => {
+                pending.keep();
+                Ok(())
+            }
+            Ok(InOrder::Superseded(later)) => {
+                pending.remove();
+                Err(later)
+            }
+            Ok(InOrder::Aborted) => {
+                pending.remove();
                 return Err(PublishError::Aborted);
             }
-            match scratch.take() {
-                Some(s) => s.rename_onto(&target).map_err(PublishError::from),
-                None => Ok(()),
-            }
-        });
-        if let Some(s) = scratch {
-            let _ = s.remove();
-        }
-        let committed = committed?;
+            Err(e) => return Err(pending.fail(e).into()),
+        };
         // Superseded: these bytes are never renamed. An abort accepted by now is still
         // honoured, since this call publishes nothing of its own.
         if committed.is_err() && !options.begin_commit() {

@@ -17,7 +17,7 @@ use std::fs::{File, OpenOptions};
 use std::io;
 use std::path::{Path, PathBuf};
 
-use tempfile::NamedTempFile;
+use tempfile::{NamedTempFile, TempPath};
 
 use crate::errors::{FsFailure, Syscall};
 use crate::retry;
@@ -113,28 +113,49 @@ impl Scratch {
         left_behind(temp_path.close(), path)
     }
 
-    /// Rename the scratch onto `target.file`. On failure the scratch is removed.
-    pub fn rename_onto(self, target: &ResolvedTarget) -> Result<(), FsFailure> {
+    /// Get ready to rename: where the platform cannot rename an open file, close it now.
+    pub fn into_rename(self) -> PendingRename {
         let Self { file, _live } = self;
-        let (file, temp_path) = file.into_parts();
-        // Open (and locked against sweepers) until the rename is done, where the platform
-        // lets a file open be renamed.
-        let open = (!sys::CLOSE_BEFORE_RENAME).then_some(file);
-        let renamed = retry::rename(|| sys::rename(&temp_path, &target.file));
-        drop(open);
-        match renamed {
-            Ok(()) => {
-                // The name now belongs to the target: never unlink it.
-                let _ = temp_path.keep();
-                Ok(())
-            }
-            Err(e) => {
-                let path = temp_path.to_path_buf();
-                let mut failure = FsFailure::target(e, Syscall::Rename);
-                failure.scratch_left = left_behind(temp_path.close(), path);
-                Err(failure)
-            }
+        let (file, path) = file.into_parts();
+        PendingRename {
+            path,
+            _open: (!sys::CLOSE_BEFORE_RENAME).then_some(file),
+            _live,
         }
+    }
+}
+
+/// A scratch about to be renamed onto its target. Open (and locked against sweepers) until
+/// the rename is settled, where the platform lets an open file be renamed. Fields drop in
+/// order, as in [`Scratch`].
+pub struct PendingRename {
+    path: TempPath,
+    _open: Option<File>,
+    _live: LiveEntry,
+}
+
+impl PendingRename {
+    /// One attempt at renaming onto `target.file`; on failure the scratch is still there.
+    pub fn attempt(&self, target: &ResolvedTarget) -> io::Result<()> {
+        sys::rename(&self.path, &target.file)
+    }
+
+    /// Renamed: the name now belongs to the target, never unlink it.
+    pub fn keep(self) {
+        let _ = self.path.keep();
+    }
+
+    /// Not renamed (superseded or aborted): remove the scratch.
+    pub fn remove(self) {
+        let _ = self.path.close();
+    }
+
+    /// The rename failed with `error`: remove the scratch, or name it as left behind.
+    pub fn fail(self, error: io::Error) -> FsFailure {
+        let path = self.path.to_path_buf();
+        let mut failure = FsFailure::target(error, Syscall::Rename);
+        failure.scratch_left = left_behind(self.path.close(), path);
+        failure
     }
 }
 

@@ -21,3 +21,7 @@ pub use unix::*;
 mod windows;
 #[cfg(windows)]
 pub use windows::*;
+
+/// Compiled for tests everywhere, so the table is unit-tested where the tests run.
+#[cfg(any(windows, test))]
+mod windows_errors;

@@ -5,28 +5,35 @@ use std::fs::{File, Metadata, OpenOptions};
 use std::io;
 use std::path::{Path, PathBuf};
 
+use windows_sys::Win32::Storage::FileSystem::{
+    MoveFileExW, MOVEFILE_REPLACE_EXISTING, MOVEFILE_WRITE_THROUGH,
+};
+
+use super::windows_errors::{
+    self as uv, UvError, ERROR_ACCESS_DENIED, ERROR_CANT_RESOLVE_FILENAME, ERROR_INVALID_HANDLE,
+    ERROR_LOCK_VIOLATION, ERROR_SHARING_VIOLATION, ERROR_TOO_MANY_OPEN_FILES,
+};
 use crate::errors::ErrnoName;
 
 // ---------------------------------------------------------------------------------------------
 // Errors
 
-const ERROR_ACCESS_DENIED: i32 = 5;
-const ERROR_INVALID_HANDLE: i32 = 6;
-const ERROR_TOO_MANY_OPEN_FILES: i32 = 4;
-const ERROR_SHARING_VIOLATION: i32 = 32;
-const ERROR_LOCK_VIOLATION: i32 = 33;
-const ERROR_CANT_RESOLVE_FILENAME: i32 = 1921;
-
-/// Windows codes are not errnos; the kind-based fallback names them.
-pub fn name_raw(_raw: i32) -> Option<ErrnoName> {
-    None
+/// The Win32 error `raw` as Node names it (libuv's table), or `None` where libuv would say
+/// UNKNOWN: the caller then names it by its kind.
+pub fn name_raw(raw: i32) -> Option<ErrnoName> {
+    uv::translate(raw).map(named)
 }
 
+/// The error called `code`, with libuv's Windows number.
 pub fn name_code(code: &str) -> ErrnoName {
+    named(uv::by_name(code))
+}
+
+fn named(e: UvError) -> ErrnoName {
     ErrnoName {
-        code: code.to_string(),
-        errno: 0,
-        description: code.to_lowercase(),
+        code: e.code.to_string(),
+        errno: e.errno,
+        description: e.message.to_string(),
     }
 }
 
@@ -77,7 +84,8 @@ pub fn dir_key(path: &Path) -> io::Result<DirKey> {
     std::fs::canonicalize(path)
 }
 
-/// Windows has no directory fsync and makes renames durable on its own.
+/// No directory fsync here: Windows cannot open a directory as a `File` to flush it, and
+/// needs none, because [`rename`] is write-through (it returns once the rename is durable).
 pub const DIRECTORY_FSYNC: bool = false;
 
 // ---------------------------------------------------------------------------------------------
@@ -112,8 +120,55 @@ pub fn start_writeback(_file: &File) {}
 /// Windows cannot rename a file open without delete sharing: the scratch is closed first.
 pub const CLOSE_BEFORE_RENAME: bool = true;
 
+/// `MoveFileExW` with `MOVEFILE_WRITE_THROUGH`: it returns only once the rename is on disk,
+/// which is what a directory fsync gives on Unix (see [`DIRECTORY_FSYNC`]).
 pub fn rename(from: &Path, to: &Path) -> io::Result<()> {
-    std::fs::rename(from, to)
+    let (from, to) = (win32_path(from)?, win32_path(to)?);
+    // SAFETY: both are NUL-terminated UTF-16 strings that outlive the call.
+    let ok = unsafe {
+        MoveFileExW(
+            from.as_ptr(),
+            to.as_ptr(),
+            MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH,
+        )
+    };
+    if ok == 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// `path` as a NUL-terminated wide string for a Win32 call. Paths past the legacy MAX_PATH
+/// limit are made absolute and verbatim (`\\?\`), as std does for its own calls.
+fn win32_path(path: &Path) -> io::Result<Vec<u16>> {
+    use std::os::windows::ffi::OsStrExt;
+    /// std's threshold: directories may be no longer than MAX_PATH - 12.
+    const LEGACY_MAX: usize = 248;
+    let wide_of = |s: &str| s.encode_utf16().collect::<Vec<u16>>();
+    let (verbatim, device, unc) = (wide_of(r"\\?\"), wide_of(r"\\.\"), wide_of(r"\\"));
+    let mut wide: Vec<u16> = path.as_os_str().encode_wide().collect();
+    if wide.len() >= LEGACY_MAX && !wide.starts_with(&verbatim) {
+        let absolute: Vec<u16> = std::path::absolute(path)?
+            .as_os_str()
+            .encode_wide()
+            .collect();
+        wide = if absolute.starts_with(&verbatim) || absolute.starts_with(&device) {
+            absolute
+        } else if let Some(share) = absolute.strip_prefix(unc.as_slice()) {
+            // \\server\share\... becomes \\?\UNC\server\share\...
+            wide_of(r"\\?\UNC\")
+                .into_iter()
+                .chain(share.iter().copied())
+                .collect()
+        } else {
+            verbatim.into_iter().chain(absolute).collect()
+        };
+    }
+    if wide.contains(&0) {
+        return Err(io::ErrorKind::InvalidInput.into());
+    }
+    wide.push(0);
+    Ok(wide)
 }
 
 /// Open an existing file only to flush it: FlushFileBuffers needs a handle open for writing.
