@@ -12,7 +12,8 @@ pub const SCRATCH_INFIX: &str = ".oxentmp.";
 /// has to retry.
 pub const RANDOM_LEN: usize = 10;
 
-/// The longest file name most file systems take (NAME_MAX on Linux, in bytes).
+/// The longest file name most file systems take: 255 (bytes on Linux, UTF-16 units on Windows;
+/// `sys::truncate_file_name` counts in the platform's unit).
 const NAME_MAX: usize = 255;
 
 /// The name of a scratch for the file called `file_name`, up to the random part: the target's

@@ -94,10 +94,21 @@ pub const DIRECTORY_FSYNC: bool = false;
 /// A new file gets the default attributes: there are no permission bits to give it.
 pub fn set_new_file_mode(_options: &mut OpenOptions) {}
 
-/// `name` cut to at most `max` characters.
+/// `name` cut to at most `max` UTF-16 units (what Windows' 255 limit counts), never
+/// between the two halves of a surrogate pair.
 pub fn truncate_file_name(name: &OsStr, max: usize) -> OsString {
-    let name = name.to_string_lossy();
-    OsString::from(name.chars().take(max).collect::<String>())
+    use std::os::windows::ffi::{OsStrExt, OsStringExt};
+    let wide: Vec<u16> = name.encode_wide().collect();
+    if wide.len() <= max {
+        return name.to_os_string();
+    }
+    let low_surrogate = 0xDC00..0xE000;
+    let cut = if low_surrogate.contains(&wide[max]) {
+        max - 1
+    } else {
+        max
+    };
+    OsString::from_wide(&wide[..cut])
 }
 
 /// Positional writes until all of `data` is at `offset` (a short write is continued).
