@@ -11,12 +11,14 @@
 //! thread is already running (the leader), never for work still queued.
 
 use std::collections::HashMap;
+use std::fs::File;
 use std::io;
 use std::path::Path;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
 
 use crate::errors::SharedIoError;
-use crate::scratch::sync_dir;
+use crate::retry;
+use crate::sys;
 use crate::target::DirId;
 
 /// Prune idle directories once there are this many.
@@ -50,6 +52,16 @@ fn rounds_for(id: &DirId) -> Arc<DirRounds> {
         dirs.retain(|_, d| Arc::strong_count(d) > 1);
     }
     dirs.entry(id.clone()).or_default().clone()
+}
+
+/// fsync a directory so a rename inside it survives a power cut. A no-op where the platform
+/// has no directory fsync (see `sys::DIRECTORY_FSYNC`).
+fn sync_dir(dir: &Path) -> io::Result<()> {
+    if !sys::DIRECTORY_FSYNC {
+        return Ok(());
+    }
+    let handle = retry::open(|| File::open(dir))?;
+    sys::sync_file(&handle)
 }
 
 /// Return once an fsync of `dir` that began after this call has completed (or failed).

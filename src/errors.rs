@@ -9,6 +9,8 @@ use std::fmt;
 use std::io;
 use std::path::PathBuf;
 
+use crate::sys;
+
 /// The step of the protocol that failed; its name is Node's `syscall` for the same call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Syscall {
@@ -68,7 +70,7 @@ pub struct ErrnoName {
 /// a size check that failed) are given the errno that describes their cause.
 pub fn errno_name(err: &io::Error) -> ErrnoName {
     if let Some(raw) = err.raw_os_error() {
-        if let Some(named) = platform::name_raw(raw) {
+        if let Some(named) = sys::name_raw(raw) {
             return named;
         }
     }
@@ -85,7 +87,7 @@ pub fn errno_name(err: &io::Error) -> ErrnoName {
         io::ErrorKind::ReadOnlyFilesystem => "EROFS",
         _ => "EIO",
     };
-    platform::name_code(fallback)
+    sys::name_code(fallback)
 }
 
 /// An `io::Error` reduced to what can be handed to several waiters (`io::Error` is not
@@ -112,41 +114,9 @@ impl SharedIoError {
     }
 }
 
-/// EISDIR, as the platform spells it.
-pub fn is_a_directory() -> io::Error {
-    #[cfg(unix)]
-    {
-        io::Error::from_raw_os_error(nix::libc::EISDIR)
-    }
-    #[cfg(not(unix))]
-    {
-        io::Error::from(io::ErrorKind::IsADirectory)
-    }
-}
-
-/// EBADF: a call on a stream that has already ended.
-pub fn bad_descriptor() -> io::Error {
-    #[cfg(unix)]
-    {
-        io::Error::from_raw_os_error(nix::libc::EBADF)
-    }
-    #[cfg(not(unix))]
-    {
-        io::Error::other("the stream has already ended")
-    }
-}
-
-/// ELOOP: more links at the last component than the kernel itself would follow.
-pub fn too_many_links() -> io::Error {
-    #[cfg(unix)]
-    {
-        io::Error::from_raw_os_error(nix::libc::ELOOP)
-    }
-    #[cfg(not(unix))]
-    {
-        io::Error::from(io::ErrorKind::FilesystemLoop)
-    }
-}
+/// EISDIR, EBADF (a call on a stream that has already ended) and ELOOP (more links at the
+/// last component than the kernel itself would follow), as the platform spells them.
+pub use crate::sys::{bad_descriptor, is_a_directory, too_many_links};
 
 /// A file-system failure during a publish.
 #[derive(Debug)]
@@ -237,71 +207,6 @@ impl fmt::Display for PublishError {
 }
 
 impl std::error::Error for PublishError {}
-
-#[cfg(unix)]
-mod platform {
-    use super::ErrnoName;
-    use nix::errno::Errno;
-
-    pub fn name_raw(raw: i32) -> Option<ErrnoName> {
-        let errno = Errno::from_raw(raw);
-        if errno == Errno::UnknownErrno {
-            return None;
-        }
-        Some(describe(errno))
-    }
-
-    pub fn name_code(code: &str) -> ErrnoName {
-        let errno = match code {
-            "ENOENT" => Errno::ENOENT,
-            "EACCES" => Errno::EACCES,
-            "EEXIST" => Errno::EEXIST,
-            "EINVAL" => Errno::EINVAL,
-            "EINTR" => Errno::EINTR,
-            "ENOSPC" => Errno::ENOSPC,
-            "EISDIR" => Errno::EISDIR,
-            "ENOTDIR" => Errno::ENOTDIR,
-            "EROFS" => Errno::EROFS,
-            _ => Errno::EIO,
-        };
-        describe(errno)
-    }
-
-    fn describe(errno: Errno) -> ErrnoName {
-        // libuv's messages are strerror's with a lowercase first letter.
-        let desc = errno.desc();
-        let mut description = String::with_capacity(desc.len());
-        let mut chars = desc.chars();
-        if let Some(first) = chars.next() {
-            description.extend(first.to_lowercase());
-            description.push_str(chars.as_str());
-        }
-        ErrnoName {
-            code: format!("{errno:?}"),
-            errno: -(errno as i32),
-            description,
-        }
-    }
-}
-
-#[cfg(not(unix))]
-mod platform {
-    use super::ErrnoName;
-
-    /// Windows codes are not errnos; the kind-based fallback names them, and the JS layer
-    /// looks the libuv number up from the name.
-    pub fn name_raw(_raw: i32) -> Option<ErrnoName> {
-        None
-    }
-
-    pub fn name_code(code: &str) -> ErrnoName {
-        ErrnoName {
-            code: code.to_string(),
-            errno: 0,
-            description: code.to_lowercase(),
-        }
-    }
-}
 
 #[cfg(all(test, unix))]
 mod tests {

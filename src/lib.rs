@@ -15,6 +15,7 @@ pub mod retry;
 pub mod scratch;
 pub mod stream;
 pub mod sweep;
+pub mod sys;
 pub mod target;
 
 pub mod node;

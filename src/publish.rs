@@ -17,9 +17,10 @@ use std::sync::Arc;
 use crate::dirsync;
 use crate::errors::{self, FsFailure, PublishError, Syscall};
 use crate::hash::{self, Hasher};
-use crate::order::{self, Ticket};
-use crate::retry;
+use crate::order::Ticket;
+use crate::retry::{self, InOrder};
 use crate::scratch::{ModePolicy, Scratch};
+use crate::sys;
 use crate::target::{self, FileKey, ResolvedTarget};
 
 /// Read size for copies that must hash what they copy: the size `hash::FILE_CHUNK` measured
@@ -180,7 +181,8 @@ impl Publisher {
         })
     }
 
-    /// The scratch file's path (for tests and for in-flight bookkeeping).
+    /// The scratch file's path, for tests that look at it.
+    #[cfg(test)]
     pub fn scratch_path(&self) -> &Path {
         self.scratch.path()
     }
@@ -286,8 +288,7 @@ impl Publisher {
                 .map_err(|e| FsFailure::target(e, Syscall::Futime))?;
         }
         if self.options.fsync {
-            file.sync_all()
-                .map_err(|e| FsFailure::target(e, Syscall::Fsync))?;
+            sys::sync_file(file).map_err(|e| FsFailure::target(e, Syscall::Fsync))?;
         }
         Ok(())
     }
@@ -313,20 +314,29 @@ impl Sealed {
             options,
             ..
         } = self.publisher;
-        let mut scratch = Some(scratch);
-        let committed = order::commit_in_order(&order_key, &ticket, options.fsync, || {
-            if !options.begin_commit() {
+        let pending = scratch.into_rename();
+        let in_order = retry::rename_in_order(
+            &order_key,
+            &ticket,
+            options.fsync,
+            || options.begin_commit(),
+            || pending.attempt(&target),
+        );
+        let committed = match in_order {
+            Ok(InOrder::Renamed) => {
+                pending.keep();
+                Ok(())
+            }
+            Ok(InOrder::Superseded(later)) => {
+                pending.remove();
+                Err(later)
+            }
+            Ok(InOrder::Aborted) => {
+                pending.remove();
                 return Err(PublishError::Aborted);
             }
-            match scratch.take() {
-                Some(s) => s.rename_onto(&target).map_err(PublishError::from),
-                None => Ok(()),
-            }
-        });
-        if let Some(s) = scratch {
-            let _ = s.remove();
-        }
-        let committed = committed?;
+            Err(e) => return Err(pending.fail(e).into()),
+        };
         // Superseded: these bytes are never renamed. An abort accepted by now is still
         // honoured, since this call publishes nothing of its own.
         if committed.is_err() && !options.begin_commit() {
@@ -393,13 +403,8 @@ impl Renamed {
         if !self.sync_target_file {
             return Ok(());
         }
-        // Windows flushes only through a handle open for writing.
-        let file = std::fs::OpenOptions::new()
-            .read(true)
-            .write(cfg!(windows))
-            .open(&self.target.file);
-        match file {
-            Ok(file) => file.sync_all(),
+        match sys::open_to_sync(&self.target.file) {
+            Ok(file) => sys::sync_file(&file),
             // Removed meanwhile: there are no bytes left to make durable.
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
             Err(e) => Err(e),

@@ -3,7 +3,6 @@
 
 use super::*;
 use crate::test_support::names_in;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 const BOGUS: u128 = 0xdead_beef_dead_beef_dead_beef_dead_beef;
@@ -109,7 +108,7 @@ mod unix {
         std::fs::write(&target, b"old").unwrap();
         std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o600)).unwrap();
         let publisher = Publisher::begin(&target, PublishOptions::default(), false).unwrap();
-        let scratch: PathBuf = publisher.scratch_path().to_path_buf();
+        let scratch: std::path::PathBuf = publisher.scratch_path().to_path_buf();
         assert_eq!(mode_of(&scratch), 0o600);
         drop(publisher);
     }

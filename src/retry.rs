@@ -10,15 +10,19 @@ use std::io;
 use std::thread::sleep;
 use std::time::Duration;
 
+use crate::order::{self, Superseded, Ticket};
+use crate::sys;
+use crate::target::FileKey;
+
 const FIRST_DELAY: Duration = Duration::from_millis(1);
 const MAX_DELAY: Duration = Duration::from_millis(50);
 /// About one second of waiting in all before the error is reported.
 const ATTEMPTS: u32 = 25;
 
-fn with_backoff<T>(
-    transient: impl Fn(&io::Error) -> bool,
-    mut op: impl FnMut() -> io::Result<T>,
-) -> io::Result<T> {
+fn with_backoff<T, E>(
+    transient: impl Fn(&E) -> bool,
+    mut op: impl FnMut() -> Result<T, E>,
+) -> Result<T, E> {
     let mut delay = FIRST_DELAY;
     for _ in 1..ATTEMPTS {
         match op() {
@@ -32,37 +36,64 @@ fn with_backoff<T>(
     op()
 }
 
-fn out_of_descriptors(err: &io::Error) -> bool {
-    #[cfg(unix)]
-    {
-        matches!(
-            err.raw_os_error(),
-            Some(nix::libc::EMFILE) | Some(nix::libc::ENFILE)
-        )
-    }
-    #[cfg(not(unix))]
-    {
-        // ERROR_TOO_MANY_OPEN_FILES
-        err.raw_os_error() == Some(4)
-    }
-}
-
 /// Open something, waiting out a momentary shortage of file descriptors.
 pub fn open<T>(op: impl FnMut() -> io::Result<T>) -> io::Result<T> {
-    with_backoff(out_of_descriptors, op)
+    with_backoff(sys::is_out_of_descriptors, op)
 }
 
-/// Rename, waiting out another process's momentary hold on the target (Windows only).
-pub fn rename(op: impl FnMut() -> io::Result<()>) -> io::Result<()> {
-    #[cfg(windows)]
-    {
-        // ERROR_ACCESS_DENIED, ERROR_SHARING_VIOLATION, ERROR_LOCK_VIOLATION
-        with_backoff(|e| matches!(e.raw_os_error(), Some(5 | 32 | 33)), op)
+/// How a rename in call order ended, when it did not fail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InOrder {
+    Renamed,
+    /// A later call committed to the target first; nothing was renamed.
+    Superseded(Superseded),
+    /// `may_begin` refused (the publish was cancelled); nothing was renamed.
+    Aborted,
+}
+
+/// Rename in call order (see `order::commit_in_order`, which records `synced` with a
+/// commit). Under the target's order lock, each attempt first asks `may_begin` (the point of
+/// no return of a cancellable publish), then runs `attempt`. A rename that another process's
+/// momentary hold on the target refuses (Windows only) is tried again: the lock is held for
+/// one attempt at a time and never across the wait, so other publishes to that target carry
+/// on meanwhile, and call order is checked afresh before every attempt.
+pub fn rename_in_order(
+    key: &FileKey,
+    ticket: &Ticket,
+    synced: bool,
+    may_begin: impl Fn() -> bool,
+    attempt: impl Fn() -> io::Result<()>,
+) -> io::Result<InOrder> {
+    let transient = sys::is_transient_rename_failure;
+    rename_in_order_when(transient, key, ticket, synced, may_begin, attempt)
+}
+
+fn rename_in_order_when(
+    transient: impl Fn(&io::Error) -> bool,
+    key: &FileKey,
+    ticket: &Ticket,
+    synced: bool,
+    may_begin: impl Fn() -> bool,
+    attempt: impl Fn() -> io::Result<()>,
+) -> io::Result<InOrder> {
+    enum Refused {
+        Cancelled,
+        Failed(io::Error),
     }
-    #[cfg(not(windows))]
-    {
-        let mut op = op;
-        op()
+    let is_transient = |r: &Refused| matches!(r, Refused::Failed(e) if transient(e));
+    let outcome = with_backoff(is_transient, || {
+        order::commit_in_order(key, ticket, synced, || {
+            if !may_begin() {
+                return Err(Refused::Cancelled);
+            }
+            attempt().map_err(Refused::Failed)
+        })
+    });
+    match outcome {
+        Ok(Ok(())) => Ok(InOrder::Renamed),
+        Ok(Err(later)) => Ok(InOrder::Superseded(later)),
+        Err(Refused::Cancelled) => Ok(InOrder::Aborted),
+        Err(Refused::Failed(e)) => Err(e),
     }
 }
 
@@ -107,5 +138,123 @@ mod tests {
         assert_eq!(result.unwrap_err().raw_os_error(), Some(nix::libc::ENFILE));
         assert_eq!(calls.get(), ATTEMPTS);
         assert!(started.elapsed() < Duration::from_secs(3));
+    }
+
+    /// Stands in for a Windows sharing violation, which Linux cannot produce.
+    fn busy(err: &io::Error) -> bool {
+        err.raw_os_error() == Some(nix::libc::EBUSY)
+    }
+
+    fn ebusy() -> io::Error {
+        io::Error::from_raw_os_error(nix::libc::EBUSY)
+    }
+
+    fn key(name: &str) -> FileKey {
+        let dir = crate::target::DirId::of(std::path::Path::new(".")).unwrap();
+        (dir, format!("retry-test-{name}").into())
+    }
+
+    #[test]
+    fn a_busy_rename_waits_without_the_order_lock_and_rechecks_order_after() {
+        let target = key("busy");
+        let older = Ticket::issue();
+        let newer = Ticket::issue();
+        let attempts = Cell::new(0);
+        // The retry decision runs while the first attempt waits. If the order lock were still
+        // held, the newer publish committing here would deadlock on it.
+        let transient = |e: &io::Error| {
+            let waiting = busy(e);
+            if waiting {
+                let newer_committed =
+                    order::commit_in_order(&target, &newer, true, || Ok::<_, ()>(()));
+                assert_eq!(newer_committed, Ok(Ok(())));
+            }
+            waiting
+        };
+        let in_order = rename_in_order_when(
+            transient,
+            &target,
+            &older,
+            true,
+            || true,
+            || {
+                attempts.set(attempts.get() + 1);
+                Err(ebusy())
+            },
+        );
+        // Once the newer publish has committed, the older one is superseded without
+        // another attempt at its rename.
+        assert!(
+            matches!(in_order, Ok(InOrder::Superseded(_))),
+            "{in_order:?}"
+        );
+        assert_eq!(attempts.get(), 1);
+    }
+
+    #[test]
+    fn a_busy_rename_that_clears_commits_in_order() {
+        let target = key("clears");
+        let ticket = Ticket::issue();
+        let attempts = Cell::new(0);
+        let in_order = rename_in_order_when(
+            busy,
+            &target,
+            &ticket,
+            true,
+            || true,
+            || {
+                attempts.set(attempts.get() + 1);
+                if attempts.get() < 3 {
+                    Err(ebusy())
+                } else {
+                    Ok(())
+                }
+            },
+        );
+        assert_eq!(in_order.unwrap(), InOrder::Renamed);
+        assert_eq!(attempts.get(), 3);
+    }
+
+    #[test]
+    fn a_cancel_accepted_before_the_rename_begins_renames_nothing() {
+        let target = key("cancelled");
+        let older = Ticket::issue();
+        let ticket = Ticket::issue();
+        let attempts = Cell::new(0);
+        let in_order = rename_in_order_when(
+            busy,
+            &target,
+            &ticket,
+            true,
+            || false,
+            || {
+                attempts.set(attempts.get() + 1);
+                Ok(())
+            },
+        );
+        assert_eq!(in_order.unwrap(), InOrder::Aborted);
+        assert_eq!(attempts.get(), 0);
+        // Nothing was committed, so an older publish is not superseded.
+        let r = order::commit_in_order(&target, &older, true, || Ok::<_, ()>(()));
+        assert_eq!(r, Ok(Ok(())));
+    }
+
+    #[test]
+    fn a_rename_is_tried_once_where_nothing_is_transient() {
+        let target = key("once");
+        let ticket = Ticket::issue();
+        let attempts = Cell::new(0);
+        let in_order = rename_in_order(
+            &target,
+            &ticket,
+            true,
+            || true,
+            || {
+                attempts.set(attempts.get() + 1);
+                Err(ebusy())
+            },
+        );
+        assert_eq!(in_order.unwrap_err().raw_os_error(), Some(nix::libc::EBUSY));
+        assert_eq!(attempts.get(), 1);
     }
 }

@@ -11,6 +11,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use crate::errors::{self, FsFailure, Syscall};
+use crate::sys;
 
 /// Linux's own limit on links followed in one lookup; past it the answer is ELOOP.
 const MAX_LINK_HOPS: usize = 40;
@@ -77,34 +78,19 @@ pub fn prepare(target: &Path) -> Result<ResolvedTarget, FsFailure> {
     })
 }
 
-/// What makes two spellings of one directory one: its device and inode on Unix (one `stat`,
-/// where resolving the path would take a `readlink` per component), its canonical path
-/// elsewhere.
+/// What makes two spellings of one directory one: its device and inode on Unix, its
+/// canonical path on Windows (see `sys::DirKey`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct DirId {
-    #[cfg(unix)]
-    id: (u64, u64),
-    #[cfg(not(unix))]
-    id: PathBuf,
+    id: sys::DirKey,
 }
 
 impl DirId {
     /// The identity of the directory at `path` (links followed).
     pub fn of(path: &Path) -> io::Result<Self> {
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::MetadataExt;
-            let meta = fs::metadata(path)?;
-            Ok(Self {
-                id: (meta.dev(), meta.ino()),
-            })
-        }
-        #[cfg(not(unix))]
-        {
-            Ok(Self {
-                id: fs::canonicalize(path)?,
-            })
-        }
+        Ok(Self {
+            id: sys::dir_key(path)?,
+        })
     }
 }
 

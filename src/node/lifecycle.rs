@@ -4,6 +4,7 @@
 use napi_derive::napi;
 
 use crate::scratch::remove_live_scratch;
+use crate::sys;
 
 /// Remove the scratch of every publish still in flight; for an exiting process only.
 #[napi]
@@ -15,14 +16,5 @@ pub fn remove_in_flight_scratch() -> u32 {
 /// so the rest of the process keeps its share, within [16, 1024].
 #[napi]
 pub fn open_scratch_budget() -> u32 {
-    #[cfg(unix)]
-    {
-        use nix::sys::resource::{getrlimit, Resource};
-        let soft = getrlimit(Resource::RLIMIT_NOFILE).map_or(1024, |(soft, _)| soft);
-        (soft / 4).clamp(16, 1024) as u32
-    }
-    #[cfg(not(unix))]
-    {
-        512
-    }
+    (sys::open_file_limit() / 4).clamp(16, 1024) as u32
 }

@@ -1,0 +1,169 @@
+//! The scratch file: where the new bytes are written before they become the target.
+//!
+//! Invariant: a [`Scratch`] either commits (its file is renamed onto the target) or its file is
+//! removed. There is no third outcome, because the only way out of `commit` without a rename
+//! is through [`Scratch::discard`], and dropping a `Scratch` unlinks the file too. That is what
+//! lets every failure path, including a panic or an abandoned stream, leave no scratch behind.
+//!
+//! Its parts: [`name`] (how scratch files are named and recognised), [`live`] (the in-flight
+//! registry), [`lock`] (advisory locks against sweepers), [`attributes`] (mode and owner).
+
+mod attributes;
+mod live;
+mod lock;
+mod name;
+
+use std::fs::{File, OpenOptions};
+use std::io;
+use std::path::{Path, PathBuf};
+
+use tempfile::{NamedTempFile, TempPath};
+
+use crate::errors::{FsFailure, Syscall};
+use crate::retry;
+use crate::sys;
+use crate::target::ResolvedTarget;
+
+pub use attributes::ModePolicy;
+pub use live::{is_live, remove_live_scratch};
+pub use lock::lock_if_abandoned;
+pub use name::{is_scratch_name, SCRATCH_INFIX};
+
+use live::LiveEntry;
+
+/// Fields drop in order: the file (unlinked unless renamed or kept) before it leaves the
+/// live set, so the set never misses a scratch that still exists.
+pub struct Scratch {
+    file: NamedTempFile,
+    _live: LiveEntry,
+}
+
+impl Scratch {
+    /// Create the scratch exclusively (O_CREAT|O_EXCL) in the target's directory and give it
+    /// the mode and owner the published file must have. Done before any byte is written, so
+    /// the file is never readable by more people than the final one.
+    pub fn create(target: &ResolvedTarget, mode: ModePolicy) -> Result<Self, FsFailure> {
+        let prefix = name::scratch_prefix(&target.file_name);
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(&prefix).rand_bytes(name::RANDOM_LEN);
+        // Our own exclusive open rather than `tempfile_in`: tempfile wraps its errors with the
+        // path, which hides the errno (EMFILE could then be neither retried nor named).
+        let create = |path: &Path| {
+            let mut options = OpenOptions::new();
+            options.read(true).write(true).create_new(true);
+            sys::set_new_file_mode(&mut options);
+            options.open(path)
+        };
+        let file = retry::open(|| builder.make_in(&target.dir, create))
+            .map_err(|e| FsFailure::target(e, Syscall::Open))?;
+        let key = (
+            target.dir_id.clone(),
+            file.path().file_name().unwrap_or_default().to_os_string(),
+        );
+        let live = LiveEntry::enter(key, file.path().to_path_buf());
+        let scratch = Self { file, _live: live };
+        lock::hold(scratch.file());
+        if let Err(e) = attributes::apply(scratch.file(), target, mode) {
+            return Err(scratch.discard(e));
+        }
+        Ok(scratch)
+    }
+
+    /// Where the scratch is, for tests that look at it.
+    #[cfg(test)]
+    pub fn path(&self) -> &Path {
+        self.file.path()
+    }
+
+    pub fn file(&self) -> &File {
+        self.file.as_file()
+    }
+
+    pub fn file_mut(&mut self) -> &mut File {
+        self.file.as_file_mut()
+    }
+
+    /// Write all of `data` at `offset`, however many calls it takes (a short write is
+    /// continued, never taken for the end). Positional writes (`pwrite`) keep the data path
+    /// apart from the plain `write`s the runtime makes for itself, which is what lets fault
+    /// injection target one without the other.
+    pub fn write_all_at(&self, data: &[u8], offset: u64) -> Result<(), io::Error> {
+        sys::write_all_at(self.file(), data, offset)
+    }
+
+    /// Start writing the scratch's dirty pages to disk without waiting for them: only a hint
+    /// that lets a later fsync find its work begun. It makes nothing durable on its own, so
+    /// it is never a substitute for that fsync, and its failure is left for the fsync to see.
+    pub fn start_writeback(&self) {
+        sys::start_writeback(self.file());
+    }
+
+    /// Remove the scratch after `failure`. If the unlink itself fails, the original failure is
+    /// kept and says which file was left behind.
+    pub fn discard(self, mut failure: FsFailure) -> FsFailure {
+        failure.scratch_left = self.remove();
+        failure
+    }
+
+    /// Remove the scratch; `Some(path)` if it could not be removed.
+    pub fn remove(self) -> Option<PathBuf> {
+        let Self { file, _live } = self;
+        let temp_path = file.into_temp_path();
+        let path = temp_path.to_path_buf();
+        left_behind(temp_path.close(), path)
+    }
+
+    /// Get ready to rename: where the platform cannot rename an open file, close it now.
+    pub fn into_rename(self) -> PendingRename {
+        let Self { file, _live } = self;
+        let (file, path) = file.into_parts();
+        PendingRename {
+            path,
+            _open: (!sys::CLOSE_BEFORE_RENAME).then_some(file),
+            _live,
+        }
+    }
+}
+
+/// A scratch about to be renamed onto its target. Open (and locked against sweepers) until
+/// the rename is settled, where the platform lets an open file be renamed. Fields drop in
+/// order, as in [`Scratch`].
+pub struct PendingRename {
+    path: TempPath,
+    _open: Option<File>,
+    _live: LiveEntry,
+}
+
+impl PendingRename {
+    /// One attempt at renaming onto `target.file`; on failure the scratch is still there.
+    pub fn attempt(&self, target: &ResolvedTarget) -> io::Result<()> {
+        sys::rename(&self.path, &target.file)
+    }
+
+    /// Renamed: the name now belongs to the target, never unlink it.
+    pub fn keep(self) {
+        let _ = self.path.keep();
+    }
+
+    /// Not renamed (superseded or aborted): remove the scratch.
+    pub fn remove(self) {
+        let _ = self.path.close();
+    }
+
+    /// The rename failed with `error`: remove the scratch, or name it as left behind.
+    pub fn fail(self, error: io::Error) -> FsFailure {
+        let path = self.path.to_path_buf();
+        let mut failure = FsFailure::target(error, Syscall::Rename);
+        failure.scratch_left = left_behind(self.path.close(), path);
+        failure
+    }
+}
+
+/// The scratch left behind by a failed removal, if any. A scratch already gone (a sweeper in
+/// another process took it) is not left behind.
+fn left_behind(removal: io::Result<()>, path: PathBuf) -> Option<PathBuf> {
+    match removal {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => Some(path),
+        _ => None,
+    }
+}

@@ -1,0 +1,27 @@
+//! Everything the core does differently per platform, in one place.
+//!
+//! Shaped like Rust's std and mio: `unix.rs` and `windows.rs` each provide the same set of
+//! functions, constants and types, and the rest of the crate calls them without a `cfg` of its
+//! own. Reading `windows.rs` beside `unix.rs` shows everything Windows does differently:
+//!
+//! - errno naming: libuv's names and numbers, from the platform's own error codes;
+//! - transient failures worth a retry (descriptor shortage; sharing violations on Windows);
+//! - directory identity (device and inode, or the canonical path);
+//! - how a new scratch is created, named, written, hinted for writeback, fsynced and renamed;
+//! - whether a directory can and must be fsynced after a rename;
+//! - how a mode and an owner carry over to the new file;
+//! - the descriptor limit that bounds how many scratch files may be open at once.
+
+#[cfg(unix)]
+mod unix;
+#[cfg(unix)]
+pub use unix::*;
+
+#[cfg(windows)]
+mod windows;
+#[cfg(windows)]
+pub use windows::*;
+
+/// Compiled for tests everywhere, so the table is unit-tested where the tests run.
+#[cfg(any(windows, test))]
+mod windows_errors;

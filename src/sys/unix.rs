@@ -1,0 +1,303 @@
+//! Unix (Linux and macOS). Linux-only and macOS-only parts are marked where they occur.
+
+use std::ffi::{OsStr, OsString};
+use std::fs::{File, Metadata, OpenOptions, Permissions};
+use std::io;
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::{fchown, MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::path::Path;
+
+use nix::errno::Errno;
+
+use crate::errors::ErrnoName;
+
+// ---------------------------------------------------------------------------------------------
+// Errors
+
+/// The errno `raw` as Node names it, or `None` for a number the platform does not know.
+pub fn name_raw(raw: i32) -> Option<ErrnoName> {
+    let errno = Errno::from_raw(raw);
+    if errno == Errno::UnknownErrno {
+        return None;
+    }
+    Some(describe(errno))
+}
+
+/// The errno called `code` (one of the names `errors::errno_name` falls back to).
+pub fn name_code(code: &str) -> ErrnoName {
+    let errno = match code {
+        "ENOENT" => Errno::ENOENT,
+        "EACCES" => Errno::EACCES,
+        "EEXIST" => Errno::EEXIST,
+        "EINVAL" => Errno::EINVAL,
+        "EINTR" => Errno::EINTR,
+        "ENOSPC" => Errno::ENOSPC,
+        "EISDIR" => Errno::EISDIR,
+        "ENOTDIR" => Errno::ENOTDIR,
+        "EROFS" => Errno::EROFS,
+        _ => Errno::EIO,
+    };
+    describe(errno)
+}
+
+fn describe(errno: Errno) -> ErrnoName {
+    // libuv's messages are strerror's with a lowercase first letter.
+    let desc = errno.desc();
+    let mut description = String::with_capacity(desc.len());
+    let mut chars = desc.chars();
+    if let Some(first) = chars.next() {
+        description.extend(first.to_lowercase());
+        description.push_str(chars.as_str());
+    }
+    ErrnoName {
+        code: format!("{errno:?}"),
+        errno: -(errno as i32),
+        description,
+    }
+}
+
+/// EISDIR.
+pub fn is_a_directory() -> io::Error {
+    io::Error::from_raw_os_error(nix::libc::EISDIR)
+}
+
+/// EBADF.
+pub fn bad_descriptor() -> io::Error {
+    io::Error::from_raw_os_error(nix::libc::EBADF)
+}
+
+/// ELOOP.
+pub fn too_many_links() -> io::Error {
+    io::Error::from_raw_os_error(nix::libc::ELOOP)
+}
+
+/// EMFILE/ENFILE: the process (or system) is out of file descriptors for now.
+pub fn is_out_of_descriptors(err: &io::Error) -> bool {
+    matches!(
+        err.raw_os_error(),
+        Some(nix::libc::EMFILE) | Some(nix::libc::ENFILE)
+    )
+}
+
+/// A rename on Unix never fails because another process holds the target open.
+pub fn is_transient_rename_failure(_err: &io::Error) -> bool {
+    false
+}
+
+// ---------------------------------------------------------------------------------------------
+// Process limits
+
+/// The soft limit on open descriptors (1024 if it cannot be read).
+pub fn open_file_limit() -> u64 {
+    use nix::sys::resource::{getrlimit, Resource};
+    getrlimit(Resource::RLIMIT_NOFILE).map_or(1024, |(soft, _)| soft)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Directories
+
+/// What identifies a directory whatever the spelling of its path: device and inode (one
+/// `stat`, where resolving the path would take a `readlink` per component).
+pub type DirKey = (u64, u64);
+
+pub fn dir_key(path: &Path) -> io::Result<DirKey> {
+    let meta = std::fs::metadata(path)?;
+    Ok((meta.dev(), meta.ino()))
+}
+
+/// A rename is durable only once its directory is fsynced.
+pub const DIRECTORY_FSYNC: bool = true;
+
+// ---------------------------------------------------------------------------------------------
+// Scratch files
+
+/// Default permission bits of a new file before the umask, as `fs.writeFile` uses.
+const NEW_FILE_MODE: u32 = 0o666;
+
+/// Give a file about to be created the mode `fs.writeFile` would.
+pub fn set_new_file_mode(options: &mut OpenOptions) {
+    options.mode(NEW_FILE_MODE);
+}
+
+/// `name` cut to at most `max` bytes (a file name's limit is in bytes here), at a UTF-8
+/// boundary where the name is UTF-8 so it stays readable.
+pub fn truncate_file_name(name: &OsStr, max: usize) -> OsString {
+    let bytes = name.as_bytes();
+    if bytes.len() <= max {
+        return name.to_os_string();
+    }
+    let mut cut = max;
+    while cut > 0 && std::str::from_utf8(&bytes[..cut]).is_err() && (bytes[cut] & 0xC0) == 0x80 {
+        cut -= 1;
+    }
+    OsString::from(OsStr::from_bytes(&bytes[..cut]))
+}
+
+/// `pwrite` until all of `data` is at `offset` (a short write is continued).
+pub fn write_all_at(file: &File, data: &[u8], offset: u64) -> io::Result<()> {
+    std::os::unix::fs::FileExt::write_all_at(file, data, offset)
+}
+
+/// Linux: `sync_file_range(SYNC_FILE_RANGE_WRITE)`, which starts writeback without waiting.
+/// macOS has no such call; there it does nothing.
+pub fn start_writeback(file: &File) {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::fd::AsRawFd;
+        // SAFETY: the descriptor is owned by `file` and open for the whole call;
+        // sync_file_range reads no memory of ours.
+        unsafe {
+            libc::sync_file_range(file.as_raw_fd(), 0, 0, libc::SYNC_FILE_RANGE_WRITE);
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = file;
+}
+
+/// A scratch stays open (and locked against sweepers) until its rename is done.
+pub const CLOSE_BEFORE_RENAME: bool = false;
+
+pub fn rename(from: &Path, to: &Path) -> io::Result<()> {
+    std::fs::rename(from, to)
+}
+
+/// Open an existing file only to fsync it: read access is enough here.
+pub fn open_to_sync(path: &Path) -> io::Result<File> {
+    File::open(path)
+}
+
+/// Make `file`'s data and metadata durable.
+///
+/// macOS: `fsync` there leaves the data in the drive's cache, so this is `F_FULLFSYNC`, with
+/// a plain `fsync` where the file system does not support it (see [`full_fsync_unsupported`]).
+/// Linux: `fsync`.
+pub fn sync_file(file: &File) -> io::Result<()> {
+    #[cfg(target_vendor = "apple")]
+    {
+        use nix::fcntl::{fcntl, FcntlArg};
+        let full = || {
+            fcntl(file, FcntlArg::F_FULLFSYNC)
+                .map(drop)
+                .map_err(io::Error::from)
+        };
+        let plain = || nix::unistd::fsync(file).map_err(io::Error::from);
+        full_fsync_with_fallback(full, plain)
+    }
+    #[cfg(not(target_vendor = "apple"))]
+    {
+        file.sync_all()
+    }
+}
+
+/// Run `full`; if it fails because the file system does not support it, run `plain` instead.
+/// Any other failure (EIO above all) is the answer: a plain fsync after it could report
+/// success for data that never reached the disk.
+#[cfg_attr(not(target_vendor = "apple"), allow(dead_code))]
+fn full_fsync_with_fallback(
+    full: impl FnOnce() -> io::Result<()>,
+    plain: impl FnOnce() -> io::Result<()>,
+) -> io::Result<()> {
+    match full() {
+        Err(e) if full_fsync_unsupported(&e) => plain(),
+        done => done,
+    }
+}
+
+/// The errnos with which `F_FULLFSYNC` says the file system cannot do it: ENOTSUP (SMB),
+/// ENOTTY (exFAT, msdos), EINVAL (FUSE, webdav). libuv falls back on any error, and tries
+/// `F_BARRIERFSYNC` first; only "not supported" falls back here, so an EIO is never retried
+/// into a success.
+fn full_fsync_unsupported(err: &io::Error) -> bool {
+    matches!(
+        err.raw_os_error(),
+        Some(nix::libc::ENOTSUP | nix::libc::ENOTTY | nix::libc::EINVAL)
+    )
+}
+
+// ---------------------------------------------------------------------------------------------
+// Mode and owner
+
+/// The permission bits (with set-id and sticky bits) of a file.
+pub fn mode_bits(meta: &Metadata) -> u32 {
+    meta.mode() & 0o7777
+}
+
+/// fchmod.
+pub fn set_mode_bits(file: &File, bits: u32) -> io::Result<()> {
+    file.set_permissions(Permissions::from_mode(bits))
+}
+
+pub fn same_owner(a: &Metadata, b: &Metadata) -> bool {
+    (a.uid(), a.gid()) == (b.uid(), b.gid())
+}
+
+/// fchown `file` to the owner and group of `like`.
+pub fn copy_owner(file: &File, like: &Metadata) -> io::Result<()> {
+    fchown(file, Some(like.uid()), Some(like.gid()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::Cell;
+
+    fn fallback_for(errno: i32) -> (io::Result<()>, bool) {
+        let plain_ran = Cell::new(false);
+        let result = full_fsync_with_fallback(
+            || Err(io::Error::from_raw_os_error(errno)),
+            || {
+                plain_ran.set(true);
+                Ok(())
+            },
+        );
+        (result, plain_ran.get())
+    }
+
+    #[test]
+    fn full_fsync_unsupported_by_the_file_system_falls_back_to_fsync() {
+        for errno in [nix::libc::ENOTSUP, nix::libc::ENOTTY, nix::libc::EINVAL] {
+            let (result, plain_ran) = fallback_for(errno);
+            assert!(plain_ran, "errno {errno} must fall back");
+            assert!(result.is_ok());
+        }
+    }
+
+    #[test]
+    fn full_fsync_failing_with_eio_is_the_answer_without_a_fallback() {
+        for errno in [nix::libc::EIO, nix::libc::ENOSPC, nix::libc::EBADF] {
+            let (result, plain_ran) = fallback_for(errno);
+            assert!(!plain_ran, "errno {errno} must not fall back");
+            assert_eq!(result.unwrap_err().raw_os_error(), Some(errno));
+        }
+    }
+
+    #[test]
+    fn a_successful_full_fsync_needs_no_plain_fsync() {
+        let plain_ran = Cell::new(false);
+        full_fsync_with_fallback(
+            || Ok(()),
+            || {
+                plain_ran.set(true);
+                Ok(())
+            },
+        )
+        .unwrap();
+        assert!(!plain_ran.get());
+    }
+
+    #[test]
+    fn a_failed_fallback_reports_the_fallbacks_error() {
+        let result = full_fsync_with_fallback(
+            || Err(io::Error::from_raw_os_error(nix::libc::ENOTTY)),
+            || Err(io::Error::from_raw_os_error(nix::libc::EIO)),
+        );
+        assert_eq!(result.unwrap_err().raw_os_error(), Some(nix::libc::EIO));
+    }
+
+    #[test]
+    fn a_long_utf8_name_is_cut_at_a_character_boundary() {
+        let name = OsStr::new("ééééé"); // 10 bytes
+        assert_eq!(truncate_file_name(name, 5), OsStr::new("éé"));
+        assert_eq!(truncate_file_name(name, 10), name);
+    }
+}

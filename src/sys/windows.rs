@@ -1,0 +1,221 @@
+//! Windows.
+
+use std::ffi::{OsStr, OsString};
+use std::fs::{File, Metadata, OpenOptions};
+use std::io;
+use std::path::{Path, PathBuf};
+
+use windows_sys::Win32::Storage::FileSystem::{
+    MoveFileExW, MOVEFILE_REPLACE_EXISTING, MOVEFILE_WRITE_THROUGH,
+};
+
+use super::windows_errors::{
+    self as uv, UvError, ERROR_ACCESS_DENIED, ERROR_CANT_RESOLVE_FILENAME, ERROR_INVALID_HANDLE,
+    ERROR_LOCK_VIOLATION, ERROR_SHARING_VIOLATION, ERROR_TOO_MANY_OPEN_FILES,
+};
+use crate::errors::ErrnoName;
+
+// ---------------------------------------------------------------------------------------------
+// Errors
+
+/// The Win32 error `raw` as Node names it (libuv's table), or `None` where libuv would say
+/// UNKNOWN: the caller then names it by its kind.
+pub fn name_raw(raw: i32) -> Option<ErrnoName> {
+    uv::translate(raw).map(named)
+}
+
+/// The error called `code`, with libuv's Windows number.
+pub fn name_code(code: &str) -> ErrnoName {
+    named(uv::by_name(code))
+}
+
+fn named(e: UvError) -> ErrnoName {
+    ErrnoName {
+        code: e.code.to_string(),
+        errno: e.errno,
+        description: e.message.to_string(),
+    }
+}
+
+/// EISDIR has no Windows code of its own.
+pub fn is_a_directory() -> io::Error {
+    io::Error::from(io::ErrorKind::IsADirectory)
+}
+
+/// EBADF: ERROR_INVALID_HANDLE.
+pub fn bad_descriptor() -> io::Error {
+    io::Error::from_raw_os_error(ERROR_INVALID_HANDLE)
+}
+
+/// ELOOP: ERROR_CANT_RESOLVE_FILENAME, what Windows reports for a loop of reparse points.
+pub fn too_many_links() -> io::Error {
+    io::Error::from_raw_os_error(ERROR_CANT_RESOLVE_FILENAME)
+}
+
+/// Too many open files (the C runtime's limit; Win32 handles have none worth the name).
+pub fn is_out_of_descriptors(err: &io::Error) -> bool {
+    err.raw_os_error() == Some(ERROR_TOO_MANY_OPEN_FILES)
+}
+
+/// A rename onto a file that another process holds open (an antivirus scan, a search
+/// indexer) fails with one of these until it lets go.
+pub fn is_transient_rename_failure(err: &io::Error) -> bool {
+    matches!(
+        err.raw_os_error(),
+        Some(ERROR_ACCESS_DENIED | ERROR_SHARING_VIOLATION | ERROR_LOCK_VIOLATION)
+    )
+}
+
+// ---------------------------------------------------------------------------------------------
+// Process limits
+
+/// Windows has no soft descriptor limit to read; this one keeps the scratch budget at 512.
+pub fn open_file_limit() -> u64 {
+    2048
+}
+
+// ---------------------------------------------------------------------------------------------
+// Directories
+
+/// What identifies a directory whatever the spelling of its path: its canonical path.
+pub type DirKey = PathBuf;
+
+pub fn dir_key(path: &Path) -> io::Result<DirKey> {
+    std::fs::canonicalize(path)
+}
+
+/// No directory fsync here: Windows cannot open a directory as a `File` to flush it, and
+/// needs none, because [`rename`] is write-through (it returns once the rename is durable).
+pub const DIRECTORY_FSYNC: bool = false;
+
+// ---------------------------------------------------------------------------------------------
+// Scratch files
+
+/// A new file gets the default attributes: there are no permission bits to give it.
+pub fn set_new_file_mode(_options: &mut OpenOptions) {}
+
+/// `name` cut to at most `max` UTF-16 units (what Windows' 255 limit counts), never
+/// between the two halves of a surrogate pair.
+pub fn truncate_file_name(name: &OsStr, max: usize) -> OsString {
+    use std::os::windows::ffi::{OsStrExt, OsStringExt};
+    let wide: Vec<u16> = name.encode_wide().collect();
+    if wide.len() <= max {
+        return name.to_os_string();
+    }
+    let low_surrogate = 0xDC00..0xE000;
+    let cut = if low_surrogate.contains(&wide[max]) {
+        max - 1
+    } else {
+        max
+    };
+    OsString::from_wide(&wide[..cut])
+}
+
+/// Positional writes until all of `data` is at `offset` (a short write is continued).
+pub fn write_all_at(file: &File, data: &[u8], offset: u64) -> io::Result<()> {
+    let mut done = 0;
+    while done < data.len() {
+        match std::os::windows::fs::FileExt::seek_write(file, &data[done..], offset + done as u64) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => done += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// No writeback hint exists here.
+pub fn start_writeback(_file: &File) {}
+
+/// Windows cannot rename a file open without delete sharing: the scratch is closed first.
+pub const CLOSE_BEFORE_RENAME: bool = true;
+
+/// `MoveFileExW` with `MOVEFILE_WRITE_THROUGH`: it returns only once the rename is on disk,
+/// which is what a directory fsync gives on Unix (see [`DIRECTORY_FSYNC`]).
+pub fn rename(from: &Path, to: &Path) -> io::Result<()> {
+    let (from, to) = (win32_path(from)?, win32_path(to)?);
+    // SAFETY: both are NUL-terminated UTF-16 strings that outlive the call.
+    let ok = unsafe {
+        MoveFileExW(
+            from.as_ptr(),
+            to.as_ptr(),
+            MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH,
+        )
+    };
+    if ok == 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// `path` as a NUL-terminated wide string for a Win32 call. Paths past the legacy MAX_PATH
+/// limit are made absolute and verbatim (`\\?\`), as std does for its own calls.
+fn win32_path(path: &Path) -> io::Result<Vec<u16>> {
+    use std::os::windows::ffi::OsStrExt;
+    /// std's threshold: directories may be no longer than MAX_PATH - 12.
+    const LEGACY_MAX: usize = 248;
+    let wide_of = |s: &str| s.encode_utf16().collect::<Vec<u16>>();
+    let (verbatim, device, unc) = (wide_of(r"\\?\"), wide_of(r"\\.\"), wide_of(r"\\"));
+    let mut wide: Vec<u16> = path.as_os_str().encode_wide().collect();
+    if wide.len() >= LEGACY_MAX && !wide.starts_with(&verbatim) {
+        let absolute: Vec<u16> = std::path::absolute(path)?
+            .as_os_str()
+            .encode_wide()
+            .collect();
+        wide = if absolute.starts_with(&verbatim) || absolute.starts_with(&device) {
+            absolute
+        } else if let Some(share) = absolute.strip_prefix(unc.as_slice()) {
+            // \\server\share\... becomes \\?\UNC\server\share\...
+            wide_of(r"\\?\UNC\")
+                .into_iter()
+                .chain(share.iter().copied())
+                .collect()
+        } else {
+            verbatim.into_iter().chain(absolute).collect()
+        };
+    }
+    if wide.contains(&0) {
+        return Err(io::ErrorKind::InvalidInput.into());
+    }
+    wide.push(0);
+    Ok(wide)
+}
+
+/// Open an existing file only to flush it: FlushFileBuffers needs a handle open for writing.
+pub fn open_to_sync(path: &Path) -> io::Result<File> {
+    OpenOptions::new().read(true).write(true).open(path)
+}
+
+/// FlushFileBuffers.
+pub fn sync_file(file: &File) -> io::Result<()> {
+    file.sync_all()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Mode and owner
+
+/// Windows knows only the read-only attribute: 0o444 or 0o666.
+pub fn mode_bits(meta: &Metadata) -> u32 {
+    if meta.permissions().readonly() {
+        0o444
+    } else {
+        0o666
+    }
+}
+
+/// Read-only exactly when `bits` lack the owner-write bit.
+pub fn set_mode_bits(file: &File, bits: u32) -> io::Result<()> {
+    let mut perms = file.metadata()?.permissions();
+    perms.set_readonly(bits & 0o200 == 0);
+    file.set_permissions(perms)
+}
+
+/// Owners do not carry over on Windows.
+pub fn same_owner(_a: &Metadata, _b: &Metadata) -> bool {
+    true
+}
+
+pub fn copy_owner(_file: &File, _like: &Metadata) -> io::Result<()> {
+    Ok(())
+}
