@@ -93,8 +93,18 @@ test('a symlinked target keeps its link; the file behind it is replaced, its scr
 
 test('a dangling symlink is written through, creating the file it names', async (t) => {
   const dir = freshDir()
+  mkdirSync(join(dir, 'data'))
   symlinkSync('data/new.txt', join(dir, 'link'))
   new AtomicFile(join(dir, 'link')).writeSync('created')
   t.true(lstatSync(join(dir, 'link')).isSymbolicLink())
   t.is(readFileSync(join(dir, 'data', 'new.txt'), 'utf8'), 'created')
+})
+
+test('a dangling symlink into a missing directory is ENOENT, as fs, and creates no directory', async (t) => {
+  const dir = freshDir()
+  symlinkSync('data/new.txt', join(dir, 'link'))
+  const err = t.throws(() => new AtomicFile(join(dir, 'link')).writeSync('x'))
+  t.like(err, { code: 'ENOENT', syscall: 'open' })
+  t.throws(() => writeFileSync(join(dir, 'link'), 'x'), { code: 'ENOENT' }, 'what fs does')
+  t.deepEqual(namesIn(dir), ['link'])
 })

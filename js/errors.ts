@@ -50,12 +50,23 @@ export class AbortError extends Error {
 export function toError(failure: NativeFailure, target: string, source?: string, abortReason?: unknown): Error {
   switch (failure.kind) {
     case 'hashMismatch':
-      return new HashMismatchError(target, failure.expected ?? '', failure.actual ?? '')
+      return withScratch(new HashMismatchError(target, failure.expected ?? '', failure.actual ?? ''), failure)
     case 'aborted':
-      return new AbortError(abortReason)
+      return withScratch(new AbortError(abortReason), failure)
+    case 'outOfRange': {
+      const err = outOfRange('mtime', 'a time this file system can store', failure.detail)
+      err.message = `${failure.detail ?? 'The mtime cannot be stored'}; nothing was published to '${target}'`
+      return err
+    }
     default:
       return fsError(failure, target, source)
   }
+}
+
+/** A scratch the clean-up could not remove, named on the error for `sweepOrphans`. */
+function withScratch<E extends Error>(err: E, failure: NativeFailure): E {
+  if (failure.scratch != null) (err as E & { scratch?: string }).scratch = failure.scratch
+  return err
 }
 
 function fsError(failure: NativeFailure, target: string, source?: string): PublishFsError {
@@ -63,8 +74,9 @@ function fsError(failure: NativeFailure, target: string, source?: string): Publi
   const path = bySource ? source : target
   // Node's own wording where it has one, so messages read exactly like fs's.
   const description = getSystemErrorMap().get(failure.errno)?.[1] ?? failure.description
+  const detail = failure.detail != null ? ` (${failure.detail})` : ''
   const err = new Error(
-    `${failure.code}: ${description}, ${failure.syscall} '${path}'`,
+    `${failure.code}: ${description}, ${failure.syscall} '${path}'${detail}`,
   ) as PublishFsError
   err.errno = failure.errno
   err.code = failure.code

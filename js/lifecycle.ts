@@ -1,6 +1,7 @@
 // Process-wide concerns: removing in-flight scratch files when the process ends, and bounding
 // how many streams hold a scratch file open at once.
 
+import { isMainThread } from 'node:worker_threads'
 import { onExit } from 'signal-exit'
 import * as native from '../binding.js'
 import { Fifo } from './fifo.js'
@@ -8,14 +9,20 @@ import { Fifo } from './fifo.js'
 let exitHookInstalled = false
 
 /**
- * On process.exit, an uncaught exception, SIGINT, SIGTERM or SIGHUP, remove the scratch files
- * of publishes still in flight. signal-exit re-raises a signal only when nobody else listens
- * for it, so the process ends exactly as it would have without this package; an application
- * that handles the signal itself keeps running, and its publishes with it.
+ * Each environment (the main thread, each worker) registers itself, so that when it ends its
+ * own in-flight scratch files are removed, natively, and no other's (guarantee 14).
+ *
+ * The main thread also removes them all on process.exit, an uncaught exception, SIGINT,
+ * SIGTERM or SIGHUP. signal-exit re-raises a signal only when nobody else listens for it, so
+ * the process ends exactly as it would have without this package; an application that
+ * handles the signal itself keeps running, and its publishes with it. signal-exit belongs to
+ * the main thread: a worker's 'exit' is not the process's.
  */
 export function cleanUpOnExit(): void {
   if (exitHookInstalled) return
   exitHookInstalled = true
+  native.registerEnvironment()
+  if (!isMainThread) return
   onExit(() => {
     native.removeInFlightScratch()
   })

@@ -128,6 +128,8 @@ pub struct FsFailure {
     pub published: bool,
     /// A scratch file that could not be removed after the failure, left for `sweep_orphans`.
     pub scratch_left: Option<PathBuf>,
+    /// Why, where the errno alone does not say (a FIFO where a regular file must be).
+    pub detail: Option<String>,
 }
 
 impl FsFailure {
@@ -138,6 +140,24 @@ impl FsFailure {
             subject: Subject::Target,
             published: false,
             scratch_left: None,
+            detail: None,
+        }
+    }
+
+    /// `path` is a FIFO, socket or device where only a regular file (or, for a source, a FIFO)
+    /// will do: EINVAL, with what it is.
+    pub fn wrong_file_type(subject: Subject, kind: FileKind) -> Self {
+        let error = io::Error::from(io::ErrorKind::InvalidInput);
+        let detail = match subject {
+            Subject::Target => format!("the target is {kind}; only a regular file is replaced"),
+            Subject::Source => {
+                format!("the source is {kind}; only regular files and FIFOs are copied")
+            }
+        };
+        Self {
+            subject,
+            detail: Some(detail),
+            ..Self::target(error, Syscall::Open)
         }
     }
 
@@ -153,10 +173,43 @@ impl FsFailure {
     }
 }
 
+/// What a path names, for messages about files that cannot be published or copied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    Fifo,
+    Socket,
+    CharDevice,
+    BlockDevice,
+    Other,
+}
+
+impl fmt::Display for FileKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            FileKind::Fifo => "a FIFO",
+            FileKind::Socket => "a socket",
+            FileKind::CharDevice => "a character device",
+            FileKind::BlockDevice => "a block device",
+            FileKind::Other => "not a regular file",
+        })
+    }
+}
+
 /// Why a publish did not (fully) happen.
 #[derive(Debug)]
 pub enum PublishError {
     Fs(FsFailure),
+    /// `cause` (an abort or a hash mismatch), after which the scratch could not be removed.
+    LeftBehind {
+        cause: Box<PublishError>,
+        scratch: PathBuf,
+    },
+    /// The file system stored another mtime than asked (it clamps what it cannot hold);
+    /// nothing was published.
+    MtimeNotStorable {
+        asked: i64,
+        stored: i64,
+    },
     /// The bytes do not hash to what the caller expected; nothing was published.
     HashMismatch {
         expected: u128,
@@ -170,6 +223,8 @@ impl PublishError {
     pub fn code(&self) -> String {
         match self {
             PublishError::Fs(f) => f.errno().code,
+            PublishError::LeftBehind { cause, .. } => cause.code(),
+            PublishError::MtimeNotStorable { .. } => "ERR_OUT_OF_RANGE".into(),
             PublishError::HashMismatch { .. } => "ERR_HASH_MISMATCH".into(),
             PublishError::Aborted => "ABORT_ERR".into(),
         }
@@ -202,6 +257,13 @@ impl fmt::Display for PublishError {
                 crate::hash::to_hex(*actual)
             ),
             PublishError::Aborted => f.write_str("the operation was aborted"),
+            PublishError::LeftBehind { cause, scratch } => {
+                write!(f, "{cause} (left behind: {})", scratch.display())
+            }
+            PublishError::MtimeNotStorable { asked, stored } => write!(
+                f,
+                "the file system cannot store mtime {asked} s (it stored {stored} s)"
+            ),
         }
     }
 }

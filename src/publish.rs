@@ -15,11 +15,11 @@ use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 use std::sync::Arc;
 
 use crate::dirsync;
-use crate::errors::{self, FsFailure, PublishError, Syscall};
+use crate::errors::{self, FsFailure, PublishError, Subject, Syscall};
 use crate::hash::{self, Hasher};
 use crate::order::Ticket;
 use crate::retry::{self, InOrder};
-use crate::scratch::{ModePolicy, Scratch};
+use crate::scratch::{ModePolicy, Owner, Scratch};
 use crate::sys;
 use crate::target::{self, FileKey, ResolvedTarget};
 
@@ -103,6 +103,9 @@ pub struct PublishOptions {
     pub control: Option<Arc<Control>>,
     /// The publish's place in call order; taken when the publish begins if not given.
     pub ticket: Option<Arc<Ticket>>,
+    /// Which JavaScript environment (main thread or worker) the publish belongs to: its end
+    /// removes that environment's in-flight scratch files and no other's (0: none).
+    pub owner: Owner,
 }
 
 impl Default for PublishOptions {
@@ -114,6 +117,7 @@ impl Default for PublishOptions {
             fsync: true,
             control: None,
             ticket: None,
+            owner: 0,
         }
     }
 }
@@ -169,7 +173,7 @@ impl Publisher {
         let target = target::prepare(target)?;
         let order_key = target.order_key();
         ticket.bind(&order_key);
-        let scratch = Scratch::create(&target, options.mode)?;
+        let scratch = Scratch::create(&target, options.mode, options.owner)?;
         Ok(Self {
             target,
             order_key,
@@ -230,6 +234,18 @@ impl Publisher {
         self.scratch.remove()
     }
 
+    /// Give up with `error` (an abort, a mismatch); if the scratch cannot be removed, the
+    /// error says which file was left behind.
+    pub fn give_up(self, error: PublishError) -> PublishError {
+        match self.scratch.remove() {
+            Some(scratch) => PublishError::LeftBehind {
+                cause: Box::new(error),
+                scratch,
+            },
+            None => error,
+        }
+    }
+
     /// Verify, stamp, fsync and rename, then wait until the rename is durable. `known_hash`
     /// is the digest when the caller already hashed the bytes (a one-shot write hashes
     /// before it touches the disk).
@@ -242,18 +258,19 @@ impl Publisher {
     pub fn seal_verified(self, known_hash: Option<u128>) -> Result<Sealed, PublishError> {
         // An abort is reported as the abort, whatever else would have failed after it.
         if self.options.cancelled() {
-            let _ = self.scratch.remove();
-            return Err(PublishError::Aborted);
+            return Err(self.give_up(PublishError::Aborted));
         }
         let actual = known_hash.or_else(|| self.hasher.as_ref().map(Hasher::digest));
         if let (Some(expected), Some(actual)) = (self.options.expected_hash, actual) {
             if expected != actual {
-                let _ = self.scratch.remove();
-                return Err(PublishError::HashMismatch { expected, actual });
+                return Err(self.give_up(PublishError::HashMismatch { expected, actual }));
             }
         }
-        if let Err(failure) = self.seal() {
-            return Err(self.fail(failure));
+        if let Err(error) = self.seal() {
+            return Err(match error {
+                PublishError::Fs(failure) => self.fail(failure),
+                other => self.give_up(other),
+            });
         }
         Ok(Sealed {
             publisher: self,
@@ -268,7 +285,7 @@ impl Publisher {
         self.scratch.start_writeback();
     }
     /// Everything that must hold of the scratch before it may become the target.
-    fn seal(&self) -> Result<(), FsFailure> {
+    fn seal(&self) -> Result<(), PublishError> {
         let file = self.scratch.file();
         // A short write must never become a truncated publish: the file holds every byte
         // we were given, or we do not rename it.
@@ -280,12 +297,12 @@ impl Publisher {
             return Err(FsFailure::target(
                 io::Error::from(io::ErrorKind::WriteZero),
                 Syscall::Write,
-            ));
+            )
+            .into());
         }
-        if let Some(Mtime { secs, nanos }) = self.options.mtime {
-            let stamp = filetime::FileTime::from_unix_time(secs, nanos);
-            filetime::set_file_handle_times(file, None, Some(stamp))
-                .map_err(|e| FsFailure::target(e, Syscall::Futime))?;
+        self.scratch.set_final_mode()?;
+        if let Some(mtime) = self.options.mtime {
+            stamp_mtime(file, mtime)?;
         }
         if self.options.fsync {
             sys::sync_file(file).map_err(|e| FsFailure::target(e, Syscall::Fsync))?;
@@ -328,12 +345,17 @@ impl Sealed {
                 Ok(())
             }
             Ok(InOrder::Superseded(later)) => {
-                pending.remove();
+                let _ = pending.remove();
                 Err(later)
             }
             Ok(InOrder::Aborted) => {
-                pending.remove();
-                return Err(PublishError::Aborted);
+                return Err(match pending.remove() {
+                    Some(scratch) => PublishError::LeftBehind {
+                        cause: Box::new(PublishError::Aborted),
+                        scratch,
+                    },
+                    None => PublishError::Aborted,
+                });
             }
             Err(e) => return Err(pending.fail(e).into()),
         };
@@ -397,6 +419,29 @@ impl Renamed {
     }
 }
 
+/// Most a file system may round a stamped time (FAT keeps even seconds); anything further off
+/// was clamped to what it can hold.
+const MTIME_ROUNDING_SECS: i64 = 2;
+
+/// Stamp `mtime` on `file` and check that the file system kept it: one that cannot hold it
+/// (ext4 clamps to 1901–2446) must not publish a silently different time (guarantee 10).
+fn stamp_mtime(file: &File, Mtime { secs, nanos }: Mtime) -> Result<(), PublishError> {
+    let stamp = filetime::FileTime::from_unix_time(secs, nanos);
+    filetime::set_file_handle_times(file, None, Some(stamp))
+        .map_err(|e| FsFailure::target(e, Syscall::Futime))?;
+    let meta = file
+        .metadata()
+        .map_err(|e| FsFailure::target(e, Syscall::Stat))?;
+    let stored = filetime::FileTime::from_last_modification_time(&meta).unix_seconds();
+    if stored.abs_diff(secs) > MTIME_ROUNDING_SECS as u64 {
+        return Err(PublishError::MtimeNotStorable {
+            asked: secs,
+            stored,
+        });
+    }
+    Ok(())
+}
+
 impl Renamed {
     /// Fsync the target's file when bytes that were never fsynced overtook this durable call.
     fn sync_overtaking_bytes(&self) -> io::Result<()> {
@@ -451,8 +496,7 @@ pub fn write_from_reader<R: Read + ?Sized>(
     let mut buf = vec![0u8; COPY_CHUNK];
     loop {
         if publisher.cancelled() {
-            publisher.abandon();
-            return Err(PublishError::Aborted);
+            return Err(publisher.give_up(PublishError::Aborted));
         }
         let n = match reader.read(&mut buf) {
             Ok(0) => break,
@@ -470,27 +514,32 @@ pub fn write_from_reader<R: Read + ?Sized>(
 /// Publish a copy of the file `src` at `target`. The source is opened first, so a missing
 /// source leaves nothing on disk. Without an expected hash the kernel copies
 /// (`copy_file_range` where there is one) and the result carries no hash.
+///
+/// Only regular files and FIFOs (a shell's `<(cmd)`) are sources: a device or socket is
+/// refused before anything is written (`/dev/zero` would fill the disk). The type is looked
+/// at before the open, since opening a device can act on it (a tape rewinds), and again on
+/// the open descriptor, in case the name was swapped between the two.
 pub fn copy_from(
     src: &Path,
     target: &Path,
     options: PublishOptions,
 ) -> Result<Published, PublishError> {
+    if let Ok(meta) = std::fs::metadata(src) {
+        check_source_kind(&meta)?;
+    }
     let mut source =
         retry::open(|| File::open(src)).map_err(|e| FsFailure::source(e, Syscall::Open))?;
     let meta = source
         .metadata()
         .map_err(|e| FsFailure::source(e, Syscall::Stat))?;
-    if meta.is_dir() {
-        return Err(FsFailure::source(errors::is_a_directory(), Syscall::Read).into());
-    }
+    check_source_kind(&meta)?;
     if options.expected_hash.is_some() {
         return write_from_reader(target, &mut source, options);
     }
     let mut publisher = Publisher::begin(target, options, false)?;
     loop {
         if publisher.cancelled() {
-            publisher.abandon();
-            return Err(PublishError::Aborted);
+            return Err(publisher.give_up(PublishError::Aborted));
         }
         // Bounded pieces so a cancel or a progress read is never more than one piece away;
         // io::copy still lets the kernel move them (copy_file_range) without a user buffer.
@@ -517,6 +566,19 @@ pub fn copy_from(
     publisher.finish(None)
 }
 
+fn check_source_kind(meta: &std::fs::Metadata) -> Result<(), FsFailure> {
+    if meta.is_dir() {
+        return Err(FsFailure::source(errors::is_a_directory(), Syscall::Read));
+    }
+    if meta.is_file() || sys::is_fifo(meta) {
+        return Ok(());
+    }
+    Err(FsFailure::wrong_file_type(
+        Subject::Source,
+        sys::file_kind(meta),
+    ))
+}
+
 /// Errors that only the destination of a copy produces.
 fn is_write_side(err: &io::Error) -> bool {
     matches!(
@@ -536,3 +598,7 @@ mod tests;
 #[cfg(test)]
 #[path = "publish_more_tests.rs"]
 mod more_tests;
+
+#[cfg(all(test, unix))]
+#[path = "publish_world_tests.rs"]
+mod world_tests;

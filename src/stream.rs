@@ -56,8 +56,13 @@ impl StreamPublish {
     pub fn push(&mut self, chunk: &[u8]) -> Result<u64, PublishError> {
         let publisher = self.publisher()?;
         if publisher.cancelled() {
-            self.abort();
-            return Err(PublishError::Aborted);
+            return Err(match self.abort() {
+                Some(scratch) => PublishError::LeftBehind {
+                    cause: Box::new(PublishError::Aborted),
+                    scratch,
+                },
+                None => PublishError::Aborted,
+            });
         }
         match publisher.append(chunk) {
             Ok(()) => Ok(publisher.bytes_written()),

@@ -3,14 +3,16 @@
 //! A target that is a symlink keeps its link: like `fs.writeFile`, we write through it, so the
 //! file replaced is the one the link points to and the scratch is created beside *that* file
 //! (a rename only replaces atomically within one directory). Missing parent directories are
-//! created, as `mkdir -p` would.
+//! created, as `mkdir -p` would, except under a dangling link: like `fs`, a link's destination
+//! directories are never created (ENOENT). Only a regular file is ever replaced: a directory,
+//! FIFO, socket or device at the target (or at a link's end) is refused and left alone.
 
 use std::ffi::OsString;
 use std::fs::{self, Metadata};
 use std::io;
 use std::path::{Path, PathBuf};
 
-use crate::errors::{self, FsFailure, Syscall};
+use crate::errors::{self, FsFailure, Subject, Syscall};
 use crate::sys;
 
 /// Linux's own limit on links followed in one lookup; past it the answer is ELOOP.
@@ -30,9 +32,11 @@ pub struct ResolvedTarget {
     pub existing: Option<Metadata>,
 }
 
-/// Follow symlinks at the last component of `target` without creating anything.
-pub fn follow_links(target: &Path) -> Result<(PathBuf, Option<Metadata>), FsFailure> {
+/// Follow symlinks at the last component of `target` without creating anything. Returns the
+/// file at the end, what is there, and whether a link was followed to get there.
+pub fn follow_links(target: &Path) -> Result<(PathBuf, Option<Metadata>, bool), FsFailure> {
     let mut file = target.to_path_buf();
+    let mut followed = false;
     for _ in 0..=MAX_LINK_HOPS {
         match fs::symlink_metadata(&file) {
             Ok(meta) if meta.file_type().is_symlink() => {
@@ -42,10 +46,12 @@ pub fn follow_links(target: &Path) -> Result<(PathBuf, Option<Metadata>), FsFail
                     Some(parent) if link.is_relative() => parent.join(link),
                     _ => link,
                 };
+                followed = true;
             }
-            Ok(meta) => return Ok((file, Some(meta))),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok((file, None)),
-            Err(e) => return Err(FsFailure::target(e, Syscall::Stat)),
+            Ok(meta) => return Ok((file, Some(meta), followed)),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok((file, None, followed)),
+            // Reported as the open that `fs.writeFile` would have failed at.
+            Err(e) => return Err(FsFailure::target(e, Syscall::Open)),
         }
     }
     Err(FsFailure::target(errors::too_many_links(), Syscall::Open))
@@ -53,9 +59,17 @@ pub fn follow_links(target: &Path) -> Result<(PathBuf, Option<Metadata>), FsFail
 
 /// Resolve `target` and make sure its directory exists.
 pub fn prepare(target: &Path) -> Result<ResolvedTarget, FsFailure> {
-    let (file, existing) = follow_links(target)?;
-    if existing.as_ref().is_some_and(Metadata::is_dir) {
-        return Err(FsFailure::target(errors::is_a_directory(), Syscall::Open));
+    let (file, existing, followed) = follow_links(target)?;
+    if let Some(meta) = &existing {
+        if meta.is_dir() {
+            return Err(FsFailure::target(errors::is_a_directory(), Syscall::Open));
+        }
+        if !meta.is_file() {
+            return Err(FsFailure::wrong_file_type(
+                Subject::Target,
+                sys::file_kind(meta),
+            ));
+        }
     }
     let file_name = file
         .file_name()
@@ -65,10 +79,10 @@ pub fn prepare(target: &Path) -> Result<ResolvedTarget, FsFailure> {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    if existing.is_none() {
+    if existing.is_none() && !followed {
         fs::create_dir_all(&dir).map_err(|e| FsFailure::target(e, Syscall::Mkdir))?;
     }
-    let dir_id = DirId::of(&dir).map_err(|e| FsFailure::target(e, Syscall::Stat))?;
+    let dir_id = DirId::of(&dir).map_err(|e| FsFailure::target(e, Syscall::Open))?;
     Ok(ResolvedTarget {
         file,
         dir,
@@ -107,7 +121,7 @@ impl ResolvedTarget {
 #[cfg(all(test, unix))]
 mod tests {
     use super::*;
-    use std::os::unix::fs::symlink;
+    use std::os::unix::fs::{symlink, FileTypeExt};
 
     #[test]
     fn a_plain_missing_target_resolves_to_itself_and_creates_parents() {
@@ -136,10 +150,54 @@ mod tests {
     #[test]
     fn a_dangling_symlink_resolves_to_the_file_it_names() {
         let dir = tempfile::tempdir().unwrap();
+        fs::create_dir(dir.path().join("sub")).unwrap();
         symlink("sub/new", dir.path().join("link")).unwrap();
         let resolved = prepare(&dir.path().join("link")).unwrap();
         assert_eq!(resolved.file, dir.path().join("sub/new"));
         assert!(resolved.existing.is_none());
+    }
+
+    #[test]
+    fn a_dangling_symlink_into_a_missing_directory_is_enoent_and_creates_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        symlink("sub/new", dir.path().join("link")).unwrap();
+        let err = prepare(&dir.path().join("link")).unwrap_err();
+        assert_eq!(err.errno().code, "ENOENT");
+        assert_eq!(err.syscall, Syscall::Open);
+        assert!(!dir.path().join("sub").exists(), "as fs: no directory made");
+    }
+
+    #[test]
+    fn a_fifo_socket_or_link_to_one_is_refused_and_left_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("fifo");
+        nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o644)).unwrap();
+        let socket = dir.path().join("socket");
+        let _listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+        symlink("fifo", dir.path().join("link")).unwrap();
+        for (name, kind) in [
+            ("fifo", "a FIFO"),
+            ("socket", "a socket"),
+            ("link", "a FIFO"),
+        ] {
+            let err = prepare(&dir.path().join(name)).unwrap_err();
+            assert_eq!(err.errno().code, "EINVAL", "{name}");
+            assert!(err.detail.as_deref().unwrap().contains(kind), "{name}");
+        }
+        assert!(fs::symlink_metadata(&fifo).unwrap().file_type().is_fifo());
+        assert!(fs::symlink_metadata(&socket)
+            .unwrap()
+            .file_type()
+            .is_socket());
+    }
+
+    #[test]
+    fn a_device_behind_a_link_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        symlink("/dev/null", dir.path().join("app.log")).unwrap();
+        let err = prepare(&dir.path().join("app.log")).unwrap_err();
+        assert_eq!(err.errno().code, "EINVAL");
+        assert!(err.detail.unwrap().contains("a character device"));
     }
 
     #[test]
@@ -165,5 +223,6 @@ mod tests {
         fs::write(dir.path().join("plain"), b"x").unwrap();
         let err = prepare(&dir.path().join("plain/child")).unwrap_err();
         assert_eq!(err.errno().code, "ENOTDIR");
+        assert_eq!(err.syscall, Syscall::Open, "as fs.writeFile reports it");
     }
 }

@@ -1,15 +1,49 @@
-//! What the wrapper needs from the process as a whole: clean-up at exit, and how many
-//! scratch files it may hold open at once.
+//! What the wrapper needs from the process and its environments: clean-up when a JavaScript
+//! environment ends or the process exits, and how many scratch files it may hold open at once.
 
+use std::cell::Cell;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use napi::{Env, Result};
 use napi_derive::napi;
 
-use crate::scratch::remove_live_scratch;
+use crate::scratch::{remove_live_scratch, Owner};
 use crate::sys;
 
-/// Remove the scratch of every publish still in flight; for an exiting process only.
+static NEXT_ENVIRONMENT: AtomicU64 = AtomicU64::new(1);
+
+thread_local! {
+    /// The environment whose JavaScript runs on this thread (each worker has its own thread).
+    static ENVIRONMENT: Cell<Owner> = const { Cell::new(0) };
+}
+
+/// The environment calling in from this thread: publishes are started on the JS thread, so
+/// this tells whose they are.
+pub fn current_environment() -> Owner {
+    ENVIRONMENT.with(Cell::get)
+}
+
+/// Register the calling environment (once, when the wrapper loads in it). When it ends (a
+/// worker that exits or is terminated, or the main thread at exit), the scratch files of its
+/// publishes still in flight are removed, and no other environment's.
+#[napi]
+pub fn register_environment(env: Env) -> Result<()> {
+    if current_environment() != 0 {
+        return Ok(());
+    }
+    let id = NEXT_ENVIRONMENT.fetch_add(1, Ordering::Relaxed);
+    ENVIRONMENT.with(|current| current.set(id));
+    env.add_env_cleanup_hook(id, |id| {
+        remove_live_scratch(Some(id));
+    })?;
+    Ok(())
+}
+
+/// Remove the scratch of every publish still in flight, in every environment; for an
+/// exiting process only.
 #[napi]
 pub fn remove_in_flight_scratch() -> u32 {
-    remove_live_scratch() as u32
+    remove_live_scratch(None) as u32
 }
 
 /// How many streams may hold a scratch file open at once: a quarter of the descriptor limit,

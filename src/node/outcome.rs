@@ -46,6 +46,7 @@ impl NativePublishConfig {
             // Taken now, on the JS thread, so tickets follow the order of the calls; a
             // NativeControl made at the call replaces it with the one it took then.
             ticket: Some(Arc::new(Ticket::issue())),
+            owner: super::lifecycle::current_environment(),
         })
     }
 }
@@ -66,6 +67,8 @@ pub struct NativeFailure {
     pub published: bool,
     /// A scratch file that could not be removed.
     pub scratch: Option<String>,
+    /// What the errno alone does not say.
+    pub detail: Option<String>,
     pub expected: Option<String>,
     pub actual: Option<String>,
 }
@@ -135,6 +138,7 @@ pub fn describe_fs(f: FsFailure) -> NativeFailure {
         .into(),
         published: f.published,
         scratch: f.scratch_left.map(|p| p.to_string_lossy().into_owned()),
+        detail: f.detail,
         expected: None,
         actual: None,
     }
@@ -150,6 +154,7 @@ pub fn describe(err: PublishError) -> NativeFailure {
         subject: "target".into(),
         published: false,
         scratch: None,
+        detail: None,
         expected: None,
         actual: None,
     };
@@ -161,5 +166,15 @@ pub fn describe(err: PublishError) -> NativeFailure {
             ..other("hashMismatch", "ERR_HASH_MISMATCH".into())
         },
         PublishError::Aborted => other("aborted", "ABORT_ERR".into()),
+        PublishError::LeftBehind { cause, scratch } => NativeFailure {
+            scratch: Some(scratch.to_string_lossy().into_owned()),
+            ..describe(*cause)
+        },
+        PublishError::MtimeNotStorable { asked, stored } => NativeFailure {
+            detail: Some(format!(
+                "the file system cannot store this mtime ({asked} s since the epoch); it would have stored {stored} s"
+            )),
+            ..other("outOfRange", "ERR_OUT_OF_RANGE".into())
+        },
     }
 }

@@ -1,8 +1,10 @@
 //! The mode and owner a new file gets (guarantee 9).
 //!
 //! They are given to the scratch before any byte is written, so the file is never readable by
-//! more people than the final one. What a platform can express (permission bits and owner on
-//! Unix, only the read-only attribute on Windows) is up to `sys`; the policy is here.
+//! more people than the final one. The set-id bits alone wait until after the last write:
+//! the kernel clears them on every write by a process without CAP_FSETID. What a platform can
+//! express (permission bits and owner on Unix, only the read-only attribute on Windows) is up
+//! to `sys`; the policy is here.
 
 use std::fs::File;
 use std::io;
@@ -20,16 +22,29 @@ pub enum ModePolicy {
     Inherit,
 }
 
+/// Set-user-ID and set-group-ID: cleared by the kernel on a write, so set after the last one.
+const SET_ID_BITS: u32 = 0o6000;
+
 /// Give the freshly created scratch `file` the mode and owner the published file must have.
-pub fn apply(file: &File, target: &ResolvedTarget, mode: ModePolicy) -> Result<(), FsFailure> {
+/// Returns the mode to set once the last byte is written, when it has set-id bits.
+pub fn apply(
+    file: &File,
+    target: &ResolvedTarget,
+    mode: ModePolicy,
+) -> Result<Option<u32>, FsFailure> {
     let wanted = match (mode, &target.existing) {
         (ModePolicy::Exact(bits), _) => bits,
         (ModePolicy::Inherit, Some(old)) => sys::mode_bits(old),
         // A new file already has 0o666 & ~umask from the exclusive create.
-        (ModePolicy::Inherit, None) => return Ok(()),
+        (ModePolicy::Inherit, None) => return Ok(None),
     };
-    let chmod =
-        || sys::set_mode_bits(file, wanted).map_err(|e| FsFailure::target(e, Syscall::Fchmod));
+    let after_writes = (wanted & SET_ID_BITS != 0).then_some(wanted);
+    let now = wanted & !SET_ID_BITS;
+    let chmod = || {
+        sys::set_mode_bits(file, now)
+            .map(|()| after_writes)
+            .map_err(|e| FsFailure::target(e, Syscall::Fchmod))
+    };
     let mine = file
         .metadata()
         .map_err(|e| FsFailure::target(e, Syscall::Stat))?;
@@ -46,8 +61,8 @@ pub fn apply(file: &File, target: &ResolvedTarget, mode: ModePolicy) -> Result<(
         }
     }
     // Most replaced files already have the mode a new one gets: skip the call then.
-    if sys::mode_bits(&mine) == wanted {
-        return Ok(());
+    if sys::mode_bits(&mine) == now {
+        return Ok(after_writes);
     }
     chmod()
 }

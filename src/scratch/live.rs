@@ -1,7 +1,9 @@
 //! The scratch files of this process's publishes that are still in flight.
 //!
-//! `sweep_orphans` must never take one of them (it looks them up by key), and a process about
-//! to exit removes them (by path). An entry lives exactly as long as its [`LiveEntry`].
+//! `sweep_orphans` must never take one of them (it looks them up by key), and an ending
+//! JavaScript environment removes its own (by path): a worker thread that ends removes the
+//! scratch files of its publishes and touches no other thread's, while an exiting process
+//! removes them all. An entry lives exactly as long as its [`LiveEntry`].
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -9,7 +11,10 @@ use std::sync::{Mutex, MutexGuard, OnceLock};
 
 use crate::target::FileKey;
 
-type LiveSet = HashMap<FileKey, PathBuf>;
+/// Who started a publish: one number per JavaScript environment (0 for none).
+pub type Owner = u64;
+
+type LiveSet = HashMap<FileKey, (PathBuf, Owner)>;
 
 fn live_set() -> MutexGuard<'static, LiveSet> {
     static LIVE: OnceLock<Mutex<LiveSet>> = OnceLock::new();
@@ -23,12 +28,14 @@ pub fn is_live(key: &FileKey) -> bool {
     live_set().contains_key(key)
 }
 
-/// Remove every in-flight scratch of this process, for a process that is about to exit.
-/// Returns how many were removed. A publish still running afterwards fails at its rename.
-pub fn remove_live_scratch() -> usize {
+/// Remove the in-flight scratch files of `owner`'s publishes, or with `None` every one of
+/// them (a process about to exit). Returns how many were removed. A publish still running
+/// afterwards fails at its rename.
+pub fn remove_live_scratch(owner: Option<Owner>) -> usize {
     live_set()
         .values()
-        .filter(|path| std::fs::remove_file(path).is_ok())
+        .filter(|(_, of)| owner.is_none_or(|o| o == *of))
+        .filter(|(path, _)| std::fs::remove_file(path).is_ok())
         .count()
 }
 
@@ -36,9 +43,9 @@ pub fn remove_live_scratch() -> usize {
 pub struct LiveEntry(FileKey);
 
 impl LiveEntry {
-    /// Enter the scratch called `key` at `path`.
-    pub fn enter(key: FileKey, path: PathBuf) -> Self {
-        live_set().insert(key.clone(), path);
+    /// Enter the scratch called `key` at `path`, started by `owner`.
+    pub fn enter(key: FileKey, path: PathBuf, owner: Owner) -> Self {
+        live_set().insert(key.clone(), (path, owner));
         Self(key)
     }
 }

@@ -25,7 +25,7 @@ use crate::sys;
 use crate::target::ResolvedTarget;
 
 pub use attributes::ModePolicy;
-pub use live::{is_live, remove_live_scratch};
+pub use live::{is_live, remove_live_scratch, Owner};
 pub use lock::lock_if_abandoned;
 pub use name::{is_scratch_name, SCRATCH_INFIX};
 
@@ -35,6 +35,8 @@ use live::LiveEntry;
 /// live set, so the set never misses a scratch that still exists.
 pub struct Scratch {
     file: NamedTempFile,
+    /// Set-id mode bits to set after the last write (see `attributes`).
+    final_mode: Option<u32>,
     _live: LiveEntry,
 }
 
@@ -42,7 +44,11 @@ impl Scratch {
     /// Create the scratch exclusively (O_CREAT|O_EXCL) in the target's directory and give it
     /// the mode and owner the published file must have. Done before any byte is written, so
     /// the file is never readable by more people than the final one.
-    pub fn create(target: &ResolvedTarget, mode: ModePolicy) -> Result<Self, FsFailure> {
+    pub fn create(
+        target: &ResolvedTarget,
+        mode: ModePolicy,
+        owner: Owner,
+    ) -> Result<Self, FsFailure> {
         let prefix = name::scratch_prefix(&target.file_name);
         let mut builder = tempfile::Builder::new();
         builder.prefix(&prefix).rand_bytes(name::RANDOM_LEN);
@@ -60,11 +66,16 @@ impl Scratch {
             target.dir_id.clone(),
             file.path().file_name().unwrap_or_default().to_os_string(),
         );
-        let live = LiveEntry::enter(key, file.path().to_path_buf());
-        let scratch = Self { file, _live: live };
+        let live = LiveEntry::enter(key, file.path().to_path_buf(), owner);
+        let mut scratch = Self {
+            file,
+            final_mode: None,
+            _live: live,
+        };
         lock::hold(scratch.file());
-        if let Err(e) = attributes::apply(scratch.file(), target, mode) {
-            return Err(scratch.discard(e));
+        match attributes::apply(scratch.file(), target, mode) {
+            Ok(final_mode) => scratch.final_mode = final_mode,
+            Err(e) => return Err(scratch.discard(e)),
         }
         Ok(scratch)
     }
@@ -91,6 +102,15 @@ impl Scratch {
         sys::write_all_at(self.file(), data, offset)
     }
 
+    /// The last byte is written: set the mode bits that a write would have cleared.
+    pub fn set_final_mode(&self) -> Result<(), FsFailure> {
+        match self.final_mode {
+            Some(bits) => sys::set_mode_bits(self.file(), bits)
+                .map_err(|e| FsFailure::target(e, Syscall::Fchmod)),
+            None => Ok(()),
+        }
+    }
+
     /// Start writing the scratch's dirty pages to disk without waiting for them: only a hint
     /// that lets a later fsync find its work begun. It makes nothing durable on its own, so
     /// it is never a substitute for that fsync, and its failure is left for the fsync to see.
@@ -107,15 +127,15 @@ impl Scratch {
 
     /// Remove the scratch; `Some(path)` if it could not be removed.
     pub fn remove(self) -> Option<PathBuf> {
-        let Self { file, _live } = self;
-        let temp_path = file.into_temp_path();
-        let path = temp_path.to_path_buf();
-        left_behind(temp_path.close(), path)
+        let Self { file, _live, .. } = self;
+        let (file, path) = file.into_parts();
+        let open = (!sys::CLOSE_BEFORE_RENAME).then_some(file);
+        remove_scratch(path, open.as_ref())
     }
 
     /// Get ready to rename: where the platform cannot rename an open file, close it now.
     pub fn into_rename(self) -> PendingRename {
-        let Self { file, _live } = self;
+        let Self { file, _live, .. } = self;
         let (file, path) = file.into_parts();
         PendingRename {
             path,
@@ -145,25 +165,32 @@ impl PendingRename {
         let _ = self.path.keep();
     }
 
-    /// Not renamed (superseded or aborted): remove the scratch.
-    pub fn remove(self) {
-        let _ = self.path.close();
+    /// Not renamed (superseded or aborted): remove the scratch; `Some(path)` if it could not
+    /// be removed.
+    pub fn remove(self) -> Option<PathBuf> {
+        remove_scratch(self.path, self._open.as_ref())
     }
 
     /// The rename failed with `error`: remove the scratch, or name it as left behind.
     pub fn fail(self, error: io::Error) -> FsFailure {
-        let path = self.path.to_path_buf();
         let mut failure = FsFailure::target(error, Syscall::Rename);
-        failure.scratch_left = left_behind(self.path.close(), path);
+        failure.scratch_left = remove_scratch(self.path, self._open.as_ref());
         failure
     }
 }
 
-/// The scratch left behind by a failed removal, if any. A scratch already gone (a sweeper in
-/// another process took it) is not left behind.
-fn left_behind(removal: io::Result<()>, path: PathBuf) -> Option<PathBuf> {
-    match removal {
-        Err(e) if e.kind() != io::ErrorKind::NotFound => Some(path),
-        _ => None,
+/// Unlink the scratch at `path`; `Some(path)` naming what is left behind if that fails. When
+/// the name is gone but the file, still `open`, has a name elsewhere (its directory was
+/// renamed meanwhile), it is removed there, found through its descriptor. A scratch that is
+/// truly gone (a sweeper in another process took it) is not left behind.
+fn remove_scratch(path: TempPath, open: Option<&File>) -> Option<PathBuf> {
+    let given = path.to_path_buf();
+    match path.close() {
+        Ok(()) => None,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            let moved = open.and_then(sys::current_name)?;
+            std::fs::remove_file(&moved).err().map(|_| moved)
+        }
+        Err(_) => Some(given),
     }
 }

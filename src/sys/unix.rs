@@ -9,7 +9,7 @@ use std::path::Path;
 
 use nix::errno::Errno;
 
-use crate::errors::ErrnoName;
+use crate::errors::{ErrnoName, FileKind};
 
 // ---------------------------------------------------------------------------------------------
 // Errors
@@ -218,6 +218,50 @@ fn full_fsync_unsupported(err: &io::Error) -> bool {
 // Mode and owner
 
 /// The permission bits (with set-id and sticky bits) of a file.
+/// What a file that is neither a directory nor a regular file is, for messages.
+pub fn file_kind(meta: &Metadata) -> FileKind {
+    use std::os::unix::fs::FileTypeExt;
+    let kind = meta.file_type();
+    if kind.is_fifo() {
+        FileKind::Fifo
+    } else if kind.is_socket() {
+        FileKind::Socket
+    } else if kind.is_char_device() {
+        FileKind::CharDevice
+    } else if kind.is_block_device() {
+        FileKind::BlockDevice
+    } else {
+        FileKind::Other
+    }
+}
+
+/// Where the open `file` is now, when it still has a name: its directory may have been
+/// renamed since it was created. Linux reads it from `/proc/self/fd`, macOS from `F_GETPATH`.
+pub fn current_name(file: &File) -> Option<std::path::PathBuf> {
+    use std::os::fd::AsRawFd;
+    let meta = file.metadata().ok()?;
+    if meta.nlink() == 0 {
+        return None;
+    }
+    #[cfg(target_os = "linux")]
+    let path = std::fs::read_link(format!("/proc/self/fd/{}", file.as_raw_fd())).ok()?;
+    #[cfg(target_vendor = "apple")]
+    let path = {
+        let mut path = std::path::PathBuf::new();
+        nix::fcntl::fcntl(file, nix::fcntl::FcntlArg::F_GETPATH(&mut path)).ok()?;
+        path
+    };
+    #[cfg(not(any(target_os = "linux", target_vendor = "apple")))]
+    let path: std::path::PathBuf = None?;
+    // Only the very file: never a name that has since been given to another.
+    let there = std::fs::symlink_metadata(&path).ok()?;
+    (there.dev() == meta.dev() && there.ino() == meta.ino()).then_some(path)
+}
+
+pub fn is_fifo(meta: &Metadata) -> bool {
+    std::os::unix::fs::FileTypeExt::is_fifo(&meta.file_type())
+}
+
 pub fn mode_bits(meta: &Metadata) -> u32 {
     meta.mode() & 0o7777
 }

@@ -13,7 +13,7 @@ use super::windows_errors::{
     self as uv, UvError, ERROR_ACCESS_DENIED, ERROR_CANT_RESOLVE_FILENAME, ERROR_INVALID_HANDLE,
     ERROR_LOCK_VIOLATION, ERROR_SHARING_VIOLATION, ERROR_TOO_MANY_OPEN_FILES,
 };
-use crate::errors::ErrnoName;
+use crate::errors::{ErrnoName, FileKind};
 
 // ---------------------------------------------------------------------------------------------
 // Errors
@@ -196,6 +196,20 @@ pub fn sync_file(file: &File) -> io::Result<()> {
 // Mode and owner
 
 /// Windows knows only the read-only attribute: 0o444 or 0o666.
+/// Windows names no FIFOs, sockets or devices in the file system's namespace we publish to.
+pub fn file_kind(_meta: &Metadata) -> FileKind {
+    FileKind::Other
+}
+
+/// Windows closes a scratch before touching its name, so there is no descriptor to ask.
+pub fn current_name(_file: &File) -> Option<PathBuf> {
+    None
+}
+
+pub fn is_fifo(_meta: &Metadata) -> bool {
+    false
+}
+
 pub fn mode_bits(meta: &Metadata) -> u32 {
     if meta.permissions().readonly() {
         0o444

@@ -1,0 +1,137 @@
+//! The world around a publish: what its source really is, mode bits the kernel clears, times
+//! the file system cannot hold, and a directory renamed while the scratch is in it.
+
+use super::*;
+use crate::test_support::names_in;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+
+#[test]
+fn a_device_source_is_refused_before_anything_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("copy");
+    std::fs::write(&target, b"old").unwrap();
+    let err = copy_from(Path::new("/dev/zero"), &target, PublishOptions::default()).unwrap_err();
+    let PublishError::Fs(failure) = err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(failure.errno().code, "EINVAL");
+    assert_eq!(failure.subject, Subject::Source);
+    assert!(failure.detail.unwrap().contains("a character device"));
+    assert_eq!(std::fs::read(&target).unwrap(), b"old");
+    assert_eq!(names_in(dir.path()), ["copy"]);
+}
+
+#[test]
+fn a_fifo_source_with_a_writer_is_published_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("fifo");
+    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+    let writer = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::write(fifo, vec![7u8; 300_000]).unwrap())
+    };
+    let target = dir.path().join("out");
+    let published = copy_from(&fifo, &target, PublishOptions::default()).unwrap();
+    writer.join().unwrap();
+    assert_eq!(published.bytes, 300_000);
+    assert_eq!(std::fs::read(&target).unwrap(), vec![7u8; 300_000]);
+}
+
+#[test]
+fn set_id_bits_are_set_after_the_last_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("tool");
+    let options = PublishOptions {
+        mode: ModePolicy::Exact(0o4755),
+        ..PublishOptions::default()
+    };
+    let mut publisher = Publisher::begin(&target, options, true).unwrap();
+    publisher.append(b"#!/bin/sh\n").unwrap();
+    publisher.append(b"exit 0\n").unwrap();
+    publisher.finish(None).unwrap();
+    let mode = std::fs::metadata(&target).unwrap().mode() & 0o7777;
+    assert_eq!(mode, 0o4755, "{mode:o}");
+}
+
+#[test]
+fn a_replaced_setgid_file_keeps_its_bits_without_with_mode() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("shared");
+    std::fs::write(&target, b"old").unwrap();
+    std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o2750)).unwrap();
+    write(&target, b"new bytes", PublishOptions::default()).unwrap();
+    let mode = std::fs::metadata(&target).unwrap().mode() & 0o7777;
+    assert_eq!(mode, 0o2750, "{mode:o}");
+}
+
+#[test]
+fn an_mtime_the_file_system_would_clamp_publishes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("f");
+    std::fs::write(&target, b"old").unwrap();
+    // Far beyond what any file system stores (year ~ 292 billion).
+    let options = PublishOptions {
+        mtime: Some(Mtime {
+            secs: i64::MAX / 2,
+            nanos: 0,
+        }),
+        ..PublishOptions::default()
+    };
+    match write(&target, b"new", options) {
+        Err(PublishError::MtimeNotStorable { asked, stored }) => {
+            assert_eq!(asked, i64::MAX / 2);
+            assert_ne!(stored, asked);
+        }
+        // Some file system might stamp it exactly: then it must have round-tripped.
+        Ok(_) => {
+            let meta = std::fs::metadata(&target).unwrap();
+            assert_eq!(meta.mtime(), i64::MAX / 2);
+            return;
+        }
+        Err(e) => {
+            // The kernel may refuse the time outright (EINVAL/EOVERFLOW): nothing published.
+            assert!(matches!(e, PublishError::Fs(_)), "{e:?}");
+        }
+    }
+    assert_eq!(std::fs::read(&target).unwrap(), b"old");
+    assert_eq!(names_in(dir.path()), ["f"]);
+}
+
+#[test]
+fn a_scratch_whose_directory_was_renamed_is_still_removed() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("logs");
+    std::fs::create_dir(&logs).unwrap();
+    let mut publisher =
+        Publisher::begin(&logs.join("app.json"), PublishOptions::default(), true).unwrap();
+    publisher.append(b"{}").unwrap();
+    let rotated = dir.path().join("logs.1");
+    std::fs::rename(&logs, &rotated).unwrap();
+    assert_eq!(publisher.abandon(), None, "nothing left behind");
+    assert!(names_in(&rotated).is_empty(), "{:?}", names_in(&rotated));
+}
+
+#[test]
+fn an_abort_whose_clean_up_fails_names_the_scratch_left_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let control = Arc::new(Control::default());
+    let options = PublishOptions {
+        control: Some(control.clone()),
+        ..PublishOptions::default()
+    };
+    let mut publisher = Publisher::begin(&dir.path().join("f"), options, true).unwrap();
+    publisher.append(b"x").unwrap();
+    // Something unremovable now sits under the scratch's name (a non-empty directory: unlink
+    // fails with EISDIR, for root too).
+    let name = publisher.scratch_path().to_path_buf();
+    std::fs::remove_file(&name).unwrap();
+    std::fs::create_dir(&name).unwrap();
+    std::fs::write(name.join("keep"), b"").unwrap();
+    control.cancel();
+    let err = publisher.finish(None).unwrap_err();
+    let PublishError::LeftBehind { cause, scratch } = err else {
+        panic!("{err:?}")
+    };
+    assert!(matches!(*cause, PublishError::Aborted));
+    assert_eq!(scratch, name);
+}
