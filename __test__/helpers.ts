@@ -2,7 +2,7 @@
 
 import test, { type Implementation } from 'ava'
 import { xxhash128 } from 'hash-wasm'
-import { execFileSync } from 'node:child_process'
+import { execFileSync, spawnSync } from 'node:child_process'
 import { mkdtempSync, readdirSync, readFileSync, lstatSync, readlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -118,4 +118,38 @@ export function needs(tools: string[], opts: { root?: boolean; serial?: boolean;
   if (opts.also && !opts.also.ok) missing.push(opts.also.what)
   if (missing.length > 0) return (title) => test.skip(`${title} [skipped: needs ${missing.join(', ')}]`, () => {})
   return (title, impl) => (opts.serial ? test.serial(title, impl) : test(title, impl))
+}
+
+/** How a child process ended, and the JSON line it printed last (if any). */
+export interface ChildRun<T> {
+  status: number | null
+  signal: NodeJS.Signals | null
+  out: T | undefined
+  stderr: string
+}
+
+/**
+ * Run a fixture in a child process (so a SIGSEGV or SIGABRT is a failed assertion, not a dead
+ * ava worker) and parse the last line of its stdout as JSON. `shell` prefixes a bash command
+ * (for example `ulimit -n 64`); `user` runs it as that user through runuser (root only);
+ * `prefix` runs it under another command (strace).
+ */
+export function runChild<T>(fixture: string, args: string[], opts: { nodeArgs?: string[]; env?: NodeJS.ProcessEnv; shell?: string; user?: string; prefix?: string[]; timeout?: number } = {}): ChildRun<T> {
+  let command = [process.execPath, ...(opts.nodeArgs ?? []), join(__dirname, 'fixtures', `${fixture}.js`), ...args]
+  if (opts.shell) command = ['bash', '-c', `${opts.shell} && exec "$@"`, 'bash', ...command]
+  if (opts.user) command = ['runuser', '-u', opts.user, '--', ...command]
+  if (opts.prefix) command = [...opts.prefix, ...command]
+  const r = spawnSync(command[0], command.slice(1), {
+    encoding: 'utf8',
+    env: { ...process.env, UV_USE_IO_URING: '0', ...opts.env },
+    timeout: opts.timeout ?? 120_000,
+    killSignal: 'SIGKILL',
+    maxBuffer: 64 << 20,
+  })
+  const last = r.stdout?.trim().split('\n').at(-1)
+  let out: T | undefined
+  try {
+    out = last ? (JSON.parse(last) as T) : undefined
+  } catch {}
+  return { status: r.status, signal: r.signal, out, stderr: r.stderr ?? '' }
 }
