@@ -30,22 +30,26 @@ function assertAborted(t: import('ava').ExecutionContext, result: Settled, what:
 }
 
 // strace holds every fsync 1 s on entry, so abort() at 300 ms lands while the scratch is fsynced.
-const DELAY_FSYNC = ['strace', '-f', '-qq', '-o', '/dev/null', '-e', 'trace=none', '-e', 'inject=fsync,fdatasync:delay_enter=1000000']
+const DELAY_FSYNC = ['strace', '-f', '-qq', '-o', '/dev/null', '-e', 'trace=fsync,fdatasync', '-e', 'inject=fsync,fdatasync:delay_enter=1000000']
 const withStrace = needs(['strace'])
 
 withStrace('an abort while the scratch is fsynced rejects with AbortError and publishes nothing', (t) => {
-  const run = child<{ result: Settled; content: string; left: number }>('abort-during-fsync', { prefix: DELAY_FSYNC })
+  const run = child<{ result: Settled; ms: number; content: string; left: number }>('abort-during-fsync', { prefix: DELAY_FSYNC })
   t.is(run.status, 0, run.stderr.slice(-400))
   const out = run.out!
+  t.log(`settled after ${out.ms.toFixed(0)} ms: ${JSON.stringify(out.result)}`)
+  t.true(out.result.ok === false || out.ms > 900, 'the fsync delay was in force (a resolved call took over 900 ms)')
   assertAborted(t, out.result, 'abort at 300 ms of a 1 s fsync')
   t.is(out.content, 'old', 'the target is unchanged')
   t.is(out.left, 0, 'no scratch remains')
 })
 
 withStrace('an abort while a batch of small writes is fsynced rejects every write with AbortError and publishes none', (t) => {
-  const run = child<{ results: Settled[]; contents: string[]; left: number }>('abort-during-fsync-batch', { prefix: DELAY_FSYNC })
+  const run = child<{ results: Settled[]; ms: number; contents: string[]; left: number }>('abort-during-fsync-batch', { prefix: DELAY_FSYNC })
   t.is(run.status, 0, run.stderr.slice(-400))
   const out = run.out!
+  t.log(`settled after ${out.ms.toFixed(0)} ms`)
+  t.true(out.results.some((r) => !r.ok) || out.ms > 900, 'the fsync delay was in force (resolved calls took over 900 ms)')
   out.results.forEach((r, i) => assertAborted(t, r, `write ${i}`))
   t.deepEqual(out.contents, Array(out.contents.length).fill('old'), 'every target is unchanged')
   t.is(out.left, 0)
