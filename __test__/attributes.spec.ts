@@ -5,9 +5,9 @@ import test from 'ava'
 import { chownSync, chmodSync, lstatSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync, utimesSync } from 'node:fs'
 import { join } from 'node:path'
 import { AtomicFile } from 'atomic-publish'
-import { freshDir, isRoot, namesIn } from './helpers.js'
+import { freshDir, namesIn, needs } from './helpers.js'
 
-const rootOnly = isRoot ? test : test.skip
+const rootOnly = needs([], { root: true })
 
 test('a bigint mtime round-trips exactly through mtimeNs', async (t) => {
   const dir = freshDir()

@@ -7,9 +7,9 @@ import { execFileSync } from 'node:child_process'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { AbortError, AtomicFile, HashMismatchError, xxh3_128 } from 'atomic-publish'
-import { freshDir, hasCommand, namesIn, scratchIn } from './helpers.js'
+import { freshDir, namesIn, needs, scratchIn } from './helpers.js'
 
-const withStrace = hasCommand('strace') ? test : test.skip
+const withStrace = needs(['strace'])
 
 /** More writes than the pool has threads, so most of them wait and run in batches. */
 const BURST = 40

@@ -3,16 +3,15 @@
 // with no scratch. libfiu arms faults inside the running process; strace `-e inject` fails
 // syscalls libfiu cannot single out (only the directory fsync).
 
-import test from 'ava'
 import { execFileSync } from 'node:child_process'
 import { existsSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { sweepOrphans } from 'atomic-publish'
-import { freshDir, hasCommand, namesIn, scratchIn } from './helpers.js'
+import { freshDir, namesIn, needs, scratchIn } from './helpers.js'
 import { hasLibfiu, runFaults } from './reliability/faults.js'
 
-const withLibfiu = hasLibfiu() && hasCommand('fiu-run') ? test : test.skip
-const withStrace = hasCommand('strace') ? test : test.skip
+const withLibfiu = needs(['fiu-run'], { also: { ok: hasLibfiu(), what: 'libfiu' } })
+const withStrace = needs(['strace'])
 const TERMINALS = ['write', 'writeSync', 'stream', 'copyFrom', 'copyFromSync']
 
 function injected(dir: string, terminal: string, straceArgs: string[]): Record<string, unknown> {

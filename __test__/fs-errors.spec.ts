@@ -6,9 +6,9 @@ import { execFileSync } from 'node:child_process'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { AtomicFile, type PublishFsError } from 'atomic-publish'
-import { freshDir, isRoot, scratchIn, snapshot, xorshiftBytes } from './helpers.js'
+import { freshDir, needs, scratchIn, snapshot, xorshiftBytes } from './helpers.js'
 
-const rootOnly = isRoot ? test : test.skip
+const rootOnly = needs(['mount', 'umount'], { root: true })
 
 test('publishing onto a directory is EISDIR on open, like fs.writeFile', async (t) => {
   const dir = freshDir()

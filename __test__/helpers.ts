@@ -1,6 +1,8 @@
 // Shared fixtures: scratch directories, directory snapshots, deterministic payloads.
 
-import { execFileSync } from 'node:child_process'
+import test, { type Implementation } from 'ava'
+import { xxhash128 } from 'hash-wasm'
+import { execFileSync, spawnSync } from 'node:child_process'
 import { mkdtempSync, readdirSync, readFileSync, lstatSync, readlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -78,12 +80,31 @@ export function xorshiftBytes(length: number, seed = 0x12345678): Buffer {
   return out.subarray(0, length)
 }
 
-/** What `xxhsum -H2` prints for a file, as the reference implementation of the text form. */
-export function xxhsumH2(file: string): string {
-  const line = execFileSync('xxhsum', ['-H2', file], { encoding: 'utf8' })
-  return line.split(/\s+/)[0]
+const xxhsumOnPath = hasCommand('xxhsum')
+
+/**
+ * The XXH3-128 of a file from an implementation other than ours: `xxhsum -H2` where it is
+ * installed (CI), else hash-wasm's, so the cross-check still runs on a machine with only Node.
+ */
+export async function referenceHash(file: string): Promise<string> {
+  if (xxhsumOnPath) return execFileSync('xxhsum', ['-H2', file], { encoding: 'utf8' }).split(/\s+/)[0]
+  return xxhash128(readFileSync(file))
 }
 
+/**
+ * What `xxhsum -H2 <files>` prints (`<hash>  <name>` per file, `stdin` for `-`); from xxhsum
+ * itself where it is installed, else assembled from hash-wasm's hashes in xxhsum's format.
+ */
+export async function referenceHashLines(files: string[], stdin?: string | Buffer): Promise<string> {
+  if (xxhsumOnPath) return execFileSync('xxhsum', ['-H2', ...files], { input: stdin, encoding: 'utf8' })
+  const lines = await Promise.all(files.map(async (f) => `${f === '-' ? await xxhash128(stdin ?? '') : await referenceHash(f)}  ${f === '-' ? 'stdin' : f}\n`))
+  return lines.join('')
+}
+
+/** Which reference `referenceHash` uses, for the tests' logs. */
+export const hashReferenceName = xxhsumOnPath ? 'xxhsum -H2' : 'hash-wasm (xxhsum not on PATH)'
+
+/** Is the process root (CI is; mknod, mount, runuser and chattr need it)? */
 export const isRoot = typeof process.getuid === 'function' && process.getuid() === 0
 
 /**
@@ -94,4 +115,51 @@ export const isRoot = typeof process.getuid === 'function' && process.getuid() =
 export async function cleanedUp(dir: string, ms = 5000): Promise<void> {
   const until = Date.now() + ms
   while (scratchIn(dir).length > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 10))
+}
+
+/**
+ * `register` (ava's `test` or `test.serial`) where every command in `tools` is on the PATH and,
+ * with `root: true`, the process is root (and `also.ok` holds); otherwise the test is skipped with what is missing in
+ * its title, so the report says why.
+ */
+export function needs(tools: string[], opts: { root?: boolean; serial?: boolean; also?: { ok: boolean; what: string } } = {}): (title: string, impl: Implementation<[]>) => void {
+  const missing = tools.filter((tool) => !hasCommand(tool))
+  if (opts.root && !isRoot) missing.push('root')
+  if (opts.also && !opts.also.ok) missing.push(opts.also.what)
+  if (missing.length > 0) return (title) => test.skip(`${title} [skipped: needs ${missing.join(', ')}]`, () => {})
+  return (title, impl) => (opts.serial ? test.serial(title, impl) : test(title, impl))
+}
+
+/** How a child process ended, and the JSON line it printed last (if any). */
+export interface ChildRun<T> {
+  status: number | null
+  signal: NodeJS.Signals | null
+  out: T | undefined
+  stderr: string
+}
+
+/**
+ * Run a fixture in a child process (so a SIGSEGV or SIGABRT is a failed assertion, not a dead
+ * ava worker) and parse the last line of its stdout as JSON. `shell` prefixes a bash command
+ * (for example `ulimit -n 64`); `user` runs it as that user through runuser (root only);
+ * `prefix` runs it under another command (strace).
+ */
+export function runChild<T>(fixture: string, args: string[], opts: { nodeArgs?: string[]; env?: NodeJS.ProcessEnv; shell?: string; user?: string; prefix?: string[]; timeout?: number } = {}): ChildRun<T> {
+  let command = [process.execPath, ...(opts.nodeArgs ?? []), join(__dirname, 'fixtures', `${fixture}.js`), ...args]
+  if (opts.shell) command = ['bash', '-c', `${opts.shell} && exec "$@"`, 'bash', ...command]
+  if (opts.user) command = ['runuser', '-u', opts.user, '--', ...command]
+  if (opts.prefix) command = [...opts.prefix, ...command]
+  const r = spawnSync(command[0], command.slice(1), {
+    encoding: 'utf8',
+    env: { ...process.env, UV_USE_IO_URING: '0', ...opts.env },
+    timeout: opts.timeout ?? 120_000,
+    killSignal: 'SIGKILL',
+    maxBuffer: 64 << 20,
+  })
+  const last = r.stdout?.trim().split('\n').at(-1)
+  let out: T | undefined
+  try {
+    out = last ? (JSON.parse(last) as T) : undefined
+  } catch {}
+  return { status: r.status, signal: r.signal, out, stderr: r.stderr ?? '' }
 }

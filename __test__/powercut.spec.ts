@@ -1,11 +1,11 @@
 // Power cut on loop-mounted ext4, xfs and btrfs (guarantee 2): a resolved publish survives.
 // A writer that skips the directory fsync is run through the same check, which must catch it.
 
-import test from 'ava'
 import { canCutPower, cutPower, type FileSystem } from './reliability/powercut.js'
+import { needs } from './helpers.js'
 
 for (const fs of ['ext4', 'xfs', 'btrfs'] as FileSystem[]) {
-  const maybe = canCutPower(fs) ? test.serial : test.skip
+  const maybe = needs([], { serial: true, also: { ok: canCutPower(fs), what: `root with losetup and mkfs.${fs}` } })
   maybe(`${fs}: a resolved publish survives a power cut; a writer without the directory fsync does not`, (t) => {
     const published = cutPower(fs, 'protocol')
     t.deepEqual(published, { found: 'v2', orphans: 0 }, 'the full protocol')

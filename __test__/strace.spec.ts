@@ -4,9 +4,9 @@
 import test from 'ava'
 import { join } from 'node:path'
 import { checkConcurrentScratches, checkPublishes, parseTrace, traceCommand, uncoveredPublishes } from './reliability/trace.js'
-import { freshDir, hasCommand } from './helpers.js'
+import { freshDir, needs } from './helpers.js'
 
-const withStrace = hasCommand('strace') ? test : test.skip
+const withStrace = needs(['strace'])
 const fixture = (name: string) => join(__dirname, 'fixtures', `${name}.js`)
 
 for (const fsync of [true, false]) {

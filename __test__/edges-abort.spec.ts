@@ -1,0 +1,132 @@
+// Guarantee 11 against waits that ignore an abort: an abort is honoured at any moment up to the
+// rename (during the scratch's fsync, in every queue) and rejects at once with an AbortError,
+// never a hash mismatch; clean-up follows and leaves no scratch. Each scenario runs in a child
+// (fixtures/edges-child.ts) with its own 4-thread pool.
+
+import test from 'ava'
+import { existsSync, readdirSync, renameSync } from 'node:fs'
+import { basename, join } from 'node:path'
+import { AtomicFile } from 'atomic-publish'
+import { freshDir, needs, runChild, scratchIn } from './helpers.js'
+
+interface Settled {
+  ok: boolean
+  name?: string
+  code?: string
+  message?: string
+  scratch?: string
+}
+
+/** How long after abort() a call may take to reject: generous, the machine is shared. */
+const AT_ONCE_MS = 250
+
+function child<T>(scenario: string, opts: { shell?: string; prefix?: string[] } = {}) {
+  const run = runChild<T & { setupFailed?: string }>('edges-child', [scenario, freshDir()], { nodeArgs: ['--expose-gc'], env: { UV_THREADPOOL_SIZE: '4' }, ...opts })
+  return run
+}
+
+function assertAborted(t: import('ava').ExecutionContext, result: Settled, what: string): void {
+  t.like(result, { ok: false, name: 'AbortError', code: 'ABORT_ERR' }, `${what}: ${result.code} ${result.message}`)
+}
+
+// strace holds every fsync 1 s on entry, so abort() at 300 ms lands while the scratch is fsynced.
+const DELAY_FSYNC = ['strace', '-f', '-qq', '-o', '/dev/null', '-e', 'trace=fsync,fdatasync', '-e', 'inject=fsync,fdatasync:delay_enter=1000000']
+const withStrace = needs(['strace'])
+
+withStrace('an abort while the scratch is fsynced rejects with AbortError and publishes nothing', (t) => {
+  const run = child<{ result: Settled; ms: number; content: string; left: number }>('abort-during-fsync', { prefix: DELAY_FSYNC })
+  t.is(run.status, 0, run.stderr.slice(-400))
+  const out = run.out!
+  t.log(`settled after ${out.ms.toFixed(0)} ms: ${JSON.stringify(out.result)}`)
+  t.true(out.result.ok === false || out.ms > 900, 'the fsync delay was in force (a resolved call took over 900 ms)')
+  assertAborted(t, out.result, 'abort at 300 ms of a 1 s fsync')
+  t.is(out.content, 'old', 'the target is unchanged')
+  t.is(out.left, 0, 'no scratch remains')
+})
+
+withStrace('an abort while a batch of small writes is fsynced rejects every write with AbortError and publishes none', (t) => {
+  const run = child<{ results: Settled[]; ms: number; contents: string[]; left: number }>('abort-during-fsync-batch', { prefix: DELAY_FSYNC })
+  t.is(run.status, 0, run.stderr.slice(-400))
+  const out = run.out!
+  t.log(`settled after ${out.ms.toFixed(0)} ms`)
+  t.true(out.results.some((r) => !r.ok) || out.ms > 900, 'the fsync delay was in force (resolved calls took over 900 ms)')
+  out.results.forEach((r, i) => assertAborted(t, r, `write ${i}`))
+  t.deepEqual(out.contents, Array(out.contents.length).fill('old'), 'every target is unchanged')
+  t.is(out.left, 0)
+})
+
+type Waited = { after: number; early: Settled | 'pending'; result: Settled; left: number; content?: string; published?: boolean }
+
+function assertRejectedAtOnce(t: import('ava').ExecutionContext, run: ReturnType<typeof child<Waited>>, what: string): void {
+  t.is(run.signal, null, run.stderr.slice(-400))
+  t.is(run.status, 0, run.stderr.slice(-400))
+  const out = run.out!
+  t.is(out.setupFailed, undefined)
+  t.log(`${what}: settled ${out.after.toFixed(0)} ms after abort()${out.early === 'pending' ? ' (still pending at the cap)' : ''}`)
+  assertAborted(t, out.result, what)
+  t.true(out.early !== 'pending' && out.after < AT_ONCE_MS, `${what}: rejected ${out.after.toFixed(0)} ms after the abort`)
+  t.is(out.left, 0, 'no scratch remains after clean-up')
+}
+
+test('a write waiting for a pool thread rejects within 250 ms of abort()', (t) => {
+  const run = child<Waited>('abort-waiting-for-pool')
+  assertRejectedAtOnce(t, run, 'write waiting for a pool thread')
+  t.is(run.out!.content, 'old')
+})
+
+test('a stream waiting for a stream slot rejects within 250 ms of abort()', (t) => {
+  // 64 descriptors give 16 stream slots; 16 stalled streams take them all.
+  const run = child<Waited>('abort-waiting-for-slot', { shell: 'ulimit -n 64' })
+  assertRejectedAtOnce(t, run, 'stream waiting for a slot')
+  t.false(run.out!.published)
+})
+
+test('copyFrom of a FIFO nobody writes to rejects within 250 ms of abort() and publishes nothing', (t) => {
+  const run = child<Waited>('abort-fifo-source')
+  assertRejectedAtOnce(t, run, 'copyFrom blocked opening a FIFO')
+  t.false(run.out!.published, 'bytes written to the FIFO after the abort are not published')
+})
+
+test('a 768 MiB write aborted 250 ms in (hashing or writing its data) rejects within 250 ms', (t) => {
+  const run = child<Waited>('abort-large-write')
+  assertRejectedAtOnce(t, run, '768 MiB write')
+  t.is(run.out!.content, 'old')
+})
+
+test('a verified copyFrom aborted mid-read reports the AbortError, never a hash mismatch', (t) => {
+  const run = child<{ result: Settled; published: boolean; left: number }>('abort-verified-fifo-copy')
+  t.is(run.status, 0, run.stderr.slice(-400))
+  const out = run.out!
+  assertAborted(t, out.result, 'verified copyFrom of a FIFO, aborted after half its content')
+  t.false(out.published)
+  t.is(out.left, 0)
+})
+
+for (const how of ['abort', 'source error'] as const) {
+  test(`a directory renamed mid-stream, then ${how === 'abort' ? 'an abort' : 'a failing source'}: no scratch is left in the renamed directory, or err.scratch names it`, async (t) => {
+    const root = freshDir()
+    const logs = join(root, 'logs')
+    const controller = new AbortController()
+    let fail = (_e: Error): void => {}
+    const failed = new Promise<never>((_, reject) => (fail = reject))
+    const source = (async function* () {
+      yield Buffer.from('{"partial": ')
+      await failed
+    })()
+    const pending = new AtomicFile(join(logs, 'app.json')).withSignal(controller.signal).stream(source)
+    while (!existsSync(logs) || scratchIn(logs).length === 0) await new Promise((r) => setTimeout(r, 5))
+    renameSync(logs, join(root, 'logs.1'))
+    if (how === 'abort') controller.abort()
+    else fail(new Error('the producer died'))
+    const err = (await t.throwsAsync(pending)) as Error & { scratch?: string }
+    for (let i = 0; i < 40 && scratchIn(join(root, 'logs.1')).length > 0 && !err.scratch; i++) await new Promise((r) => setTimeout(r, 50))
+    const left = scratchIn(join(root, 'logs.1'))
+    t.log(`left in logs.1: ${JSON.stringify(left)}; err.scratch: ${err.scratch}`)
+    if (left.length > 0) {
+      t.truthy(err.scratch, 'a scratch left behind is named by err.scratch')
+      t.true(existsSync(err.scratch!) && left.includes(basename(err.scratch!)), `err.scratch names the file that is there: ${err.scratch}`)
+    }
+    t.false(existsSync(join(root, 'logs.1', 'app.json')))
+    t.deepEqual(readdirSync(root).sort(), ['logs.1'], 'no logs directory re-created')
+  })
+}

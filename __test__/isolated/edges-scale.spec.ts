@@ -1,0 +1,74 @@
+// Per-call cost that must not grow with the number of calls (issue 12.9) and tiny chunks that
+// must not each pay a thread-pool round trip (issue 13.11). Ratios with loose bounds, run with
+// nothing beside them (see event-loop.spec.ts); each logs its figures.
+
+import test from 'ava'
+import { createWriteStream, mkdirSync, readFileSync, statSync } from 'node:fs'
+import { join } from 'node:path'
+import { Readable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import { AtomicFile } from 'atomic-publish'
+import { freshDir } from '../helpers.js'
+
+/** Milliseconds to issue `count` writes to one target (the calls only, not their completion). */
+async function issueTime(count: number): Promise<number> {
+  const target = join(freshDir(), 'one-target')
+  const started = performance.now()
+  const pending: Array<Promise<unknown>> = []
+  for (let i = 0; i < count; i++) pending.push(new AtomicFile(target).withFsync(false).write(`call ${i}`))
+  const took = performance.now() - started
+  await Promise.all(pending)
+  if (readFileSync(target, 'utf8') !== `call ${count - 1}`) throw new Error('the last call did not win')
+  return took
+}
+
+test.serial('issuing 40 000 writes to one target costs per call about what 5 000 do', async (t) => {
+  await issueTime(1000) // warm-up
+  const small = await issueTime(5000)
+  const large = await issueTime(40_000)
+  t.log(`issue time: 5 000 calls ${small.toFixed(0)} ms, 40 000 calls ${large.toFixed(0)} ms (ratio ${(large / small).toFixed(1)}, linear is 8)`)
+  t.true(large / small < 20, `40 000 calls took ${(large / small).toFixed(1)}× the time of 5 000`)
+})
+
+test.serial('writeSync to 16 000 new files while a stream is in flight: the last 2 000 cost about what the first 2 000 did', async (t) => {
+  const dir = freshDir()
+  let finish = (): void => {}
+  const gate = new Promise<void>((r) => (finish = r))
+  const source = (async function* () {
+    yield Buffer.from('held open')
+    await gate
+  })()
+  const stream = new AtomicFile(join(dir, 'streamed')).stream(source)
+  for (let d = 0; d < 16; d++) mkdirSync(join(dir, `d${d}`))
+  const times: number[] = []
+  for (let i = 0; i < 16_000; i++) {
+    const started = performance.now()
+    new AtomicFile(join(dir, `d${i % 16}`, `f${i}`)).withFsync(false).writeSync('x')
+    times.push(performance.now() - started)
+  }
+  finish()
+  await stream
+  const mean = (xs: number[]) => (xs.reduce((a, b) => a + b, 0) / xs.length) * 1000
+  const first = mean(times.slice(0, 2000))
+  const last = mean(times.slice(-2000))
+  t.log(`writeSync: first 2 000 ${first.toFixed(0)} µs/call, last 2 000 ${last.toFixed(0)} µs/call`)
+  t.true(last / first < 2.5, `the per-call cost grew ${(last / first).toFixed(1)}×`)
+  t.is(statSync(join(dir, 'streamed')).size, 'held open'.length)
+})
+
+test.serial('100 000 one-byte chunks stream within 5× the time fs.createWriteStream takes', async (t) => {
+  const dir = freshDir()
+  const chunks = function* () {
+    for (let i = 0; i < 100_000; i++) yield Buffer.from([i & 0xff])
+  }
+  let started = performance.now()
+  await pipeline(Readable.from(chunks()), createWriteStream(join(dir, 'node')))
+  const node = performance.now() - started
+  started = performance.now()
+  const result = await new AtomicFile(join(dir, 'ours')).withFsync(false).stream(Readable.from(chunks()))
+  const ours = performance.now() - started
+  t.log(`100 000 one-byte chunks: fs.createWriteStream ${node.toFixed(0)} ms, stream() ${ours.toFixed(0)} ms (${(ours / node).toFixed(1)}×)`)
+  t.is(result.bytes, 100_000)
+  t.true(readFileSync(join(dir, 'ours')).equals(readFileSync(join(dir, 'node'))))
+  t.true(ours < 5 * node, `stream() took ${(ours / node).toFixed(1)}× as long`)
+})
