@@ -103,6 +103,14 @@ export class Gatherer {
   }
 }
 
+/** `err`, with `scratch` naming a scratch file its clean-up could not remove. */
+function naming(scratch: string | null | undefined, err: unknown): unknown {
+  if (scratch != null && typeof err === 'object' && err !== null && Object.isExtensible(err)) {
+    ;(err as { scratch?: string }).scratch ??= scratch
+  }
+  return err
+}
+
 /** Raised inside the pump for a native failure; turned into a Node error by `fail`. */
 class SinkFailure {
   constructor(readonly failure: NativeFailure) {}
@@ -121,6 +129,7 @@ export async function pump(source: AsyncIterator<unknown>, sink: NativeSink, opt
   let last: Promise<void> = Promise.resolve()
   /** Pushes handed to the sink and not yet settled. */
   let busy = 0
+  let committing = false
   const push = async (piece: Uint8Array): Promise<void> => {
     busy++
     const write = last
@@ -147,27 +156,34 @@ export async function pump(source: AsyncIterator<unknown>, sink: NativeSink, opt
     if (gathered.size > 0) await push(gathered.take())
     await call.wait(last)
     if (progress?.error) throw progress.error.thrown
+    committing = true
     const outcome = await call.wait(sink.commit())
     if (outcome.failure?.kind === 'aborted' && progress?.error) throw progress.error.thrown
     return outcome
   } catch (err) {
-    // Let the chunk being written finish, then remove the scratch. An accepted abort settles
-    // now and leaves that to the pool; anything else settles once the scratch is gone.
+    // Let the chunk being written finish, then remove the scratch, and settle once it is gone,
+    // naming it if it could not be removed. An accepted abort does not wait for a chunk of
+    // its own still being written: it settles now and leaves the clean-up to the pool.
     const cleanUp = last
       .catch(() => {})
       .then(() => sink.abort())
-      .catch(() => {})
-    if (!call.aborted) await cleanUp
+      .catch(() => undefined)
+    const ownWorkRunning = busy > 0 || committing
+    const left = !call.aborted || !ownWorkRunning ? (await cleanUp)?.failure?.scratch : undefined
     // Stop the source as stream.pipeline would (destroy a Readable, cancel a web stream);
     // not awaited, since a source stuck in a read may never answer.
     Promise.resolve()
       .then(() => source.return?.())
       .catch(() => {})
-    if (call.aborted) throw progress?.error ? progress.error.thrown : call.abortError()
+    throw naming(left, settledError(err))
+  }
+
+  function settledError(err: unknown): unknown {
+    if (call.aborted) return progress?.error ? progress.error.thrown : call.abortError()
     if (err instanceof SinkFailure) {
-      if (err.failure.kind === 'aborted') throw progress?.error ? progress.error.thrown : call.abortError()
-      throw options.fail(err.failure)
+      if (err.failure.kind === 'aborted') return progress?.error ? progress.error.thrown : call.abortError()
+      return options.fail(err.failure)
     }
-    throw err
+    return err
   }
 }

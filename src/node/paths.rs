@@ -7,27 +7,18 @@ use std::path::PathBuf;
 use napi::bindgen_prelude::{Buffer, Either};
 use napi::{Error, Result, Status};
 
+use crate::sys;
+
 pub type JsPath = Either<String, Buffer>;
 
 pub fn to_path(path: JsPath) -> Result<PathBuf> {
     match path {
         Either::A(text) => Ok(PathBuf::from(text)),
-        Either::B(bytes) => path_from_bytes(&bytes).ok_or_else(|| {
+        Either::B(bytes) => sys::path_from_bytes(&bytes).ok_or_else(|| {
             Error::new(
                 Status::InvalidArg,
                 "a path that is not UTF-8 cannot name a file on this platform",
             )
         }),
     }
-}
-
-#[cfg(unix)]
-fn path_from_bytes(bytes: &[u8]) -> Option<PathBuf> {
-    use std::os::unix::ffi::OsStrExt;
-    Some(std::ffi::OsStr::from_bytes(bytes).into())
-}
-
-#[cfg(not(unix))]
-fn path_from_bytes(bytes: &[u8]) -> Option<PathBuf> {
-    std::str::from_utf8(bytes).ok().map(PathBuf::from)
 }

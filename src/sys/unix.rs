@@ -258,6 +258,11 @@ pub fn current_name(file: &File) -> Option<std::path::PathBuf> {
     (there.dev() == meta.dev() && there.ino() == meta.ino()).then_some(path)
 }
 
+/// A path given as bytes: on Unix, file names are bytes, so any bytes name exactly one path.
+pub fn path_from_bytes(bytes: &[u8]) -> Option<std::path::PathBuf> {
+    Some(OsStr::from_bytes(bytes).into())
+}
+
 pub fn is_fifo(meta: &Metadata) -> bool {
     std::os::unix::fs::FileTypeExt::is_fifo(&meta.file_type())
 }

@@ -206,6 +206,11 @@ pub fn current_name(_file: &File) -> Option<PathBuf> {
     None
 }
 
+/// A path given as bytes: Windows names are UTF-16, so only UTF-8 bytes name a path.
+pub fn path_from_bytes(bytes: &[u8]) -> Option<PathBuf> {
+    std::str::from_utf8(bytes).ok().map(PathBuf::from)
+}
+
 pub fn is_fifo(_meta: &Metadata) -> bool {
     false
 }
