@@ -104,6 +104,7 @@ export class AtomicFile {
   async write(data: BinaryData): Promise<PublishResult> {
     const input = toDataInput(data)
     const signal = this.#signal
+    if (signal?.aborted) throw new AbortError(signal.reason)
     const call = new Call(signal)
     const config = { ...this.#config }
     const target = this.#path.native
