@@ -78,7 +78,9 @@ mod tests {
     #[test]
     fn a_name_that_is_not_utf8_is_matched_on_its_bytes() {
         use std::os::unix::ffi::OsStrExt;
-        assert!(is_scratch_name(OsStr::from_bytes(b"n\xe9.txt.oxentmp.Ab3dE6")));
+        assert!(is_scratch_name(OsStr::from_bytes(
+            b"n\xe9.txt.oxentmp.Ab3dE6"
+        )));
         assert!(!is_scratch_name(OsStr::from_bytes(b"n.oxentmp.Ab3d\xe9")));
     }
 

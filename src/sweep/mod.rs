@@ -145,8 +145,7 @@ impl Sweep<'_> {
         if !meta.is_file() || !self.old_enough(meta.modified()) {
             return;
         }
-        if is_live(&(DirId::from_key(dir.key()), name.to_os_string())) || held_by_writer(&file)
-        {
+        if is_live(&(DirId::from_key(dir.key()), name.to_os_string())) || held_by_writer(&file) {
             return;
         }
         // Locked (or no locks here): only a name still naming this file may go.

@@ -30,7 +30,11 @@ fn dry() -> SweepOptions {
 fn only_old_files_of_the_scratch_shape_are_swept_whatever_the_random_length() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let orphans = ["a.oxentmp.x", "data.bin.oxentmp.Ab3dE6", "data.bin.oxentmp.AbCdEf1234"];
+    let orphans = [
+        "a.oxentmp.x",
+        "data.bin.oxentmp.Ab3dE6",
+        "data.bin.oxentmp.AbCdEf1234",
+    ];
     for name in orphans {
         old_file(&d.join(name));
     }
@@ -128,7 +132,9 @@ fn a_missing_directory_is_enoent() {
 #[test]
 fn a_subdirectory_that_cannot_be_entered_is_reported_and_the_rest_is_swept() {
     if nix::unistd::geteuid().is_root() {
-        eprintln!("skipped: root enters a directory whatever its mode (the JS suite runs this as nobody)");
+        eprintln!(
+            "skipped: root enters a directory whatever its mode (the JS suite runs this as nobody)"
+        );
         return;
     }
     use std::os::unix::fs::PermissionsExt;
@@ -138,7 +144,7 @@ fn a_subdirectory_that_cannot_be_entered_is_reported_and_the_rest_is_swept() {
     fs::create_dir_all(d.join("open")).unwrap();
     old_file(&d.join("locked/x.oxentmp.Ab3dE6"));
     old_file(&d.join("open/y.oxentmp.Ab3dE6"));
-    fs::set_permissions(d.join("locked"), fs::Permissions::from_mode(0)).unwrap();
+    fs::set_permissions(d.join("locked"), fs::Permissions::from_mode(0o000)).unwrap();
     let options = SweepOptions {
         recursive: true,
         ..SweepOptions::default()
@@ -206,7 +212,10 @@ fn publishes_racing_a_sweep_with_no_age_limit_all_commit() {
     sweeper.join().unwrap();
     // Every publish committed (a sweeper may take a scratch its writer had not yet claimed,
     // and the writer then starts over with another).
-    let mut names: Vec<_> = fs::read_dir(&d).unwrap().map(|e| e.unwrap().file_name()).collect();
+    let mut names: Vec<_> = fs::read_dir(&d)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
     names.sort();
     assert_eq!(names.len(), 50, "{names:?}");
 }
