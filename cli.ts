@@ -7,7 +7,7 @@ import { fstatSync, statSync } from 'node:fs'
 import { constants } from 'node:os'
 import { parseArgs } from 'node:util'
 import { SingleBar } from 'cli-progress'
-import { AtomicFile, createHasher, hashFile, sweepOrphans } from './index.js'
+import { AtomicFile, createHasher, hashFile, sweepOrphans, type SweepIncompleteError, type SweptPath } from './index.js'
 import { parseDuration, parseMode, parseMtime } from './js/cli-args.js'
 
 const PROGRESS_FROM_BYTES = 64 << 20
@@ -205,12 +205,24 @@ async function sweep(args: string[]): Promise<void> {
   if (values.help) return void console.log(HELP.sweep)
   expectPositionals(positionals, 1, 'sweep')
   const olderThanMs = values['older-than'] === undefined ? 60_000 : parseDuration(values['older-than'])
-  const removed = await sweepOrphans(positionals[0], {
-    olderThanMs,
-    recursive: values.recursive === true,
-    dryRun: values['dry-run'] === true,
-  })
-  for (const path of removed) process.stdout.write(`${path}\n`)
+  let removed: SweptPath[]
+  let incomplete: SweepIncompleteError | undefined
+  try {
+    removed = await sweepOrphans(positionals[0], {
+      olderThanMs,
+      recursive: values.recursive === true,
+      dryRun: values['dry-run'] === true,
+    })
+  } catch (e) {
+    if ((e as { code?: unknown }).code !== 'ERR_SWEEP_INCOMPLETE') throw e
+    incomplete = e as SweepIncompleteError
+    removed = incomplete.removed
+  }
+  // One path a line, as `find` prints them: a name that is not UTF-8 goes out as its bytes.
+  for (const path of removed) process.stdout.write(typeof path === 'string' ? `${path}\n` : Buffer.concat([path, Buffer.from('\n')]))
+  // What could not be swept, one line each (as `find` goes on past a directory it cannot read).
+  for (const failure of incomplete?.errors ?? []) say(messageOf(failure))
+  if (incomplete) process.exitCode = 1
 }
 
 const COMMANDS: Record<string, (args: string[]) => Promise<void>> = { write, cp, hash, sweep }

@@ -86,6 +86,22 @@ test('sweep: --older-than, --recursive, --dry-run', (t) => {
   t.deepEqual(namesIn(dir), ['sub'])
 })
 
+test('sweep prints a name that is not UTF-8 as its bytes, and the seed\'s 6-character scratch', (t) => {
+  const dir = freshDir()
+  const old = new Date('2001-01-01')
+  const bytes = Buffer.concat([Buffer.from(`${dir}/n`), Buffer.from([0xe9]), Buffer.from('.oxentmp.Ab3dE6')])
+  const seed = join(dir, 'cfg.json.oxentmp.Zz9Zz9')
+  for (const f of [bytes, seed]) {
+    writeFileSync(f, 'x')
+    utimesSync(f, old, old)
+  }
+  const r = spawnSync(process.execPath, [CLI, 'sweep', dir])
+  t.is(r.status, 0, r.stderr.toString())
+  const lines = r.stdout.toString('latin1').trim().split('\n').map((l) => Buffer.from(l, 'latin1')).sort(Buffer.compare)
+  t.deepEqual(lines, [bytes, Buffer.from(seed)].sort(Buffer.compare))
+  t.deepEqual(namesIn(dir), [])
+})
+
 test('bad usage exits 2 with a pointer to --help', (t) => {
   const cases: string[][] = [
     [],

@@ -1,10 +1,11 @@
 // sweepOrphans (guarantee 4): exactly the scratch shape, never a young one, never a live one.
 
 import test from 'ava'
-import { mkdirSync, utimesSync, writeFileSync, existsSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import { chmodSync, mkdirSync, utimesSync, writeFileSync, existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { AtomicFile, sweepOrphans } from 'atomic-publish'
-import { freshDir, namesIn, scratchIn, snapshot } from './helpers.js'
+import { freshDir, isRoot, namesIn, scratchIn, snapshot } from './helpers.js'
 
 const LONG_AGO = new Date('2001-01-01T00:00:00Z')
 
@@ -14,19 +15,67 @@ function orphan(path: string): string {
   return path
 }
 
-test('old scratch files go; young ones and look-alikes stay (flat)', async (t) => {
+test('old scratch files of every writer go (1–64 letters and digits); young ones and look-alikes stay (flat)', async (t) => {
   const dir = freshDir()
-  const old = orphan(join(dir, 'data.json.oxentmp.Ab3dE6gH9k'))
+  const old = ['data.json.oxentmp.Ab3dE6gH9k', 'data.json.oxentmp.Ab3dE6', 'a.oxentmp.x', `b.oxentmp.${'Z9'.repeat(32)}`].map((n) => orphan(join(dir, n)))
   writeFileSync(join(dir, 'young.json.oxentmp.Zz0Zz0Zz0Z'), 'a live writer, maybe')
-  for (const lookAlike of ['data.json.oxentmp.short', 'data.json.oxentmp.Ab3dE6gH9kX', 'data.json.oxentmp.Ab3dE-gH9k', 'data.json.oxentmp', '.oxentmp.Ab3dE6gH9k', 'data.json']) {
-    orphan(join(dir, lookAlike))
-  }
+  const lookAlikes = [`data.json.oxentmp.${'a'.repeat(65)}`, 'data.json.oxentmp.Ab3dE-gH9k', 'data.json.oxentmp.', 'data.json.oxentmp', '.oxentmp.Ab3dE6gH9k', 'data.json.oxentmp.Ab3d\u00e9', 'data.json']
+  for (const lookAlike of lookAlikes) orphan(join(dir, lookAlike))
   mkdirSync(join(dir, 'sub'))
   const nested = orphan(join(dir, 'sub', 'x.oxentmp.0000000000'))
-  t.deepEqual(await sweepOrphans(dir), [old])
-  t.false(existsSync(old))
+  t.deepEqual((await sweepOrphans(dir)).sort(), old.sort())
+  t.false(old.some((p) => existsSync(p)))
   t.true(existsSync(nested), 'flat does not descend')
-  t.is(namesIn(dir).length, 8)
+  t.deepEqual(namesIn(dir), ['sub', 'young.json.oxentmp.Zz0Zz0Zz0Z', ...lookAlikes].sort())
+})
+
+test('a scratch whose name is not UTF-8 is swept, and its path comes back as its exact bytes', async (t) => {
+  const dir = freshDir()
+  const name = Buffer.concat([Buffer.from('n'), Buffer.from([0xe9]), Buffer.from('.txt.oxentmp.Ab3dE6')])
+  const path = Buffer.concat([Buffer.from(`${dir}/`), name])
+  writeFileSync(path, 'left by a crash')
+  utimesSync(path, LONG_AGO, LONG_AGO)
+  const removed = await sweepOrphans(dir)
+  t.is(removed.length, 1)
+  t.true(Buffer.isBuffer(removed[0]))
+  t.true((removed[0] as Buffer).equals(path))
+  t.false(existsSync(path))
+})
+
+test('a tree deeper than PATH_MAX is swept to the bottom', async (t) => {
+  const dir = freshDir()
+  const levels = 40 // 40 × 201 bytes: twice PATH_MAX
+  const tree = (mode: string): string => execFileSync(process.execPath, [join(__dirname, 'fixtures', 'deep-tree.js'), mode, dir, String(levels)], { encoding: 'utf8' })
+  tree('build')
+  try {
+    const removed = await sweepOrphans(dir, { recursive: true })
+    t.is(removed.length, 1)
+    const [path] = removed as string[]
+    t.true(path.endsWith(`/${'d'.repeat(200)}/bottom.json.oxentmp.AbCdE6`))
+    t.true(path.length > 4096, `${path.length}`)
+    t.deepEqual(JSON.parse(tree('check')), { exists: false })
+  } finally {
+    tree('remove')
+  }
+})
+
+test('a recursive sweep that cannot enter a subdirectory sweeps the rest and names it', async (t) => {
+  const dir = freshDir()
+  const top = orphan(join(dir, 'top.oxentmp.Ab3dE6'))
+  mkdirSync(join(dir, 'open'))
+  const inside = orphan(join(dir, 'open', 'in.oxentmp.Ab3dE6'))
+  mkdirSync(join(dir, 'locked'))
+  const shut = orphan(join(dir, 'locked', 'shut.oxentmp.Ab3dE6'))
+  chmodSync(join(dir, 'locked'), 0)
+  // Root enters any directory: there the sweep runs as nobody, in a directory nobody owns.
+  const asNobody = isRoot ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'] : []
+  if (isRoot) execFileSync('chown', ['-R', '65534:65534', dir])
+  const [command, ...args] = [...asNobody, process.execPath, join(__dirname, 'fixtures', 'sweeper.js'), dir, '0', '60000', 'recursive']
+  const report = JSON.parse(execFileSync(command, args, { encoding: 'utf8' })) as { removed: string[]; rejections: string[]; failures: { path: string; code: string; syscall: string }[] }
+  chmodSync(join(dir, 'locked'), 0o700)
+  t.deepEqual(report.removed.sort(), [inside, top].sort())
+  t.deepEqual(report.failures, [{ path: join(dir, 'locked'), code: 'EACCES', syscall: 'scandir' }])
+  t.true(existsSync(shut))
 })
 
 test('recursive descends; dryRun lists without removing; olderThanMs is honoured', async (t) => {

@@ -98,7 +98,7 @@ fn test_atomic_temp_file_name_pattern() {
     let scratch = publisher.scratch_path().to_path_buf();
     let name = scratch.file_name().unwrap().to_str().unwrap().to_owned();
     assert!(name.starts_with(&format!("HEAD{SCRATCH_INFIX}")), "{name}");
-    assert!(is_scratch_name(&name), "{name}");
+    assert!(is_scratch_name(name.as_ref()), "{name}");
     assert_eq!(scratch.parent(), Some(dir.path()));
     assert!(scratch.exists());
     assert!(!target.exists(), "nothing is published before finish");

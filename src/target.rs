@@ -106,6 +106,11 @@ impl DirId {
             id: sys::dir_key(path)?,
         })
     }
+
+    /// The identity `sys` read from an open directory.
+    pub fn from_key(id: sys::DirKey) -> Self {
+        Self { id }
+    }
 }
 
 /// A file named by its directory's identity and its own name: two spellings, one key.

@@ -1,7 +1,7 @@
 // A consumer's file, compiled under `strict` against the shipped index.d.ts by pack.spec.ts.
 // (Not part of the test build: it imports the installed package.)
 
-import { AbortError, AtomicFile, createHasher, HashMismatchError, hashFile, type PublishResult, sweepOrphans, xxh3_128 } from 'atomic-publish'
+import { AbortError, AtomicFile, createHasher, HashMismatchError, hashFile, type PublishResult, type SweepIncompleteError, type SweptPath, sweepOrphans, xxh3_128 } from 'atomic-publish'
 
 async function main(): Promise<void> {
   const controller = new AbortController()
@@ -18,7 +18,11 @@ async function main(): Promise<void> {
   new AtomicFile(Buffer.from('/tmp/z')).copyFromSync('/tmp/x')
   const digest: string = await hashFile('/tmp/x')
   const hasher = createHasher().update('a').update(new Uint8Array(2))
-  const removed: string[] = await sweepOrphans('/tmp', { olderThanMs: 0, recursive: true, dryRun: true })
+  const removed: SweptPath[] = await sweepOrphans('/tmp', { olderThanMs: 0, recursive: true, dryRun: true }).catch((e: SweepIncompleteError) => {
+    if (e.code !== 'ERR_SWEEP_INCOMPLETE') throw e
+    for (const failure of e.errors) console.log(failure.path, failure.code, failure.syscall)
+    return e.removed
+  })
   try {
     await new AtomicFile('/tmp/w').withHash(0n).write(new Float64Array(2))
   } catch (err) {

@@ -26,10 +26,15 @@ use crate::target::ResolvedTarget;
 
 pub use attributes::ModePolicy;
 pub use live::{is_live, remove_live_scratch, Owner};
-pub use lock::lock_if_abandoned;
+pub use lock::held_by_writer;
 pub use name::{is_scratch_name, SCRATCH_INFIX};
 
+/// How many scratch files a publish creates, one after another, while sweepers keep taking
+/// them between create and lock, before it gives up.
+const CLAIM_ATTEMPTS: usize = 16;
+
 use live::LiveEntry;
+use lock::Claim;
 
 /// Fields drop in order: the file (unlinked unless renamed or kept) before it leaves the
 /// live set, so the set never misses a scratch that still exists.
@@ -41,9 +46,10 @@ pub struct Scratch {
 }
 
 impl Scratch {
-    /// Create the scratch exclusively (O_CREAT|O_EXCL) in the target's directory and give it
-    /// the mode and owner the published file must have. Done before any byte is written, so
-    /// the file is never readable by more people than the final one.
+    /// Create the scratch exclusively (O_CREAT|O_EXCL) in the target's directory, claim it
+    /// against sweepers (see [`lock`]), and give it the mode and owner the published file must
+    /// have. Done before any byte is written, so the file is never readable by more people
+    /// than the final one.
     pub fn create(
         target: &ResolvedTarget,
         mode: ModePolicy,
@@ -60,8 +66,22 @@ impl Scratch {
             sys::set_new_file_mode(&mut options);
             options.open(path)
         };
-        let file = retry::open(|| builder.make_in(&target.dir, create))
-            .map_err(|e| FsFailure::target(e, Syscall::Open))?;
+        let mut attempts = 0;
+        let file = loop {
+            let file = retry::open(|| builder.make_in(&target.dir, create))
+                .map_err(|e| FsFailure::target(e, Syscall::Open))?;
+            match lock::claim(file.as_file(), file.path()) {
+                Claim::Held => break file,
+                // A sweeper took it: dropping `file` removes what is left, and a new name
+                // starts over.
+                Claim::Lost(e) => {
+                    attempts += 1;
+                    if attempts == CLAIM_ATTEMPTS {
+                        return Err(FsFailure::target(e, Syscall::Open));
+                    }
+                }
+            }
+        };
         let key = (
             target.dir_id.clone(),
             file.path().file_name().unwrap_or_default().to_os_string(),
@@ -72,7 +92,6 @@ impl Scratch {
             final_mode: None,
             _live: live,
         };
-        lock::hold(scratch.file());
         match attributes::apply(scratch.file(), target, mode) {
             Ok(final_mode) => scratch.final_mode = final_mode,
             Err(e) => return Err(scratch.discard(e)),

@@ -26,13 +26,68 @@ pub fn scratch_prefix(file_name: &OsStr) -> OsString {
     prefix
 }
 
-/// Is `name` shaped like one of our scratch files?
-pub fn is_scratch_name(name: &str) -> bool {
-    match name.rfind(SCRATCH_INFIX) {
-        Some(at) if at > 0 => {
-            let random = &name[at + SCRATCH_INFIX.len()..];
-            random.len() == RANDOM_LEN && random.bytes().all(|b| b.is_ascii_alphanumeric())
+/// The longest random part a sweep takes: writers use anywhere from the seed's 6 (tempfile's
+/// default) to our [`RANDOM_LEN`], and other writers other lengths within this bound.
+pub const MAX_RANDOM_LEN: usize = 64;
+
+/// Is `name` a scratch name: `<name>.oxentmp.<random>`, `<name>` not empty and `<random>`
+/// 1 to [`MAX_RANDOM_LEN`] ASCII letters and digits? Matched on the name's bytes, so names
+/// that are not UTF-8 are recognised too. `<random>` holds no dot, so the last infix is the one.
+pub fn is_scratch_name(name: &OsStr) -> bool {
+    let bytes = name.as_encoded_bytes();
+    let infix = SCRATCH_INFIX.as_bytes();
+    let Some(at) = bytes.windows(infix.len()).rposition(|w| w == infix) else {
+        return false;
+    };
+    let random = &bytes[at + infix.len()..];
+    at > 0
+        && (1..=MAX_RANDOM_LEN).contains(&random.len())
+        && random.iter().all(u8::is_ascii_alphanumeric)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_writers_random_length_from_1_to_64_letters_and_digits_is_a_scratch_name() {
+        for random in ["x", "Ab3dE6", "AbCdEf1234", &"Z9".repeat(32)] {
+            let name = format!("data.json{SCRATCH_INFIX}{random}");
+            assert!(is_scratch_name(OsStr::new(&name)), "{name}");
         }
-        _ => false,
+        assert!(is_scratch_name(OsStr::new("a.oxentmp.b.oxentmp.c")));
+    }
+
+    #[test]
+    fn look_alikes_are_not_scratch_names() {
+        for name in [
+            format!("data{SCRATCH_INFIX}{}", "a".repeat(65)),
+            "data.oxentmp.".into(),
+            ".oxentmp.Ab3dE6".into(),
+            "data.oxentmp.Ab3-E6".into(),
+            "data.oxentmp.Ab3dE\u{e9}".into(),
+            "data.oxentmp.Ab.E6".into(),
+            "data.oxentmpAb3dE6".into(),
+            "data".into(),
+        ] {
+            assert!(!is_scratch_name(OsStr::new(&name)), "{name}");
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_name_that_is_not_utf8_is_matched_on_its_bytes() {
+        use std::os::unix::ffi::OsStrExt;
+        assert!(is_scratch_name(OsStr::from_bytes(
+            b"n\xe9.txt.oxentmp.Ab3dE6"
+        )));
+        assert!(!is_scratch_name(OsStr::from_bytes(b"n.oxentmp.Ab3d\xe9")));
+    }
+
+    #[test]
+    fn our_own_names_are_scratch_names() {
+        let mut name = scratch_prefix(OsStr::new("t"));
+        name.push("A".repeat(RANDOM_LEN));
+        assert!(is_scratch_name(&name));
     }
 }

@@ -238,3 +238,143 @@ pub fn same_owner(_a: &Metadata, _b: &Metadata) -> bool {
 pub fn copy_owner(_file: &File, _like: &Metadata) -> io::Result<()> {
     Ok(())
 }
+
+// ---------------------------------------------------------------------------------------------
+// Scratch locks and sweeping
+
+/// ERROR_LOCK_VIOLATION: another process holds the lock right now.
+pub fn lock_contended() -> io::Error {
+    io::Error::from_raw_os_error(ERROR_LOCK_VIOLATION)
+}
+
+/// Does `path` (a final reparse point not followed) name the file open as `file`?
+pub fn names_file(path: &Path, file: &File) -> io::Result<bool> {
+    Ok(file_id(&open_not_following(path)?)? == file_id(file)?)
+}
+
+/// The volume and file index of an open file: what identifies it across names.
+fn file_id(file: &File) -> io::Result<(u32, u32, u32)> {
+    use std::os::windows::io::AsRawHandle;
+    use windows_sys::Win32::Storage::FileSystem::{
+        GetFileInformationByHandle, BY_HANDLE_FILE_INFORMATION,
+    };
+    // SAFETY: an all-zero BY_HANDLE_FILE_INFORMATION is a valid value of plain integers.
+    let mut info: BY_HANDLE_FILE_INFORMATION = unsafe { std::mem::zeroed() };
+    // SAFETY: the handle is owned by `file` and open for the whole call; `info` is writable.
+    if unsafe { GetFileInformationByHandle(file.as_raw_handle(), &mut info) } == 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok((
+        info.dwVolumeSerialNumber,
+        info.nFileIndexHigh,
+        info.nFileIndexLow,
+    ))
+}
+
+/// Open `path` for reading as itself: a reparse point (a link) is opened, not followed, and
+/// the file stays deletable and writable by others while it is open.
+fn open_not_following(path: &Path) -> io::Result<File> {
+    use std::os::windows::fs::OpenOptionsExt;
+    use windows_sys::Win32::Storage::FileSystem::{
+        FILE_FLAG_OPEN_REPARSE_POINT, FILE_SHARE_DELETE, FILE_SHARE_READ, FILE_SHARE_WRITE,
+    };
+    OpenOptions::new()
+        .read(true)
+        .share_mode(FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE)
+        .custom_flags(FILE_FLAG_OPEN_REPARSE_POINT)
+        .open(path)
+}
+
+/// The errors of an `open` or `unlink` of one directory entry that say it is gone or is no
+/// longer the kind of thing looked for.
+pub fn is_gone_or_other_kind(err: &io::Error) -> bool {
+    matches!(
+        err.kind(),
+        io::ErrorKind::NotFound | io::ErrorKind::IsADirectory | io::ErrorKind::NotADirectory
+    )
+}
+
+/// What a directory entry says it is, links not followed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntryKind {
+    Directory,
+    Unknown,
+    Other,
+}
+
+/// A directory that a sweep works in. Windows has no `openat`: names are joined to the
+/// directory's path, and a reparse point is never entered or followed.
+pub struct SweepDir {
+    path: PathBuf,
+    key: DirKey,
+}
+
+impl SweepDir {
+    /// The directory at `path`, links followed (the caller named it).
+    pub fn open(path: &Path) -> io::Result<Self> {
+        if !std::fs::metadata(path)?.is_dir() {
+            return Err(io::ErrorKind::NotADirectory.into());
+        }
+        Ok(Self {
+            path: path.to_path_buf(),
+            key: dir_key(path)?,
+        })
+    }
+
+    /// The subdirectory `name`, never through a link.
+    pub fn open_subdir(&self, name: &OsStr) -> io::Result<Self> {
+        let path = self.path.join(name);
+        let meta = std::fs::symlink_metadata(&path)?;
+        if meta.file_type().is_symlink() {
+            return Err(too_many_links());
+        }
+        if !meta.is_dir() {
+            return Err(io::ErrorKind::NotADirectory.into());
+        }
+        Ok(Self {
+            key: dir_key(&path)?,
+            path,
+        })
+    }
+
+    /// The identity of this directory, as [`dir_key`] gives it.
+    pub fn key(&self) -> DirKey {
+        self.key.clone()
+    }
+
+    /// The entries for which `keep` says yes, read in one pass.
+    pub fn entries(
+        &mut self,
+        mut keep: impl FnMut(&OsStr, EntryKind) -> bool,
+    ) -> io::Result<Vec<(OsString, EntryKind)>> {
+        let mut kept = Vec::new();
+        for entry in std::fs::read_dir(&self.path)? {
+            let entry = entry?;
+            let name = entry.file_name();
+            let kind = match entry.file_type() {
+                Ok(t) if t.is_dir() && !t.is_symlink() => EntryKind::Directory,
+                Ok(_) => EntryKind::Other,
+                Err(_) => EntryKind::Unknown,
+            };
+            if keep(&name, kind) {
+                kept.push((name, kind));
+            }
+        }
+        Ok(kept)
+    }
+
+    /// Open the entry `name` for reading as itself (a link is not followed).
+    pub fn open_entry(&self, name: &OsStr) -> io::Result<File> {
+        open_not_following(&self.path.join(name))
+    }
+
+    /// Does `name` here (not followed) still name the file open as `file`?
+    pub fn names_file(&self, name: &OsStr, file: &File) -> io::Result<bool> {
+        names_file(&self.path.join(name), file)
+    }
+
+    /// Remove the entry `name` (never a directory).
+    pub fn unlink(&self, name: &OsStr) -> io::Result<()> {
+        std::fs::remove_file(self.path.join(name))
+    }
+}

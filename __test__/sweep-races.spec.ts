@@ -1,0 +1,133 @@
+// sweepOrphans against a directory that changes under it (guarantee 4, the Orphans section):
+// things swapped under a scratch name, FIFOs, links, and live writers racing the sweep.
+
+import test from 'ava'
+import { execFile, execFileSync } from 'node:child_process'
+import { existsSync, lstatSync, mkdirSync, readFileSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { AtomicFile, sweepOrphans } from 'atomic-publish'
+import { freshDir, hasCommand, namesIn } from './helpers.js'
+
+const LONG_AGO = new Date('2001-01-01T00:00:00Z')
+const fifoTest = hasCommand('mkfifo') ? test : test.skip
+if (!hasCommand('mkfifo')) console.log('FIFO tests skipped: no mkfifo on the PATH')
+
+interface SweeperReport {
+  sweeps: number
+  rejections: string[]
+  removed: string[]
+}
+
+/** Run `script` in a child; a child still running `ms` after its start is killed, as hung. */
+function child<T>(script: string, args: string[], ms: number): Promise<T | 'hung'> {
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, [join(__dirname, 'fixtures', script), ...args], { timeout: ms, killSignal: 'SIGKILL' }, (err, stdout) => {
+      if (err && (err as { killed?: boolean }).killed) resolve('hung')
+      else if (err) reject(err)
+      else resolve(JSON.parse(stdout) as T)
+    })
+  })
+}
+
+function sweeper(dir: string, ms: number, olderThanMs: number, limit: number): Promise<SweeperReport | 'hung'> {
+  return child<SweeperReport>('sweeper.js', [dir, String(ms), String(olderThanMs)], limit)
+}
+
+fifoTest('a FIFO named like a scratch never blocks the sweep, and stays', async (t) => {
+  const dir = freshDir()
+  const fifo = join(dir, 'pipe.oxentmp.AbCdE6gH9k')
+  execFileSync('mkfifo', [fifo])
+  utimesSync(fifo, LONG_AGO, LONG_AGO)
+  const report = await sweeper(dir, 0, 0, 5000)
+  t.not(report, 'hung', 'the sweep settles within seconds')
+  t.deepEqual(report !== 'hung' && report.removed, [])
+  t.true(lstatSync(fifo).isFIFO())
+})
+
+test('a symlink named like a scratch is neither followed nor removed, nor is what it points at', async (t) => {
+  const dir = freshDir()
+  const outside = freshDir()
+  const pointee = join(outside, 'target.oxentmp.Zz9Zz9Zz9Z')
+  writeFileSync(pointee, 'not ours')
+  utimesSync(pointee, LONG_AGO, LONG_AGO)
+  const link = join(dir, 'link.oxentmp.AbCdE6gH9k')
+  symlinkSync(pointee, link)
+  t.deepEqual(await sweepOrphans(dir, { olderThanMs: 0, recursive: true }), [])
+  t.true(lstatSync(link).isSymbolicLink())
+  t.is(readFileSync(pointee, 'utf8'), 'not ours')
+})
+
+test('a directory named like a scratch is not removed and does not fail the sweep', async (t) => {
+  const dir = freshDir()
+  const sub = join(dir, 'sub.oxentmp.AbCdE6gH9k')
+  mkdirSync(sub)
+  utimesSync(sub, LONG_AGO, LONG_AGO)
+  const orphan = join(dir, 'real.oxentmp.Qq1Qq1Qq1Q')
+  writeFileSync(orphan, 'x')
+  utimesSync(orphan, LONG_AGO, LONG_AGO)
+  t.deepEqual(await sweepOrphans(dir), [orphan])
+  t.true(lstatSync(sub).isDirectory())
+})
+
+/** A racer swaps `kinds` under one scratch name while a sweeper sweeps, both for `ms`. */
+async function race(kinds: string[], olderThanMs: number): Promise<{ sweeper: SweeperReport | 'hung'; racer: { swaps: number; vanished: Record<string, number> } | 'hung'; pointee: string }> {
+  const dir = freshDir()
+  const pointee = join(freshDir(), 'pointee.oxentmp.Pp0Pp0Pp0P')
+  writeFileSync(pointee, 'outside')
+  utimesSync(pointee, LONG_AGO, LONG_AGO)
+  const ms = 1500
+  const [sweeperReport, racer] = await Promise.all([
+    sweeper(dir, ms, olderThanMs, ms + 5000),
+    child<{ swaps: number; vanished: Record<string, number> }>('swap-racer.js', [dir, 'raced.json.oxentmp.AbCdE6gH9k', String(ms), kinds.join(','), pointee], ms + 5000),
+  ])
+  return { sweeper: sweeperReport, racer, pointee }
+}
+
+fifoTest('sweeps racing a file, FIFO, symlink and directory swapped under one name never hang, reject, or remove anything but a regular file', async (t) => {
+  const { sweeper: s, racer, pointee } = await race(['old-file', 'fifo', 'old-file', 'symlink', 'old-file', 'dir'], 0)
+  t.not(s, 'hung', 'every sweep settles')
+  t.not(racer, 'hung')
+  if (s === 'hung' || racer === 'hung') return
+  t.log(`${s.sweeps} sweeps, ${racer.swaps} swaps, vanished ${JSON.stringify(racer.vanished)}`)
+  t.true(s.sweeps > 10, `${s.sweeps} sweeps`)
+  t.deepEqual(s.rejections, [])
+  t.deepEqual(Object.keys(racer.vanished).filter((kind) => kind !== 'old-file'), [], 'only regular files were swept')
+  t.true(existsSync(pointee), 'a link is never followed')
+})
+
+test('sweeps racing a young and an old file swapped under one name never remove the young one', async (t) => {
+  const { sweeper: s, racer } = await race(['old-file', 'young-file', 'symlink'], 3_600_000)
+  t.not(s, 'hung')
+  t.not(racer, 'hung')
+  if (s === 'hung' || racer === 'hung') return
+  t.log(`${s.sweeps} sweeps, ${racer.swaps} swaps, vanished ${JSON.stringify(racer.vanished)}`)
+  t.deepEqual(s.rejections, [])
+  t.false('young-file' in racer.vanished, 'a young file is never taken')
+  t.false('symlink' in racer.vanished)
+})
+
+test('thousands of publishes all succeed while another process sweeps their directory with olderThanMs 0', async (t) => {
+  const dir = freshDir()
+  const ms = 5000
+  const sweeping = sweeper(dir, ms, 0, ms + 10_000)
+  const started = Date.now()
+  let published = 0
+  const failures: string[] = []
+  while (published < 3000 && Date.now() - started < ms - 200) {
+    const calls = Array.from({ length: 16 }, (_, i) => {
+      const n = published + i
+      return new AtomicFile(join(dir, `f${n % 500}`)).withFsync(false).write(`v${n}`)
+        .then(() => undefined, (e: NodeJS.ErrnoException) => void failures.push(`${e.code} ${e.syscall}`))
+    })
+    await Promise.all(calls)
+    published += calls.length
+  }
+  const report = await sweeping
+  t.not(report, 'hung')
+  // A sweeper may take a scratch between its create and its writer's lock; the writer then
+  // gives that one up and starts over with another name, so the publish still succeeds.
+  t.log(`${published} publishes, ${report !== 'hung' ? `${report.sweeps} sweeps took ${report.removed.length} unclaimed scratch files` : '?'}`)
+  t.true(published >= 1000, `${published} publishes`)
+  t.deepEqual(failures.slice(0, 5), [], `${failures.length} of ${published} failed`)
+  t.true(namesIn(dir).every((n) => !n.includes('.oxentmp.')))
+})

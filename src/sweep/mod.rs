@@ -1,0 +1,180 @@
+//! Finding and removing scratch files orphaned by a SIGKILL or a power cut (guarantee 4).
+//!
+//! What is taken: an entry whose name has the scratch shape (see `scratch::is_scratch_name`),
+//! that is a regular file, whose mtime is at least `older_than` old (a younger one may be a
+//! live writer's in another process), that is not one of this process's in-flight publishes,
+//! and whose lock no writer holds, in any process (a publish with an mtime in the past stamps
+//! its scratch before the rename, so age alone cannot tell).
+//!
+//! How each entry is examined, so that a directory changing under the sweep cannot turn it
+//! against anything else: every step is relative to the open directory being walked. The
+//! entry is opened once, never through a link and never waiting (a FIFO opens at once); its
+//! type and age are read from that descriptor; the lock is taken on that descriptor; and the
+//! name is unlinked only while the lock is held and only if it still names that very file.
+//! A writer claims its scratch the same way round (see `scratch::lock`), so a sweep racing a
+//! scratch's creation never takes it. The one window left is between that last check and the
+//! unlink, where no system offers an unlink by descriptor: a name replaced there by another
+//! process's rename goes instead of the scratch, never a directory.
+//!
+//! A recursive sweep enters subdirectories relative to their parent's descriptor, never
+//! through a link, so a tree deeper than PATH_MAX is walked whole. A subdirectory it cannot
+//! enter, or an entry it cannot remove, is reported and the sweep goes on with the rest.
+
+#[cfg(all(test, unix))]
+mod tests;
+
+use std::ffi::{OsStr, OsString};
+use std::io;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use crate::errors::{FsFailure, Syscall};
+use crate::scratch::{held_by_writer, is_live, is_scratch_name};
+use crate::sys::{self, EntryKind, SweepDir};
+use crate::target::DirId;
+
+#[derive(Debug, Clone)]
+pub struct SweepOptions {
+    pub older_than: Duration,
+    pub recursive: bool,
+    pub dry_run: bool,
+}
+
+impl Default for SweepOptions {
+    fn default() -> Self {
+        Self {
+            older_than: Duration::from_secs(60),
+            recursive: false,
+            dry_run: false,
+        }
+    }
+}
+
+/// What a sweep did: the scratch files it removed (or with `dry_run`, would remove), and
+/// what it could not look into or remove, each with its path. Paths are spelled under the
+/// swept directory as given.
+#[derive(Debug, Default)]
+pub struct SweepReport {
+    pub removed: Vec<PathBuf>,
+    pub failures: Vec<(PathBuf, FsFailure)>,
+}
+
+/// Sweep `dir`. Only a failure to read `dir` itself is an error; everything below it is
+/// reported in the [`SweepReport`].
+pub fn sweep_orphans(dir: &Path, options: &SweepOptions) -> Result<SweepReport, FsFailure> {
+    let sweep = Sweep {
+        options,
+        now: SystemTime::now(),
+        report: SweepReport::default(),
+    };
+    sweep.run(dir)
+}
+
+/// One directory on the way down: its subdirectories still to enter.
+struct Level {
+    dir: SweepDir,
+    path: PathBuf,
+    subdirs: Vec<OsString>,
+}
+
+struct Sweep<'a> {
+    options: &'a SweepOptions,
+    now: SystemTime,
+    report: SweepReport,
+}
+
+impl Sweep<'_> {
+    /// Depth first, with a stack of open directories rather than recursion: one descriptor
+    /// per level, and no native stack that grows with the depth of the tree.
+    fn run(mut self, top: &Path) -> Result<SweepReport, FsFailure> {
+        let scandir = |e| FsFailure::target(e, Syscall::Scandir);
+        let dir = SweepDir::open(top).map_err(scandir)?;
+        let level = self.visit(dir, top.to_path_buf()).map_err(scandir)?;
+        let mut stack = vec![level];
+        while let Some(level) = stack.last_mut() {
+            let Some(name) = level.subdirs.pop() else {
+                stack.pop();
+                continue;
+            };
+            let path = level.path.join(&name);
+            let entered = level
+                .dir
+                .open_subdir(&name)
+                .and_then(|dir| self.visit(dir, path.clone()));
+            match entered {
+                Ok(level) => stack.push(level),
+                // Removed, or replaced by a link or a file, since it was listed.
+                Err(e) if sys::is_gone_or_other_kind(&e) => {}
+                Err(e) => self.report.failures.push((path, scandir(e))),
+            }
+        }
+        Ok(self.report)
+    }
+
+    /// Examine every scratch-shaped entry of `dir`; return it with the subdirectories to enter.
+    fn visit(&mut self, mut dir: SweepDir, path: PathBuf) -> io::Result<Level> {
+        let recursive = self.options.recursive;
+        let entries = dir.entries(|name, kind| {
+            (recursive && kind != EntryKind::Other)
+                || (kind != EntryKind::Directory && is_scratch_name(name))
+        })?;
+        let mut subdirs = Vec::new();
+        for (name, kind) in entries {
+            if kind != EntryKind::Directory && is_scratch_name(&name) {
+                self.examine(&dir, &name, &path);
+            }
+            if recursive && kind != EntryKind::Other {
+                subdirs.push(name);
+            }
+        }
+        Ok(Level { dir, path, subdirs })
+    }
+
+    /// Remove the entry `name` of `dir` if it is an orphaned scratch (see the module's doc).
+    fn examine(&mut self, dir: &SweepDir, name: &OsStr, dir_path: &Path) {
+        let path = dir_path.join(name);
+        let file = match dir.open_entry(name) {
+            Ok(file) => file,
+            Err(e) if sys::is_gone_or_other_kind(&e) => return,
+            Err(e) => return self.fail(path, e, Syscall::Open),
+        };
+        let meta = match file.metadata() {
+            Ok(meta) => meta,
+            Err(e) => return self.fail(path, e, Syscall::Stat),
+        };
+        if !meta.is_file() || !self.old_enough(meta.modified()) {
+            return;
+        }
+        if is_live(&(DirId::from_key(dir.key()), name.to_os_string())) || held_by_writer(&file) {
+            return;
+        }
+        // Locked (or no locks here): only a name still naming this file may go.
+        if !dir.names_file(name, &file).unwrap_or(false) {
+            return;
+        }
+        if !self.options.dry_run {
+            match dir.unlink(name) {
+                Ok(()) => {}
+                // Another sweeper got there first, or a directory was renamed onto the name.
+                Err(e) if sys::is_gone_or_other_kind(&e) => return,
+                Err(e) => return self.fail(path, e, Syscall::Unlink),
+            }
+        }
+        self.report.removed.push(path);
+    }
+
+    fn fail(&mut self, path: PathBuf, error: io::Error, syscall: Syscall) {
+        self.report
+            .failures
+            .push((path, FsFailure::target(error, syscall)));
+    }
+
+    /// At least `older_than` old. A file from the future (clock skew) is not old.
+    fn old_enough(&self, modified: io::Result<SystemTime>) -> bool {
+        modified.is_ok_and(|m| {
+            self.now
+                .duration_since(m)
+                .is_ok_and(|age| age >= self.options.older_than)
+        })
+    }
+}
