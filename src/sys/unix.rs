@@ -243,6 +243,7 @@ pub fn file_kind(meta: &Metadata) -> FileKind {
 /// Where the open `file` is now, when it still has a name: its directory may have been
 /// renamed since it was created. Linux reads it from `/proc/self/fd`, macOS from `F_GETPATH`.
 pub fn current_name(file: &File) -> Option<std::path::PathBuf> {
+    #[cfg(target_os = "linux")]
     use std::os::fd::AsRawFd;
     let meta = file.metadata().ok()?;
     if meta.nlink() == 0 {

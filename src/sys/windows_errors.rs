@@ -67,8 +67,8 @@ pub const ERROR_CANT_RESOLVE_FILENAME: i32 = 1921;
 /// (the caller then names the error by its kind, so `code` is never 'UNKNOWN').
 pub fn translate(code: i32) -> Option<UvError> {
     Some(match code {
-        // ERROR_NOACCESS, ERROR_ELEVATION_REQUIRED, ERROR_CANT_ACCESS_FILE, ERROR_ACCESS_DENIED
-        998 | 740 | 1920 | ERROR_ACCESS_DENIED => EACCES,
+        // ERROR_NOACCESS, ERROR_ELEVATION_REQUIRED, ERROR_CANT_ACCESS_FILE
+        998 | 740 | 1920 => EACCES,
         // ERROR_INVALID_FLAGS, ERROR_INVALID_HANDLE
         1004 | ERROR_INVALID_HANDLE => EBADF,
         // ERROR_LOCK_VIOLATION, ERROR_PIPE_BUSY, ERROR_SHARING_VIOLATION
@@ -121,7 +121,9 @@ pub fn translate(code: i32) -> Option<UvError> {
         // ERROR_BROKEN_PIPE
         109 => EOF,
         // ERROR_PRIVILEGE_NOT_HELD
-        1314 => EPERM,
+        // ERROR_ACCESS_DENIED is EPERM in the libuv that Node 22 bundles: under Wine, Node's own
+        // fs.renameSync onto a file held open says `EPERM -4048`, and we say what fs says.
+        ERROR_ACCESS_DENIED | 1314 => EPERM,
         // ERROR_BAD_PIPE, ERROR_NO_DATA, ERROR_PIPE_NOT_CONNECTED
         230 | 232 | 233 => EPIPE,
         // ERROR_WRITE_PROTECT
@@ -184,7 +186,7 @@ mod tests {
             (3, "ENOENT"),         // ERROR_PATH_NOT_FOUND
             (267, "ENOENT"),       // ERROR_DIRECTORY
             (4, "EMFILE"),         // ERROR_TOO_MANY_OPEN_FILES
-            (5, "EACCES"),         // ERROR_ACCESS_DENIED
+            (5, "EPERM"),          // ERROR_ACCESS_DENIED
             (1314, "EPERM"),       // ERROR_PRIVILEGE_NOT_HELD
             (17, "EXDEV"),         // ERROR_NOT_SAME_DEVICE
             (206, "ENAMETOOLONG"), // ERROR_FILENAME_EXCED_RANGE
