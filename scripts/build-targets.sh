@@ -19,7 +19,8 @@ else
   mapfile -t TARGETS < <(node -p "require('./package.json').napi.targets.join('\n')")
   TARGETS+=("${STAND_INS[@]}")
 fi
-OUT=target/link-check
+TARGET_DIR=${CARGO_TARGET_DIR:-target}
+OUT=$TARGET_DIR/link-check
 mkdir -p "$OUT"
 
 # How each target links here: gcc = Debian's cross gcc, zig = cargo-zigbuild, mingw = Debian's
@@ -91,18 +92,18 @@ install_missing() {
 # Node-API function from the host process at run time (its default `dyn-symbols` feature), so
 # nothing is imported from it: an empty DLL satisfies the link.
 libnode_stub() {
-  local dir=target/libnode-stub
+  local dir=$TARGET_DIR/libnode-stub
   if [ ! -f "$dir/libnode.dll" ]; then
     mkdir -p "$dir"
     echo 'void atomic_publish_libnode_stub(void) {}' >"$dir/stub.c"
     x86_64-w64-mingw32-gcc -shared -o "$dir/libnode.dll" "$dir/stub.c"
   fi
-  echo "$PWD/$dir"
+  realpath "$dir"
 }
 
 # The cdylib as cargo names it for the target's OS.
 artifact_of() {
-  local dir="target/$1/check-link"
+  local dir="$TARGET_DIR/$1/check-link"
   case "$1" in
     *-apple-darwin) echo "$dir/libatomic_publish.dylib" ;;
     *-windows-*) echo "$dir/atomic_publish.dll" ;;
@@ -110,17 +111,22 @@ artifact_of() {
   esac
 }
 
-link() {
-  local t=$1
-  case "$(linker_of "$t")" in
-    native) cargo build --lib --profile check-link --target "$t" ;;
-    gcc) CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc \
-      cargo build --lib --profile check-link --target "$t" ;;
-    # (musl links libc dynamically: see .cargo/config.toml.)
-    zig) cargo zigbuild --lib --profile check-link --target "$t" ;;
-    mingw) LIBNODE_PATH=$(libnode_stub) CARGO_TARGET_X86_64_PC_WINDOWS_GNU_LINKER=x86_64-w64-mingw32-gcc \
-      cargo build --lib --profile check-link --target "$t" ;;
+# The environment cargo needs for a target, as NAME=value lines (for both clippy and the link:
+# napi's build script needs LIBNODE_PATH even to check windows-gnu).
+target_env() {
+  case "$1" in
+    aarch64-unknown-linux-gnu) echo CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc ;;
+    x86_64-pc-windows-gnu)
+      echo "LIBNODE_PATH=$(libnode_stub)"
+      echo CARGO_TARGET_X86_64_PC_WINDOWS_GNU_LINKER=x86_64-w64-mingw32-gcc ;;
   esac
+}
+
+# (musl links libc dynamically: see .cargo/config.toml.)
+link() {
+  local build=build
+  [ "$(linker_of "$1")" = zig ] && build=zigbuild
+  env "${ENVS[@]}" cargo $build --lib --profile check-link --target "$1"
 }
 
 # The exported-symbol check, per object format: the dynamic symbol table (ELF), the exports
@@ -140,7 +146,7 @@ exports_register() {
 
 # The object format and architecture from the file's header, for the summary.
 describe() {
-  file -b "$1" | cut -d, -f1-2 | sed "s/ flags:.*//"
+  file -b "$1" | cut -d, -f1-2 | sed "s/,* *flags:.*//"
 }
 
 [ "${BUILD_TARGETS_NO_INSTALL:-0}" = 1 ] || install_missing
@@ -152,7 +158,8 @@ for t in "${TARGETS[@]}"; do
   echo "== $t"
   lint="clippy ok"
   t0=$SECONDS
-  if ! cargo clippy --quiet --lib --target "$t" -- -D warnings; then
+  mapfile -t ENVS < <(target_env "$t")
+  if ! env "${ENVS[@]}" cargo clippy --quiet --lib --target "$t" -- -D warnings; then
     lint="CLIPPY FAILED"
     failed=1
   fi
