@@ -49,7 +49,10 @@ debs_root() {
       -o "Dir::Etc::sourcelist=$base/sources.list" -o "Dir::Etc::sourceparts=-"
       -o "Dir::State::Lists=$base/lists" -o "Dir::State::status=$base/status")
     retry apt-get "${opts[@]}" update -qq >&2
-    (cd "$base/debs" && retry apt-get "${opts[@]}" download "$@") >&2
+    # A kernel metapackage (linux-image-arm64) names the real kernel package among its Depends.
+    local kernels
+    kernels=$(apt-cache "${opts[@]}" depends "$@" | awk '/Depends: linux-image-[0-9]/ {print $2}')
+    (cd "$base/debs" && retry apt-get "${opts[@]}" download "$@" $kernels) >&2
     local deb
     for deb in "$base"/debs/*.deb; do dpkg -x "$deb" "$base/root"; done
     touch "$base/.done"
