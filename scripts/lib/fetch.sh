@@ -59,3 +59,29 @@ debs_root() {
   fi
   echo "$base/root"
 }
+
+# musl_runtime ARCH (x86_64 or aarch64): a folder holding musl's loader (ld-musl) and the
+# libstdc++ and libgcc_s that Bun's musl build needs; print it. Run a program as
+# `LD_LIBRARY_PATH=DIR DIR/ld-musl PROGRAM`.
+# - The loader is Debian 13's musl 1.2.5: Debian 12's 1.2.3 cannot load the libstdc++ below,
+#   which uses RELR relocations (read by musl from 1.2.4 on).
+# - libstdc++ and libgcc_s built for musl come from numpy's musllinux wheel on PyPI: Debian has
+#   none. auditwheel renamed them with a hash; they are copied under their usual names too.
+musl_runtime() {
+  local arch=$1 dir=$RUNTIMES_DIR/musl-$1 debarch=amd64
+  [ "$arch" = aarch64 ] && debarch=arm64
+  if [ ! -f "$dir/libstdc++.so.6" ]; then
+    local root
+    root=$(debs_root "musl-trixie-$debarch" trixie "$debarch" musl)
+    mkdir -p "$dir/wheel"
+    cp "$root/usr/lib/$arch-linux-musl/libc.so" "$dir/ld-musl"
+    retry python3 -m pip download -q --no-deps --only-binary=:all: --platform "musllinux_1_2_$arch" \
+      --python-version 3.12 numpy==2.5.5 -d "$dir/wheel"
+    (cd "$dir/wheel" && python3 -m zipfile -e numpy-*.whl unpacked)
+    cp "$dir"/wheel/unpacked/numpy.libs/libgcc_s-*.so.1 "$dir/"
+    cp "$dir"/wheel/unpacked/numpy.libs/libgcc_s-*.so.1 "$dir/libgcc_s.so.1"
+    cp "$dir"/wheel/unpacked/numpy.libs/libstdc++-*.so.6* "$dir/libstdc++.so.6"
+    rm -rf "$dir/wheel"
+  fi
+  echo "$dir"
+}
