@@ -35,7 +35,6 @@ linker_of() {
     *-linux-musl | *-apple-darwin) echo zig ;;
     x86_64-pc-windows-gnu) echo mingw ;;
     *-pc-windows-msvc) echo none ;;
-    *) echo "unknown target $1" >&2; exit 2 ;;
   esac
 }
 platform_of() {
@@ -79,9 +78,10 @@ install_missing() {
   fi
   if [ $need_zig = 1 ] && ! { command -v cargo-zigbuild >/dev/null && python3 -m ziglang version >/dev/null 2>&1; }; then
     # Both are prebuilt wheels on PyPI: nothing compiles. cargo-zigbuild finds zig through the
-    # ziglang module when no `zig` is on PATH.
+    # ziglang module when no `zig` is on PATH. (PIP_BREAK_SYSTEM_PACKAGES: a Debian python
+    # refuses global installs otherwise; these two touch no Debian package.)
     for attempt in 1 2 3; do
-      python3 -m pip install -q ziglang cargo-zigbuild && break
+      PIP_BREAK_SYSTEM_PACKAGES=1 python3 -m pip install -q ziglang cargo-zigbuild && break
       [ "$attempt" = 3 ] && exit 1
       sleep 10
     done
@@ -149,6 +149,9 @@ describe() {
   file -b "$1" | cut -d, -f1-2 | sed "s/,* *flags:.*//"
 }
 
+for t in "${TARGETS[@]}"; do
+  [ -n "$(platform_of "$t")" ] || { echo "build:targets: unknown target $t" >&2; exit 2; }
+done
 [ "${BUILD_TARGETS_NO_INSTALL:-0}" = 1 ] || install_missing
 
 declare -A RESULT
