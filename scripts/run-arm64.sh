@@ -53,6 +53,7 @@ poweroff -f
 INIT
 chmod +x "$WORK/initramfs/init"
 (cd "$WORK/initramfs" && find . | cpio -o -H newc --quiet) >"$WORK/initramfs.cpio"
+rm -rf "$WORK/initramfs"
 KERNEL=$(ls "$ROOT"/boot/vmlinuz-*-arm64 | head -1)
 
 log=$WORK/console.log
