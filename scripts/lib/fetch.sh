@@ -47,7 +47,8 @@ debs_root() {
     : >"$base/status"
     local opts=(-o "APT::Architecture=$arch" -o "APT::Architectures::=$arch"
       -o "Dir::Etc::sourcelist=$base/sources.list" -o "Dir::Etc::sourceparts=-"
-      -o "Dir::State::Lists=$base/lists" -o "Dir::State::status=$base/status")
+      -o "Dir::State::Lists=$base/lists" -o "Dir::State::status=$base/status"
+      -o APT::Sandbox::User=root)
     retry apt-get "${opts[@]}" update -qq >&2
     # A kernel metapackage (linux-image-arm64) names the real kernel package among its Depends.
     local kernels
