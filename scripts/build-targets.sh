@@ -27,8 +27,8 @@ mkdir -p "$OUT"
 # mingw-w64, native = the host toolchain. The MSVC targets need Microsoft's import libraries
 # and CRT (kernel32.lib, msvcrt.lib, vcruntime.lib, ucrt.lib), which only Visual Studio and
 # the Windows SDK ship; cargo-xwin fetches them from Microsoft (tried: its first request, the
-# Visual Studio channel manifest, does not resolve here). They are
-# linted, not linked, and the workflow links them on Windows runners.
+# Visual Studio channel manifest, does not resolve here). They are linted, not linked, and the
+# workflows link them on Windows runners.
 linker_of() {
   case "$1" in
     x86_64-unknown-linux-gnu) echo native ;;
