@@ -1,7 +1,7 @@
 // Argument checks shared by the builder and the hashing functions. Each throws at once with a
 // Node-style code and touches nothing on disk.
 
-import { basename, posix, resolve, sep } from 'node:path'
+import { basename, isAbsolute, resolve, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { invalidArgType, invalidArgValue } from './errors.js'
 
@@ -58,20 +58,22 @@ export function toPathString(value: unknown, name: string): string {
 }
 
 /**
- * `path` made absolute and normalised as `path.resolve` does. Bytes are resolved as latin1
- * text, which maps each byte to one character, so every byte outside '/' and '.' is kept.
+ * `path` made absolute. Messages and results show it as `path.resolve` does; the native side
+ * gets it joined to the working directory but not normalised, because on POSIX the kernel
+ * resolves `..` after a symlinked directory physically (`fs.writeFile('link/../f')` writes
+ * beside the link's target), and so must we. Windows resolves `..` by text, as
+ * `path.resolve` does.
  */
 export function resolveNativePath(path: NativePath): NativePath {
+  const display = resolve(path.display)
+  if (process.platform === 'win32') return { native: display, display }
   if (typeof path.native === 'string') {
-    const absolute = resolve(path.native)
-    return { native: absolute, display: absolute }
+    const native = isAbsolute(path.native) ? path.native : `${process.cwd()}/${path.native}`
+    return { native, display }
   }
   const relative = path.native[0] !== 0x2f
-  const joined = relative ? Buffer.concat([Buffer.from(`${process.cwd()}/`, 'utf8'), path.native]) : path.native
-  let text = posix.normalize(joined.toString('latin1'))
-  if (text.length > 1 && text.endsWith('/')) text = text.slice(0, -1)
-  const native = Buffer.from(text, 'latin1')
-  return { native, display: native.toString('utf8') }
+  const native = relative ? Buffer.concat([Buffer.from(`${process.cwd()}/`, 'utf8'), path.native]) : path.native
+  return { native, display }
 }
 
 /** A publish target: a path that names a file (not `dir/`, `.` or `..`), made absolute. */
@@ -88,6 +90,8 @@ export function toTargetPath(value: unknown): TargetPath {
     throw invalidArgValue('target', given.display, 'must name a file, not a directory')
   }
   const resolved = resolveNativePath(given)
+  // One queue per spelling: two spellings of one file still commit in call order natively,
+  // and never are two files merged because their paths read alike after `..` is folded.
   const key = typeof resolved.native === 'string' ? resolved.native : `\u0000${resolved.native.toString('latin1')}`
   return { ...resolved, key }
 }

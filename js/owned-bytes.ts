@@ -3,6 +3,8 @@
 // the call returns; the thread pool never reads it. Small data is copied at the call; large
 // data in slices between turns of the event loop, so the copy never blocks it for long.
 
+import { types } from 'node:util'
+
 /** Above this, the copy is made in slices of this size, one per turn of the event loop. */
 const COPY_SLICE = 8 << 20
 
@@ -55,5 +57,6 @@ async function copyInSlices(data: Uint8Array): Promise<Uint8Array> {
 
 /** `data` as a view the sync terminals may read in place: a copy only if other threads can write it. */
 export function readableNow(data: Uint8Array): Uint8Array {
-  return data.buffer instanceof SharedArrayBuffer ? ownBytesNow(data) : data
+  // util.types, not instanceof: a SharedArrayBuffer from another realm (vm) is shared too.
+  return types.isSharedArrayBuffer(data.buffer) ? ownBytesNow(data) : data
 }

@@ -62,6 +62,15 @@ function toChunk(value: unknown): Uint8Array {
   throw invalidArgType('chunk', 'of type string or an instance of Uint8Array', value)
 }
 
+/** Copy `chunk` into `into` at `at`; a chunk detached meanwhile is ERR_INVALID_STATE. */
+function copyInto(into: Uint8Array, chunk: Uint8Array, at: number): void {
+  try {
+    into.set(chunk, at)
+  } catch {
+    throw bufferChanged()
+  }
+}
+
 /** Collects small chunks into private buffers, and cuts large ones into private pieces. */
 export class Gatherer {
   #buffer: Buffer | undefined
@@ -79,14 +88,18 @@ export class Gatherer {
     return piece
   }
 
-  /** The private pieces ready to push after `chunk`, copied now. */
+  /**
+   * The private pieces ready to push after `chunk`. A small chunk is copied before anything is
+   * handed on (the caller may change it while a push is awaited); a large one piece by piece.
+   */
   *add(chunk: Uint8Array): Generator<Uint8Array> {
     const size = chunk.byteLength
     if (size < GATHER_BYTES) {
-      if (this.#filled + size > GATHER_BYTES) yield this.take()
+      const full = this.#filled + size > GATHER_BYTES ? this.take() : undefined
       this.#buffer ??= Buffer.allocUnsafeSlow(GATHER_BYTES)
-      this.#buffer.set(chunk, this.#filled)
+      copyInto(this.#buffer, chunk, this.#filled)
       this.#filled += size
+      if (full) yield full
       if (this.#filled === GATHER_BYTES) yield this.take()
       return
     }
@@ -97,7 +110,7 @@ export class Gatherer {
       if (chunk.byteLength !== size) throw bufferChanged()
       const end = Math.min(at + PIECE_BYTES, size)
       const piece = Buffer.allocUnsafeSlow(end - at)
-      piece.set(chunk.subarray(at, end))
+      copyInto(piece, chunk.subarray(at, end), 0)
       yield piece
     }
   }
