@@ -171,8 +171,8 @@ test('a FIFO named like a scratch never blocks sweepOrphans and is left alone', 
 
 test('sweeps racing a name swapped between files, a FIFO, a symlink and a directory never block or fail, and touch nothing outside the directory', (t) => {
   type Race = { sweeps: number; swaps: number; removed: number; failures: string[]; stashLeft: string[]; setupFailed?: string }
-  const run = runChild<Race>('edges-input-child', ['sweep-race', freshDir()], { timeout: 20_000 })
-  t.is(run.signal, null, 'a sweep blocked on a FIFO and the child was killed after 20 s')
+  const run = runChild<Race>('edges-input-child', ['sweep-race', freshDir()], { timeout: 30_000 })
+  t.is(run.signal, null, 'a sweep blocked on a FIFO and the child was killed after 30 s')
   const out = run.out!
   t.is(out.setupFailed, undefined)
   t.log(`${out.sweeps} sweeps against ${out.swaps} swaps; ${out.removed} removals of an old regular file`)
