@@ -22,6 +22,25 @@ mod windows;
 #[cfg(windows)]
 pub use windows::*;
 
+// The directory walk of a sweep, apart: it is the largest part that differs.
+#[cfg(unix)]
+mod unix_sweep;
+#[cfg(unix)]
+pub use unix_sweep::SweepDir;
+#[cfg(windows)]
+mod windows_sweep;
+#[cfg(windows)]
+pub use windows_sweep::SweepDir;
+
+/// What a directory entry says it is, links not followed. `Unknown` where the file system
+/// does not say (DT_UNKNOWN): only opening it can tell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntryKind {
+    Directory,
+    Unknown,
+    Other,
+}
+
 /// Compiled for tests everywhere, so the table is unit-tested where the tests run.
 #[cfg(any(windows, test))]
 mod windows_errors;

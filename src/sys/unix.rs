@@ -7,12 +7,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{fchown, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::Path;
 
-use std::os::fd::OwnedFd;
-
 use nix::errno::Errno;
-use nix::fcntl::{openat, AtFlags, OFlag, AT_FDCWD};
-use nix::sys::stat::{fstat, fstatat, Mode};
-use nix::unistd::{unlinkat, UnlinkatFlags};
 
 use crate::errors::{ErrnoName, FileKind};
 
@@ -315,96 +310,6 @@ pub fn is_gone_or_other_kind(err: &io::Error) -> bool {
         err.raw_os_error(),
         Some(ENOENT | ELOOP | EISDIR | ENOTDIR | ENXIO | EOPNOTSUPP)
     )
-}
-
-/// What a directory entry says it is, links not followed. `Unknown` where the file system
-/// does not say (DT_UNKNOWN): only opening it can tell.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EntryKind {
-    Directory,
-    Unknown,
-    Other,
-}
-
-/// An open directory that a sweep works in. Every step is taken relative to its descriptor
-/// (`openat`, `fstatat`, `unlinkat`), so each name is resolved in this very directory however
-/// its path changes, and a tree deeper than PATH_MAX can be walked.
-pub struct SweepDir {
-    dir: nix::dir::Dir,
-    key: DirKey,
-}
-
-const DIR_FLAGS: OFlag = OFlag::O_RDONLY
-    .union(OFlag::O_DIRECTORY)
-    .union(OFlag::O_CLOEXEC);
-
-impl SweepDir {
-    /// The directory at `path`, links followed (the caller named it).
-    pub fn open(path: &Path) -> io::Result<Self> {
-        Self::from_fd(openat(AT_FDCWD, path, DIR_FLAGS, Mode::empty())?)
-    }
-
-    /// The subdirectory `name`, never through a link.
-    pub fn open_subdir(&self, name: &OsStr) -> io::Result<Self> {
-        let flags = DIR_FLAGS | OFlag::O_NOFOLLOW;
-        Self::from_fd(openat(&self.dir, name, flags, Mode::empty())?)
-    }
-
-    fn from_fd(fd: OwnedFd) -> io::Result<Self> {
-        let stat = fstat(&fd)?;
-        Ok(Self {
-            key: (stat.st_dev as u64, stat.st_ino as u64),
-            dir: nix::dir::Dir::from_fd(fd)?,
-        })
-    }
-
-    /// The identity of this directory, as [`dir_key`] gives it.
-    pub fn key(&self) -> DirKey {
-        self.key
-    }
-
-    /// The entries (without `.` and `..`) for which `keep` says yes, read in one pass.
-    pub fn entries(
-        &mut self,
-        mut keep: impl FnMut(&OsStr, EntryKind) -> bool,
-    ) -> io::Result<Vec<(OsString, EntryKind)>> {
-        let mut kept = Vec::new();
-        for entry in self.dir.iter() {
-            let entry = entry?;
-            let name = OsStr::from_bytes(entry.file_name().to_bytes());
-            if name == "." || name == ".." {
-                continue;
-            }
-            let kind = match entry.file_type() {
-                Some(nix::dir::Type::Directory) => EntryKind::Directory,
-                None => EntryKind::Unknown,
-                Some(_) => EntryKind::Other,
-            };
-            if keep(name, kind) {
-                kept.push((name.to_os_string(), kind));
-            }
-        }
-        Ok(kept)
-    }
-
-    /// Open the entry `name` for reading, never through a link and never waiting (a FIFO
-    /// opens at once). What it is, is for the caller to ask the descriptor.
-    pub fn open_entry(&self, name: &OsStr) -> io::Result<File> {
-        let flags = OFlag::O_RDONLY | OFlag::O_NOFOLLOW | OFlag::O_NONBLOCK | OFlag::O_CLOEXEC;
-        Ok(File::from(openat(&self.dir, name, flags, Mode::empty())?))
-    }
-
-    /// Does `name` here (not followed) still name the file open as `file`?
-    pub fn names_file(&self, name: &OsStr, file: &File) -> io::Result<bool> {
-        let at = fstatat(&self.dir, name, AtFlags::AT_SYMLINK_NOFOLLOW)?;
-        let open = file.metadata()?;
-        Ok((at.st_dev as u64, at.st_ino as u64) == (open.dev(), open.ino()))
-    }
-
-    /// Remove the entry `name` (never a directory).
-    pub fn unlink(&self, name: &OsStr) -> io::Result<()> {
-        Ok(unlinkat(&self.dir, name, UnlinkatFlags::NoRemoveDir)?)
-    }
 }
 
 #[cfg(test)]

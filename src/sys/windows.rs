@@ -273,7 +273,7 @@ fn file_id(file: &File) -> io::Result<(u32, u32, u32)> {
 
 /// Open `path` for reading as itself: a reparse point (a link) is opened, not followed, and
 /// the file stays deletable and writable by others while it is open.
-fn open_not_following(path: &Path) -> io::Result<File> {
+pub fn open_not_following(path: &Path) -> io::Result<File> {
     use std::os::windows::fs::OpenOptionsExt;
     use windows_sys::Win32::Storage::FileSystem::{
         FILE_FLAG_OPEN_REPARSE_POINT, FILE_SHARE_DELETE, FILE_SHARE_READ, FILE_SHARE_WRITE,
@@ -292,89 +292,4 @@ pub fn is_gone_or_other_kind(err: &io::Error) -> bool {
         err.kind(),
         io::ErrorKind::NotFound | io::ErrorKind::IsADirectory | io::ErrorKind::NotADirectory
     )
-}
-
-/// What a directory entry says it is, links not followed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EntryKind {
-    Directory,
-    Unknown,
-    Other,
-}
-
-/// A directory that a sweep works in. Windows has no `openat`: names are joined to the
-/// directory's path, and a reparse point is never entered or followed.
-pub struct SweepDir {
-    path: PathBuf,
-    key: DirKey,
-}
-
-impl SweepDir {
-    /// The directory at `path`, links followed (the caller named it).
-    pub fn open(path: &Path) -> io::Result<Self> {
-        if !std::fs::metadata(path)?.is_dir() {
-            return Err(io::ErrorKind::NotADirectory.into());
-        }
-        Ok(Self {
-            path: path.to_path_buf(),
-            key: dir_key(path)?,
-        })
-    }
-
-    /// The subdirectory `name`, never through a link.
-    pub fn open_subdir(&self, name: &OsStr) -> io::Result<Self> {
-        let path = self.path.join(name);
-        let meta = std::fs::symlink_metadata(&path)?;
-        if meta.file_type().is_symlink() {
-            return Err(too_many_links());
-        }
-        if !meta.is_dir() {
-            return Err(io::ErrorKind::NotADirectory.into());
-        }
-        Ok(Self {
-            key: dir_key(&path)?,
-            path,
-        })
-    }
-
-    /// The identity of this directory, as [`dir_key`] gives it.
-    pub fn key(&self) -> DirKey {
-        self.key.clone()
-    }
-
-    /// The entries for which `keep` says yes, read in one pass.
-    pub fn entries(
-        &mut self,
-        mut keep: impl FnMut(&OsStr, EntryKind) -> bool,
-    ) -> io::Result<Vec<(OsString, EntryKind)>> {
-        let mut kept = Vec::new();
-        for entry in std::fs::read_dir(&self.path)? {
-            let entry = entry?;
-            let name = entry.file_name();
-            let kind = match entry.file_type() {
-                Ok(t) if t.is_dir() && !t.is_symlink() => EntryKind::Directory,
-                Ok(_) => EntryKind::Other,
-                Err(_) => EntryKind::Unknown,
-            };
-            if keep(&name, kind) {
-                kept.push((name, kind));
-            }
-        }
-        Ok(kept)
-    }
-
-    /// Open the entry `name` for reading as itself (a link is not followed).
-    pub fn open_entry(&self, name: &OsStr) -> io::Result<File> {
-        open_not_following(&self.path.join(name))
-    }
-
-    /// Does `name` here (not followed) still name the file open as `file`?
-    pub fn names_file(&self, name: &OsStr, file: &File) -> io::Result<bool> {
-        names_file(&self.path.join(name), file)
-    }
-
-    /// Remove the entry `name` (never a directory).
-    pub fn unlink(&self, name: &OsStr) -> io::Result<()> {
-        std::fs::remove_file(self.path.join(name))
-    }
 }
