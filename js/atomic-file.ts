@@ -23,6 +23,7 @@ import { coalescedWrite } from './coalesce.js'
 import { cleanUpOnExit, streamSlots } from './lifecycle.js'
 import { ownBytes, readableNow } from './owned-bytes.js'
 import { type ByteSource, iterate, pump } from './stream.js'
+import { PublishStream } from './write-stream.js'
 
 /** How often copyFrom's progress is read from the native side. */
 const COPY_PROGRESS_POLL_MS = 100
@@ -134,8 +135,20 @@ export class AtomicFile {
    * nothing, and the promise rejects with the source's own error (or an AbortError).
    */
   async stream(source: ByteSource): Promise<PublishResult> {
+    return this.#stream(source, this.#signal)
+  }
+
+  /**
+   * A Writable for `pipeline()` and `.pipe()`: what is written to it is published when it ends,
+   * through the same path as `stream()`. 'finish' comes once the publish is durable, with the
+   * PublishResult in `result`; an error, `destroy()` or a missing `end()` publishes nothing.
+   */
+  createWriteStream(): PublishStream {
+    return new PublishStream(this.#signal, (source, signal) => this.#stream(source, signal))
+  }
+
+  async #stream(source: ByteSource, signal: AbortSignal | undefined): Promise<PublishResult> {
     const iterator = iterate(source)
-    const signal = this.#signal
     if (signal?.aborted) {
       Promise.resolve(iterator.return?.()).catch(() => {})
       throw new AbortError(signal.reason)

@@ -16,6 +16,8 @@ async function main(): Promise<void> {
   const hash: string | undefined = result.hash
   await new AtomicFile('/tmp/y').onProgress((n: number) => void n).stream((async function* () { yield new Uint8Array(1) })())
   new AtomicFile(Buffer.from('/tmp/z')).copyFromSync('/tmp/x')
+  const sink: import('node:stream').Writable = new AtomicFile('/tmp/v').createWriteStream()
+  sink.on('finish', () => console.log((sink as ReturnType<AtomicFile['createWriteStream']>).result?.bytes))
   const digest: string = await hashFile('/tmp/x')
   const hasher = createHasher().update('a').update(new Uint8Array(2))
   const removed: SweptPath[] = await sweepOrphans('/tmp', { olderThanMs: 0, recursive: true, dryRun: true }).catch((e: SweepIncompleteError) => {
