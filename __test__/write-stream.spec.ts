@@ -12,7 +12,7 @@ import { Readable, Transform, Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { createGzip, gunzipSync } from 'node:zlib'
 import { AbortError, AtomicFile, HashMismatchError, xxh3_128 } from 'atomic-publish'
-import { dirWithOldTarget, freshDir, namesIn, scratchIn, snapshot, xorshiftBytes } from './helpers.js'
+import { cleanedUp, dirWithOldTarget, freshDir, namesIn, scratchIn, snapshot, xorshiftBytes } from './helpers.js'
 
 const PAYLOAD = xorshiftBytes(300_000)
 
@@ -139,6 +139,8 @@ test('withSignal: an abort mid-way rejects with AbortError and publishes nothing
   release()
   const err = await t.throwsAsync(done, { instanceOf: AbortError })
   await closed(sink)
+  // An accepted abort settles at once; its clean-up follows on the thread pool.
+  await cleanedUp(dir)
   t.like(err as object, { name: 'AbortError', code: 'ABORT_ERR', cause: 'enough' })
   t.deepEqual(scratchIn(dir), [])
   t.deepEqual(snapshot(dir), before)
@@ -181,6 +183,7 @@ test('destroy() after end() but before finish still publishes nothing', async (t
   sink.end(PAYLOAD)
   sink.destroy()
   await closed(sink)
+  await cleanedUp(dir)
   t.false(finished)
   t.deepEqual(scratchIn(dir), [])
   t.deepEqual(snapshot(dir), before)

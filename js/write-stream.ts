@@ -27,6 +27,8 @@ interface Offered {
  * when the pump takes it, which is what holds the Writable back while the native queue is full.
  */
 class ChunkChannel implements AsyncIterableIterator<Uint8Array> {
+  /** Has the pump asked for a chunk yet? Before that, it has nothing on disk. */
+  pulled = false
   #offered: Offered | undefined
   #waiter: { resolve: (r: IteratorResult<Uint8Array>) => void; reject: (e: unknown) => void } | undefined
   #ended = false
@@ -37,6 +39,7 @@ class ChunkChannel implements AsyncIterableIterator<Uint8Array> {
   }
 
   next(): Promise<IteratorResult<Uint8Array>> {
+    this.pulled = true
     if (this.#failure) return Promise.reject(this.#failure.error)
     const offered = this.#offered
     if (offered) {
@@ -146,9 +149,15 @@ export class PublishStream extends Writable {
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     if (this.#settled) return callback(error)
     const reason = error ?? new Error('the write stream was destroyed before it ended')
-    this.#stop.abort(reason)
-    this.#channel.fail(reason)
-    // Report the destroy only once the scratch is gone.
+    if (this.#finishing || !this.#channel.pulled) {
+      // Committing (cancel it before the rename), or not yet started (waiting for a stream
+      // slot, nothing on disk): an abort settles the publish at once.
+      this.#stop.abort(reason)
+    } else {
+      // Writing: the source fails, so the pump removes the scratch before it settles, and
+      // 'close' (and 'error') come only once the scratch is gone.
+      this.#channel.fail(reason)
+    }
     this.#publish.then(
       () => callback(error),
       () => callback(error),
