@@ -3,7 +3,14 @@
 
 import { AbortError, AtomicFile, createHasher, HashMismatchError, hashFile, type PublishResult, type SweepIncompleteError, type SweptPath, sweepOrphans, xxh3_128 } from 'atomic-publish'
 
+import writeFileAtomic = require('atomic-publish/compat')
+
 async function main(): Promise<void> {
+  await writeFileAtomic('/tmp/c', 'x', { mode: 0o600, chown: false, fsync: false, tmpfileCreated: async (p: string) => void p })
+  writeFileAtomic.sync('/tmp/c', new Uint8Array(1), 'utf8')
+  const text: string | Buffer = writeFileAtomic.readFileSync('/tmp/c', { encoding: 'utf8', timeout: 0 })
+  await writeFileAtomic.writeFile('/tmp/c', 'y', (err) => void err?.code)
+  console.log(text)
   const controller = new AbortController()
   const result: PublishResult = await new AtomicFile(new URL('file:///tmp/x'))
     .withHash(xxh3_128('data'))
