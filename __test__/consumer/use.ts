@@ -17,6 +17,9 @@ async function main(): Promise<void> {
     .withMtime(1_700_000_000_000_000_000n)
     .withMode(0o644)
     .withFsync(true)
+    .withDurability('file')
+    .withOverwrite(false)
+    .withOwner(-1, 1000)
     .withSignal(controller.signal)
     .write('data')
   const bytes: number = result.bytes
@@ -40,6 +43,8 @@ async function main(): Promise<void> {
   }
   console.log(bytes, hash, digest, hasher.digest(), removed)
 
+  // @ts-expect-error a durability level is one of three strings
+  new AtomicFile('/tmp/x').withDurability('data')
   // @ts-expect-error a number is not data to write
   await new AtomicFile('/tmp/v').write(42)
   // @ts-expect-error a mode is a number, not a string
