@@ -8,4 +8,5 @@ export { AbortError, HashMismatchError, type PublishFsError } from './js/errors.
 export { createHasher, hashFile, hashFileSync, type Hasher, xxh3_128 } from './js/hashing.js'
 export type { BinaryData, PathLike } from './js/args.js'
 export type { ByteSource } from './js/stream.js'
+export type { PublishStream } from './js/write-stream.js'
 export { sweepOrphans, type SweepOptions, type SweptPath, type SweepFailure, type SweepIncompleteError } from './js/sweep.js'

@@ -36,6 +36,15 @@ const r = new AtomicFile(${JSON.stringify(target)}).writeSync('from esm')
 console.log(r.hash === hashFileSync(${JSON.stringify(target)}))`)
   t.is(execFileSync(process.execPath, ['use.cjs'], { cwd: project, env, encoding: 'utf8' }).trim(), await referenceHash(target))
   t.is(execFileSync(process.execPath, ['use.mjs'], { cwd: project, env, encoding: 'utf8' }).trim(), 'true')
+  // The compatibility entry, in both module systems, from the installed tarball.
+  writeFileSync(join(project, 'compat.cjs'), `const writeFileAtomic = require('atomic-publish/compat')
+writeFileAtomic.sync(${JSON.stringify(target)}, 'compat cjs', { mode: 0o600 })
+writeFileAtomic(${JSON.stringify(target)}, 'compat cjs async').then(() => console.log(require('fs').readFileSync(${JSON.stringify(target)}, 'utf8')))`)
+  writeFileSync(join(project, 'compat.mjs'), `import writeFileAtomic, { writeFileSync, readFileSync } from 'atomic-publish/compat'
+writeFileSync(${JSON.stringify(target)}, 'compat esm')
+console.log(readFileSync(${JSON.stringify(target)}, 'utf8'), writeFileAtomic.sync === writeFileSync)`)
+  t.is(execFileSync(process.execPath, ['compat.cjs'], { cwd: project, env, encoding: 'utf8' }).trim(), 'compat cjs async')
+  t.is(execFileSync(process.execPath, ['compat.mjs'], { cwd: project, env, encoding: 'utf8' }).trim(), 'compat esm true')
   const cli = execFileSync(join(project, 'node_modules', '.bin', 'atomic-publish'), ['hash', target], { env, encoding: 'utf8' })
   t.is(cli, await referenceHashLines([target]))
 

@@ -2,6 +2,7 @@
 // that is shown to reject broken writers.
 
 import test from 'ava'
+import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { checkConcurrentScratches, checkPublishes, parseTrace, traceCommand, uncoveredPublishes } from './reliability/trace.js'
 import { freshDir, needs } from './helpers.js'
@@ -19,6 +20,46 @@ for (const fsync of [true, false]) {
     for (const p of publishes) t.deepEqual(p.problems, [], `${p.target}`)
   })
 }
+
+for (const level of ['full', 'file', 'none'] as const) {
+  withStrace(`every terminal keeps exactly the steps of withDurability('${level}')`, (t) => {
+    const dir = freshDir()
+    const calls = traceCommand([process.execPath, fixture('publish-each'), dir, level], join(dir, 'trace.txt'))
+    const publishes = checkPublishes(calls, level)
+    t.is(publishes.length, 6)
+    for (const p of publishes) t.deepEqual(p.problems, [], `${p.target}`)
+  })
+}
+
+withStrace('a call superseded by bytes of a weaker level resolves only once those bytes are fsynced', (t) => {
+  const dir = freshDir()
+  const target = join(dir, 'target')
+  // Two run at once per target; the third ('file') waits and is superseded by the fourth.
+  const levels = ['none', 'none', 'file', 'none']
+  const calls = traceCommand([process.execPath, fixture('publish-mixed-levels'), target, ...levels], join(dir, 'trace.txt'))
+  const stdout = calls.filter((c) => c.name === 'write' && c.args.startsWith('1<'))
+  const results = JSON.parse(/\[\{.*\}\]/.exec(stdout.map((c) => c.args).join(''))?.[0]?.replaceAll('\\"', '"') ?? '[]') as Array<{ superseded: boolean }>
+  t.true(results[2]?.superseded, 'the file-level call was superseded')
+  const resolved = stdout.find((c) => c.args.includes('resolved 2 true'))
+  t.truthy(resolved)
+  const renamesOnto = calls.filter((c) => c.name.startsWith('rename') && c.result.startsWith('0') && c.args.endsWith(`"${target}"`) && c.index < resolved!.index)
+  const winner = renamesOnto.at(-1)!
+  const scratch = /"([^"]*\.oxentmp\.[^"]*)"/.exec(winner.args)?.[1] ?? '?'
+  const synced = calls.some(
+    (c) => c.name === 'fsync' && c.index < resolved!.start && ((c.args.includes(`<${scratch}>`) && c.index < winner.index) || (c.args.includes(`<${target}>`) && c.start > winner.index)),
+  )
+  t.true(synced, `the bytes that overtook it (${scratch}) were fsynced before it resolved`)
+})
+
+withStrace('the checker rejects each level’s publishes held to a stronger level', (t) => {
+  const dir = freshDir()
+  for (const level of ['none', 'file']) mkdirSync(join(dir, level))
+  const none = traceCommand([process.execPath, fixture('publish-each'), join(dir, 'none'), 'none'], join(dir, 'none.txt'))
+  for (const p of checkPublishes(none, 'file')) t.true(p.problems.includes('scratch not fsynced after its last write and before the rename'), p.target)
+  const file = traceCommand([process.execPath, fixture('publish-each'), join(dir, 'file'), 'file'], join(dir, 'file.txt'))
+  for (const p of checkPublishes(file, 'full')) t.true(p.problems.includes('directory not fsynced after the rename'), p.target)
+  for (const p of checkPublishes(file, 'none')) t.true(p.problems.includes('fsync off, but the scratch was fsynced'), p.target)
+})
 
 withStrace('the checker rejects a writer with no directory fsync and one that fsyncs after the rename', (t) => {
   const dir = freshDir()

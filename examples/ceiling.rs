@@ -1,7 +1,7 @@
 //! The core's own ceiling: the publish protocol run from Rust threads, with no Node and no
 //! thread-pool round trips, for `bench/ceiling.mjs` to set beside the figures from Node.
 //!
-//! cargo run --release --example ceiling -- <dir> <threads> <batch> <ops> <size> <on|off>
+//! cargo run --release --example ceiling -- <dir> <threads> <batch> <ops> <size> <on|off|full|file|none>
 //!
 //! `threads` workers share `ops` publishes of `size` bytes onto 64 targets in `dir`; each
 //! worker publishes `batch` at a time (1: one `publish::write` after another). Prints ops/s.
@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use atomic_publish::batch::{write_batch, WriteJob};
-use atomic_publish::publish::PublishOptions;
+use atomic_publish::publish::{Durability, PublishOptions};
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -27,7 +27,10 @@ fn main() {
         size.parse().unwrap(),
     );
     let options = PublishOptions {
-        fsync: fsync == "on",
+        durability: match fsync.as_str() {
+            "on" => Durability::Full,
+            level => Durability::parse(level).unwrap_or(Durability::None),
+        },
         ..PublishOptions::default()
     };
     let data = vec![0x61u8; size];

@@ -3,7 +3,7 @@
 
 import { basename, isAbsolute, resolve, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { invalidArgType, invalidArgValue } from './errors.js'
+import { invalidArgType, invalidArgValue, outOfRange } from './errors.js'
 
 export type PathLike = string | URL | Buffer
 export type BinaryData = string | Buffer | NodeJS.TypedArray | DataView
@@ -167,4 +167,23 @@ export function toBytes(value: unknown, name = 'data'): Uint8Array {
   if (value instanceof Uint8Array) return value
   if (ArrayBuffer.isView(value)) return new Uint8Array(value.buffer, value.byteOffset, value.byteLength)
   throw invalidArgType(name, 'of type string or an instance of Buffer, TypedArray, or DataView', value)
+}
+
+export type Durability = 'full' | 'file' | 'none'
+
+export function toDurability(value: unknown): Durability {
+  if (value === 'full' || value === 'file' || value === 'none') return value
+  if (typeof value !== 'string') throw invalidArgType('level', 'of type string', value)
+  throw invalidArgValue('level', value, "must be one of 'full', 'file' or 'none'")
+}
+
+/** Largest user or group id, as `fs.chown` bounds it. */
+const MAX_ID = 2 ** 32 - 1
+
+/** A uid or gid checked as `fs.chown` checks it: an integer from -1 (leave as is) to 2^32-1. */
+export function toOwnerId(value: unknown, name: 'uid' | 'gid'): number {
+  if (typeof value !== 'number') throw invalidArgType(name, 'of type number', value)
+  if (!Number.isInteger(value)) throw outOfRange(name, 'an integer', value)
+  if (value < -1 || value > MAX_ID) throw outOfRange(name, `>= -1 && <= ${MAX_ID}`, value)
+  return value
 }

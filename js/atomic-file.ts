@@ -5,9 +5,12 @@ import * as native from '../binding.js'
 import type { NativeOutcome, NativePublishConfig } from '../binding.js'
 import {
   type BinaryData,
+  type Durability,
   type PathLike,
   toBoolean,
   toDataInput,
+  toDurability,
+  toOwnerId,
   toHashText,
   toMode,
   toNativePath,
@@ -21,8 +24,10 @@ import { batchedWrite } from './batch.js'
 import { Call } from './call.js'
 import { coalescedWrite } from './coalesce.js'
 import { cleanUpOnExit, streamSlots } from './lifecycle.js'
-import { ownBytes, readableNow } from './owned-bytes.js'
+import { ownBytes, ownBytesNow, readableNow } from './owned-bytes.js'
 import { type ByteSource, iterate, pump } from './stream.js'
+import { PublishStream } from './write-stream.js'
+import { type CompatSettings, compatSettings } from './internal.js'
 
 /** How often copyFrom's progress is read from the native side. */
 const COPY_PROGRESS_POLL_MS = 100
@@ -42,9 +47,10 @@ export class AtomicFile {
   readonly #path: TargetPath
   /** The target as text, for results and messages. */
   readonly #target: string
-  #config: NativePublishConfig = { fsync: true }
+  #config: NativePublishConfig = { durability: 'full', overwrite: true }
   #signal: AbortSignal | undefined
   #onProgress: ProgressCallback | undefined
+  #onScratch: ((path: string) => unknown) | undefined
 
   /** A publish to `target`; nothing on disk is touched until a terminal method runs. */
   constructor(target: PathLike) {
@@ -73,9 +79,47 @@ export class AtomicFile {
     return this
   }
 
-  /** `false`: atomic for readers and process crashes, but not durable across a power cut. */
+  /** `true` is `withDurability('full')`, `false` is `withDurability('none')`. */
   withFsync(enabled: boolean): this {
-    this.#config.fsync = toBoolean(enabled, 'enabled')
+    this.#config.durability = toBoolean(enabled, 'enabled') ? 'full' : 'none'
+    return this
+  }
+
+  /**
+   * What a resolved publish survives. `'full'` (default): a power cut (the scratch is fsynced
+   * before the rename, the directory after it). `'file'`: the scratch is fsynced, the directory
+   * is not: after a power cut the target holds the old bytes or the new, never a torn file.
+   * `'none'`: no fsync; atomic for readers and for a crash of the process.
+   */
+  withDurability(level: 'full' | 'file' | 'none'): this {
+    this.#config.durability = toDurability(level)
+    return this
+  }
+
+  /**
+   * `false`: publish only where no target exists at the moment of the rename; otherwise reject
+   * with EEXIST and change nothing. Such publishes are never coalesced or superseded: each one
+   * really tries, and of several racing for one name exactly one wins.
+   */
+  withOverwrite(allowed: boolean): this {
+    this.#config.overwrite = toBoolean(allowed, 'allowed')
+    return this
+  }
+
+  /**
+   * The owner to give the scratch before the rename, checked as `fs.chown` checks it (-1 keeps
+   * that id as it is). A refusal (EPERM) publishes nothing.
+   */
+  withOwner(uid: number, gid: number): this {
+    this.#config.owner = { uid: toOwnerId(uid, 'uid'), gid: toOwnerId(gid, 'gid') }
+    return this
+  }
+
+  /** For the compatibility entry only: the peers' options that are no public feature. */
+  [compatSettings](settings: CompatSettings): this {
+    const { onScratch, ...native } = settings
+    Object.assign(this.#config, native)
+    this.#onScratch = onScratch
     return this
   }
 
@@ -104,6 +148,7 @@ export class AtomicFile {
   async write(data: BinaryData): Promise<PublishResult> {
     const input = toDataInput(data)
     const signal = this.#signal
+    if (this.#onScratch) return this.#stream(once(ownBytesNow(input)), signal)
     if (signal?.aborted) throw new AbortError(signal.reason)
     const call = new Call(signal)
     const config = { ...this.#config }
@@ -112,14 +157,19 @@ export class AtomicFile {
       const owned = ownBytes(input)
       // Awaited later, if at all (a superseded or aborted call may never need it).
       if (owned instanceof Promise) owned.catch(() => {})
+      const start = async (durability: string): Promise<NativeOutcome> =>
+        batchedWrite(target, await owned, { ...config, durability }, call)
+      // A publish that may not replace a file must really try its own rename: never coalesced.
       const outcome = await call.wait(
-        coalescedWrite(this.#path.key, {
-          bytes: owned,
-          expected: config.expectedHash,
-          durable: config.fsync,
-          start: async (durable) => batchedWrite(target, await owned, { ...config, fsync: durable }, call),
-          aborted: () => call.aborted,
-        }),
+        config.overwrite
+          ? coalescedWrite(this.#path.key, {
+              bytes: owned,
+              expected: config.expectedHash,
+              durability: config.durability as Durability,
+              start,
+              aborted: () => call.aborted,
+            })
+          : start(config.durability),
       )
       return this.#settle(outcome, undefined, signal)
     } finally {
@@ -134,8 +184,20 @@ export class AtomicFile {
    * nothing, and the promise rejects with the source's own error (or an AbortError).
    */
   async stream(source: ByteSource): Promise<PublishResult> {
+    return this.#stream(source, this.#signal)
+  }
+
+  /**
+   * A Writable for `pipeline()` and `.pipe()`: what is written to it is published when it ends,
+   * through the same path as `stream()`. 'finish' comes once the publish is durable, with the
+   * PublishResult in `result`; an error, `destroy()` or a missing `end()` publishes nothing.
+   */
+  createWriteStream(): PublishStream {
+    return new PublishStream(this.#signal, (source, signal) => this.#stream(source, signal))
+  }
+
+  async #stream(source: ByteSource, signal: AbortSignal | undefined): Promise<PublishResult> {
     const iterator = iterate(source)
-    const signal = this.#signal
     if (signal?.aborted) {
       Promise.resolve(iterator.return?.()).catch(() => {})
       throw new AbortError(signal.reason)
@@ -148,6 +210,8 @@ export class AtomicFile {
     try {
       await call.wait(streamSlots.acquire(() => call.aborted))
       slot = true
+      const refused = await call.wait(this.#announceScratch(sink))
+      if (refused) return this.#settle(refused, undefined, signal)
       const outcome = await pump(iterator, sink, {
         call,
         progress,
@@ -166,11 +230,30 @@ export class AtomicFile {
     }
   }
 
+  /**
+   * With a scratch hook (compat's tmpfileCreated), create the scratch and await the hook with
+   * its path before any byte is written. The failed outcome if the scratch could not be made;
+   * a hook that throws or rejects removes the scratch and rejects the publish with its error.
+   */
+  async #announceScratch(sink: native.NativeSink): Promise<NativeOutcome | undefined> {
+    const hook = this.#onScratch
+    if (!hook) return undefined
+    const begun = await sink.begin()
+    if (begun.failure) return begun
+    try {
+      await hook(sink.scratchPath() ?? '')
+    } catch (err) {
+      await sink.abort()
+      throw err
+    }
+    return undefined
+  }
+
   /** Publish `data` on the calling thread. */
   writeSync(data: BinaryData): PublishResult {
     const input = toDataInput(data)
     const bytes = typeof input === 'string' ? Buffer.from(input, 'utf8') : readableNow(input)
-    return this.#settle(native.publishBytesSync(this.#path.native, bytes, this.#config))
+    return this.#settle(native.publishBytesSync(this.#path.native, bytes, this.#config, this.#onScratch))
   }
 
   /** Publish a copy of the file `src`; the copy runs on the thread pool. */
@@ -211,6 +294,11 @@ export class AtomicFile {
     if (outcome.superseded) result.superseded = true
     return result
   }
+}
+
+/** A one-chunk source. */
+async function* once(data: Uint8Array): AsyncGenerator<Uint8Array> {
+  yield data
 }
 
 function isAbortSignal(value: unknown): value is AbortSignal {

@@ -13,6 +13,7 @@
 
 import * as native from '../binding.js'
 import type { NativeOutcome } from '../binding.js'
+import type { Durability } from './args.js'
 import { failedBeforeDisk } from './errors.js'
 
 const RUNNING_PER_TARGET = 2
@@ -24,10 +25,10 @@ export interface WriteJob {
   bytes: Uint8Array | Promise<Uint8Array>
   /** The hash the caller expects (normalised), checked even when the write is superseded. */
   expected?: string
-  /** Does this call need its bytes fsynced before it resolves? */
-  durable: boolean
-  /** Dispatch the publish to the native side, durable if `durable`. */
-  start: (durable: boolean) => Promise<NativeOutcome>
+  /** How durable the call asked its bytes to be. */
+  durability: Durability
+  /** Dispatch the publish to the native side at this level. */
+  start: (durability: Durability) => Promise<NativeOutcome>
   /** Was the call's abort accepted? */
   aborted: () => boolean
 }
@@ -62,6 +63,15 @@ export function coalescedWrite(target: string, job: WriteJob): Promise<NativeOut
   })
 }
 
+const LEVELS: readonly Durability[] = ['none', 'file', 'full']
+
+/** The most durable level among `chosen` and the calls it stands for: they resolve on its bytes. */
+function strongest(chosen: Entry, superseded: Entry[]): Durability {
+  let at = LEVELS.indexOf(chosen.job.durability)
+  for (const older of superseded) at = Math.max(at, LEVELS.indexOf(older.job.durability))
+  return LEVELS[at]!
+}
+
 const abortedOutcome = (): NativeOutcome => failedBeforeDisk({ kind: 'aborted', code: 'ABORT_ERR' })
 
 function dispatch(target: string, q: TargetQueue, first: Entry, superseded: Entry[]): void {
@@ -77,8 +87,7 @@ function dispatch(target: string, q: TargetQueue, first: Entry, superseded: Entr
   }
   const chosen = entry
   q.running++
-  const durable = chosen.job.durable || superseded.some((older) => older.job.durable)
-  chosen.job.start(durable).then(
+  chosen.job.start(strongest(chosen, superseded)).then(
     (outcome) => {
       q.running--
       chosen.settle(outcome)

@@ -1,5 +1,6 @@
 use super::*;
 use crate::dirsync::rounds_finished;
+use crate::durability::Durability;
 use crate::hash;
 use crate::order::Ticket;
 use crate::test_support::{assert_mismatch, cancelled_options, names_in, with_hash};
@@ -119,20 +120,47 @@ fn a_batch_fsyncs_each_of_its_directories_once() {
 }
 
 #[test]
-fn without_fsync_a_batch_syncs_no_directory() {
+fn below_full_durability_a_batch_syncs_no_directory() {
+    for level in [Durability::None, Durability::File] {
+        let dir = tempfile::tempdir().unwrap();
+        let id = DirId::of(dir.path()).unwrap();
+        let before = rounds_finished(&id);
+        let paths = targets(dir.path(), 4);
+        let at_level = || PublishOptions {
+            durability: level,
+            ..PublishOptions::default()
+        };
+        let jobs = paths
+            .iter()
+            .map(|t| job_with(t, b"x", at_level()))
+            .collect();
+        assert!(write_batch(jobs).iter().all(Result::is_ok));
+        assert_eq!(rounds_finished(&id), before, "{level:?}");
+        assert_eq!(std::fs::read(&paths[3]).unwrap(), b"x");
+    }
+}
+
+#[test]
+fn a_batch_with_one_full_publish_syncs_its_directory_once() {
     let dir = tempfile::tempdir().unwrap();
     let id = DirId::of(dir.path()).unwrap();
     let before = rounds_finished(&id);
-    let paths = targets(dir.path(), 4);
-    let no_fsync = || PublishOptions {
-        fsync: false,
-        ..PublishOptions::default()
-    };
+    let paths = targets(dir.path(), 3);
+    let levels = [Durability::None, Durability::Full, Durability::File];
     let jobs = paths
         .iter()
-        .map(|t| job_with(t, b"x", no_fsync()))
+        .zip(levels)
+        .map(|(t, durability)| {
+            job_with(
+                t,
+                b"x",
+                PublishOptions {
+                    durability,
+                    ..PublishOptions::default()
+                },
+            )
+        })
         .collect();
     assert!(write_batch(jobs).iter().all(Result::is_ok));
-    assert_eq!(rounds_finished(&id), before);
-    assert_eq!(std::fs::read(&paths[3]).unwrap(), b"x");
+    assert_eq!(rounds_finished(&id), before + 1);
 }

@@ -7,6 +7,7 @@
 
 pub mod batch;
 pub mod dirsync;
+pub mod durability;
 pub mod errors;
 pub mod hash;
 pub mod order;

@@ -145,6 +145,29 @@ pub fn commit_in_order<T, E>(
     Ok(Ok(done))
 }
 
+/// [`commit_in_order`] for a publish that may not replace a file (`withOverwrite(false)`): it
+/// is never superseded, since its answer must be its own rename's (EEXIST where a file is
+/// there, whoever put it there). A success counts as the target's last commit only when no
+/// later ticket has committed there already.
+pub fn commit_exclusive<T, E>(
+    target: &FileKey,
+    ticket: &Ticket,
+    synced: bool,
+    rename: impl FnOnce() -> Result<T, E>,
+) -> Result<T, E> {
+    let bound = lock(&ticket.record).clone();
+    let record = bound.unwrap_or_else(|| ticket.bind(target));
+    let mut last = lock(&record);
+    let done = rename()?;
+    if last.ticket < ticket.seq {
+        *last = Commit {
+            ticket: ticket.seq,
+            synced,
+        };
+    }
+    Ok(done)
+}
+
 /// A later call committed to the target first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Superseded {

@@ -15,11 +15,12 @@ use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 use std::sync::Arc;
 
 use crate::dirsync;
+pub use crate::durability::Durability;
 use crate::errors::{self, FsFailure, PublishError, Subject, Syscall};
 use crate::hash::{self, Hasher};
 use crate::order::Ticket;
-use crate::retry::{self, InOrder};
-use crate::scratch::{ModePolicy, Owner, Scratch};
+use crate::retry::{self, InOrder, RenameRules};
+use crate::scratch::{Attributes, ModePolicy, Owner, Scratch, ScratchSpec};
 use crate::sys;
 use crate::target::{self, FileKey, ResolvedTarget};
 
@@ -99,7 +100,11 @@ pub struct PublishOptions {
     pub expected_hash: Option<u128>,
     pub mtime: Option<Mtime>,
     pub mode: ModePolicy,
-    pub fsync: bool,
+    pub durability: Durability,
+    /// `false`: publish only where no target exists (guarantee 13).
+    pub overwrite: bool,
+    /// Owner, attribute tolerance, retry budget and clean-up of the scratch (`mode` aside).
+    pub scratch: ScratchSpec,
     pub control: Option<Arc<Control>>,
     /// The publish's place in call order; taken when the publish begins if not given.
     pub ticket: Option<Arc<Ticket>>,
@@ -114,7 +119,9 @@ impl Default for PublishOptions {
             expected_hash: None,
             mtime: None,
             mode: ModePolicy::Inherit,
-            fsync: true,
+            durability: Durability::Full,
+            overwrite: true,
+            scratch: ScratchSpec::default(),
             control: None,
             ticket: None,
             owner: 0,
@@ -173,7 +180,20 @@ impl Publisher {
         let target = target::prepare(target)?;
         let order_key = target.order_key();
         ticket.bind(&order_key);
-        let scratch = Scratch::create(&target, options.mode, options.owner)?;
+        if !options.overwrite && target.existing.is_some() {
+            // Known to fail at the rename: say so before writing a byte.
+            return Err(
+                FsFailure::target(io::ErrorKind::AlreadyExists.into(), Syscall::Rename).into(),
+            );
+        }
+        let spec = ScratchSpec {
+            attributes: Attributes {
+                mode: options.mode,
+                ..options.scratch.attributes
+            },
+            ..options.scratch
+        };
+        let scratch = Scratch::create(&target, &spec, options.owner)?;
         Ok(Self {
             target,
             order_key,
@@ -185,8 +205,7 @@ impl Publisher {
         })
     }
 
-    /// The scratch file's path, for tests that look at it.
-    #[cfg(test)]
+    /// The scratch file's path.
     pub fn scratch_path(&self) -> &Path {
         self.scratch.path()
     }
@@ -219,9 +238,9 @@ impl Publisher {
         self.options.cancelled()
     }
 
-    /// Will this publish be made durable (fsync on)?
+    /// Will the scratch be fsynced before its rename?
     pub fn syncs(&self) -> bool {
-        self.options.fsync
+        self.options.durability.syncs_file()
     }
 
     /// Give up: remove the scratch and report `failure`.
@@ -304,14 +323,15 @@ impl Publisher {
         if let Some(mtime) = self.options.mtime {
             stamp_mtime(file, mtime)?;
         }
-        if self.options.fsync {
+        if self.options.durability.syncs_file() {
             sys::sync_file(file).map_err(|e| FsFailure::target(e, Syscall::Fsync))?;
         }
         Ok(())
     }
 }
 
-/// A publish whose scratch is complete, verified and (with fsync) durable, not yet renamed.
+/// A publish whose scratch is complete, verified and (at `'file'` durability or more) fsynced,
+/// not yet renamed.
 pub struct Sealed {
     publisher: Publisher,
     hash: Option<u128>,
@@ -335,9 +355,13 @@ impl Sealed {
         let in_order = retry::rename_in_order(
             &order_key,
             &ticket,
-            options.fsync,
+            RenameRules {
+                synced: options.durability.syncs_file(),
+                exclusive: !options.overwrite,
+                budget: options.scratch.retry_budget,
+            },
             || options.begin_commit(),
-            || pending.attempt(&target),
+            || pending.attempt(&target, options.overwrite),
         );
         let committed = match in_order {
             Ok(InOrder::Renamed) => {
@@ -364,12 +388,14 @@ impl Sealed {
         if committed.is_err() && !options.begin_commit() {
             return Err(PublishError::Aborted);
         }
-        // Bytes that overtook a durable call without an fsync of their own: the call may only
-        // resolve once they are durable too, so their file is fsynced here.
-        let sync_target_file = options.fsync && matches!(committed, Err(s) if !s.later_synced);
+        // Bytes that overtook a call of `'file'` durability or more without an fsync of their
+        // own: the call may only resolve once they are durable at its level too, so their
+        // file is fsynced here (and for `'full'`, the directory after it, as for any rename).
+        let sync_target_file =
+            options.durability.syncs_file() && matches!(committed, Err(s) if !s.later_synced);
         Ok(Renamed {
             target,
-            fsync: options.fsync,
+            sync_dir: options.durability.syncs_dir(),
             sync_target_file,
             published: Published {
                 bytes: written,
@@ -384,7 +410,8 @@ impl Sealed {
 /// known to survive a power cut.
 pub struct Renamed {
     target: ResolvedTarget,
-    fsync: bool,
+    /// The directory is fsynced after the rename (`'full'` durability).
+    sync_dir: bool,
     /// The target's file must be fsynced before this call may resolve (see `Sealed::rename`).
     sync_target_file: bool,
     published: Published,
@@ -393,7 +420,7 @@ pub struct Renamed {
 impl Renamed {
     /// The directory whose fsync makes this rename durable, when one is needed.
     pub fn dir_to_sync(&self) -> Option<(&Path, &target::DirId)> {
-        self.fsync
+        self.sync_dir
             .then_some((self.target.dir.as_path(), &self.target.dir_id))
     }
 
@@ -475,11 +502,37 @@ pub fn start_write(
     data: &[u8],
     options: PublishOptions,
 ) -> Result<(Publisher, u128), PublishError> {
+    start_write_announced(target, data, options, |_| true)
+}
+
+/// [`write`], calling `announce` with the scratch's path once the scratch exists and before
+/// any byte is written (the compatibility entry's `tmpfileCreated`). If it returns false the
+/// publish is given up, its scratch removed, and the result is `Aborted`.
+pub fn write_announced(
+    target: &Path,
+    data: &[u8],
+    options: PublishOptions,
+    announce: impl FnOnce(&Path) -> bool,
+) -> Result<Published, PublishError> {
+    let (publisher, hash) = start_write_announced(target, data, options, announce)?;
+    publisher.finish(Some(hash))
+}
+
+fn start_write_announced(
+    target: &Path,
+    data: &[u8],
+    options: PublishOptions,
+    announce: impl FnOnce(&Path) -> bool,
+) -> Result<(Publisher, u128), PublishError> {
     let actual = hash::digest(data);
     if let Some(expected) = options.expected_hash.filter(|&e| e != actual) {
         return Err(PublishError::HashMismatch { expected, actual });
     }
     let mut publisher = Publisher::begin(target, options, false)?;
+    if !announce(publisher.scratch_path()) {
+        publisher.abandon();
+        return Err(PublishError::Aborted);
+    }
     if let Err(failure) = publisher.append(data) {
         return Err(publisher.fail(failure));
     }

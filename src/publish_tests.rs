@@ -294,7 +294,7 @@ fn without_fsync_the_bytes_still_publish() {
     let dir = tempfile::tempdir().unwrap();
     let target = dir.path().join("f");
     let options = PublishOptions {
-        fsync: false,
+        durability: crate::durability::Durability::None,
         ..PublishOptions::default()
     };
     write(&target, b"quick", options).unwrap();

@@ -5,10 +5,14 @@
 //!   errors that the caller can do nothing about.
 //! - On Windows, a rename onto a file that another process holds open (an antivirus scan, a
 //!   search indexer) fails with a sharing violation until it lets go.
+//!
+//! A caller may instead give a budget of time (the compatibility entry's `timeout`, as
+//! atomically defines it): then EPERM, EBUSY, EACCES, EMFILE, ENFILE and EAGAIN are all tried
+//! again until it is spent, and a budget of zero tries once.
 
 use std::io;
 use std::thread::sleep;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::order::{self, Superseded, Ticket};
 use crate::sys;
@@ -19,26 +23,82 @@ const MAX_DELAY: Duration = Duration::from_millis(50);
 /// About one second of waiting in all before the error is reported.
 const ATTEMPTS: u32 = 25;
 
+/// How long to keep trying: the default number of attempts, or until a caller's budget is spent.
+#[derive(Debug, Clone, Copy)]
+enum Patience {
+    Attempts(u32),
+    Until(Instant),
+}
+
+impl Patience {
+    fn of(budget: Option<Duration>) -> Self {
+        match budget {
+            Some(budget) => Self::Until(Instant::now() + budget),
+            None => Self::Attempts(ATTEMPTS),
+        }
+    }
+
+    /// May attempt number `made + 1` follow after a pause of `delay`? Returns the pause.
+    fn next(self, made: u32, delay: Duration) -> Option<Duration> {
+        match self {
+            Self::Attempts(most) => (made < most).then_some(delay),
+            Self::Until(deadline) => {
+                let left = deadline.saturating_duration_since(Instant::now());
+                (!left.is_zero()).then(|| delay.min(left))
+            }
+        }
+    }
+}
+
 fn with_backoff<T, E>(
+    transient: impl Fn(&E) -> bool,
+    op: impl FnMut() -> Result<T, E>,
+) -> Result<T, E> {
+    with_patience(Patience::Attempts(ATTEMPTS), transient, op)
+}
+
+fn with_patience<T, E>(
+    patience: Patience,
     transient: impl Fn(&E) -> bool,
     mut op: impl FnMut() -> Result<T, E>,
 ) -> Result<T, E> {
     let mut delay = FIRST_DELAY;
-    for _ in 1..ATTEMPTS {
+    let mut made = 1;
+    loop {
         match op() {
-            Err(e) if transient(&e) => {
-                sleep(delay);
-                delay = (delay * 2).min(MAX_DELAY);
-            }
+            Err(e) if transient(&e) => match patience.next(made, delay) {
+                Some(pause) => {
+                    sleep(pause);
+                    delay = (delay * 2).min(MAX_DELAY);
+                    made += 1;
+                }
+                None => return Err(e),
+            },
             done => return done,
         }
     }
-    op()
 }
 
 /// Open something, waiting out a momentary shortage of file descriptors.
 pub fn open<T>(op: impl FnMut() -> io::Result<T>) -> io::Result<T> {
     with_backoff(sys::is_out_of_descriptors, op)
+}
+
+/// [`open`], or with a caller's budget, every failure that budget covers until it is spent.
+pub fn open_within<T>(
+    budget: Option<Duration>,
+    op: impl FnMut() -> io::Result<T>,
+) -> io::Result<T> {
+    match budget {
+        None => open(op),
+        Some(_) => with_patience(Patience::of(budget), budgeted_failure, op),
+    }
+}
+
+fn budgeted_failure(err: &io::Error) -> bool {
+    sys::is_out_of_descriptors(err)
+        || sys::is_transient_rename_failure(err)
+        || sys::is_busy_or_refused(err)
 }
 
 /// How a rename in call order ended, when it did not fail.
@@ -51,28 +111,55 @@ pub enum InOrder {
     Aborted,
 }
 
+/// How one publish's rename takes part in call order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RenameRules {
+    /// Were the bytes fsynced before the rename (recorded with the commit)?
+    pub synced: bool,
+    /// May not replace a file: never superseded, its rename tried whatever came later (see
+    /// `order::commit_exclusive`).
+    pub exclusive: bool,
+    /// A caller's retry budget, instead of the default retries.
+    pub budget: Option<Duration>,
+}
+
+impl RenameRules {
+    /// An ordinary publish: may replace, superseded by later commits, default retries.
+    pub fn ordered(synced: bool) -> Self {
+        Self {
+            synced,
+            exclusive: false,
+            budget: None,
+        }
+    }
+}
+
 /// Rename in call order (see `order::commit_in_order`, which records `synced` with a
 /// commit). Under the target's order lock, each attempt first asks `may_begin` (the point of
 /// no return of a cancellable publish), then runs `attempt`. A rename that another process's
-/// momentary hold on the target refuses (Windows only) is tried again: the lock is held for
-/// one attempt at a time and never across the wait, so other publishes to that target carry
-/// on meanwhile, and call order is checked afresh before every attempt.
+/// momentary hold on the target refuses (Windows only; with a budget, everything the budget
+/// covers) is tried again: the lock is held for one attempt at a time and never across the
+/// wait, so other publishes to that target carry on meanwhile, and call order is checked
+/// afresh before every attempt.
 pub fn rename_in_order(
     key: &FileKey,
     ticket: &Ticket,
-    synced: bool,
+    rules: RenameRules,
     may_begin: impl Fn() -> bool,
     attempt: impl Fn() -> io::Result<()>,
 ) -> io::Result<InOrder> {
-    let transient = sys::is_transient_rename_failure;
-    rename_in_order_when(transient, key, ticket, synced, may_begin, attempt)
+    let transient = |e: &io::Error| match rules.budget {
+        None => sys::is_transient_rename_failure(e),
+        Some(_) => budgeted_failure(e),
+    };
+    rename_in_order_when(transient, key, ticket, rules, may_begin, attempt)
 }
 
 fn rename_in_order_when(
     transient: impl Fn(&io::Error) -> bool,
     key: &FileKey,
     ticket: &Ticket,
-    synced: bool,
+    rules: RenameRules,
     may_begin: impl Fn() -> bool,
     attempt: impl Fn() -> io::Result<()>,
 ) -> io::Result<InOrder> {
@@ -81,13 +168,18 @@ fn rename_in_order_when(
         Failed(io::Error),
     }
     let is_transient = |r: &Refused| matches!(r, Refused::Failed(e) if transient(e));
-    let outcome = with_backoff(is_transient, || {
-        order::commit_in_order(key, ticket, synced, || {
-            if !may_begin() {
-                return Err(Refused::Cancelled);
-            }
-            attempt().map_err(Refused::Failed)
-        })
+    let once = || {
+        if !may_begin() {
+            return Err(Refused::Cancelled);
+        }
+        attempt().map_err(Refused::Failed)
+    };
+    let outcome = with_patience(Patience::of(rules.budget), is_transient, || {
+        if rules.exclusive {
+            order::commit_exclusive(key, ticket, rules.synced, once).map(Ok)
+        } else {
+            order::commit_in_order(key, ticket, rules.synced, once)
+        }
     });
     match outcome {
         Ok(Ok(())) => Ok(InOrder::Renamed),
@@ -175,7 +267,7 @@ mod tests {
             transient,
             &target,
             &older,
-            true,
+            RenameRules::ordered(true),
             || true,
             || {
                 attempts.set(attempts.get() + 1);
@@ -200,7 +292,7 @@ mod tests {
             busy,
             &target,
             &ticket,
-            true,
+            RenameRules::ordered(true),
             || true,
             || {
                 attempts.set(attempts.get() + 1);
@@ -225,7 +317,7 @@ mod tests {
             busy,
             &target,
             &ticket,
-            true,
+            RenameRules::ordered(true),
             || false,
             || {
                 attempts.set(attempts.get() + 1);
@@ -239,6 +331,72 @@ mod tests {
         assert_eq!(r, Ok(Ok(())));
     }
 
+    fn eacces_until(clears_after: u32, calls: &Cell<u32>) -> io::Result<u32> {
+        calls.set(calls.get() + 1);
+        if calls.get() <= clears_after {
+            Err(io::Error::from_raw_os_error(nix::libc::EACCES))
+        } else {
+            Ok(calls.get())
+        }
+    }
+
+    #[test]
+    fn a_budget_waits_out_eacces_until_it_clears() {
+        let calls = Cell::new(0);
+        let opened = open_within(Some(Duration::from_secs(5)), || eacces_until(3, &calls));
+        assert_eq!(opened.unwrap(), 4);
+    }
+
+    #[test]
+    fn a_spent_budget_reports_the_error_and_a_zero_budget_tries_once() {
+        let calls = Cell::new(0);
+        let started = Instant::now();
+        let opened = open_within(Some(Duration::from_millis(60)), || {
+            eacces_until(u32::MAX, &calls)
+        });
+        assert_eq!(opened.unwrap_err().raw_os_error(), Some(nix::libc::EACCES));
+        assert!(calls.get() > 1 && started.elapsed() < Duration::from_secs(1));
+        let calls = Cell::new(0);
+        assert!(open_within(Some(Duration::ZERO), || eacces_until(u32::MAX, &calls)).is_err());
+        assert_eq!(calls.get(), 1);
+    }
+
+    #[test]
+    fn without_a_budget_eacces_is_not_retried() {
+        let calls = Cell::new(0);
+        assert!(open_within(None, || eacces_until(1, &calls)).is_err());
+        assert_eq!(calls.get(), 1);
+    }
+
+    #[test]
+    fn an_exclusive_rename_is_never_superseded() {
+        let target = key("exclusive");
+        let older = Ticket::issue();
+        let newer = Ticket::issue();
+        let committed = order::commit_in_order(&target, &newer, true, || Ok::<_, ()>(()));
+        assert_eq!(committed, Ok(Ok(())));
+        let attempts = Cell::new(0);
+        let rules = RenameRules {
+            exclusive: true,
+            ..RenameRules::ordered(true)
+        };
+        let in_order = rename_in_order(
+            &target,
+            &older,
+            rules,
+            || true,
+            || {
+                attempts.set(attempts.get() + 1);
+                Err(io::Error::from_raw_os_error(nix::libc::EEXIST))
+            },
+        );
+        assert_eq!(attempts.get(), 1, "it tried its own rename");
+        assert_eq!(
+            in_order.unwrap_err().raw_os_error(),
+            Some(nix::libc::EEXIST)
+        );
+    }
+
     #[test]
     fn a_rename_is_tried_once_where_nothing_is_transient() {
         let target = key("once");
@@ -247,7 +405,7 @@ mod tests {
         let in_order = rename_in_order(
             &target,
             &ticket,
-            true,
+            RenameRules::ordered(true),
             || true,
             || {
                 attempts.set(attempts.get() + 1);

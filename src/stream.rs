@@ -73,6 +73,19 @@ impl StreamPublish {
         }
     }
 
+    /// Create the scratch now, before any chunk (for a caller that must learn its path first).
+    pub fn begin(&mut self) -> Result<(), PublishError> {
+        self.publisher().map(drop)
+    }
+
+    /// The scratch's path, once it exists and until the stream is closed.
+    pub fn scratch_path(&self) -> Option<&std::path::Path> {
+        match &self.state {
+            State::Open(p) => Some(p.scratch_path()),
+            _ => None,
+        }
+    }
+
     /// The explicit end: verify, stamp, fsync, rename.
     pub fn commit(&mut self) -> Result<Published, PublishError> {
         self.publisher()?;

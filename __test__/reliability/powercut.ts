@@ -11,10 +11,10 @@ import { join } from 'node:path'
 export type FileSystem = 'ext4' | 'xfs' | 'btrfs'
 /**
  * protocol: the real API; concurrent: 16 publishes into one directory at once, sharing
- * directory fsyncs (all must survive); nofsync: withFsync(false); no-dir-fsync: a broken JS
- * writer.
+ * directory fsyncs (all must survive); file: withDurability('file') (old or new, never torn
+ * or empty); nofsync: withFsync(false); no-dir-fsync: a broken JS writer.
  */
-export type Mode = 'protocol' | 'concurrent' | 'nofsync' | 'no-dir-fsync'
+export type Mode = 'protocol' | 'concurrent' | 'file' | 'nofsync' | 'no-dir-fsync'
 
 export interface CutResult {
   /** What the target held after the cut: the old version, the new one, empty, or neither. */
@@ -62,7 +62,10 @@ export function cutPower(fs: FileSystem, mode: Mode): CutResult {
     const fixture = (name: string) => join(__dirname, '..', 'fixtures', `${name}.js`)
     if (mode === 'no-dir-fsync') sh(process.execPath, [fixture('broken-writer'), target, 'no-dir-fsync', V2.toString()])
     else if (mode === 'concurrent') sh(process.execPath, [fixture('many-at-once'), target, V2.toString(), '16'])
-    else sh(process.execPath, [fixture('one-publish'), target, 'writeSync', V2.toString(), mode === 'nofsync' ? 'nofsync' : 'fsync'])
+    else {
+      const level = mode === 'nofsync' ? 'nofsync' : mode === 'file' ? 'file' : 'fsync'
+      sh(process.execPath, [fixture('one-publish'), target, 'writeSync', V2.toString(), level])
+    }
     // The cut: whatever reached the "disk" by now is all that survives.
     sh('cp', ['--sparse=always', image, copy])
     sh('umount', [live])

@@ -79,13 +79,14 @@ async function main(): Promise<void> {
         cells.push(`${fs} skipped (needs root and mkfs.${fs})`)
         continue
       }
-      for (const mode of ['protocol', 'concurrent', 'nofsync', 'no-dir-fsync'] as Mode[]) {
+      for (const mode of ['protocol', 'concurrent', 'file', 'nofsync', 'no-dir-fsync'] as Mode[]) {
         const seen = new Map<string, number>()
         for (let i = 0; i < n(5); i++) {
           const r = cutPower(fs, mode)
           const key = `${r.found}${r.orphans ? '+orphan' : ''}`
           seen.set(key, (seen.get(key) ?? 0) + 1)
           if ((mode === 'protocol' || mode === 'concurrent') && r.found !== 'v2') ok = false
+          if (mode === 'file' && r.found !== 'v1' && r.found !== 'v2') ok = false
         }
         cells.push(`${fs}/${mode} ${[...seen].map(([k, v]) => `${k}×${v}`).join(' ')}`)
       }

@@ -2,7 +2,8 @@
 // that threads interleave (`<unfinished ...>` / `<... resumed>`), and check each publish
 // against the protocol: scratch created O_CREAT|O_EXCL beside its target, fsynced after its
 // last write and before the rename, renamed onto the target, then the directory opened and
-// fsynced. With fsync off: no fsync at all.
+// fsynced. At each durability level exactly its steps: 'full' all of them, 'file' the
+// scratch's fsync and no directory fsync, 'none' (fsync off) no fsync at all.
 
 import { execFileSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
@@ -108,18 +109,24 @@ function checkScratches(calls: Call[], fsync: boolean): ScratchTrace[] {
   })
 }
 
-/** Check every publish (every scratch created) in `calls`, made one after another. */
-export function checkPublishes(calls: Call[], fsync: boolean): PublishTrace[] {
-  const scratches = checkScratches(calls, fsync)
+export type Level = 'full' | 'file' | 'none'
+
+/**
+ * Check every publish (every scratch created) in `calls`, made one after another, against
+ * durability `level` (`true` is 'full', `false` is 'none').
+ */
+export function checkPublishes(calls: Call[], level: Level | boolean): PublishTrace[] {
+  const durability = level === true ? 'full' : level === false ? 'none' : level
+  const scratches = checkScratches(calls, durability !== 'none')
   return scratches.map(({ create, scratch, target, rename, problems }) => {
     const dir = dirname(target)
     const nextCreate = scratches.find((s) => s.create.index > create.index)?.create.index ?? Number.POSITIVE_INFINITY
     const dirSyncs = rename ? calls.filter((c) => c.name === 'fsync' && c.index > rename.index && c.index < nextCreate && fdPaths(c.args).includes(dir)) : []
-    if (fsync) {
+    if (durability === 'full') {
       const dirOpen = rename && calls.find((c) => /^open(at)?$/.test(c.name) && c.index > rename.index && c.index < nextCreate && fdPaths(c.result).includes(dir))
       if (!dirOpen) problems.push('directory not opened after the rename')
       if (dirSyncs.length === 0) problems.push('directory not fsynced after the rename')
-    } else if (dirSyncs.length > 0) problems.push('fsync off, but the directory was fsynced')
+    } else if (dirSyncs.length > 0) problems.push(`durability '${durability}', but the directory was fsynced`)
     return { scratch, target, problems }
   })
 }

@@ -8,8 +8,9 @@ use crate::hash;
 use std::sync::Arc;
 
 use crate::order::Ticket;
-use crate::publish::{Mtime, PublishOptions, Published};
-use crate::scratch::ModePolicy;
+use crate::publish::{Durability, Mtime, PublishOptions, Published};
+use crate::scratch::{Attributes, ModePolicy, OwnerPolicy, ScratchSpec};
+use std::time::Duration;
 
 /// Publish settings, already validated and normalised by the wrapper.
 #[napi(object)]
@@ -19,7 +20,33 @@ pub struct NativePublishConfig {
     pub mtime_secs: Option<i64>,
     pub mtime_nanos: Option<u32>,
     pub mode: Option<u32>,
-    pub fsync: bool,
+    /// `'full'`, `'file'` or `'none'`.
+    pub durability: String,
+    pub overwrite: bool,
+    /// `withOwner`: each id from -1 (leave as is) to 2^32 - 1, as `fs.chown` takes them.
+    pub owner: Option<NativeOwner>,
+    /// The compatibility entry's settings (see `js/internal.ts`).
+    pub masked_mode: Option<u32>,
+    pub process_owner: Option<bool>,
+    pub attributes_best_effort: Option<bool>,
+    pub retry_budget_ms: Option<u32>,
+    pub keep_scratch_on_failure: Option<bool>,
+}
+
+#[napi(object)]
+pub struct NativeOwner {
+    pub uid: i64,
+    pub gid: i64,
+}
+
+/// An id as `fchown` takes it: -1 is "leave it", anything else must fit 32 bits.
+fn owner_id(id: i64) -> Result<Option<u32>> {
+    if id == -1 {
+        return Ok(None);
+    }
+    u32::try_from(id)
+        .map(Some)
+        .map_err(|_| Error::new(Status::InvalidArg, format!("not a user or group id: {id}")))
 }
 
 impl NativePublishConfig {
@@ -37,11 +64,42 @@ impl NativePublishConfig {
             secs,
             nanos: self.mtime_nanos.unwrap_or(0),
         });
+        let durability = Durability::parse(&self.durability).ok_or_else(|| {
+            Error::new(
+                Status::InvalidArg,
+                format!("not a durability level: {:?}", self.durability),
+            )
+        })?;
+        let owner = match (&self.owner, self.process_owner) {
+            (Some(o), _) => OwnerPolicy::Set {
+                uid: owner_id(o.uid)?,
+                gid: owner_id(o.gid)?,
+            },
+            (None, Some(true)) => OwnerPolicy::Process,
+            (None, _) => OwnerPolicy::Inherit,
+        };
+        let mode = match (self.mode, self.masked_mode) {
+            (Some(bits), _) => ModePolicy::Exact(bits),
+            (None, Some(bits)) => ModePolicy::Masked(bits),
+            (None, None) => ModePolicy::Inherit,
+        };
         Ok(PublishOptions {
             expected_hash,
             mtime,
-            mode: self.mode.map_or(ModePolicy::Inherit, ModePolicy::Exact),
-            fsync: self.fsync,
+            mode,
+            durability,
+            overwrite: self.overwrite,
+            scratch: ScratchSpec {
+                attributes: Attributes {
+                    mode,
+                    owner,
+                    best_effort: self.attributes_best_effort == Some(true),
+                },
+                retry_budget: self
+                    .retry_budget_ms
+                    .map(|ms| Duration::from_millis(ms.into())),
+                keep_on_failure: self.keep_scratch_on_failure == Some(true),
+            },
             control: None,
             // Taken now, on the JS thread, so tickets follow the order of the calls; a
             // NativeControl made at the call replaces it with the one it took then.

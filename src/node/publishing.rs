@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use napi::bindgen_prelude::{AsyncTask, Buffer, Either, Uint8Array};
+use napi::bindgen_prelude::{AsyncTask, Buffer, Either, Function, Uint8Array, Unknown};
 use napi::Result;
 use napi_derive::napi;
 
@@ -33,15 +33,37 @@ pub fn publish_bytes(
 
 type WriteJob = (PathBuf, Uint8Array, PublishOptions);
 
-/// Publish `data` at `target` on the calling thread.
+/// Publish `data` at `target` on the calling thread. `on_scratch` (the compatibility entry's
+/// scratch hook) is called with the scratch's path before any byte is written; if it throws,
+/// the scratch is removed and its exception is the call's.
 #[napi(catch_unwind)]
 pub fn publish_bytes_sync(
     target: Either<String, Buffer>,
     data: &[u8],
     config: NativePublishConfig,
+    on_scratch: Option<Function<String, Unknown>>,
 ) -> Result<NativeOutcome> {
-    let result = publish::write(&to_path(target)?, data, config.to_options()?);
-    Ok(NativeOutcome::from_publish(result))
+    let (target, options) = (to_path(target)?, config.to_options()?);
+    let Some(hook) = on_scratch else {
+        return Ok(NativeOutcome::from_publish(publish::write(
+            &target, data, options,
+        )));
+    };
+    let mut thrown = None;
+    let result = publish::write_announced(&target, data, options, |scratch| {
+        match hook.call(scratch.to_string_lossy().into_owned()) {
+            Ok(_) => true,
+            Err(e) => {
+                thrown = Some(e);
+                false
+            }
+        }
+    });
+    match thrown {
+        // The hook's own exception is still pending: returning its error rethrows it.
+        Some(e) => Err(e),
+        None => Ok(NativeOutcome::from_publish(result)),
+    }
 }
 
 /// Publish a copy of `source` at `target` on the thread pool.

@@ -55,6 +55,22 @@ impl NativeSink {
         self.step(Action::Push(chunk))
     }
 
+    /// Create the scratch before any chunk, on the thread pool (then `scratchPath()` names it).
+    #[napi(ts_return_type = "Promise<NativeOutcome>")]
+    pub fn begin(&self) -> AsyncTask<SinkStep> {
+        self.step(Action::Begin)
+    }
+
+    /// The scratch's path once it exists (after `begin()` or a push), until the stream ends.
+    /// Not to be called while a step runs: it would wait for that step.
+    #[napi]
+    pub fn scratch_path(&self) -> Option<String> {
+        let stream = lock(&self.state);
+        stream
+            .scratch_path()
+            .map(|p| p.to_string_lossy().into_owned())
+    }
+
     /// The explicit end of the stream: verify, stamp, fsync, rename, fsync the directory.
     #[napi(ts_return_type = "Promise<NativeOutcome>")]
     pub fn commit(&self) -> AsyncTask<SinkStep> {
@@ -77,6 +93,7 @@ impl NativeSink {
 pub enum Action {
     /// The chunk is the caller's memory, referenced until the step is dropped (on the JS thread).
     Push(Uint8Array),
+    Begin,
     Commit,
     Abort,
 }
@@ -88,6 +105,10 @@ fn run_step((state, action): &mut (Shared, Action)) -> NativeOutcome {
     match action {
         Action::Push(chunk) => match stream.push(chunk) {
             Ok(total) => NativeOutcome::success(total, None),
+            Err(e) => NativeOutcome::from_publish(Err(e)),
+        },
+        Action::Begin => match stream.begin() {
+            Ok(()) => NativeOutcome::success(0, None),
             Err(e) => NativeOutcome::from_publish(Err(e)),
         },
         Action::Commit => NativeOutcome::from_publish(stream.commit()),

@@ -16,6 +16,7 @@ mod name;
 use std::fs::{File, OpenOptions};
 use std::io;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use tempfile::{NamedTempFile, TempPath};
 
@@ -24,7 +25,7 @@ use crate::retry;
 use crate::sys;
 use crate::target::ResolvedTarget;
 
-pub use attributes::ModePolicy;
+pub use attributes::{Attributes, ModePolicy, OwnerPolicy};
 pub use live::{is_live, remove_live_scratch, Owner};
 pub use lock::held_by_writer;
 pub use name::{is_scratch_name, SCRATCH_INFIX};
@@ -36,12 +37,24 @@ const CLAIM_ATTEMPTS: usize = 16;
 use live::LiveEntry;
 use lock::Claim;
 
+/// How one publish's scratch is made and, on failure, disposed of.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ScratchSpec {
+    pub attributes: Attributes,
+    /// A caller's retry budget for the create (see `retry::open_within`).
+    pub retry_budget: Option<Duration>,
+    /// A failed publish leaves its scratch instead of removing it (the compatibility entry's
+    /// `tmpPurge: false`); `sweepOrphans` finds it later like any orphan.
+    pub keep_on_failure: bool,
+}
+
 /// Fields drop in order: the file (unlinked unless renamed or kept) before it leaves the
 /// live set, so the set never misses a scratch that still exists.
 pub struct Scratch {
     file: NamedTempFile,
     /// Set-id mode bits to set after the last write (see `attributes`).
     final_mode: Option<u32>,
+    keep_on_failure: bool,
     _live: LiveEntry,
 }
 
@@ -52,7 +65,7 @@ impl Scratch {
     /// than the final one.
     pub fn create(
         target: &ResolvedTarget,
-        mode: ModePolicy,
+        spec: &ScratchSpec,
         owner: Owner,
     ) -> Result<Self, FsFailure> {
         let prefix = name::scratch_prefix(&target.file_name);
@@ -63,13 +76,14 @@ impl Scratch {
         let create = |path: &Path| {
             let mut options = OpenOptions::new();
             options.read(true).write(true).create_new(true);
-            sys::set_new_file_mode(&mut options);
+            attributes::set_create_mode(&mut options, &spec.attributes);
             options.open(path)
         };
         let mut attempts = 0;
         let file = loop {
-            let file = retry::open(|| builder.make_in(&target.dir, create))
-                .map_err(|e| FsFailure::target(e, Syscall::Open))?;
+            let file =
+                retry::open_within(spec.retry_budget, || builder.make_in(&target.dir, create))
+                    .map_err(|e| FsFailure::target(e, Syscall::Open))?;
             match lock::claim(file.as_file(), file.path()) {
                 Claim::Held => break file,
                 // A sweeper took it: dropping `file` removes what is left, and a new name
@@ -90,17 +104,17 @@ impl Scratch {
         let mut scratch = Self {
             file,
             final_mode: None,
+            keep_on_failure: spec.keep_on_failure,
             _live: live,
         };
-        match attributes::apply(scratch.file(), target, mode) {
+        match attributes::apply(scratch.file(), target, &spec.attributes) {
             Ok(final_mode) => scratch.final_mode = final_mode,
             Err(e) => return Err(scratch.discard(e)),
         }
         Ok(scratch)
     }
 
-    /// Where the scratch is, for tests that look at it.
-    #[cfg(test)]
+    /// Where the scratch is.
     pub fn path(&self) -> &Path {
         self.file.path()
     }
@@ -144,20 +158,36 @@ impl Scratch {
         failure
     }
 
-    /// Remove the scratch; `Some(path)` if it could not be removed.
+    /// Remove the scratch of a failed publish (unless it is to be kept); `Some(path)` if it
+    /// could not be removed.
     pub fn remove(self) -> Option<PathBuf> {
-        let Self { file, _live, .. } = self;
+        let Self {
+            file,
+            keep_on_failure,
+            _live,
+            ..
+        } = self;
         let (file, path) = file.into_parts();
+        if keep_on_failure {
+            let _ = path.keep();
+            return None;
+        }
         let open = (!sys::CLOSE_BEFORE_RENAME).then_some(file);
         remove_scratch(path, open.as_ref())
     }
 
     /// Get ready to rename: where the platform cannot rename an open file, close it now.
     pub fn into_rename(self) -> PendingRename {
-        let Self { file, _live, .. } = self;
+        let Self {
+            file,
+            keep_on_failure,
+            _live,
+            ..
+        } = self;
         let (file, path) = file.into_parts();
         PendingRename {
             path,
+            keep_on_failure,
             _open: (!sys::CLOSE_BEFORE_RENAME).then_some(file),
             _live,
         }
@@ -169,14 +199,20 @@ impl Scratch {
 /// order, as in [`Scratch`].
 pub struct PendingRename {
     path: TempPath,
+    keep_on_failure: bool,
     _open: Option<File>,
     _live: LiveEntry,
 }
 
 impl PendingRename {
     /// One attempt at renaming onto `target.file`; on failure the scratch is still there.
-    pub fn attempt(&self, target: &ResolvedTarget) -> io::Result<()> {
-        sys::rename(&self.path, &target.file)
+    /// Without `replace`, only where no file is there (EEXIST otherwise).
+    pub fn attempt(&self, target: &ResolvedTarget, replace: bool) -> io::Result<()> {
+        if replace {
+            sys::rename(&self.path, &target.file)
+        } else {
+            sys::rename_noreplace(&self.path, &target.file)
+        }
     }
 
     /// Renamed: the name now belongs to the target, never unlink it.
@@ -190,10 +226,15 @@ impl PendingRename {
         remove_scratch(self.path, self._open.as_ref())
     }
 
-    /// The rename failed with `error`: remove the scratch, or name it as left behind.
+    /// The rename failed with `error`: remove the scratch (unless it is to be kept), or name
+    /// it as left behind.
     pub fn fail(self, error: io::Error) -> FsFailure {
         let mut failure = FsFailure::target(error, Syscall::Rename);
-        failure.scratch_left = remove_scratch(self.path, self._open.as_ref());
+        if self.keep_on_failure {
+            let _ = self.path.keep();
+        } else {
+            failure.scratch_left = remove_scratch(self.path, self._open.as_ref());
+        }
         failure
     }
 }

@@ -203,7 +203,7 @@ fn publishes_racing_a_sweep_with_no_age_limit_all_commit() {
     };
     for i in 0..2000 {
         let options = PublishOptions {
-            fsync: false,
+            durability: crate::durability::Durability::None,
             ..PublishOptions::default()
         };
         crate::publish::write(&d.join(format!("f{}", i % 50)), b"x", options).unwrap();

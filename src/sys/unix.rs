@@ -84,6 +84,15 @@ pub fn is_transient_rename_failure(_err: &io::Error) -> bool {
     false
 }
 
+/// What a caller's retry budget also waits out (atomically's list): EPERM, EBUSY, EACCES and
+/// EAGAIN, which another process's momentary hold or a permission being changed can cause.
+pub fn is_busy_or_refused(err: &io::Error) -> bool {
+    matches!(
+        err.raw_os_error(),
+        Some(nix::libc::EPERM | nix::libc::EBUSY | nix::libc::EACCES | nix::libc::EAGAIN)
+    )
+}
+
 // ---------------------------------------------------------------------------------------------
 // Process limits
 
@@ -286,6 +295,27 @@ pub fn copy_owner(file: &File, like: &Metadata) -> io::Result<()> {
     fchown(file, Some(like.uid()), Some(like.gid()))
 }
 
+/// fchown `file`; `None` leaves that id as it is (fs.chown's -1).
+pub fn set_owner(file: &File, uid: Option<u32>, gid: Option<u32>) -> io::Result<()> {
+    fchown(file, uid, gid)
+}
+
+/// Create new files with `bits`, masked by the umask as `open(2)` masks them.
+pub fn set_create_mode(options: &mut OpenOptions, bits: u32) {
+    options.mode(bits);
+}
+
+/// A refused chown or chmod that write-file-atomic and atomically ignore (graceful-fs's rule):
+/// ENOSYS always, EINVAL and EPERM when the process is not root (a file system without owners,
+/// such as exFAT or a Snap's confinement, refuses them for everyone).
+pub fn is_benign_attribute_refusal(err: &io::Error) -> bool {
+    match err.raw_os_error() {
+        Some(nix::libc::ENOSYS) => true,
+        Some(nix::libc::EINVAL | nix::libc::EPERM) => !nix::unistd::getuid().is_root(),
+        _ => false,
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Scratch locks and sweeping
 
@@ -310,6 +340,83 @@ pub fn is_gone_or_other_kind(err: &io::Error) -> bool {
         err.raw_os_error(),
         Some(ENOENT | ELOOP | EISDIR | ENOTDIR | ENXIO | EOPNOTSUPP)
     )
+}
+
+/// Rename `from` onto `to` only where `to` does not exist, in one step of the kernel, so that
+/// of many racing renames exactly one wins and the others get EEXIST.
+///
+/// Linux: `renameat2(RENAME_NOREPLACE)`; macOS: `renamex_np(RENAME_EXCL)`. Where the file
+/// system (or an old kernel) refuses the flag, `link()` then `unlink()`: the link is made only
+/// where no name exists, just as atomically.
+pub fn rename_noreplace(from: &Path, to: &Path) -> io::Result<()> {
+    match rename_exclusive(from, to) {
+        Err(e) if flag_refused(&e) => link_then_unlink(from, to),
+        done => done,
+    }
+}
+
+/// EINVAL: a file system without the flag (some FUSE and network ones); ENOSYS: a kernel
+/// before 3.15; ENOTSUP: macOS on a volume without exclusive renames.
+fn flag_refused(err: &io::Error) -> bool {
+    matches!(
+        err.raw_os_error(),
+        Some(nix::libc::EINVAL | nix::libc::ENOSYS | nix::libc::ENOTSUP)
+    )
+}
+
+/// Once the link is made the new bytes are published; should the unlink of the scratch name
+/// fail, that name is one more link to the published file, which `sweepOrphans` removes like
+/// any orphan.
+fn link_then_unlink(from: &Path, to: &Path) -> io::Result<()> {
+    std::fs::hard_link(from, to)?;
+    let _ = std::fs::remove_file(from);
+    Ok(())
+}
+
+#[cfg(any(target_os = "linux", target_vendor = "apple"))]
+fn c_path(path: &Path) -> io::Result<std::ffi::CString> {
+    std::ffi::CString::new(path.as_os_str().as_bytes())
+        .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))
+}
+
+#[cfg(target_os = "linux")]
+fn rename_exclusive(from: &Path, to: &Path) -> io::Result<()> {
+    let (from, to) = (c_path(from)?, c_path(to)?);
+    // The raw system call: musl, and glibc before 2.28, have no wrapper for it.
+    // SAFETY: both paths are NUL-terminated and outlive the call, which reads nothing else.
+    let done = unsafe {
+        libc::syscall(
+            libc::SYS_renameat2,
+            libc::AT_FDCWD,
+            from.as_ptr(),
+            libc::AT_FDCWD,
+            to.as_ptr(),
+            libc::RENAME_NOREPLACE,
+        )
+    };
+    if done == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+#[cfg(target_vendor = "apple")]
+fn rename_exclusive(from: &Path, to: &Path) -> io::Result<()> {
+    let (from, to) = (c_path(from)?, c_path(to)?);
+    // SAFETY: both paths are NUL-terminated and outlive the call.
+    let done = unsafe { libc::renamex_np(from.as_ptr(), to.as_ptr(), libc::RENAME_EXCL) };
+    if done == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+/// Elsewhere only the link fallback is known to be exclusive.
+#[cfg(not(any(target_os = "linux", target_vendor = "apple")))]
+fn rename_exclusive(_from: &Path, _to: &Path) -> io::Result<()> {
+    Err(io::Error::from_raw_os_error(nix::libc::ENOSYS))
 }
 
 #[cfg(test)]
@@ -368,6 +475,53 @@ mod tests {
             || Err(io::Error::from_raw_os_error(nix::libc::EIO)),
         );
         assert_eq!(result.unwrap_err().raw_os_error(), Some(nix::libc::EIO));
+    }
+
+    fn two_files() -> (tempfile::TempDir, std::path::PathBuf, std::path::PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let (from, to) = (dir.path().join("from"), dir.path().join("to"));
+        std::fs::write(&from, "new").unwrap();
+        (dir, from, to)
+    }
+
+    /// Both the system call and the link fallback: EEXIST over a file, a move onto no file.
+    #[test]
+    fn an_exclusive_rename_refuses_an_existing_name_and_takes_a_free_one() {
+        type Rename = fn(&Path, &Path) -> io::Result<()>;
+        for (name, rename) in [
+            ("rename_noreplace", rename_noreplace as Rename),
+            ("link_then_unlink", link_then_unlink as Rename),
+        ] {
+            let (_dir, from, to) = two_files();
+            std::fs::write(&to, "old").unwrap();
+            let refused = rename(&from, &to).unwrap_err();
+            assert_eq!(refused.kind(), io::ErrorKind::AlreadyExists, "{name}");
+            assert_eq!(std::fs::read(&to).unwrap(), b"old", "{name}");
+            std::fs::remove_file(&to).unwrap();
+            rename(&from, &to).unwrap();
+            assert_eq!(std::fs::read(&to).unwrap(), b"new", "{name}");
+            assert!(!from.exists(), "{name}: the scratch name is gone");
+        }
+    }
+
+    #[test]
+    fn flags_a_file_system_refuses_fall_back_to_the_link() {
+        for errno in [nix::libc::EINVAL, nix::libc::ENOSYS, nix::libc::ENOTSUP] {
+            assert!(flag_refused(&io::Error::from_raw_os_error(errno)));
+        }
+        assert!(!flag_refused(&io::Error::from_raw_os_error(
+            nix::libc::EEXIST
+        )));
+    }
+
+    #[test]
+    fn refused_attributes_are_benign_only_as_graceful_fs_says() {
+        let benign = |errno| is_benign_attribute_refusal(&io::Error::from_raw_os_error(errno));
+        assert!(benign(nix::libc::ENOSYS));
+        assert!(!benign(nix::libc::EIO));
+        let root = nix::unistd::getuid().is_root();
+        assert_eq!(benign(nix::libc::EPERM), !root);
+        assert_eq!(benign(nix::libc::EINVAL), !root);
     }
 
     #[test]

@@ -66,6 +66,12 @@ pub fn is_transient_rename_failure(err: &io::Error) -> bool {
     )
 }
 
+/// What a caller's retry budget also waits out: access denied, sharing and lock violations
+/// (the transient rename failures above), on any step.
+pub fn is_busy_or_refused(err: &io::Error) -> bool {
+    is_transient_rename_failure(err)
+}
+
 // ---------------------------------------------------------------------------------------------
 // Process limits
 
@@ -143,6 +149,18 @@ pub fn rename(from: &Path, to: &Path) -> io::Result<()> {
             MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH,
         )
     };
+    if ok == 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// `MoveFileExW` without `MOVEFILE_REPLACE_EXISTING`: the move fails with
+/// ERROR_ALREADY_EXISTS (EEXIST) where `to` exists, checked and done as one step.
+pub fn rename_noreplace(from: &Path, to: &Path) -> io::Result<()> {
+    let (from, to) = (win32_path(from)?, win32_path(to)?);
+    // SAFETY: both are NUL-terminated UTF-16 strings that outlive the call.
+    let ok = unsafe { MoveFileExW(from.as_ptr(), to.as_ptr(), MOVEFILE_WRITE_THROUGH) };
     if ok == 0 {
         return Err(io::Error::last_os_error());
     }
@@ -237,6 +255,19 @@ pub fn same_owner(_a: &Metadata, _b: &Metadata) -> bool {
 
 pub fn copy_owner(_file: &File, _like: &Metadata) -> io::Result<()> {
     Ok(())
+}
+
+/// Windows files have no uid or gid (`fs.chown` does nothing there either).
+pub fn set_owner(_file: &File, _uid: Option<u32>, _gid: Option<u32>) -> io::Result<()> {
+    Ok(())
+}
+
+/// Windows has no umask: a new file is read-only only when asked to be.
+pub fn set_create_mode(_options: &mut OpenOptions, _bits: u32) {}
+
+/// Nothing to ignore: owners and modes are never refused here.
+pub fn is_benign_attribute_refusal(_err: &io::Error) -> bool {
+    false
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,0 +1,122 @@
+// withOverwrite(false) (guarantee 13): publish only where no target exists; EEXIST and nothing
+// changed otherwise; of many racing for one name, in one process or many, exactly one wins,
+// and none is coalesced or superseded.
+
+import test from 'ava'
+import { execFile } from 'node:child_process'
+import { readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { AtomicFile } from 'atomic-publish'
+import { dirWithOldTarget, freshDir, namesIn, scratchIn, snapshot } from './helpers.js'
+
+const run = promisify(execFile)
+const fixture = (name: string) => join(__dirname, 'fixtures', `${name}.js`)
+
+type Terminal = (file: AtomicFile, dir: string) => Promise<unknown>
+
+const TERMINALS: Record<string, Terminal> = {
+  write: (f) => f.write('new'),
+  writeSync: async (f) => f.writeSync('new'),
+  stream: (f) => f.stream((async function* () { yield 'new' })()),
+  createWriteStream: (f) =>
+    new Promise((resolve, reject) => {
+      const sink = f.createWriteStream()
+      sink.on('error', reject).on('finish', () => resolve(sink.result))
+      sink.end('new')
+    }),
+  // The source, `..source`, is written by the test beforehand.
+  copyFrom: (f, dir) => f.copyFrom(join(dir, '..source')),
+  copyFromSync: async (f, dir) => f.copyFromSync(join(dir, '..source')),
+}
+
+for (const [name, terminal] of Object.entries(TERMINALS)) {
+  test(`${name}: onto an existing file, EEXIST and nothing changes; where none is, it publishes`, async (t) => {
+    const { dir, target } = dirWithOldTarget()
+    if (name.startsWith('copy')) writeFileSync(join(dir, '..source'), 'new')
+    const before = snapshot(dir)
+    const err = await t.throwsAsync(terminal(new AtomicFile(target).withOverwrite(false), dir))
+    t.like(err as object, { code: 'EEXIST', path: target, published: false })
+    t.regex(err!.message, /^EEXIST: file already exists, rename '/)
+    t.deepEqual(snapshot(dir), before)
+    const fresh = join(dir, 'fresh')
+    await terminal(new AtomicFile(fresh).withOverwrite(false), dir)
+    t.is(readFileSync(fresh, 'utf8'), 'new')
+    t.deepEqual(scratchIn(dir), [])
+  })
+}
+
+test('a file that appears while the publish is under way is not replaced: EEXIST at the rename, no scratch', async (t) => {
+  const dir = freshDir()
+  const target = join(dir, 'late')
+  let release = (): void => {}
+  const gate = new Promise<void>((r) => (release = r))
+  const publish = new AtomicFile(target).withOverwrite(false).stream(
+    (async function* () {
+      yield 'first half, '
+      await gate
+      yield 'second half'
+    })(),
+  )
+  while (scratchIn(dir).length === 0) await new Promise((r) => setTimeout(r, 2))
+  writeFileSync(target, 'someone else')
+  release()
+  const err = await t.throwsAsync(publish)
+  t.like(err as object, { code: 'EEXIST', syscall: 'rename' })
+  t.is(readFileSync(target, 'utf8'), 'someone else')
+  t.deepEqual(namesIn(dir), ['late'])
+})
+
+test('many racing publishes in one process: exactly one wins, the others get EEXIST, none superseded', async (t) => {
+  const dir = freshDir()
+  const target = join(dir, 'blob')
+  const settled = await Promise.allSettled(
+    Array.from({ length: 24 }, (_, i) => {
+      const file = new AtomicFile(target).withOverwrite(false)
+      return i % 3 === 2 ? Promise.resolve().then(() => file.writeSync(`v${i}`)) : file.write(`v${i}`)
+    }),
+  )
+  const won = settled.flatMap((s, i) => (s.status === 'fulfilled' ? [{ i, result: s.value }] : []))
+  const codes = settled.flatMap((s) => (s.status === 'rejected' ? [(s.reason as { code: string }).code] : []))
+  t.is(won.length, 1, JSON.stringify(won))
+  t.false('superseded' in won[0].result)
+  t.deepEqual([...new Set(codes)], ['EEXIST'])
+  t.is(readFileSync(target, 'utf8'), `v${won[0].i}`)
+  t.deepEqual(namesIn(dir), ['blob'])
+})
+
+test('a later ordinary publish does not supersede an earlier no-overwrite one: it really tries', async (t) => {
+  const dir = freshDir()
+  const target = join(dir, 'blob')
+  const exclusive = new AtomicFile(target).withOverwrite(false).write('exclusive')
+  const ordinary = new AtomicFile(target).write('ordinary')
+  const [first, second] = await Promise.allSettled([exclusive, ordinary])
+  t.is(second.status, 'fulfilled')
+  if (first.status === 'fulfilled') {
+    t.false('superseded' in first.value, 'it renamed before the ordinary publish')
+  } else {
+    t.is((first.reason as { code: string }).code, 'EEXIST')
+  }
+  t.is(readFileSync(target, 'utf8'), 'ordinary', 'the last call’s bytes are there')
+})
+
+test('many racing publishes across processes: exactly one wins', async (t) => {
+  const dir = freshDir()
+  const target = join(dir, 'blob')
+  const startAt = Date.now() + 1500
+  const children = Array.from({ length: 8 }, (_, i) => run(process.execPath, [fixture('exclusive-publish'), target, `child ${i}`, String(startAt)]))
+  const outputs = (await Promise.all(children)).map(({ stdout }) => JSON.parse(stdout) as { ok: boolean; code?: string; superseded?: boolean })
+  const winners = outputs.flatMap((o, i) => (o.ok ? [i] : []))
+  t.is(winners.length, 1, JSON.stringify(outputs))
+  t.false(outputs[winners[0]].superseded)
+  t.deepEqual([...new Set(outputs.filter((o) => !o.ok).map((o) => o.code))], ['EEXIST'])
+  t.is(readFileSync(target, 'utf8'), `child ${winners[0]}`)
+  t.deepEqual(namesIn(dir), ['blob'])
+})
+
+test('withOverwrite takes a boolean only', (t) => {
+  const file = new AtomicFile(join(freshDir(), 'x'))
+  for (const bad of ['false', 0, null, undefined]) {
+    t.throws(() => file.withOverwrite(bad as unknown as boolean), { code: 'ERR_INVALID_ARG_TYPE' })
+  }
+})

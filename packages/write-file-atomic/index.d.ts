@@ -1,0 +1,2 @@
+import writeFile = require('atomic-publish/compat')
+export = writeFile
