@@ -143,6 +143,11 @@ pub fn write_all_at(file: &File, data: &[u8], offset: u64) -> io::Result<()> {
     std::os::unix::fs::FileExt::write_all_at(file, data, offset)
 }
 
+/// `pread` until `buf` is full from `offset` (an early end of file is UnexpectedEof).
+pub fn read_exact_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<()> {
+    std::os::unix::fs::FileExt::read_exact_at(file, buf, offset)
+}
+
 /// Linux: `sync_file_range(SYNC_FILE_RANGE_WRITE)`, which starts writeback without waiting.
 /// macOS has no such call; there it does nothing.
 pub fn start_writeback(file: &File) {
