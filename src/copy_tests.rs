@@ -126,3 +126,37 @@ fn a_verified_copy_of_several_pieces_reports_its_bytes_and_hash() {
     assert_eq!(done.hash, Some(hash::digest(&original)));
     assert_eq!(std::fs::read(&dst).unwrap(), original);
 }
+
+/// Where positional reads move the cursor (Windows), the read-back runs in line with the copy:
+/// the same pieces, hashed on the copying thread, verify the same way.
+#[test]
+fn the_in_line_read_back_verifies_a_copy_of_several_pieces() {
+    let dir = tempfile::tempdir().unwrap();
+    let (src, dst) = (dir.path().join("src"), dir.path().join("dst"));
+    let original: Vec<u8> = (0..(PIECE / 2 + 5) as u32)
+        .flat_map(u32::to_le_bytes)
+        .collect();
+    std::fs::write(&src, &original).unwrap();
+    let run = |expected: u128| {
+        let source = File::open(&src).unwrap();
+        let options = PublishOptions {
+            expected_hash: Some(expected),
+            ..PublishOptions::default()
+        };
+        let mut publisher = Publisher::begin(&dst, options, true).unwrap();
+        let mut readback = vec![0u8; hash::FILE_CHUNK];
+        assert!(copy_pieces(&source, &mut publisher, &mut readback, |_, _| {}).is_ok());
+        publisher.finish(None)
+    };
+    let done = run(hash::digest(&original)).unwrap();
+    assert_eq!(done.hash, Some(hash::digest(&original)));
+    assert_eq!(std::fs::read(&dst).unwrap(), original);
+    assert!(matches!(
+        run(0xbad),
+        Err(PublishError::HashMismatch {
+            expected: 0xbad,
+            ..
+        })
+    ));
+    assert_eq!(names_in(dir.path()), ["dst", "src"]);
+}

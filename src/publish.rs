@@ -227,6 +227,11 @@ impl Publisher {
         Ok(added)
     }
 
+    /// The scratch file, for reading back what was appended.
+    pub fn scratch_file(&self) -> &File {
+        self.scratch.file()
+    }
+
     fn advance(&mut self, n: u64) {
         self.written += n;
         if let Some(control) = &self.options.control {

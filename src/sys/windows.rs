@@ -126,6 +126,10 @@ pub fn write_all_at(file: &File, data: &[u8], offset: u64) -> io::Result<()> {
 }
 
 /// No writeback hint exists here.
+/// A positional read moves the cursor, which a duplicated handle shares: reading back on one
+/// handle while writing at the cursor on another would misplace the writes.
+pub const READ_AT_KEEPS_CURSOR: bool = false;
+
 /// Positional reads until `buf` is full from `offset` (an early end of file is
 /// UnexpectedEof). Unlike `pread`, each read moves the file's cursor, to the end of the range
 /// read: callers read only up to the file's end, where the cursor already is.
