@@ -236,3 +236,24 @@ test('an exception in the progress callback aborts the stream with that exceptio
   t.is(err, oops)
   t.deepEqual(namesIn(dir), [])
 })
+
+test('a source that refills one buffer after every yield publishes what each yield held', async (t) => {
+  // The package's own copies are reused once their push has settled; a copy reused early
+  // would publish a later chunk's bytes in an earlier chunk's place.
+  for (const size of [1 << 20, 64 << 10]) {
+    const dir = freshDir()
+    const target = join(dir, 'out.bin')
+    const count = 24
+    const expected = Buffer.concat(Array.from({ length: count }, (_, i) => Buffer.alloc(size, i + 1)))
+    async function* refilled(): AsyncGenerator<Buffer> {
+      const buffer = Buffer.alloc(size)
+      for (let i = 0; i < count; i++) {
+        buffer.fill(i + 1)
+        yield buffer
+      }
+    }
+    const result = await new AtomicFile(target).withHash(xxh3_128(expected)).stream(refilled())
+    t.is(result.bytes, expected.length, `${size}-byte chunks`)
+    t.true(readFileSync(target).equals(expected), `${size}-byte chunks`)
+  }
+})

@@ -144,3 +144,21 @@ test('withFsync(false) still publishes atomically', async (t) => {
   t.true(existsSync(target))
   t.is(statSync(target).size, 5)
 })
+
+test('a lone write publishes the bytes of the call, whatever the caller does with its buffer after', async (t) => {
+  const dir = freshDir()
+  const target = join(dir, 'lone.bin')
+  const data = Buffer.from(FOX)
+  const pending = new AtomicFile(target).write(data)
+  data.fill(0x21)
+  const result = await pending
+  t.is(readFileSync(target, 'utf8'), FOX)
+  t.is(result.hash, xxh3_128(FOX))
+  // A view over an ArrayBuffer that is transferred (detached) right after the call.
+  const bytes = new Uint8Array(Buffer.from(FOX))
+  const again = new AtomicFile(target).write(bytes)
+  structuredClone(bytes.buffer, { transfer: [bytes.buffer] })
+  t.is(bytes.byteLength, 0)
+  t.is((await again).bytes, FOX.length)
+  t.is(readFileSync(target, 'utf8'), FOX)
+})

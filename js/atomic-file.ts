@@ -20,14 +20,17 @@ import {
 } from './args.js'
 import { AbortError, invalidArgType, toError } from './errors.js'
 import { type ProgressCallback, ProgressReporter } from './progress.js'
-import { batchedWrite } from './batch.js'
+import { batchedWrite, laneFree, takeLane } from './batch.js'
 import { Call } from './call.js'
-import { coalescedWrite } from './coalesce.js'
+import { coalescedWrite, idle, runAlone } from './coalesce.js'
 import { cleanUpOnExit, streamSlots } from './lifecycle.js'
 import { ownBytes, ownBytesNow, readableNow } from './owned-bytes.js'
 import { type ByteSource, iterate, pump } from './stream.js'
 import { PublishStream } from './write-stream.js'
 import { type CompatSettings, compatSettings } from './internal.js'
+
+/** Up to this size, a lone write's bytes are copied natively at the call (see `#writeAlone`). */
+const LONE_COPY_UP_TO = 64 << 10
 
 /** How often copyFrom's progress is read from the native side. */
 const COPY_PROGRESS_POLL_MS = 100
@@ -145,8 +148,54 @@ export class AtomicFile {
    * Publish `data` (a string as UTF-8); the I/O and hashing run on the thread pool, on a copy
    * of `data` taken at the call (large data: in slices, the first at the call).
    */
-  async write(data: BinaryData): Promise<PublishResult> {
-    const input = toDataInput(data)
+  write(data: BinaryData): Promise<PublishResult> {
+    let input: string | Uint8Array
+    try {
+      input = toDataInput(data)
+    } catch (error) {
+      return Promise.reject(error)
+    }
+    if (!this.#signal && !this.#onScratch && typeof input !== 'string' && input.byteLength <= LONE_COPY_UP_TO) {
+      const alone = this.#writeAlone(input)
+      if (alone) return alone
+    }
+    return this.#writeQueued(input)
+  }
+
+  /**
+   * A small write without a signal that nothing waits before (no write to the same target
+   * queued, a pool lane free) goes to the pool at once, as one native call that copies its
+   * bytes and takes its place in call order now: it needs no abort handle, no JS copy of its
+   * bytes and no queue entry, and settles in one promise reaction. It still counts as running
+   * for coalescing and batching, so the writes after it queue as before. `undefined` when
+   * the write must take the queued path.
+   */
+  #writeAlone(bytes: Uint8Array): Promise<PublishResult> | undefined {
+    const key = this.#path.key
+    if (!idle(key) || !laneFree()) return undefined
+    let outcome: Promise<NativeOutcome>
+    try {
+      outcome = native.publishCopy(this.#path.native, bytes, this.#config)
+    } catch (error) {
+      return Promise.reject(error)
+    }
+    const leaveTarget = runAlone(key)
+    const leaveLane = takeLane()
+    return outcome.then(
+      (result) => {
+        leaveTarget()
+        leaveLane()
+        return this.#settle(result)
+      },
+      (error: unknown) => {
+        leaveTarget()
+        leaveLane()
+        throw error
+      },
+    )
+  }
+
+  async #writeQueued(input: string | Uint8Array): Promise<PublishResult> {
     const signal = this.#signal
     if (this.#onScratch) return this.#stream(once(ownBytesNow(input)), signal)
     if (signal?.aborted) throw new AbortError(signal.reason)

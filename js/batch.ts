@@ -54,16 +54,32 @@ export function batchedWrite(
   if (running < lanes) {
     const outcome = native.publishBytes(target, bytes, config, call.control)
     running++
-    outcome.then(laneFree, laneFree)
+    outcome.then(nextBatch, nextBatch)
     return outcome
   }
   return new Promise((settle, fail) => queue.push({ target, bytes, config, call, settle, fail }))
 }
 
+/** Would a small write be dispatched at once, on a lane of its own? */
+export function laneFree(): boolean {
+  return running < lanes
+}
+
+/**
+ * Count a write dispatched on its own outside this queue (a lone write, see
+ * AtomicFile#writeAlone) as running on a lane; only when `laneFree()`. Call the returned
+ * function once it has settled.
+ */
+export function takeLane(): () => void {
+  running++
+  return nextBatch
+}
+
 const abandoned = (job: Queued): boolean => job.call.aborted
 const dropAborted = (job: Queued): void => job.settle(failedBeforeDisk({ kind: 'aborted', code: 'ABORT_ERR' }))
 
-function laneFree(): void {
+/** A lane came free: start queued writes. */
+function nextBatch(): void {
   running--
   // A batch that could not be dispatched takes no lane: keep going until one is running.
   while (running < lanes && queue.length > 0) {
@@ -95,11 +111,11 @@ function runBatch(jobs: Queued[]): void {
   running++
   outcomes.then(
     (results) => {
-      laneFree()
+      nextBatch()
       added.forEach((job, i) => job.settle(results[i]!))
     },
     (error: unknown) => {
-      laneFree()
+      nextBatch()
       for (const job of added) job.fail(error)
     },
   )

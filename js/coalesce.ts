@@ -72,6 +72,28 @@ function strongest(chosen: Entry, superseded: Entry[]): Durability {
   return LEVELS[at]!
 }
 
+/** Would a write to `target` be dispatched at once (nothing of it waits here)? */
+export function idle(target: string): boolean {
+  const q = queues.get(target)
+  return !q || (q.running < RUNNING_PER_TARGET && !q.head)
+}
+
+/**
+ * Count a write dispatched at once without a queue entry (a lone write, see
+ * AtomicFile#writeAlone) as running on `target`; only when `idle(target)`. Call the returned
+ * function once it has settled.
+ */
+export function runAlone(target: string): () => void {
+  let q = queues.get(target)
+  if (!q) queues.set(target, (q = { running: 0, superseded: [] }))
+  const queue = q
+  queue.running++
+  return () => {
+    queue.running--
+    next(target, queue)
+  }
+}
+
 const abortedOutcome = (): NativeOutcome => failedBeforeDisk({ kind: 'aborted', code: 'ABORT_ERR' })
 
 function dispatch(target: string, q: TargetQueue, first: Entry, superseded: Entry[]): void {

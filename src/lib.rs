@@ -6,6 +6,7 @@
 #![deny(clippy::all)]
 
 pub mod batch;
+pub mod copy;
 pub mod dirsync;
 pub mod durability;
 pub mod errors;

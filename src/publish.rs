@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use crate::dirsync;
 pub use crate::durability::Durability;
-use crate::errors::{self, FsFailure, PublishError, Subject, Syscall};
+use crate::errors::{FsFailure, PublishError, Syscall};
 use crate::hash::{self, Hasher};
 use crate::order::Ticket;
 use crate::retry::{self, InOrder, RenameRules};
@@ -24,12 +24,11 @@ use crate::scratch::{Attributes, ModePolicy, Owner, Scratch, ScratchSpec};
 use crate::sys;
 use crate::target::{self, FileKey, ResolvedTarget};
 
-/// Read size for copies that must hash what they copy: the size `hash::FILE_CHUNK` measured
-/// best at (the plateau starts at 1 MiB; 16 MiB falls off the cache).
-const COPY_CHUNK: usize = 1 << 20;
+pub use crate::copy::copy_from;
 
-/// Piece size of a kernel copy: between two pieces a cancel is honoured and progress shows.
-const KERNEL_COPY_PIECE: u64 = 16 << 20;
+/// Read size for sources that must be read through user space: the size `hash::FILE_CHUNK`
+/// measured best at (the plateau starts at 1 MiB; 16 MiB falls off the cache).
+const COPY_CHUNK: usize = hash::FILE_CHUNK;
 
 /// A point in time with nanosecond precision, as seconds and nanoseconds since the epoch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -225,6 +224,31 @@ impl Publisher {
         }
         self.advance(chunk.len() as u64);
         Ok(())
+    }
+
+    /// Let `fill` append to the scratch through the scratch file's own position (a kernel
+    /// copy), and count what it added. With hashing, the new bytes are then read back from the
+    /// scratch (still in the page cache) and hashed there: the digest is of what the scratch
+    /// holds, so whatever a source does meanwhile, the bytes renamed are the bytes verified
+    /// (guarantee 12). On failure the publisher must be given up with [`Publisher::fail`].
+    pub fn append_through(
+        &mut self,
+        fill: impl FnOnce(&mut File) -> Result<u64, FsFailure>,
+        readback: &mut [u8],
+    ) -> Result<u64, FsFailure> {
+        let start = self.written;
+        let added = fill(self.scratch.file_mut())?;
+        if let Some(hasher) = self.hasher.as_mut() {
+            hash::update_from_file(hasher, self.scratch.file(), start, added, readback)
+                .map_err(|e| FsFailure::target(e, Syscall::Read))?;
+        }
+        self.advance(added);
+        Ok(added)
+    }
+
+    /// The scratch file, for reading back what was appended.
+    pub fn scratch_file(&self) -> &File {
+        self.scratch.file()
     }
 
     fn advance(&mut self, n: u64) {
@@ -562,86 +586,6 @@ pub fn write_from_reader<R: Read + ?Sized>(
         }
     }
     publisher.finish(None)
-}
-
-/// Publish a copy of the file `src` at `target`. The source is opened first, so a missing
-/// source leaves nothing on disk. Without an expected hash the kernel copies
-/// (`copy_file_range` where there is one) and the result carries no hash.
-///
-/// Only regular files and FIFOs (a shell's `<(cmd)`) are sources: a device or socket is
-/// refused before anything is written (`/dev/zero` would fill the disk). The type is looked
-/// at before the open, since opening a device can act on it (a tape rewinds), and again on
-/// the open descriptor, in case the name was swapped between the two.
-pub fn copy_from(
-    src: &Path,
-    target: &Path,
-    options: PublishOptions,
-) -> Result<Published, PublishError> {
-    if let Ok(meta) = std::fs::metadata(src) {
-        check_source_kind(&meta)?;
-    }
-    let mut source =
-        retry::open(|| File::open(src)).map_err(|e| FsFailure::source(e, Syscall::Open))?;
-    let meta = source
-        .metadata()
-        .map_err(|e| FsFailure::source(e, Syscall::Stat))?;
-    check_source_kind(&meta)?;
-    if options.expected_hash.is_some() {
-        return write_from_reader(target, &mut source, options);
-    }
-    let mut publisher = Publisher::begin(target, options, false)?;
-    loop {
-        if publisher.cancelled() {
-            return Err(publisher.give_up(PublishError::Aborted));
-        }
-        // Bounded pieces so a cancel or a progress read is never more than one piece away;
-        // io::copy still lets the kernel move them (copy_file_range) without a user buffer.
-        let mut piece = (&source).take(KERNEL_COPY_PIECE);
-        match io::copy(&mut piece, publisher.scratch.file_mut()) {
-            Ok(0) => break,
-            Ok(n) => {
-                publisher.advance(n);
-                if n < KERNEL_COPY_PIECE {
-                    break; // a short piece is the end of the source
-                }
-            }
-            Err(e) => {
-                // io::copy does not say which side failed; the errno does.
-                let failure = if is_write_side(&e) {
-                    FsFailure::target(e, Syscall::Write)
-                } else {
-                    FsFailure::source(e, Syscall::Read)
-                };
-                return Err(publisher.fail(failure));
-            }
-        }
-    }
-    publisher.finish(None)
-}
-
-fn check_source_kind(meta: &std::fs::Metadata) -> Result<(), FsFailure> {
-    if meta.is_dir() {
-        return Err(FsFailure::source(errors::is_a_directory(), Syscall::Read));
-    }
-    if meta.is_file() || sys::is_fifo(meta) {
-        return Ok(());
-    }
-    Err(FsFailure::wrong_file_type(
-        Subject::Source,
-        sys::file_kind(meta),
-    ))
-}
-
-/// Errors that only the destination of a copy produces.
-fn is_write_side(err: &io::Error) -> bool {
-    matches!(
-        err.kind(),
-        io::ErrorKind::StorageFull
-            | io::ErrorKind::WriteZero
-            | io::ErrorKind::QuotaExceeded
-            | io::ErrorKind::ReadOnlyFilesystem
-            | io::ErrorKind::FileTooLarge
-    )
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 //! the file system cannot hold, and a directory renamed while the scratch is in it.
 
 use super::*;
+use crate::errors::Subject;
 use crate::test_support::names_in;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 

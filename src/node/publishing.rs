@@ -33,6 +33,27 @@ pub fn publish_bytes(
 
 type WriteJob = (PathBuf, Uint8Array, PublishOptions);
 
+/// Publish `data` at `target` on the thread pool, from a copy of `data` made now, on the JS
+/// thread. For a lone small write: a native copy costs less than a JS buffer and a reference
+/// to it, and the pool never reads the caller's memory (guarantee 12). Its place in call
+/// order is taken now too (see `NativePublishConfig::to_options`).
+#[napi(ts_return_type = "Promise<NativeOutcome>")]
+pub fn publish_copy(
+    target: Either<String, Buffer>,
+    data: &[u8],
+    config: NativePublishConfig,
+) -> Result<AsyncTask<OnPool<CopiedWriteJob, NativeOutcome>>> {
+    let job = (to_path(target)?, data.to_vec(), config.to_options()?);
+    Ok(AsyncTask::new(OnPool::new(
+        job,
+        |(target, data, options)| {
+            NativeOutcome::from_publish(publish::write(target, data, options.clone()))
+        },
+    )))
+}
+
+type CopiedWriteJob = (PathBuf, Vec<u8>, PublishOptions);
+
 /// Publish `data` at `target` on the calling thread. `on_scratch` (the compatibility entry's
 /// scratch hook) is called with the scratch's path before any byte is written; if it throws,
 /// the scratch is removed and its exception is the call's.

@@ -147,6 +147,15 @@ pub fn write_all_at(file: &File, data: &[u8], offset: u64) -> io::Result<()> {
     std::os::unix::fs::FileExt::write_all_at(file, data, offset)
 }
 
+/// Positional reads leave the file's cursor alone: another descriptor of the same file may
+/// read back what one thread has written while that thread goes on writing at the cursor.
+pub const READ_AT_KEEPS_CURSOR: bool = true;
+
+/// `pread` until `buf` is full from `offset` (an early end of file is UnexpectedEof).
+pub fn read_exact_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<()> {
+    std::os::unix::fs::FileExt::read_exact_at(file, buf, offset)
+}
+
 /// Linux: `sync_file_range(SYNC_FILE_RANGE_WRITE)`, which starts writeback without waiting.
 /// macOS has no such call; there it does nothing.
 pub fn start_writeback(file: &File) {

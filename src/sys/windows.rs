@@ -132,6 +132,27 @@ pub fn write_all_at(file: &File, data: &[u8], offset: u64) -> io::Result<()> {
 }
 
 /// No writeback hint exists here.
+/// A positional read moves the cursor, which a duplicated handle shares: reading back on one
+/// handle while writing at the cursor on another would misplace the writes.
+pub const READ_AT_KEEPS_CURSOR: bool = false;
+
+/// Positional reads until `buf` is full from `offset` (an early end of file is
+/// UnexpectedEof). Unlike `pread`, each read moves the file's cursor, to the end of the range
+/// read: callers read only up to the file's end, where the cursor already is.
+pub fn read_exact_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<()> {
+    let mut done = 0;
+    while done < buf.len() {
+        match std::os::windows::fs::FileExt::seek_read(file, &mut buf[done..], offset + done as u64)
+        {
+            Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
+            Ok(n) => done += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
 pub fn start_writeback(_file: &File) {}
 
 /// Windows cannot rename a file open without delete sharing: the scratch is closed first.

@@ -1,0 +1,191 @@
+//! Publishing a copy of a file: the kernel moves the bytes (`copy_file_range`, which shares
+//! extents where the file system can reflink), never a user-space buffer.
+//!
+//! A verified copy hashes what landed in the scratch, read back piece by piece while it is
+//! still in the page cache, not what the source held when it was read: a source rewritten
+//! during the copy either still yields the expected bytes or is refused with a hash mismatch,
+//! and the bytes renamed are always the bytes that matched. Hashing the source beside the
+//! copy could not prove that without reading the scratch as well.
+//!
+//! Measured (1 GiB, cached source, ext4, contenders interleaved, median of 5, load 3 on 2
+//! cores): hashing each piece on a second thread while the next is copied 0.97× of
+//! `copyFile` + fsync + rename, the same read-back in line with the copy 0.80×, an unverified
+//! kernel copy 0.93×. Earlier, under load 12–17: reading the source through a buffer to hash
+//! and write it 0.25×, starting writeback after every piece no gain.
+
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::Path;
+use std::sync::mpsc;
+
+use crate::errors::{self, FsFailure, PublishError, Subject, Syscall};
+use crate::hash::{self, Hasher};
+use crate::publish::{PublishOptions, Published, Publisher};
+use crate::retry;
+use crate::sys;
+
+/// Piece size of a kernel copy: between two pieces a cancel is honoured and progress shows,
+/// and a verified copy hashes the piece it just wrote.
+const KERNEL_COPY_PIECE: u64 = 16 << 20;
+
+/// Publish a copy of the file `src` at `target`. The source is opened first, so a missing
+/// source leaves nothing on disk. With an expected hash, the copy is verified as it lands in
+/// the scratch (see the module's note) and the result carries the hash; without one it
+/// carries none.
+///
+/// Only regular files and FIFOs (a shell's `<(cmd)`) are sources: a device or socket is
+/// refused before anything is written (`/dev/zero` would fill the disk). The type is looked
+/// at before the open, since opening a device can act on it (a tape rewinds), and again on
+/// the open descriptor, in case the name was swapped between the two.
+pub fn copy_from(
+    src: &Path,
+    target: &Path,
+    options: PublishOptions,
+) -> Result<Published, PublishError> {
+    if let Ok(meta) = std::fs::metadata(src) {
+        check_source_kind(&meta)?;
+    }
+    let source =
+        retry::open(|| File::open(src)).map_err(|e| FsFailure::source(e, Syscall::Open))?;
+    let meta = source
+        .metadata()
+        .map_err(|e| FsFailure::source(e, Syscall::Stat))?;
+    check_source_kind(&meta)?;
+    let hashing = options.expected_hash.is_some();
+    let beside = hashing && sys::READ_AT_KEEPS_CURSOR && std::env::var("AP_COPY_SERIAL").is_err();
+    let mut publisher = Publisher::begin(target, options, hashing && !beside)?;
+    if beside {
+        return copy_hashing_beside(&source, publisher);
+    }
+    let mut readback = if hashing {
+        vec![0u8; hash::FILE_CHUNK]
+    } else {
+        Vec::new()
+    };
+    match copy_pieces(&source, &mut publisher, &mut readback, |_, _| {}) {
+        Ok(()) => publisher.finish(None),
+        Err(stop) => Err(stop.give_up(publisher)),
+    }
+}
+
+/// Why a copy stopped before the end of its source.
+enum Stop {
+    Aborted,
+    Failed(FsFailure),
+}
+
+impl Stop {
+    fn give_up(self, publisher: Publisher) -> PublishError {
+        match self {
+            Stop::Aborted => publisher.give_up(PublishError::Aborted),
+            Stop::Failed(failure) => publisher.fail(failure),
+        }
+    }
+}
+
+/// Copy all of `source` into the scratch a piece at a time, honouring a cancel between
+/// pieces; `landed(offset, len)` hears of every piece once it is in the scratch.
+fn copy_pieces(
+    source: &File,
+    publisher: &mut Publisher,
+    readback: &mut [u8],
+    mut landed: impl FnMut(u64, u64),
+) -> Result<(), Stop> {
+    loop {
+        if publisher.cancelled() {
+            return Err(Stop::Aborted);
+        }
+        let start = publisher.bytes_written();
+        let n = publisher
+            .append_through(
+                |scratch| kernel_copy(source, scratch, KERNEL_COPY_PIECE),
+                readback,
+            )
+            .map_err(Stop::Failed)?;
+        landed(start, n);
+        // A short piece is the end of the source.
+        if n < KERNEL_COPY_PIECE {
+            return Ok(());
+        }
+    }
+}
+
+/// A verified copy whose read-back runs on a second thread: each piece is hashed from the
+/// scratch while the kernel copies the next, so the hash costs little more than the copy.
+/// The hasher reads the pieces in order through its own descriptor of the scratch, which
+/// needs positional reads that leave the writer's cursor alone.
+fn copy_hashing_beside(source: &File, mut publisher: Publisher) -> Result<Published, PublishError> {
+    let reader = match publisher.scratch_file().try_clone() {
+        Ok(reader) => reader,
+        Err(e) => return Err(publisher.fail(FsFailure::target(e, Syscall::Open))),
+    };
+    let (pieces, landed) = mpsc::channel::<(u64, u64)>();
+    let (copied, digest) = std::thread::scope(|scope| {
+        let hasher = scope.spawn(move || -> io::Result<u128> {
+            let mut hasher = Hasher::new();
+            let mut buf = vec![0u8; hash::FILE_CHUNK];
+            for (offset, len) in landed {
+                hash::update_from_file(&mut hasher, &reader, offset, len, &mut buf)?;
+            }
+            Ok(hasher.digest())
+        });
+        let copied = copy_pieces(source, &mut publisher, &mut [], |offset, len| {
+            // The hasher only stops early on a read error, which the join reports.
+            let _ = pieces.send((offset, len));
+        });
+        drop(pieces);
+        let digest = hasher
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (copied, digest)
+    });
+    if let Err(stop) = copied {
+        return Err(stop.give_up(publisher));
+    }
+    match digest {
+        Ok(digest) => publisher.finish(Some(digest)),
+        Err(e) => Err(publisher.fail(FsFailure::target(e, Syscall::Read))),
+    }
+}
+
+/// Up to `most` bytes from `source`'s position to `scratch`'s; fewer only at the source's end.
+/// io::copy lets the kernel move them (copy_file_range, else splice or sendfile) where it can.
+fn kernel_copy(source: &File, scratch: &mut File, most: u64) -> Result<u64, FsFailure> {
+    io::copy(&mut source.take(most), scratch).map_err(|e| {
+        // io::copy does not say which side failed; the errno does.
+        if is_write_side(&e) {
+            FsFailure::target(e, Syscall::Write)
+        } else {
+            FsFailure::source(e, Syscall::Read)
+        }
+    })
+}
+
+fn check_source_kind(meta: &std::fs::Metadata) -> Result<(), FsFailure> {
+    if meta.is_dir() {
+        return Err(FsFailure::source(errors::is_a_directory(), Syscall::Read));
+    }
+    if meta.is_file() || sys::is_fifo(meta) {
+        return Ok(());
+    }
+    Err(FsFailure::wrong_file_type(
+        Subject::Source,
+        sys::file_kind(meta),
+    ))
+}
+
+/// Errors that only the destination of a copy produces.
+fn is_write_side(err: &io::Error) -> bool {
+    matches!(
+        err.kind(),
+        io::ErrorKind::StorageFull
+            | io::ErrorKind::WriteZero
+            | io::ErrorKind::QuotaExceeded
+            | io::ErrorKind::ReadOnlyFilesystem
+            | io::ErrorKind::FileTooLarge
+    )
+}
+
+#[cfg(test)]
+#[path = "copy_tests.rs"]
+mod tests;
