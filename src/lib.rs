@@ -11,6 +11,7 @@ pub mod dirsync;
 pub mod durability;
 pub mod errors;
 pub mod hash;
+pub mod options;
 pub mod order;
 pub mod publish;
 pub mod retry;
@@ -19,6 +20,7 @@ pub mod stream;
 pub mod sweep;
 pub mod sys;
 pub mod target;
+pub mod write;
 
 pub mod node;
 

@@ -9,9 +9,8 @@
 //!   file, and the directory after it, so the rename itself survives a power cut.
 
 use std::fs::File;
-use std::io::{self, Read};
+use std::io;
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 use std::sync::Arc;
 
 use crate::dirsync;
@@ -20,134 +19,13 @@ use crate::errors::{FsFailure, PublishError, Syscall};
 use crate::hash::{self, Hasher};
 use crate::order::Ticket;
 use crate::retry::{self, InOrder, RenameRules};
-use crate::scratch::{Attributes, ModePolicy, Owner, Scratch, ScratchSpec};
+use crate::scratch::{Attributes, Scratch, ScratchSpec};
 use crate::sys;
 use crate::target::{self, FileKey, ResolvedTarget};
 
 pub use crate::copy::copy_from;
-
-/// Read size for sources that must be read through user space: the size `hash::FILE_CHUNK`
-/// measured best at (the plateau starts at 1 MiB; 16 MiB falls off the cache).
-const COPY_CHUNK: usize = hash::FILE_CHUNK;
-
-/// A point in time with nanosecond precision, as seconds and nanoseconds since the epoch.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Mtime {
-    pub secs: i64,
-    pub nanos: u32,
-}
-
-/// Shared between a publish and its caller: the caller may cancel it, and reads how many
-/// bytes are down so far.
-///
-/// Cancelling and committing race for one state: the first to move it away from running wins.
-/// So a caller whose cancel was accepted knows the publish will never rename, and may report
-/// the abort at once while the clean-up goes on; a cancel that comes once the rename has begun
-/// is refused, and the publish completes.
-#[derive(Debug, Default)]
-pub struct Control {
-    state: AtomicU8,
-    bytes: AtomicU64,
-}
-
-const RUNNING: u8 = 0;
-const CANCELLED: u8 = 1;
-const COMMITTING: u8 = 2;
-
-impl Control {
-    /// Ask the publish to stop. True when it will never publish (the cancel came first);
-    /// false when its rename had already begun.
-    pub fn cancel(&self) -> bool {
-        match self
-            .state
-            .compare_exchange(RUNNING, CANCELLED, Ordering::AcqRel, Ordering::Acquire)
-        {
-            Ok(_) => true,
-            Err(now) => now == CANCELLED,
-        }
-    }
-
-    pub fn is_cancelled(&self) -> bool {
-        self.state.load(Ordering::Acquire) == CANCELLED
-    }
-
-    /// The point of no return, taken right before the rename: true when the publish may go on
-    /// (and no cancel will be accepted from now on), false when it was cancelled.
-    pub fn begin_commit(&self) -> bool {
-        match self
-            .state
-            .compare_exchange(RUNNING, COMMITTING, Ordering::AcqRel, Ordering::Acquire)
-        {
-            Ok(_) => true,
-            Err(now) => now == COMMITTING,
-        }
-    }
-
-    /// Bytes written to the scratch so far; only ever grows.
-    pub fn bytes_written(&self) -> u64 {
-        self.bytes.load(Ordering::Acquire)
-    }
-
-    fn record(&self, total: u64) {
-        self.bytes.store(total, Ordering::Release);
-    }
-}
-
-/// Everything a builder can configure about one publish.
-#[derive(Debug, Clone)]
-pub struct PublishOptions {
-    pub expected_hash: Option<u128>,
-    pub mtime: Option<Mtime>,
-    pub mode: ModePolicy,
-    pub durability: Durability,
-    /// `false`: publish only where no target exists (guarantee 13).
-    pub overwrite: bool,
-    /// Owner, attribute tolerance, retry budget and clean-up of the scratch (`mode` aside).
-    pub scratch: ScratchSpec,
-    pub control: Option<Arc<Control>>,
-    /// The publish's place in call order; taken when the publish begins if not given.
-    pub ticket: Option<Arc<Ticket>>,
-    /// Which JavaScript environment (main thread or worker) the publish belongs to: its end
-    /// removes that environment's in-flight scratch files and no other's (0: none).
-    pub owner: Owner,
-}
-
-impl Default for PublishOptions {
-    fn default() -> Self {
-        Self {
-            expected_hash: None,
-            mtime: None,
-            mode: ModePolicy::Inherit,
-            durability: Durability::Full,
-            overwrite: true,
-            scratch: ScratchSpec::default(),
-            control: None,
-            ticket: None,
-            owner: 0,
-        }
-    }
-}
-
-impl PublishOptions {
-    pub fn cancelled(&self) -> bool {
-        self.control.as_ref().is_some_and(|c| c.is_cancelled())
-    }
-
-    /// Take the point of no return (see [`Control`]); false when the publish was cancelled.
-    fn begin_commit(&self) -> bool {
-        self.control.as_ref().is_none_or(|c| c.begin_commit())
-    }
-}
-
-/// What a successful publish wrote.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Published {
-    pub bytes: u64,
-    /// XXH3-128 of the published bytes, when they were hashed.
-    pub hash: Option<u128>,
-    /// A later call to the same target committed first: these bytes were never renamed.
-    pub superseded: bool,
-}
+pub use crate::options::{Control, Mtime, PublishOptions, Published};
+pub use crate::write::{start_write, write, write_announced, write_from_reader};
 
 /// One publish in progress: a scratch file being filled, not yet visible at the target.
 pub struct Publisher {
@@ -506,86 +384,6 @@ impl Renamed {
             Err(e) => Err(e),
         }
     }
-}
-
-/// Publish `data` at `target`. With an expected hash, the bytes are verified before anything
-/// on disk is touched (guarantee 3). They are always hashed: the digest is part of the result.
-pub fn write(
-    target: &Path,
-    data: &[u8],
-    options: PublishOptions,
-) -> Result<Published, PublishError> {
-    let (publisher, hash) = start_write(target, data, options)?;
-    publisher.finish(Some(hash))
-}
-
-/// The first half of [`write`]: verify `data` against the expected hash, then create the
-/// scratch and fill it. Returns the publisher and the digest it will be sealed with.
-pub fn start_write(
-    target: &Path,
-    data: &[u8],
-    options: PublishOptions,
-) -> Result<(Publisher, u128), PublishError> {
-    start_write_announced(target, data, options, |_| true)
-}
-
-/// [`write`], calling `announce` with the scratch's path once the scratch exists and before
-/// any byte is written (the compatibility entry's `tmpfileCreated`). If it returns false the
-/// publish is given up, its scratch removed, and the result is `Aborted`.
-pub fn write_announced(
-    target: &Path,
-    data: &[u8],
-    options: PublishOptions,
-    announce: impl FnOnce(&Path) -> bool,
-) -> Result<Published, PublishError> {
-    let (publisher, hash) = start_write_announced(target, data, options, announce)?;
-    publisher.finish(Some(hash))
-}
-
-fn start_write_announced(
-    target: &Path,
-    data: &[u8],
-    options: PublishOptions,
-    announce: impl FnOnce(&Path) -> bool,
-) -> Result<(Publisher, u128), PublishError> {
-    let actual = hash::digest(data);
-    if let Some(expected) = options.expected_hash.filter(|&e| e != actual) {
-        return Err(PublishError::HashMismatch { expected, actual });
-    }
-    let mut publisher = Publisher::begin(target, options, false)?;
-    if !announce(publisher.scratch_path()) {
-        publisher.abandon();
-        return Err(PublishError::Aborted);
-    }
-    if let Err(failure) = publisher.append(data) {
-        return Err(publisher.fail(failure));
-    }
-    Ok((publisher, actual))
-}
-
-/// Publish everything `reader` yields, hashing in passing.
-pub fn write_from_reader<R: Read + ?Sized>(
-    target: &Path,
-    reader: &mut R,
-    options: PublishOptions,
-) -> Result<Published, PublishError> {
-    let mut publisher = Publisher::begin(target, options, true)?;
-    let mut buf = vec![0u8; COPY_CHUNK];
-    loop {
-        if publisher.cancelled() {
-            return Err(publisher.give_up(PublishError::Aborted));
-        }
-        let n = match reader.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(publisher.fail(FsFailure::source(e, Syscall::Read))),
-        };
-        if let Err(failure) = publisher.append(&buf[..n]) {
-            return Err(publisher.fail(failure));
-        }
-    }
-    publisher.finish(None)
 }
 
 #[cfg(test)]

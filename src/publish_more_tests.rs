@@ -2,6 +2,7 @@
 //! order between publishes to one target.
 
 use super::*;
+use crate::scratch::ModePolicy;
 use crate::test_support::names_in;
 use std::sync::Arc;
 

@@ -4,6 +4,7 @@
 use super::*;
 use crate::scratch::{is_scratch_name, SCRATCH_INFIX};
 use crate::test_support::{assert_mismatch, cancelled_options, names_in, payload_200k, with_hash};
+use std::io::Read;
 
 fn fixed_mtime() -> Mtime {
     Mtime {

@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::errors::Subject;
+use crate::scratch::ModePolicy;
 use crate::test_support::names_in;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 

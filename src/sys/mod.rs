@@ -22,6 +22,11 @@ mod windows;
 #[cfg(windows)]
 pub use windows::*;
 
+#[cfg(unix)]
+mod unix_rename;
+#[cfg(unix)]
+pub use unix_rename::rename_noreplace;
+
 // The directory walk of a sweep, apart: it is the largest part that differs.
 #[cfg(unix)]
 mod unix_sweep;
