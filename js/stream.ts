@@ -87,6 +87,16 @@ export class Gatherer {
     return this.#filled
   }
 
+  /** A private copy of a small `chunk`, made now. */
+  copyOf(chunk: Uint8Array): Uint8Array {
+    const size = chunk.byteLength
+    const copy = this.#privateBuffer(size)
+    copyInto(copy, chunk, 0)
+    // A chunk detached between reading its size and the copy would leave the copy short.
+    if (chunk.byteLength !== size) throw bufferChanged()
+    return copy
+  }
+
   /** What is gathered so far, as one piece (empty if nothing is). */
   take(): Uint8Array {
     const piece = (this.#buffer ?? Buffer.alloc(0)).subarray(0, this.#filled)
@@ -189,7 +199,15 @@ export async function pump(source: AsyncIterator<unknown>, sink: NativeSink, opt
     for (;;) {
       const step = await call.wait(source.next())
       if (step.done) break
-      for (const piece of gathered.add(toChunk(step.value))) await push(piece)
+      const chunk = toChunk(step.value)
+      if (chunk.byteLength === 0) continue
+      // The sink is idle and nothing waits: this chunk goes now, in a copy of its own size
+      // (a gather buffer is only worth its size while pushes queue up).
+      if (busy === 0 && gathered.size === 0 && chunk.byteLength < GATHER_BYTES) {
+        await push(gathered.copyOf(chunk))
+        continue
+      }
+      for (const piece of gathered.add(chunk)) await push(piece)
       if (busy === 0 && gathered.size > 0) await push(gathered.take())
     }
     if (gathered.size > 0) await push(gathered.take())
