@@ -16,7 +16,10 @@ STAND_INS=(x86_64-pc-windows-gnu)
 if [ $# -gt 0 ]; then
   TARGETS=("$@")
 else
-  mapfile -t TARGETS < <(node -p "require('./package.json').napi.targets.join('\n')")
+  # Read first, so that set -e sees a failure (a process substitution would hide it).
+  listed=$(node -p "require('./package.json').napi.targets.join('\n')")
+  mapfile -t TARGETS <<<"$listed"
+  [ ${#TARGETS[@]} -eq 8 ] || { echo "expected the 8 targets of package.json, read ${#TARGETS[@]}" >&2; exit 1; }
   TARGETS+=("${STAND_INS[@]}")
 fi
 TARGET_DIR=${CARGO_TARGET_DIR:-target}
@@ -69,6 +72,8 @@ install_missing() {
   [ $need_mingw = 1 ] && ! command -v x86_64-w64-mingw32-gcc >/dev/null && apt+=(gcc-mingw-w64-x86-64)
   command -v llvm-nm >/dev/null || apt+=(llvm)
   command -v file >/dev/null || apt+=(file)
+  # zig and cargo-zigbuild come from PyPI: a bare Debian has python3 but not pip.
+  [ $need_zig = 1 ] && ! python3 -m pip --version >/dev/null 2>&1 && apt+=(python3-pip)
   if [ ${#apt[@]} -gt 0 ]; then
     export DEBIAN_FRONTEND=noninteractive
     for attempt in 1 2 3; do

@@ -72,6 +72,7 @@ musl_runtime() {
   local arch=$1 dir=$RUNTIMES_DIR/musl-$1 debarch=amd64
   [ "$arch" = aarch64 ] && debarch=arm64
   if [ ! -f "$dir/libstdc++.so.6" ]; then
+    python3 -m pip --version >/dev/null 2>&1 || apt_install python3-pip
     local root
     root=$(debs_root "musl-trixie-$debarch" trixie "$debarch" musl)
     mkdir -p "$dir/wheel"
