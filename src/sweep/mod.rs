@@ -136,13 +136,16 @@ impl Sweep<'_> {
         let file = match dir.open_entry(name) {
             Ok(file) => file,
             Err(e) if sys::is_gone_or_other_kind(&e) => return,
+            // Unreadable to us (a scratch whose final mode has no read bit for us): its lock
+            // cannot be tested, so it is not ours to judge, and not a failure of the sweep.
+            Err(e) if e.kind() == io::ErrorKind::PermissionDenied => return,
             Err(e) => return self.fail(path, e, Syscall::Open),
         };
         let meta = match file.metadata() {
             Ok(meta) => meta,
             Err(e) => return self.fail(path, e, Syscall::Stat),
         };
-        if !meta.is_file() || !self.old_enough(meta.modified()) {
+        if !meta.is_file() || !self.old_enough(&meta) {
             return;
         }
         if is_live(&(DirId::from_key(dir.key()), name.to_os_string())) || held_by_writer(&file) {
@@ -169,11 +172,21 @@ impl Sweep<'_> {
             .push((path, FsFailure::target(error, syscall)));
     }
 
-    /// At least `older_than` old. A file from the future (clock skew) is not old.
-    fn old_enough(&self, modified: io::Result<SystemTime>) -> bool {
-        modified.is_ok_and(|m| {
+    /// At least `older_than` old by its mtime. An mtime in the future (a publish that stamps
+    /// a future time, killed before its rename) says nothing of age: then the time of the
+    /// file's last change of status counts, which no caller can set.
+    fn old_enough(&self, meta: &std::fs::Metadata) -> bool {
+        let Ok(modified) = meta.modified() else {
+            return false;
+        };
+        let since = if modified > self.now {
+            sys::status_changed(meta)
+        } else {
+            Some(modified)
+        };
+        since.is_some_and(|t| {
             self.now
-                .duration_since(m)
+                .duration_since(t)
                 .is_ok_and(|age| age >= self.options.older_than)
         })
     }

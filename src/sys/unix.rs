@@ -282,6 +282,13 @@ pub fn path_from_bytes(bytes: &[u8]) -> Option<std::path::PathBuf> {
     Some(OsStr::from_bytes(bytes).into())
 }
 
+/// When the file's inode last changed (ctime): set by the kernel, never by a caller.
+pub fn status_changed(meta: &Metadata) -> Option<std::time::SystemTime> {
+    let secs = u64::try_from(meta.ctime()).ok()?;
+    let nanos = u32::try_from(meta.ctime_nsec()).ok()?;
+    std::time::UNIX_EPOCH.checked_add(std::time::Duration::new(secs, nanos))
+}
+
 pub fn is_fifo(meta: &Metadata) -> bool {
     std::os::unix::fs::FileTypeExt::is_fifo(&meta.file_type())
 }

@@ -250,6 +250,11 @@ pub fn path_from_bytes(bytes: &[u8]) -> Option<PathBuf> {
     std::str::from_utf8(bytes).ok().map(PathBuf::from)
 }
 
+/// Windows keeps no status-change time: its creation time stands in.
+pub fn status_changed(meta: &Metadata) -> Option<std::time::SystemTime> {
+    meta.created().ok()
+}
+
 pub fn is_fifo(_meta: &Metadata) -> bool {
     false
 }
