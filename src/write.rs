@@ -11,6 +11,10 @@ use crate::publish::{PublishOptions, Published, Publisher};
 /// measured best at (the plateau starts at 1 MiB; 16 MiB falls off the cache).
 const COPY_CHUNK: usize = hash::FILE_CHUNK;
 
+/// Largest single write of in-memory data: big enough that its cost is the disk's, small
+/// enough that a cancel waits at most one piece.
+const WRITE_PIECE: usize = 64 << 20;
+
 /// Publish `data` at `target`. With an expected hash, the bytes are verified before anything
 /// on disk is touched (guarantee 3). They are always hashed: the digest is part of the result.
 pub fn write(
@@ -60,8 +64,15 @@ fn start_write_announced(
         publisher.abandon();
         return Err(PublishError::Aborted);
     }
-    if let Err(failure) = publisher.append(data) {
-        return Err(publisher.fail(failure));
+    // In pieces, so that an abort of a large write stops it between two of them and its
+    // scratch goes soon, rather than after the whole of it is written.
+    for piece in data.chunks(WRITE_PIECE) {
+        if publisher.cancelled() {
+            return Err(publisher.give_up(PublishError::Aborted));
+        }
+        if let Err(failure) = publisher.append(piece) {
+            return Err(publisher.fail(failure));
+        }
     }
     Ok((publisher, actual))
 }
