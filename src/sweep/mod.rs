@@ -152,12 +152,14 @@ impl Sweep<'_> {
             return;
         }
         // Locked (or no locks here): only a name still naming this file may go.
-        if !dir.names_file(name, &file).unwrap_or(false) {
-            return;
-        }
-        if !self.options.dry_run {
-            match dir.unlink(name) {
-                Ok(()) => {}
+        if self.options.dry_run {
+            if !dir.names_file(name, &file).unwrap_or(false) {
+                return;
+            }
+        } else {
+            match dir.remove_if_same(name, &file) {
+                Ok(true) => {}
+                Ok(false) => return,
                 // Another sweeper got there first, or a directory was renamed onto the name.
                 Err(e) if sys::is_gone_or_other_kind(&e) => return,
                 Err(e) => return self.fail(path, e, Syscall::Unlink),

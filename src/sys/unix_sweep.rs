@@ -94,4 +94,68 @@ impl SweepDir {
     pub fn unlink(&self, name: &OsStr) -> io::Result<()> {
         Ok(unlinkat(&self.dir, name, UnlinkatFlags::NoRemoveDir)?)
     }
+
+    /// Remove `name` only if it names the open `file`, leaving no moment in which another
+    /// file swapped in under the name could be removed instead. Linux: whatever the name holds
+    /// is moved aside in one rename, under a name nobody else uses, checked there, then
+    /// removed, or put back where no new file took the name meanwhile. Elsewhere: check, then
+    /// unlink (a file renamed onto the name between the two would go).
+    pub fn remove_if_same(&self, name: &OsStr, file: &File) -> io::Result<bool> {
+        #[cfg(target_os = "linux")]
+        {
+            use std::sync::atomic::{AtomicU64, Ordering};
+            static NEXT: AtomicU64 = AtomicU64::new(0);
+            let aside = OsString::from(format!(
+                ".oxentmp-sweep-{}-{}",
+                std::process::id(),
+                NEXT.fetch_add(1, Ordering::Relaxed)
+            ));
+            renameat_noreplace(&self.dir, name, &aside)?;
+            if self.names_file(&aside, file).unwrap_or(false) {
+                self.unlink(&aside)?;
+                return Ok(true);
+            }
+            // Not the file examined: back under its name, unless a new file took it (then it
+            // keeps the aside name rather than replace anything).
+            let _ = renameat_noreplace(&self.dir, &aside, name);
+            Ok(false)
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            if !self.names_file(name, file)? {
+                return Ok(false);
+            }
+            self.unlink(name).map(|()| true)
+        }
+    }
+}
+
+/// `renameat2(RENAME_NOREPLACE)` within one directory, by system call: the libc wrapper is
+/// missing from older glibc and from some musl builds.
+#[cfg(target_os = "linux")]
+fn renameat_noreplace(dir: &nix::dir::Dir, from: &OsStr, to: &OsStr) -> io::Result<()> {
+    use std::os::fd::{AsFd, AsRawFd};
+    let (from, to) = (cstring(from)?, cstring(to)?);
+    let fd = dir.as_fd().as_raw_fd();
+    // SAFETY: both names are NUL-terminated and outlive the call; the descriptor is open.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_renameat2,
+            fd,
+            from.as_ptr(),
+            fd,
+            to.as_ptr(),
+            libc::RENAME_NOREPLACE,
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn cstring(name: &OsStr) -> io::Result<std::ffi::CString> {
+    std::ffi::CString::new(name.as_bytes()).map_err(|_| io::ErrorKind::InvalidInput.into())
 }

@@ -83,4 +83,12 @@ impl SweepDir {
     pub fn unlink(&self, name: &OsStr) -> io::Result<()> {
         std::fs::remove_file(self.path.join(name))
     }
+
+    /// Remove `name` only if it still names the open `file` (check, then delete).
+    pub fn remove_if_same(&self, name: &OsStr, file: &File) -> io::Result<bool> {
+        if !self.names_file(name, file)? {
+            return Ok(false);
+        }
+        self.unlink(name).map(|()| true)
+    }
 }
