@@ -161,19 +161,7 @@ impl Scratch {
     /// Remove the scratch of a failed publish (unless it is to be kept); `Some(path)` if it
     /// could not be removed.
     pub fn remove(self) -> Option<PathBuf> {
-        let Self {
-            file,
-            keep_on_failure,
-            _live,
-            ..
-        } = self;
-        let (file, path) = file.into_parts();
-        if keep_on_failure {
-            let _ = path.keep();
-            return None;
-        }
-        let open = (!sys::CLOSE_BEFORE_RENAME).then_some(file);
-        remove_scratch(path, open.as_ref())
+        self.into_rename().give_up()
     }
 
     /// Get ready to rename: where the platform cannot rename an open file, close it now.
@@ -230,12 +218,18 @@ impl PendingRename {
     /// it as left behind.
     pub fn fail(self, error: io::Error) -> FsFailure {
         let mut failure = FsFailure::target(error, Syscall::Rename);
+        failure.scratch_left = self.give_up();
+        failure
+    }
+
+    /// The publish failed: remove the scratch (unless it is to be kept); `Some(path)` if it
+    /// could not be removed.
+    fn give_up(self) -> Option<PathBuf> {
         if self.keep_on_failure {
             let _ = self.path.keep();
-        } else {
-            failure.scratch_left = remove_scratch(self.path, self._open.as_ref());
+            return None;
         }
-        failure
+        remove_scratch(self.path, self._open.as_ref())
     }
 }
 
