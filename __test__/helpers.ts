@@ -3,7 +3,7 @@
 import test, { type Implementation } from 'ava'
 import { xxhash128 } from 'hash-wasm'
 import { execFileSync, spawnSync } from 'node:child_process'
-import { mkdtempSync, readdirSync, readFileSync, lstatSync, readlinkSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, lstatSync, readlinkSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
@@ -17,10 +17,39 @@ export function hasCommand(cmd: string): boolean {
   }
 }
 
-/** A fresh empty directory for one test. */
+/** The directories `freshDir` made for this test file; removed when its tests are over. */
+const madeDirs: string[] = []
+
+/** A fresh empty directory for one test, removed with everything in it once the file's tests end. */
 export function freshDir(prefix = 'ap-'): string {
-  return mkdtempSync(join(tmpdir(), prefix))
+  const dir = mkdtempSync(join(tmpdir(), prefix))
+  madeDirs.push(dir)
+  return dir
 }
+
+/**
+ * Remove `dir` whatever a test left in it: an unwritable directory or an immutable file is
+ * made removable first. A run must not leave gigabytes behind: CI's disk can be small.
+ */
+export function removeTree(dir: string): void {
+  try {
+    rmSync(dir, { recursive: true, force: true })
+    return
+  } catch {
+    // Undo what a test may have set, then try once more.
+  }
+  if (hasCommand('chattr')) spawnSync('chattr', ['-R', '-i', dir], { stdio: 'ignore' })
+  spawnSync('chmod', ['-R', 'u+rwx', dir], { stdio: 'ignore' })
+  try {
+    rmSync(dir, { recursive: true, force: true })
+  } catch (err) {
+    process.stderr.write(`could not remove the test directory ${dir}: ${(err as Error).message}\n`)
+  }
+}
+
+test.after.always('remove the directories this file made', () => {
+  for (const dir of madeDirs.splice(0)) removeTree(dir)
+})
 
 /**
  * A fresh directory holding `name` with the bytes `old`, and a snapshot of it: the setup of
