@@ -1,7 +1,8 @@
-// No leak in the native layer: RSS and open descriptors flat across many publishes.
+// No leak in the native layer: RSS and open descriptors flat across many publishes. Run
+// alone: with other test files beside it on 2 cores, RSS moved by 14 MiB without a leak.
 
 import test from 'ava'
-import { runSoak } from './reliability/soak.js'
+import { runSoak } from '../reliability/soak.js'
 
 const MiB = 1 << 20
 
