@@ -162,3 +162,27 @@ test('a lone write publishes the bytes of the call, whatever the caller does wit
   t.is((await again).bytes, FOX.length)
   t.is(readFileSync(target, 'utf8'), FOX)
 })
+
+test('a large write with the wrong hash touches nothing on disk: no entry, no parent, not the directory’s times', async (t) => {
+  // Above the size that is written straight from the caller's memory and checked on disk.
+  const data = Buffer.alloc(24 << 20, 0x61)
+  const dir = freshDir()
+  writeFileSync(join(dir, 'blob.bin'), 'old')
+  const before = snapshot(dir)
+  const times = () => {
+    const st = statSync(dir, { bigint: true })
+    return [st.mtimeNs, st.ctimeNs]
+  }
+  const timesBefore = times()
+  await new Promise((r) => setTimeout(r, 20))
+  for (const target of [join(dir, 'blob.bin'), join(dir, 'missing-parent', 'blob.bin')]) {
+    const err = await t.throwsAsync(new AtomicFile(target).withHash(BOGUS).write(data), { instanceOf: HashMismatchError })
+    t.is(err.actual, xxh3_128(data))
+  }
+  t.deepEqual(snapshot(dir), before)
+  t.deepEqual(times(), timesBefore, 'nothing was created and removed in the directory either')
+  const ok = await new AtomicFile(join(dir, 'blob.bin')).withHash(xxh3_128(data)).write(data)
+  t.is(ok.hash, xxh3_128(data))
+  t.true(readFileSync(join(dir, 'blob.bin')).equals(data))
+  t.deepEqual(namesIn(dir), ['blob.bin'])
+})

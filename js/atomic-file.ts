@@ -31,6 +31,11 @@ import { type CompatSettings, compatSettings } from './internal.js'
 
 /** Up to this size, a lone write's bytes are copied natively at the call (see `#writeAlone`). */
 const LONE_COPY_UP_TO = 64 << 10
+/**
+ * Larger writes are not copied first where the platform can write them from the caller's
+ * memory: the copy of a fresh buffer cost more than the write itself (README, "Caller's buffers").
+ */
+const UNREAD_ABOVE = 8 << 20
 
 /** How often copyFrom's progress is read from the native side. */
 const COPY_PROGRESS_POLL_MS = 100
@@ -203,16 +208,30 @@ export class AtomicFile {
     const config = { ...this.#config }
     const target = this.#path.native
     try {
-      const owned = ownBytes(input)
-      // Awaited later, if at all (a superseded or aborted call may never need it).
-      if (owned instanceof Promise) owned.catch(() => {})
-      const start = async (durability: string): Promise<NativeOutcome> =>
-        batchedWrite(target, await owned, { ...config, durability }, call)
+      // Large data goes to the native side as it is: only the kernel reads it, and the file is
+      // hashed from what it received (src/unread.rs). Where that cannot be done, and for
+      // smaller data, the call's own copy is written, made now (owned-bytes.ts).
+      const unread = typeof input !== 'string' && input.byteLength > UNREAD_ABOVE ? input : undefined
+      let owned: Uint8Array | Promise<Uint8Array> | undefined
+      const ownedBytes = (): Uint8Array | Promise<Uint8Array> => {
+        if (owned === undefined) {
+          owned = ownBytes(input)
+          // Awaited later, if at all (a superseded or aborted call may never need it).
+          if (owned instanceof Promise) owned.catch(() => {})
+        }
+        return owned
+      }
+      if (!unread) ownedBytes()
+      const start = async (durability: string): Promise<NativeOutcome> => {
+        const settings = { ...config, durability }
+        const outcome = unread && (await native.publishUnread(target, unread, settings, call.control))
+        return outcome || batchedWrite(target, await ownedBytes(), settings, call)
+      }
       // A publish that may not replace a file must really try its own rename: never coalesced.
       const outcome = await call.wait(
         config.overwrite
           ? coalescedWrite(this.#path.key, {
-              bytes: owned,
+              bytes: ownedBytes,
               expected: config.expectedHash,
               durability: config.durability as Durability,
               start,

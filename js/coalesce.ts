@@ -21,8 +21,8 @@ const RUNNING_PER_TARGET = 2
 const HASH_ON_JS_THREAD_UP_TO = 64 << 10
 
 export interface WriteJob {
-  /** The call's own copy of its bytes (still being made, for large data). */
-  bytes: Uint8Array | Promise<Uint8Array>
+  /** The call's own copy of its bytes (made when first asked for, if not already). */
+  bytes: () => Uint8Array | Promise<Uint8Array>
   /** The hash the caller expects (normalised), checked even when the write is superseded. */
   expected?: string
   /** How durable the call asked its bytes to be. */
@@ -146,7 +146,7 @@ async function settleSuperseded(entry: Entry): Promise<void> {
   const { expected, aborted } = entry.job
   try {
     if (aborted()) return entry.settle(abortedOutcome())
-    const bytes = await entry.job.bytes
+    const bytes = await entry.job.bytes()
     const hash = bytes.byteLength <= HASH_ON_JS_THREAD_UP_TO ? native.xxh3_128(bytes) : await native.hashBytes(bytes)
     if (expected !== undefined && hash !== expected) {
       entry.settle(failedBeforeDisk({ kind: 'hashMismatch', code: 'ERR_HASH_MISMATCH', expected, actual: hash }))

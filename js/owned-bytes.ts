@@ -1,7 +1,9 @@
-// The bytes a publish hashes and writes are a copy the package owns (guarantee 12). The
-// caller's buffer may be changed, transferred, shrunk or shared with other threads the moment
-// the call returns; the thread pool never reads it. Small data is copied at the call; large
-// data in slices between turns of the event loop, so the copy never blocks it for long.
+// The bytes a publish hashes and writes are a copy the package owns, or bytes only the kernel
+// reads (guarantee 12). The caller's buffer may be changed, transferred, shrunk or shared with
+// other threads the moment the call returns; the thread pool never reads it in user space.
+// Small data is copied at the call. Large data goes to the kernel as it is where the platform
+// allows (src/unread.rs: the file is then hashed from what it received), else it is copied in
+// slices between turns of the event loop, so the copy never blocks it for long.
 
 import { types } from 'node:util'
 

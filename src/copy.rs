@@ -16,10 +16,9 @@
 use std::fs::File;
 use std::io::{self, Read};
 use std::path::Path;
-use std::sync::mpsc;
 
 use crate::errors::{self, FsFailure, PublishError, Subject, Syscall};
-use crate::hash::{self, Hasher};
+use crate::hash;
 use crate::publish::{PublishOptions, Published, Publisher};
 use crate::retry;
 use crate::sys;
@@ -62,7 +61,7 @@ pub fn copy_from(
     } else {
         Vec::new()
     };
-    match copy_pieces(&source, &mut publisher, &mut readback, |_, _| {}) {
+    match copy_pieces(&source, &mut publisher, &mut readback, &mut |_, _| {}) {
         Ok(()) => publisher.finish(None),
         Err(stop) => Err(stop.give_up(publisher)),
     }
@@ -89,7 +88,7 @@ fn copy_pieces(
     source: &File,
     publisher: &mut Publisher,
     readback: &mut [u8],
-    mut landed: impl FnMut(u64, u64),
+    landed: &mut dyn FnMut(u64, u64),
 ) -> Result<(), Stop> {
     loop {
         if publisher.cancelled() {
@@ -111,33 +110,14 @@ fn copy_pieces(
 }
 
 /// A verified copy whose read-back runs on a second thread: each piece is hashed from the
-/// scratch while the kernel copies the next, so the hash costs little more than the copy.
-/// The hasher reads the pieces in order through its own descriptor of the scratch, which
-/// needs positional reads that leave the writer's cursor alone.
+/// scratch while the kernel copies the next (see `hash::hash_beside`).
 fn copy_hashing_beside(source: &File, mut publisher: Publisher) -> Result<Published, PublishError> {
     let reader = match publisher.scratch_file().try_clone() {
         Ok(reader) => reader,
         Err(e) => return Err(publisher.fail(FsFailure::target(e, Syscall::Open))),
     };
-    let (pieces, landed) = mpsc::channel::<(u64, u64)>();
-    let (copied, digest) = std::thread::scope(|scope| {
-        let hasher = scope.spawn(move || -> io::Result<u128> {
-            let mut hasher = Hasher::new();
-            let mut buf = vec![0u8; hash::FILE_CHUNK];
-            for (offset, len) in landed {
-                hash::update_from_file(&mut hasher, &reader, offset, len, &mut buf)?;
-            }
-            Ok(hasher.digest())
-        });
-        let copied = copy_pieces(source, &mut publisher, &mut [], |offset, len| {
-            // The hasher only stops early on a read error, which the join reports.
-            let _ = pieces.send((offset, len));
-        });
-        drop(pieces);
-        let digest = hasher
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        (copied, digest)
+    let (copied, digest) = hash::hash_beside(reader, |landed| {
+        copy_pieces(source, &mut publisher, &mut [], landed)
     });
     if let Err(stop) = copied {
         return Err(stop.give_up(publisher));

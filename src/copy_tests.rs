@@ -145,7 +145,7 @@ fn the_in_line_read_back_verifies_a_copy_of_several_pieces() {
         };
         let mut publisher = Publisher::begin(&dst, options, true).unwrap();
         let mut readback = vec![0u8; hash::FILE_CHUNK];
-        assert!(copy_pieces(&source, &mut publisher, &mut readback, |_, _| {}).is_ok());
+        assert!(copy_pieces(&source, &mut publisher, &mut readback, &mut |_, _| {}).is_ok());
         publisher.finish(None)
     };
     let done = run(hash::digest(&original)).unwrap();

@@ -74,6 +74,38 @@ pub fn update_from_file(
     Ok(())
 }
 
+/// Run `fill`, which appends pieces to a file and reports each one, `(offset, len)`, as soon
+/// as it is there; a second thread reads every reported piece back through `reader`, a
+/// descriptor of that file, while it is still in the page cache, and hashes it, so the hash costs
+/// little more than the writing. Returns what `fill` returned and the digest of the pieces
+/// read back, which is the digest of what the file holds, whatever its source did meanwhile.
+/// Needs positional reads that leave the writer's cursor alone (`sys::READ_AT_KEEPS_CURSOR`).
+pub fn hash_beside<T>(
+    reader: File,
+    fill: impl FnOnce(&mut dyn FnMut(u64, u64)) -> T,
+) -> (T, io::Result<u128>) {
+    let (pieces, landed) = std::sync::mpsc::channel::<(u64, u64)>();
+    std::thread::scope(|scope| {
+        let hasher = scope.spawn(move || -> io::Result<u128> {
+            let mut hasher = Hasher::new();
+            let mut buf = vec![0u8; FILE_CHUNK];
+            for (offset, len) in landed {
+                update_from_file(&mut hasher, &reader, offset, len, &mut buf)?;
+            }
+            Ok(hasher.digest())
+        });
+        // The hasher only stops early on a read error, which the join reports.
+        let filled = fill(&mut |offset, len| {
+            let _ = pieces.send((offset, len));
+        });
+        drop(pieces);
+        let digest = hasher
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (filled, digest)
+    })
+}
+
 /// XXH3-128 of a whole file, read in chunks; also says how many bytes it read.
 pub fn hash_file(path: &Path) -> Result<(u128, u64), FsFailure> {
     let mut file =

@@ -20,6 +20,7 @@ pub mod stream;
 pub mod sweep;
 pub mod sys;
 pub mod target;
+pub mod unread;
 pub mod write;
 
 pub mod node;

@@ -25,6 +25,7 @@ use crate::target::{self, FileKey, ResolvedTarget};
 
 pub use crate::copy::copy_from;
 pub use crate::options::{Control, Mtime, PublishOptions, Published};
+pub use crate::unread::{write_unread, CallerMemory};
 pub use crate::write::{start_write, write, write_announced, write_from_reader};
 
 /// One publish in progress: a scratch file being filled, not yet visible at the target.
@@ -47,39 +48,35 @@ impl Publisher {
         mut options: PublishOptions,
         hashing: bool,
     ) -> Result<Self, PublishError> {
-        let ticket = options
-            .ticket
-            .get_or_insert_with(|| Arc::new(Ticket::issue()))
-            .clone();
-        if options.cancelled() {
-            return Err(PublishError::Aborted);
-        }
-        let target = target::prepare(target)?;
-        let order_key = target.order_key();
-        ticket.bind(&order_key);
-        if !options.overwrite && target.existing.is_some() {
-            // Known to fail at the rename: say so before writing a byte.
-            return Err(
-                FsFailure::target(io::ErrorKind::AlreadyExists.into(), Syscall::Rename).into(),
-            );
-        }
-        let spec = ScratchSpec {
-            attributes: Attributes {
-                mode: options.mode,
-                ..options.scratch.attributes
-            },
-            ..options.scratch
-        };
-        let scratch = Scratch::create(&target, &spec, options.owner)?;
-        Ok(Self {
+        let entered = Entered::enter(&mut options, || target::prepare(target).map(Some))?
+            .ok_or_else(|| FsFailure::target(io::ErrorKind::NotFound.into(), Syscall::Mkdir))?;
+        let scratch = Scratch::create(&entered.target, &scratch_spec(&options), options.owner)?;
+        let mut publisher = Self::with_scratch(entered, scratch, 0, options);
+        publisher.hasher = hashing.then(Hasher::new);
+        Ok(publisher)
+    }
+
+    /// A publish whose scratch already holds `written` bytes (see `unread.rs`).
+    pub(crate) fn with_scratch(
+        entered: Entered,
+        scratch: Scratch,
+        written: u64,
+        options: PublishOptions,
+    ) -> Self {
+        let Entered {
+            target,
+            order_key,
+            ticket,
+        } = entered;
+        Self {
             target,
             order_key,
             ticket,
             scratch,
-            hasher: hashing.then(Hasher::new),
-            written: 0,
+            hasher: None,
+            written,
             options,
-        })
+        }
     }
 
     /// The scratch file's path.
@@ -229,6 +226,59 @@ impl Publisher {
             sys::sync_file(file).map_err(|e| FsFailure::target(e, Syscall::Fsync))?;
         }
         Ok(())
+    }
+}
+
+/// A publish that has taken its place in call order at a resolved target, before any
+/// scratch exists.
+pub(crate) struct Entered {
+    pub target: ResolvedTarget,
+    order_key: FileKey,
+    ticket: Arc<Ticket>,
+}
+
+impl Entered {
+    /// Take the call's place in order (its ticket), honour an abort that came first, resolve
+    /// the target with `prepare` (`None`: it cannot be resolved that way), and refuse a
+    /// no-overwrite publish onto an existing file before a byte is written.
+    pub fn enter(
+        options: &mut PublishOptions,
+        prepare: impl FnOnce() -> Result<Option<ResolvedTarget>, FsFailure>,
+    ) -> Result<Option<Self>, PublishError> {
+        let ticket = options
+            .ticket
+            .get_or_insert_with(|| Arc::new(Ticket::issue()))
+            .clone();
+        if options.cancelled() {
+            return Err(PublishError::Aborted);
+        }
+        let Some(target) = prepare()? else {
+            return Ok(None);
+        };
+        let order_key = target.order_key();
+        ticket.bind(&order_key);
+        if !options.overwrite && target.existing.is_some() {
+            // Known to fail at the rename: say so before writing a byte.
+            return Err(
+                FsFailure::target(io::ErrorKind::AlreadyExists.into(), Syscall::Rename).into(),
+            );
+        }
+        Ok(Some(Self {
+            target,
+            order_key,
+            ticket,
+        }))
+    }
+}
+
+/// How the scratch of a publish with `options` is made.
+pub(crate) fn scratch_spec(options: &PublishOptions) -> ScratchSpec {
+    ScratchSpec {
+        attributes: Attributes {
+            mode: options.mode,
+            ..options.scratch.attributes
+        },
+        ..options.scratch
     }
 }
 

@@ -59,6 +59,18 @@ pub fn follow_links(target: &Path) -> Result<(PathBuf, Option<Metadata>, bool), 
 
 /// Resolve `target` and make sure its directory exists.
 pub fn prepare(target: &Path) -> Result<ResolvedTarget, FsFailure> {
+    // With `create_dirs`, `None` never comes back; were it to, the directory is missing.
+    prepare_with(target, true)?
+        .ok_or_else(|| FsFailure::target(io::ErrorKind::NotFound.into(), Syscall::Mkdir))
+}
+
+/// [`prepare`] where every directory already exists; `None` where one would have to be made
+/// (a publish that may yet fail without touching the disk must not create it first).
+pub fn prepare_in_place(target: &Path) -> Result<Option<ResolvedTarget>, FsFailure> {
+    prepare_with(target, false)
+}
+
+fn prepare_with(target: &Path, create_dirs: bool) -> Result<Option<ResolvedTarget>, FsFailure> {
     let (file, existing, followed) = follow_links(target)?;
     if let Some(meta) = &existing {
         if meta.is_dir() {
@@ -80,16 +92,19 @@ pub fn prepare(target: &Path) -> Result<ResolvedTarget, FsFailure> {
         _ => PathBuf::from("."),
     };
     if existing.is_none() && !followed {
+        if !create_dirs && !dir.is_dir() {
+            return Ok(None);
+        }
         fs::create_dir_all(&dir).map_err(|e| FsFailure::target(e, Syscall::Mkdir))?;
     }
     let dir_id = DirId::of(&dir).map_err(|e| FsFailure::target(e, Syscall::Open))?;
-    Ok(ResolvedTarget {
+    Ok(Some(ResolvedTarget {
         file,
         dir,
         dir_id,
         file_name,
         existing,
-    })
+    }))
 }
 
 /// What makes two spellings of one directory one: its device and inode on Unix, its

@@ -6,12 +6,14 @@
 //! lets every failure path, including a panic or an abandoned stream, leave no scratch behind.
 //!
 //! Its parts: [`name`] (how scratch files are named and recognised), [`live`] (the in-flight
-//! registry), [`lock`] (advisory locks against sweepers), [`attributes`] (mode and owner).
+//! registry), [`lock`] (advisory locks against sweepers), [`attributes`] (mode and owner),
+//! [`unnamed`] (a scratch named only once its bytes are checked).
 
 mod attributes;
 mod live;
 mod lock;
 mod name;
+mod unnamed;
 
 use std::fs::{File, OpenOptions};
 use std::io;
@@ -29,6 +31,7 @@ pub use attributes::{Attributes, ModePolicy, OwnerPolicy};
 pub use live::{is_live, remove_live_scratch, Owner};
 pub use lock::held_by_writer;
 pub use name::{is_scratch_name, SCRATCH_INFIX};
+pub use unnamed::Unnamed;
 
 /// How many scratch files a publish creates, one after another, while sweepers keep taking
 /// them between create and lock, before it gives up.

@@ -7,7 +7,8 @@
 //! - errno naming: libuv's names and numbers, from the platform's own error codes;
 //! - transient failures worth a retry (descriptor shortage; sharing violations on Windows);
 //! - directory identity (device and inode, or the canonical path);
-//! - how a new scratch is created, named, written, hinted for writeback, fsynced and renamed;
+//! - how a new scratch is created, named, written, hinted for writeback, fsynced and renamed,
+//!   and whether it can first be made without a name (Linux's O_TMPFILE);
 //! - whether a directory can and must be fsynced after a rename;
 //! - how a mode and an owner carry over to the new file;
 //! - the descriptor limit that bounds how many scratch files may be open at once.
@@ -26,6 +27,16 @@ pub use windows::*;
 mod unix_rename;
 #[cfg(unix)]
 pub use unix_rename::rename_noreplace;
+
+// Unnamed scratch files (O_TMPFILE), and writes from memory only the kernel reads: Linux only.
+#[cfg(target_os = "linux")]
+mod linux_unnamed;
+#[cfg(target_os = "linux")]
+pub use linux_unnamed::{create_unnamed, link_unnamed, write_all_from};
+#[cfg(not(target_os = "linux"))]
+mod no_unnamed;
+#[cfg(not(target_os = "linux"))]
+pub use no_unnamed::{create_unnamed, link_unnamed, write_all_from};
 
 // The directory walk of a sweep, apart: it is the largest part that differs.
 #[cfg(unix)]

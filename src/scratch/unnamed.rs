@@ -1,0 +1,72 @@
+//! A scratch made without a name and named only once its bytes have been checked.
+//!
+//! Large writes straight from the caller's memory can only verify their bytes once they are
+//! in the file (see `unread.rs`), yet a mismatched write must touch nothing on disk
+//! (guarantee 3). So their scratch starts unnamed (`sys::create_unnamed`): until it is linked
+//! under its scratch name, no reader, sweeper or crash can see it. It is locked before it has
+//! a name, so a sweeper can never take it between name and lock.
+
+use std::fs::{File, OpenOptions};
+
+use tempfile::NamedTempFile;
+
+use super::{attributes, live::LiveEntry, name, Owner, Scratch, ScratchSpec};
+use crate::errors::{FsFailure, Syscall};
+use crate::sys;
+use crate::target::ResolvedTarget;
+
+/// An unnamed scratch with the mode and owner the published file must have.
+pub struct Unnamed {
+    file: File,
+    final_mode: Option<u32>,
+}
+
+impl Unnamed {
+    /// Create it in the target's directory. `None` where that cannot be done (another OS, a
+    /// file system without unnamed files, or any failure of the create): the publish then
+    /// takes the named path, which reports real failures as it always does.
+    pub fn create(target: &ResolvedTarget, spec: &ScratchSpec) -> Result<Option<Self>, FsFailure> {
+        if spec.keep_on_failure {
+            // A failed publish must leave its scratch, so it needs a name from the start.
+            return Ok(None);
+        }
+        let mut options = OpenOptions::new();
+        options.read(true).write(true);
+        attributes::set_create_mode(&mut options, &spec.attributes);
+        let Ok(Some(file)) = sys::create_unnamed(&target.dir, &mut options) else {
+            return Ok(None);
+        };
+        // Never contended: no one else can reach this file yet. It fails only where the file
+        // system has no locks, and sweepers then go by age.
+        let _ = file.try_lock();
+        let final_mode = attributes::apply(&file, target, &spec.attributes)?;
+        Ok(Some(Self { file, final_mode }))
+    }
+
+    pub fn file(&self) -> &File {
+        &self.file
+    }
+
+    /// Link it into the target's directory under a fresh scratch name: from here on it is a
+    /// [`Scratch`] like any other (registered as live, removed on failure).
+    pub fn name(self, target: &ResolvedTarget, owner: Owner) -> Result<Scratch, FsFailure> {
+        let prefix = name::scratch_prefix(&target.file_name);
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(&prefix).rand_bytes(name::RANDOM_LEN);
+        let named = builder
+            .make_in(&target.dir, |path| sys::link_unnamed(&self.file, path))
+            .map_err(|e| FsFailure::target(e, Syscall::Link))?;
+        let (_, path) = named.into_parts();
+        let key = (
+            target.dir_id.clone(),
+            path.file_name().unwrap_or_default().to_os_string(),
+        );
+        let live = LiveEntry::enter(key, path.to_path_buf(), owner);
+        Ok(Scratch {
+            file: NamedTempFile::from_parts(self.file, path),
+            final_mode: self.final_mode,
+            keep_on_failure: false,
+            _live: live,
+        })
+    }
+}

@@ -1,0 +1,80 @@
+//! Linux: a scratch without a name (O_TMPFILE), and writes from memory only the kernel reads.
+//!
+//! An O_TMPFILE inode lives in its directory's file system but in no directory until it is
+//! linked: a failed publish drops it with its descriptor and nothing was ever visible, and a
+//! crash leaves no orphan (the kernel frees it, or fsck does after a power cut).
+
+use std::fs::{File, OpenOptions};
+use std::io;
+use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::io::AsRawFd;
+use std::path::Path;
+
+/// An unnamed regular file in `dir`, opened by `options` (access and create mode set); `None`
+/// where this directory's file system has none (EOPNOTSUPP; EISDIR or EINVAL on kernels and
+/// file systems that predate it), or where `/proc` is not there to name it later.
+pub fn create_unnamed(dir: &Path, options: &mut OpenOptions) -> io::Result<Option<File>> {
+    if !Path::new("/proc/self/fd").is_dir() {
+        return Ok(None);
+    }
+    match options.custom_flags(libc::O_TMPFILE).open(dir) {
+        Ok(file) => Ok(Some(file)),
+        Err(e)
+            if matches!(
+                e.raw_os_error(),
+                Some(libc::EOPNOTSUPP | libc::EISDIR | libc::EINVAL)
+            ) =>
+        {
+            Ok(None)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Give the unnamed `file` the name `path` (EEXIST if taken). Through its `/proc` link, which
+/// needs no privilege, where `AT_EMPTY_PATH` would need CAP_DAC_READ_SEARCH.
+pub fn link_unnamed(file: &File, path: &Path) -> io::Result<()> {
+    let proc_link = format!("/proc/self/fd/{}", file.as_raw_fd());
+    nix::unistd::linkat(
+        nix::fcntl::AT_FDCWD,
+        proc_link.as_str(),
+        nix::fcntl::AT_FDCWD,
+        path,
+        nix::fcntl::AtFlags::AT_SYMLINK_FOLLOW,
+    )
+    .map_err(io::Error::from)
+}
+
+/// `pwrite` the `len` bytes at address `addr` to `file` at `offset`, continuing short writes.
+///
+/// The memory belongs to a runtime that may unmap or rewrite it at any moment, so user space
+/// never touches it: only the kernel reads it, and fails with EFAULT where a read of ours
+/// would crash. Whatever it read is what the file holds, which the caller checks by reading
+/// the file back.
+pub fn write_all_from(file: &File, addr: usize, len: usize, offset: u64) -> io::Result<()> {
+    let mut done = 0usize;
+    while done < len {
+        let at = i64::try_from(offset + done as u64)
+            .map_err(|_| io::Error::from_raw_os_error(libc::EFBIG))?;
+        // SAFETY: the kernel validates the range; no Rust reference to it is ever made.
+        let n = unsafe {
+            libc::pwrite(
+                file.as_raw_fd(),
+                (addr + done) as *const libc::c_void,
+                len - done,
+                at,
+            )
+        };
+        match n {
+            n if n > 0 => done += n as usize,
+            0 => return Err(io::ErrorKind::WriteZero.into()),
+            _ => {
+                let e = io::Error::last_os_error();
+                if e.kind() != io::ErrorKind::Interrupted {
+                    return Err(e);
+                }
+            }
+        }
+    }
+    Ok(())
+}
