@@ -1,5 +1,6 @@
-// What hardening costs, and what it must never cost: a large verified write that copies the
-// caller's buffer first (guarantee 12) against fs.promises.writeFile + fsync; the per-call
+// What hardening costs, and what it must never cost: a large verified write, which never reads
+// the caller's buffer in user space (guarantee 12; on Linux the kernel writes it and the file
+// is hashed as read back), against fs.promises.writeFile + fsync; the per-call
 // cost of 100 000 write() calls to one target and of 100 000 writeSync() to distinct targets
 // while a stream is in flight (both must stay flat); a stream of 100 000 one-byte chunks
 // against fs.createWriteStream.
