@@ -1,6 +1,6 @@
 // `npm run pack:local`: build the release addon and write installable tarballs to packed/ —
-// the main package (JavaScript, types, CLI; no Rust) and this platform's binary package — the
-// way a release would publish them (`napi prepublish` adds the platform packages as exact
+// the main package (JavaScript, types, CLI; no Rust), this platform's binary package and the
+// overrides shims (packages/*) — the way a release would publish them (`napi prepublish` adds the platform packages as exact
 // optionalDependencies at publish time; here the staged package.json gets them the same way).
 
 import { execFileSync } from 'node:child_process'
@@ -51,5 +51,8 @@ staged.optionalDependencies = Object.fromEntries(
 writeFileSync(join(stage, 'package.json'), `${JSON.stringify(staged, null, 2)}\n`)
 run('npm', ['pack', '--pack-destination', packed], stage)
 rmSync(stage, { recursive: true, force: true })
+
+// The overrides shims, as the release publishes them.
+for (const shim of readdirSync(join(root, 'packages'))) run('npm', ['pack', '--pack-destination', packed], join(root, 'packages', shim))
 
 console.log(`packed/ holds:\n${readdirSync(packed).map((f) => `  ${f}`).join('\n')}\n(${platformPkg.name} for ${platform})`)
