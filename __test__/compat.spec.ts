@@ -98,6 +98,7 @@ test('mode: inherited by default, exact when given (number or octal string), 0o6
     ['replaced 0o600 file, mode 0o640', 0o600, { mode: 0o640 }],
     ['new file, mode 0o751', undefined, { mode: 0o751 }],
     ['new file, mode as an octal string', undefined, { mode: '640' }],
+    ['new file, mode as the octal string 666 (exact: only the numbers are masked)', undefined, { mode: '666' }],
     ['a mode from fs.stat, with the file type bits', undefined, { mode: 0o100604 }],
     ['replaced 0o600 file, mode false', 0o600, { mode: false }],
     ['replaced 0o600 file, mode 0o666 (conf’s default configFileMode)', 0o600, { mode: 0o666 }],

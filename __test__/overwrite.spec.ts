@@ -1,6 +1,7 @@
 // withOverwrite(false) (guarantee 13): publish only where no target exists; EEXIST and nothing
 // changed otherwise; of many racing for one name, in one process or many, exactly one wins,
-// and none is coalesced or superseded.
+// and none is coalesced or superseded; among ordinary publishes it keeps its place in call
+// order (guarantee 7).
 
 import test from 'ava'
 import { execFile } from 'node:child_process'
@@ -85,19 +86,65 @@ test('many racing publishes in one process: exactly one wins, the others get EEX
   t.deepEqual(namesIn(dir), ['blob'])
 })
 
-test('a later ordinary publish does not supersede an earlier no-overwrite one: it really tries', async (t) => {
+const ASYNC_TERMINALS = ['write', 'stream', 'createWriteStream', 'copyFrom'] as const
+
+test('a no-overwrite publish keeps its place in call order among ordinary ones: called first onto no file it wins, and the later ordinary call replaces it', async (t) => {
+  const dir = freshDir()
+  writeFileSync(join(dir, '..source'), 'new')
+  for (let round = 0; round < 12; round++) {
+    for (const name of ASYNC_TERMINALS) {
+      const target = join(dir, `${name}-${round}`)
+      const exclusive = TERMINALS[name]!(new AtomicFile(target).withOverwrite(false), dir)
+      const ordinary = new AtomicFile(target).write('ordinary')
+      const [first, second] = await Promise.allSettled([exclusive, ordinary])
+      t.is(first.status, 'fulfilled', `${name}, round ${round}: ${first.status === 'rejected' ? (first.reason as Error).message : ''}`)
+      if (first.status === 'fulfilled') t.false('superseded' in (first.value as object), `${name}: it really renamed`)
+      t.is(second.status, 'fulfilled')
+      t.is(readFileSync(target, 'utf8'), 'ordinary', `${name}: the last call’s bytes are there`)
+    }
+  }
+  t.deepEqual(scratchIn(dir), [])
+})
+
+test('a no-overwrite publish called after an ordinary one onto no file gets EEXIST, and the ordinary one is not superseded', async (t) => {
+  const dir = freshDir()
+  writeFileSync(join(dir, '..source'), 'new')
+  for (let round = 0; round < 12; round++) {
+    for (const name of ASYNC_TERMINALS) {
+      const target = join(dir, `${name}-${round}`)
+      const ordinary = new AtomicFile(target).write('ordinary')
+      const exclusive = TERMINALS[name]!(new AtomicFile(target).withOverwrite(false), dir)
+      const [first, second] = await Promise.allSettled([ordinary, exclusive])
+      t.is(first.status, 'fulfilled')
+      if (first.status === 'fulfilled') t.false('superseded' in first.value, `${name}: the ordinary call published its own bytes`)
+      t.is(second.status === 'rejected' && (second.reason as { code?: string }).code, 'EEXIST', `${name}, round ${round}`)
+      t.is(readFileSync(target, 'utf8'), 'ordinary')
+    }
+  }
+  t.deepEqual(scratchIn(dir), [])
+})
+
+test('an aborted no-overwrite publish waiting for its turn frees the target for the calls after it', async (t) => {
   const dir = freshDir()
   const target = join(dir, 'blob')
-  const exclusive = new AtomicFile(target).withOverwrite(false).write('exclusive')
-  const ordinary = new AtomicFile(target).write('ordinary')
-  const [first, second] = await Promise.allSettled([exclusive, ordinary])
-  t.is(second.status, 'fulfilled')
-  if (first.status === 'fulfilled') {
-    t.false('superseded' in first.value, 'it renamed before the ordinary publish')
-  } else {
-    t.is((first.reason as { code: string }).code, 'EEXIST')
-  }
-  t.is(readFileSync(target, 'utf8'), 'ordinary', 'the last call’s bytes are there')
+  let release = (): void => {}
+  const gate = new Promise<void>((r) => (release = r))
+  const slow = new AtomicFile(target).stream((async function* () {
+    yield 'first '
+    await gate
+    yield 'stream'
+  })())
+  const controller = new AbortController()
+  const exclusive = new AtomicFile(target).withOverwrite(false).withSignal(controller.signal).write('exclusive')
+  const later = new AtomicFile(target).write('later')
+  controller.abort()
+  await t.throwsAsync(exclusive, { name: 'AbortError' })
+  release()
+  await slow
+  const result = await later
+  t.false('superseded' in result)
+  t.is(readFileSync(target, 'utf8'), 'later')
+  t.deepEqual(scratchIn(dir), [])
 })
 
 test('many racing publishes across processes: exactly one wins', async (t) => {

@@ -23,6 +23,7 @@ import { type ProgressCallback, ProgressReporter } from './progress.js'
 import { batchedWrite, laneFree, takeLane } from './batch.js'
 import { Call } from './call.js'
 import { coalescedWrite, idle, runAlone } from './coalesce.js'
+import { enterTarget, enterTargetNow } from './target-gate.js'
 import { cleanUpOnExit, streamSlots } from './lifecycle.js'
 import { ownBytes, ownBytesNow, readableNow } from './owned-bytes.js'
 import { type ByteSource, iterate, pump } from './stream.js'
@@ -178,23 +179,29 @@ export class AtomicFile {
   #writeAlone(bytes: Uint8Array): Promise<PublishResult> | undefined {
     const key = this.#path.key
     if (!idle(key) || !laneFree()) return undefined
+    const leaveGate = enterTargetNow(key, !this.#config.overwrite)
+    if (!leaveGate) return undefined
     let outcome: Promise<NativeOutcome>
     try {
       outcome = native.publishCopy(this.#path.native, bytes, this.#config)
     } catch (error) {
+      leaveGate()
       return Promise.reject(error)
     }
     const leaveTarget = runAlone(key)
     const leaveLane = takeLane()
+    const leave = (): void => {
+      leaveTarget()
+      leaveLane()
+      leaveGate()
+    }
     return outcome.then(
       (result) => {
-        leaveTarget()
-        leaveLane()
+        leave()
         return this.#settle(result)
       },
       (error: unknown) => {
-        leaveTarget()
-        leaveLane()
+        leave()
         throw error
       },
     )
@@ -207,7 +214,9 @@ export class AtomicFile {
     const call = new Call(signal)
     const config = { ...this.#config }
     const target = this.#path.native
+    const place = enterTarget(this.#path.key, !config.overwrite)
     try {
+      if (place.ready) await call.wait(place.ready)
       // Large data goes to the native side as it is: only the kernel reads it, and the file is
       // hashed from what it received (src/unread.rs). Where that cannot be done, and for
       // smaller data, the call's own copy is written, made now (owned-bytes.ts).
@@ -242,6 +251,7 @@ export class AtomicFile {
       return this.#settle(outcome, undefined, signal)
     } finally {
       call.done()
+      place.leave()
     }
   }
 
@@ -274,8 +284,10 @@ export class AtomicFile {
     const call = new Call(signal)
     const progress = this.#reporter(call.control)
     const sink = new native.NativeSink(this.#path.native, { ...this.#config }, call.control)
+    const place = enterTarget(this.#path.key, !this.#config.overwrite)
     let slot = false
     try {
+      if (place.ready) await call.wait(place.ready)
       await call.wait(streamSlots.acquire(() => call.aborted))
       slot = true
       const refused = await call.wait(this.#announceScratch(sink))
@@ -293,6 +305,7 @@ export class AtomicFile {
       throw err
     } finally {
       call.done()
+      place.leave()
       // A slot granted after the abort was accepted is handed on by the slots themselves.
       if (slot) streamSlots.release()
     }
@@ -332,7 +345,9 @@ export class AtomicFile {
     const call = new Call(signal)
     const progress = this.#reporter(call.control)
     const poll = progress && setInterval(() => progress.update(call.control.bytesWritten()), COPY_PROGRESS_POLL_MS)
+    const place = enterTarget(this.#path.key, !this.#config.overwrite)
     try {
+      if (place.ready) await call.wait(place.ready)
       const outcome = await call.wait(native.copyFile(source.native, this.#path.native, { ...this.#config }, call.control))
       if (outcome.failure?.kind === 'aborted' && progress?.error) throw progress.error.thrown
       const result = this.#settle(outcome, source.display, signal)
@@ -341,6 +356,7 @@ export class AtomicFile {
     } finally {
       if (poll) clearInterval(poll)
       call.done()
+      place.leave()
     }
   }
 

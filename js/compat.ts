@@ -88,9 +88,10 @@ function toBuilder(filename: unknown, options: WriteOptions, sync: boolean): Ato
   else if (options.mode != null) {
     // atomically opens the temp file with the mode (so the umask applies) and chmods it only
     // when it is not 0o666: conf's default configFileMode, 0o666, must end up 0o644 under the
-    // usual umask, never world-writable. A mode of 0 counts as not given, as there.
+    // usual umask, never world-writable. A mode of 0 counts as not given, as there. Its test
+    // compares numbers, so an octal string (even '666' or '0') is always set exactly.
     const bits = toModeBits(options.mode)
-    if (bits === 0 || bits === NEW_FILE_MODE) settings.maskedMode = NEW_FILE_MODE
+    if (typeof options.mode === 'number' && (bits === 0 || bits === NEW_FILE_MODE)) settings.maskedMode = NEW_FILE_MODE
     else file.withMode(bits)
   }
   if (options.chown === false) settings.processOwner = true

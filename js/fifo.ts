@@ -26,6 +26,16 @@ export class Fifo<T> {
     return undefined
   }
 
+  /** The oldest item for which `skip` is false, left in place; the skipped ones are dropped. */
+  peek(skip: (item: T) => boolean): T | undefined {
+    while (this.#head < this.#items.length) {
+      const item = this.#items[this.#head] as T
+      if (!skip(item)) return item
+      this.shift()
+    }
+    return undefined
+  }
+
   #compact(): void {
     this.#items = this.#items.slice(this.#head)
     this.#head = 0
