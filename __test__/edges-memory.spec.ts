@@ -49,6 +49,21 @@ test('a resizable ArrayBuffer shrunk to 0 while its write waits for a pool threa
   assertPublishedOrRefused(t, child<Detached>('resize'))
 })
 
+test('a large buffer transferred and collected while its write waits, its memory given to other bytes: those are never published', (t) => {
+  const run = child<Detached>('transfer-and-reuse')
+  assertPublishedOrRefused(t, run)
+  if (run.out && !run.out.result.ok) t.is(run.out.result.code, 'ERR_INVALID_STATE', 'the error says the buffer was taken away')
+})
+
+test('a large write queued behind two others to its target, its buffer detached after the call: refused, never an empty file', (t) => {
+  const run = child<Detached & { left: number }>('detach-queued-behind-target')
+  assertPublishedOrRefused(t, run)
+  const out = run.out!
+  if (!out.result.ok) t.is(out.result.code, 'ERR_INVALID_STATE')
+  t.is(out.size, 32 * MiB, 'the target holds a whole earlier version, not a truncated one')
+  t.is(out.left, 0, 'no scratch left')
+})
+
 test('a SharedArrayBuffer view rewritten by another thread right after write(): the file holds exactly the bytes result.hash names', (t) => {
   const run = child<{ result: Settled; onDisk: string | null }>('shared')
   t.is(run.signal, null, run.stderr.slice(-400))

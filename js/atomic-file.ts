@@ -25,7 +25,7 @@ import { Call } from './call.js'
 import { coalescedWrite, idle, runAlone } from './coalesce.js'
 import { enterTarget, enterTargetNow } from './target-gate.js'
 import { cleanUpOnExit, streamSlots } from './lifecycle.js'
-import { ownBytes, ownBytesNow, readableNow } from './owned-bytes.js'
+import { bufferChanged, ownBytes, ownBytesNow, readableNow } from './owned-bytes.js'
 import { type ByteSource, iterate, pump } from './stream.js'
 import { PublishStream } from './write-stream.js'
 import { type CompatSettings, compatSettings } from './internal.js'
@@ -219,12 +219,15 @@ export class AtomicFile {
       if (place.ready) await call.wait(place.ready)
       // Large data goes to the native side as it is: only the kernel reads it, and the file is
       // hashed from what it received (src/unread.rs). Where that cannot be done, and for
-      // smaller data, the call's own copy is written, made now (owned-bytes.ts).
-      const unread = typeof input !== 'string' && input.byteLength > UNREAD_ABOVE ? input : undefined
+      // smaller data, the call's own copy is written, made now (owned-bytes.ts). A buffer
+      // detached or shrunk since the call has lost the bytes it was called with.
+      const size = typeof input === 'string' ? 0 : input.byteLength
+      const changed = (): boolean => typeof input !== 'string' && input.byteLength !== size
+      const unread = typeof input !== 'string' && size > UNREAD_ABOVE ? input : undefined
       let owned: Uint8Array | Promise<Uint8Array> | undefined
       const ownedBytes = (): Uint8Array | Promise<Uint8Array> => {
         if (owned === undefined) {
-          owned = ownBytes(input)
+          owned = changed() ? Promise.reject(bufferChanged()) : ownBytes(input)
           // Awaited later, if at all (a superseded or aborted call may never need it).
           if (owned instanceof Promise) owned.catch(() => {})
         }
@@ -233,8 +236,12 @@ export class AtomicFile {
       if (!unread) ownedBytes()
       const start = async (durability: string): Promise<NativeOutcome> => {
         const settings = { ...config, durability }
-        const outcome = unread && (await native.publishUnread(target, unread, settings, call.control))
-        return outcome || batchedWrite(target, await ownedBytes(), settings, call)
+        if (unread) {
+          if (changed()) throw bufferChanged()
+          const outcome = await this.#writeUnread(unread, settings, call, changed)
+          if (outcome) return outcome
+        }
+        return batchedWrite(target, await ownedBytes(), settings, call)
       }
       // A publish that may not replace a file must really try its own rename: never coalesced.
       const outcome = await call.wait(
@@ -253,6 +260,27 @@ export class AtomicFile {
       call.done()
       place.leave()
     }
+  }
+
+  /**
+   * A large write straight from the caller's memory (see src/node/unread.rs): its bytes are
+   * written and checked unseen, then published only if the buffer was neither detached nor
+   * shrunk meanwhile, since freed memory may have been given to another allocation whose
+   * bytes the kernel read. `undefined` where it cannot be done here (nothing was done).
+   */
+  async #writeUnread(data: Uint8Array, settings: NativePublishConfig, call: Call, changed: () => boolean): Promise<NativeOutcome | undefined> {
+    const job = new native.NativeUnreadWrite(this.#path.native, data, settings, call.control)
+    const filled = await job.fill()
+    if (!filled) return undefined
+    // EFAULT, or a mismatch, from memory that was taken away: say what happened to it.
+    if (filled.failure) {
+      if (changed()) throw bufferChanged()
+      return filled
+    }
+    const intact = !changed()
+    const outcome = await job.finish(intact)
+    if (!intact) throw bufferChanged()
+    return outcome
   }
 
   /**

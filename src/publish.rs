@@ -25,7 +25,7 @@ use crate::target::{self, FileKey, ResolvedTarget};
 
 pub use crate::copy::copy_from;
 pub use crate::options::{Control, Mtime, PublishOptions, Published};
-pub use crate::unread::{write_unread, CallerMemory};
+pub use crate::unread::{fill_unread, CallerMemory, Filled};
 pub use crate::write::{start_write, write, write_announced, write_from_reader};
 
 /// One publish in progress: a scratch file being filled, not yet visible at the target.

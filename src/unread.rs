@@ -11,7 +11,7 @@
 //! checked once written. So the scratch is made without a name (`scratch::Unnamed`) and
 //! linked under its scratch name only once its bytes match. Where that cannot be done (not
 //! Linux, no O_TMPFILE on the file system, a parent directory still to create, a scratch to
-//! keep on failure), [`write_unread`] returns `None` and the caller copies the bytes into
+//! keep on failure), [`fill_unread`] returns `None` and the caller copies the bytes into
 //! memory of its own and writes them the usual way (`write.rs`).
 //!
 //! Measured against that copy, 256 MiB verified: see the README's "Caller's buffers".
@@ -43,14 +43,17 @@ impl CallerMemory {
     }
 }
 
-/// Publish the bytes of `data` at `target` without reading them in user space (see the
-/// module's note). `None`: not possible here, nothing was done; copy the bytes and publish
-/// them with `write` instead.
-pub fn write_unread(
+/// Write the bytes of `data` for `target` without reading them in user space (see the
+/// module's note) into an unnamed scratch, read them back and check them. Nothing is visible
+/// yet. `None`: not possible here, nothing was done; copy the bytes and publish them with
+/// `write` instead. A runtime whose memory may be freed meanwhile (a
+/// transferred ArrayBuffer) checks that it was not before [`Filled::publish`]: had it been,
+/// the kernel may have read someone else's bytes, and [`Filled::discard`] drops them unseen.
+pub fn fill_unread(
     target: &Path,
     data: CallerMemory,
     mut options: PublishOptions,
-) -> Option<Result<Published, PublishError>> {
+) -> Option<Result<Filled, PublishError>> {
     let entered = match Entered::enter(&mut options, || target::prepare_in_place(target)) {
         Ok(Some(entered)) => entered,
         Ok(None) => return None,
@@ -61,15 +64,49 @@ pub fn write_unread(
         Ok(None) => return None,
         Err(failure) => return Some(Err(failure.into())),
     };
-    Some(fill_check_and_publish(entered, unnamed, data, options))
+    Some(fill_and_check(entered, unnamed, data, options))
 }
 
-fn fill_check_and_publish(
+/// A large write whose bytes are in its unnamed scratch and match, not yet published.
+pub struct Filled {
+    entered: Entered,
+    unnamed: Unnamed,
+    written: u64,
+    digest: u128,
+    options: PublishOptions,
+}
+
+impl Filled {
+    pub fn bytes(&self) -> u64 {
+        self.written
+    }
+
+    pub fn digest(&self) -> u128 {
+        self.digest
+    }
+
+    /// Name the scratch and publish it: the usual protocol from here (see `publish.rs`).
+    pub fn publish(self) -> Result<Published, PublishError> {
+        if self.options.cancelled() {
+            return Err(PublishError::Aborted);
+        }
+        let scratch = self
+            .unnamed
+            .name(&self.entered.target, self.options.owner)?;
+        Publisher::with_scratch(self.entered, scratch, self.written, self.options)
+            .finish(Some(self.digest))
+    }
+
+    /// Drop the bytes unseen: the unnamed scratch goes with its descriptor.
+    pub fn discard(self) {}
+}
+
+fn fill_and_check(
     entered: Entered,
     unnamed: Unnamed,
     data: CallerMemory,
     options: PublishOptions,
-) -> Result<Published, PublishError> {
+) -> Result<Filled, PublishError> {
     let reader = unnamed
         .file()
         .try_clone()
@@ -85,12 +122,13 @@ fn fill_check_and_publish(
             actual: digest,
         });
     }
-    if options.cancelled() {
-        return Err(PublishError::Aborted);
-    }
-    let scratch = unnamed.name(&entered.target, options.owner)?;
-    let written = data.len as u64;
-    Publisher::with_scratch(entered, scratch, written, options).finish(Some(digest))
+    Ok(Filled {
+        entered,
+        unnamed,
+        written: data.len as u64,
+        digest,
+        options,
+    })
 }
 
 /// Write all of `data` into the unnamed scratch a piece at a time, telling `landed` of each.

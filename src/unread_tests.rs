@@ -10,6 +10,15 @@ use crate::errors::PublishError;
 use crate::publish::Control;
 use crate::test_support::{assert_mismatch, cancelled_options, names_in, payload_200k, with_hash};
 
+/// Both steps in one, as a caller whose memory cannot go away meanwhile would take them.
+fn write_unread(
+    target: &Path,
+    data: CallerMemory,
+    options: PublishOptions,
+) -> Option<Result<Published, PublishError>> {
+    Some(fill_unread(target, data, options)?.and_then(Filled::publish))
+}
+
 fn memory_of(bytes: &[u8]) -> CallerMemory {
     CallerMemory::new(bytes.as_ptr() as usize, bytes.len())
 }
@@ -112,6 +121,23 @@ fn an_abort_before_or_during_the_write_publishes_nothing() {
     });
     assert!(matches!(result, Err(PublishError::Aborted)), "{result:?}");
     assert!(names_in(dir.path()).is_empty());
+}
+
+#[test]
+fn filled_bytes_stay_unseen_until_published_and_discarding_leaves_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("blob");
+    std::fs::write(&target, b"old").unwrap();
+    let data = payload_200k();
+    let before = dir_state(dir.path());
+    let filled = fill_unread(&target, memory_of(&data), PublishOptions::default())
+        .unwrap()
+        .unwrap();
+    assert_eq!(filled.digest(), hash::digest(&data));
+    assert_eq!(dir_state(dir.path()), before, "nothing visible once filled");
+    filled.discard();
+    assert_eq!(dir_state(dir.path()), before, "nor once discarded");
+    assert_eq!(std::fs::read(&target).unwrap(), b"old");
 }
 
 #[test]

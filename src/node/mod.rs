@@ -15,3 +15,4 @@ pub mod pool;
 pub mod publishing;
 pub mod streaming;
 pub mod sweeping;
+pub mod unread;

@@ -11,7 +11,7 @@ use super::control::NativeControl;
 use super::outcome::{NativeOutcome, NativePublishConfig};
 use super::paths::to_path;
 use super::pool::OnPool;
-use crate::publish::{self, CallerMemory, PublishOptions};
+use crate::publish::{self, PublishOptions};
 
 /// Publish `data` at `target` on the thread pool.
 #[napi(ts_return_type = "Promise<NativeOutcome>")]
@@ -32,37 +32,6 @@ pub fn publish_bytes(
 }
 
 type WriteJob = (PathBuf, Uint8Array, PublishOptions);
-
-/// Publish `data` at `target` on the thread pool without reading it in user space: only the
-/// kernel reads the caller's memory, and the file is hashed from what it received (see
-/// `unread.rs`). For large writes, which would otherwise copy their bytes first. Resolves to
-/// `null` where that cannot be done here, having done nothing: copy the bytes and use
-/// `publishBytes`.
-#[napi(ts_return_type = "Promise<NativeOutcome | null>")]
-pub fn publish_unread(
-    target: Either<String, Buffer>,
-    data: Uint8Array,
-    config: NativePublishConfig,
-    control: Option<&NativeControl>,
-) -> Result<AsyncTask<OnPool<UnreadJob, Option<NativeOutcome>>>> {
-    // The address is taken now, on the JS thread. Holding `data` keeps its buffer from being
-    // collected meanwhile; a transfer or resize can still free the memory, which the kernel
-    // then refuses with EFAULT, or the read-back hash tells apart.
-    let memory = CallerMemory::new(data.as_ptr() as usize, data.len());
-    let job = (
-        to_path(target)?,
-        (data, memory),
-        with_control(&config, control)?,
-    );
-    Ok(AsyncTask::new(OnPool::new(
-        job,
-        |(target, (_, memory), options)| {
-            publish::write_unread(target, *memory, options.clone()).map(NativeOutcome::from_publish)
-        },
-    )))
-}
-
-type UnreadJob = (PathBuf, (Uint8Array, CallerMemory), PublishOptions);
 
 /// Publish `data` at `target` on the thread pool, from a copy of `data` made now, on the JS
 /// thread. For a lone small write: a native copy costs less than a JS buffer and a reference
@@ -152,7 +121,7 @@ pub fn copy_file_sync(
     Ok(NativeOutcome::from_publish(result))
 }
 
-fn with_control(
+pub(super) fn with_control(
     config: &NativePublishConfig,
     control: Option<&NativeControl>,
 ) -> Result<PublishOptions> {
