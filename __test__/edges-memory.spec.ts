@@ -55,6 +55,12 @@ test('a large buffer transferred and collected while its write waits, its memory
   if (run.out && !run.out.result.ok) t.is(run.out.result.code, 'ERR_INVALID_STATE', 'the error says the buffer was taken away')
 })
 
+test('the same, with byteLength redefined on the view to hide the detach: the engine’s length is the one believed', (t) => {
+  const run = child<Detached>('transfer-and-reuse-hiding-the-detach')
+  assertPublishedOrRefused(t, run)
+  if (run.out && !run.out.result.ok) t.is(run.out.result.code, 'ERR_INVALID_STATE')
+})
+
 test('a large write queued behind two others to its target, its buffer detached after the call: refused, never an empty file', (t) => {
   const run = child<Detached & { left: number }>('detach-queued-behind-target')
   assertPublishedOrRefused(t, run)

@@ -73,3 +73,45 @@ test('`..` after a symlinked directory lands where fs.writeFile lands', async (t
   t.deepEqual(namesIn(join(dir, 'real')), ['sub', 'via-ap', 'via-ap-sync', 'via-fs'])
   t.deepEqual(namesIn(join(dir, 'd')), ['link'])
 })
+
+test('a Proxy of a Uint8Array, or an object that only inherits from one, is refused with ERR_INVALID_ARG_TYPE', async (t) => {
+  const dir = freshDir()
+  const target = join(dir, 'never')
+  for (const fake of [new Proxy(new Uint8Array(16), {}), Object.create(Uint8Array.prototype)]) {
+    await t.throwsAsync(new AtomicFile(target).write(fake), { code: 'ERR_INVALID_ARG_TYPE' })
+    t.throws(() => new AtomicFile(target).writeSync(fake), { code: 'ERR_INVALID_ARG_TYPE' })
+  }
+  t.deepEqual(namesIn(dir), [])
+})
+
+test('writes waiting for a no-overwrite publish to their target still take their bytes at the call', async (t) => {
+  const dir = freshDir()
+  const target = join(dir, 'blob')
+  // Small data: a copy at the call, whatever the buffer holds when its turn comes.
+  const small = Buffer.alloc(1 << 20, 'a')
+  const first = new AtomicFile(target).withOverwrite(false).write('first')
+  const refilled = new AtomicFile(target).write(small)
+  small.fill('z')
+  await first
+  t.is((await refilled).hash, xxh3_128(Buffer.alloc(1 << 20, 'a')))
+  t.true(readFileSync(target).equals(Buffer.alloc(1 << 20, 'a')))
+  // A length-tracking view shrunk to nothing while it waits: refused or whole, never empty.
+  for (const size of [1000, 20 << 20]) {
+    writeFileSync(target, 'old contents')
+    const Resizable = ArrayBuffer as unknown as new (n: number, o: { maxByteLength: number }) => ArrayBuffer & { resize(n: number): void }
+    const ab = new Resizable(size, { maxByteLength: size })
+    const view = new Uint8Array(ab).fill(0x61)
+    const blocked = new AtomicFile(target).withOverwrite(false).write('x')
+    const shrunk = new AtomicFile(target).write(view)
+    ab.resize(0)
+    await t.throwsAsync(blocked, { code: 'EEXIST' })
+    try {
+      const result = await shrunk
+      t.is(result.bytes, size, `${size}: published whole`)
+      t.is(readFileSync(target).length, size)
+    } catch (error) {
+      t.is((error as { code?: string }).code, 'ERR_INVALID_STATE', `${size}`)
+      t.is(readFileSync(target, 'utf8'), 'old contents')
+    }
+  }
+})

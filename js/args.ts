@@ -3,6 +3,7 @@
 
 import { basename, isAbsolute, resolve, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { types } from 'node:util'
 import { invalidArgType, invalidArgValue, outOfRange } from './errors.js'
 
 export type PathLike = string | URL | Buffer
@@ -161,12 +162,27 @@ export function toDataInput(value: unknown): string | Uint8Array {
   return typeof value === 'string' ? value : toBytes(value)
 }
 
-/** Bytes to publish or hash, as a view of the caller's memory (a string is encoded as UTF-8). */
+/** An accessor of `proto` as the engine defines it, whatever an object redefines on itself. */
+function intrinsic<T>(proto: object, name: string): (this: T) => unknown {
+  return Object.getOwnPropertyDescriptor(proto, name)!.get as (this: T) => unknown
+}
+const TypedArrayPrototype = Object.getPrototypeOf(Uint8Array.prototype) as object
+const typedArrayView = [intrinsic(TypedArrayPrototype, 'buffer'), intrinsic(TypedArrayPrototype, 'byteOffset'), intrinsic(TypedArrayPrototype, 'byteLength')]
+const dataViewView = [intrinsic(DataView.prototype, 'buffer'), intrinsic(DataView.prototype, 'byteOffset'), intrinsic(DataView.prototype, 'byteLength')]
+
+/**
+ * Bytes to publish or hash, as a view of the caller's memory (a string is encoded as UTF-8).
+ * Told apart by the engine's own checks and read through the engine's own accessors: a Proxy
+ * or an object that merely inherits from Uint8Array is refused, and redefined `byteLength`s
+ * are not believed.
+ */
 export function toBytes(value: unknown, name = 'data'): Uint8Array {
   if (typeof value === 'string') return Buffer.from(value, 'utf8')
-  if (value instanceof Uint8Array) return value
-  if (ArrayBuffer.isView(value)) return new Uint8Array(value.buffer, value.byteOffset, value.byteLength)
-  throw invalidArgType(name, 'of type string or an instance of Buffer, TypedArray, or DataView', value)
+  if (types.isUint8Array(value)) return value
+  const view = types.isTypedArray(value) ? typedArrayView : types.isDataView(value) ? dataViewView : undefined
+  if (!view) throw invalidArgType(name, 'of type string or an instance of Buffer, TypedArray, or DataView', value)
+  const [buffer, offset, length] = view.map((get) => get.call(value))
+  return new Uint8Array(buffer as ArrayBuffer, offset as number, length as number)
 }
 
 export type Durability = 'full' | 'file' | 'none'

@@ -25,7 +25,7 @@ import { Call } from './call.js'
 import { coalescedWrite, idle, runAlone } from './coalesce.js'
 import { enterTarget, enterTargetNow } from './target-gate.js'
 import { cleanUpOnExit, streamSlots } from './lifecycle.js'
-import { bufferChanged, ownBytes, ownBytesNow, readableNow } from './owned-bytes.js'
+import { bufferChanged, byteLengthOf, ownBytes, ownBytesNow, readableNow } from './owned-bytes.js'
 import { type ByteSource, iterate, pump } from './stream.js'
 import { PublishStream } from './write-stream.js'
 import { type CompatSettings, compatSettings } from './internal.js'
@@ -161,7 +161,7 @@ export class AtomicFile {
     } catch (error) {
       return Promise.reject(error)
     }
-    if (!this.#signal && !this.#onScratch && typeof input !== 'string' && input.byteLength <= LONE_COPY_UP_TO) {
+    if (!this.#signal && !this.#onScratch && typeof input !== 'string' && byteLengthOf(input) <= LONE_COPY_UP_TO) {
       const alone = this.#writeAlone(input)
       if (alone) return alone
     }
@@ -214,26 +214,27 @@ export class AtomicFile {
     const call = new Call(signal)
     const config = { ...this.#config }
     const target = this.#path.native
+    // Large data goes to the native side as it is: only the kernel reads it, and the file is
+    // hashed from what it received (src/unread.rs). Where that cannot be done, and for
+    // smaller data, the call's own copy is written, made now, at the call (owned-bytes.ts).
+    // A buffer detached or shrunk since the call has lost the bytes it was called with; its
+    // length is the engine's, which the caller cannot redefine.
+    const size = typeof input === 'string' ? 0 : byteLengthOf(input)
+    const changed = (): boolean => typeof input !== 'string' && byteLengthOf(input) !== size
+    const unread = typeof input !== 'string' && size > UNREAD_ABOVE ? input : undefined
+    let owned: Uint8Array | Promise<Uint8Array> | undefined
+    const ownedBytes = (): Uint8Array | Promise<Uint8Array> => {
+      if (owned === undefined) {
+        owned = changed() ? Promise.reject(bufferChanged()) : ownBytes(input)
+        // Awaited later, if at all (a superseded or aborted call may never need it).
+        if (owned instanceof Promise) owned.catch(() => {})
+      }
+      return owned
+    }
+    if (!unread) ownedBytes()
     const place = enterTarget(this.#path.key, !config.overwrite)
     try {
       if (place.ready) await call.wait(place.ready)
-      // Large data goes to the native side as it is: only the kernel reads it, and the file is
-      // hashed from what it received (src/unread.rs). Where that cannot be done, and for
-      // smaller data, the call's own copy is written, made now (owned-bytes.ts). A buffer
-      // detached or shrunk since the call has lost the bytes it was called with.
-      const size = typeof input === 'string' ? 0 : input.byteLength
-      const changed = (): boolean => typeof input !== 'string' && input.byteLength !== size
-      const unread = typeof input !== 'string' && size > UNREAD_ABOVE ? input : undefined
-      let owned: Uint8Array | Promise<Uint8Array> | undefined
-      const ownedBytes = (): Uint8Array | Promise<Uint8Array> => {
-        if (owned === undefined) {
-          owned = changed() ? Promise.reject(bufferChanged()) : ownBytes(input)
-          // Awaited later, if at all (a superseded or aborted call may never need it).
-          if (owned instanceof Promise) owned.catch(() => {})
-        }
-        return owned
-      }
-      if (!unread) ownedBytes()
       const start = async (durability: string): Promise<NativeOutcome> => {
         const settings = { ...config, durability }
         if (unread) {

@@ -7,6 +7,17 @@
 
 import { types } from 'node:util'
 
+/**
+ * The byte length of a typed array as the engine knows it (0 once detached). Never the
+ * object's own `byteLength`, which a caller can redefine to hide a detach.
+ */
+const typedArrayByteLength = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Uint8Array.prototype), 'byteLength')!
+  .get as (this: Uint8Array) => number
+
+export function byteLengthOf(view: Uint8Array): number {
+  return typedArrayByteLength.call(view)
+}
+
 /** Above this, the copy is made in slices of this size, one per turn of the event loop. */
 const COPY_SLICE = 8 << 20
 
@@ -31,8 +42,9 @@ export function ownBytesNow(data: string | Uint8Array): Uint8Array {
     out.write(data, 'utf8')
     return out
   }
-  const out = privateBuffer(data.byteLength)
-  out.set(data)
+  const out = privateBuffer(byteLengthOf(data))
+  // A view already detached has no bytes (and `set` would throw).
+  if (out.length > 0) out.set(data)
   return out
 }
 
@@ -42,15 +54,15 @@ export function ownBytesNow(data: string | Uint8Array): Uint8Array {
  * detached or shrunk midway).
  */
 export function ownBytes(data: string | Uint8Array): Uint8Array | Promise<Uint8Array> {
-  if (typeof data === 'string' || data.byteLength <= COPY_SLICE) return ownBytesNow(data)
+  if (typeof data === 'string' || byteLengthOf(data) <= COPY_SLICE) return ownBytesNow(data)
   return copyInSlices(data)
 }
 
 async function copyInSlices(data: Uint8Array): Promise<Uint8Array> {
-  const size = data.byteLength
+  const size = byteLengthOf(data)
   const out = privateBuffer(size)
   for (let at = 0; at < size; at += COPY_SLICE) {
-    if (data.byteLength !== size) throw bufferChanged()
+    if (byteLengthOf(data) !== size) throw bufferChanged()
     out.set(data.subarray(at, Math.min(at + COPY_SLICE, size)), at)
     await new Promise<void>((resolve) => setImmediate(resolve))
   }

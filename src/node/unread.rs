@@ -72,7 +72,8 @@ impl NativeUnreadWrite {
             match fill_unread(&target, memory, options)? {
                 Ok(filled) => {
                     let outcome = NativeOutcome::success(filled.bytes(), Some(filled.digest()));
-                    *stage.lock().unwrap_or_else(|p| p.into_inner()) = Stage::Filled(Box::new(filled));
+                    *stage.lock().unwrap_or_else(|p| p.into_inner()) =
+                        Stage::Filled(Box::new(filled));
                     Some(outcome)
                 }
                 Err(e) => Some(NativeOutcome::from_publish(Err(e))),
