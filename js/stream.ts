@@ -12,10 +12,11 @@
 // buffer per chunk cost a page fault per 4 KiB on the first write and a GC every few MiB,
 // which made a stream from a file (a fresh chunk each time) trail one from a generator.
 
+import { types } from 'node:util'
 import type { NativeFailure, NativeOutcome, NativeSink } from '../binding.js'
 import type { Call } from './call.js'
 import { invalidArgType } from './errors.js'
-import { bufferChanged } from './owned-bytes.js'
+import { bufferChanged, byteLengthOf } from './owned-bytes.js'
 import type { ProgressReporter } from './progress.js'
 
 const IN_FLIGHT = 2
@@ -62,7 +63,7 @@ function readerIterator(reader: WebReader): AsyncIterator<unknown> {
 }
 
 function toChunk(value: unknown): Uint8Array {
-  if (value instanceof Uint8Array) return value
+  if (types.isUint8Array(value)) return value
   if (typeof value === 'string') return Buffer.from(value, 'utf8')
   throw invalidArgType('chunk', 'of type string or an instance of Uint8Array', value)
 }
@@ -89,11 +90,11 @@ export class Gatherer {
 
   /** A private copy of a small `chunk`, made now. */
   copyOf(chunk: Uint8Array): Uint8Array {
-    const size = chunk.byteLength
+    const size = byteLengthOf(chunk)
     const copy = this.#privateBuffer(size)
     copyInto(copy, chunk, 0)
     // A chunk detached between reading its size and the copy would leave the copy short.
-    if (chunk.byteLength !== size) throw bufferChanged()
+    if (byteLengthOf(chunk) !== size) throw bufferChanged()
     return copy
   }
 
@@ -110,7 +111,7 @@ export class Gatherer {
    * handed on (the caller may change it while a push is awaited); a large one piece by piece.
    */
   *add(chunk: Uint8Array): Generator<Uint8Array> {
-    const size = chunk.byteLength
+    const size = byteLengthOf(chunk)
     if (size < GATHER_BYTES) {
       const full = this.#filled + size > GATHER_BYTES ? this.take() : undefined
       this.#buffer ??= this.#privateBuffer(GATHER_BYTES)
@@ -124,7 +125,7 @@ export class Gatherer {
     // Each piece is copied only when the one before it has been handed on, so the caller's
     // chunk may change under us: a piece is what it held when that piece was copied.
     for (let at = 0; at < size; at += PIECE_BYTES) {
-      if (chunk.byteLength !== size) throw bufferChanged()
+      if (byteLengthOf(chunk) !== size) throw bufferChanged()
       const end = Math.min(at + PIECE_BYTES, size)
       const piece = this.#privateBuffer(end - at)
       copyInto(piece, chunk.subarray(at, end), 0)
@@ -200,10 +201,11 @@ export async function pump(source: AsyncIterator<unknown>, sink: NativeSink, opt
       const step = await call.wait(source.next())
       if (step.done) break
       const chunk = toChunk(step.value)
-      if (chunk.byteLength === 0) continue
+      const length = byteLengthOf(chunk)
+      if (length === 0) continue
       // The sink is idle and nothing waits: this chunk goes now, in a copy of its own size
       // (a gather buffer is only worth its size while pushes queue up).
-      if (busy === 0 && gathered.size === 0 && chunk.byteLength < GATHER_BYTES) {
+      if (busy === 0 && gathered.size === 0 && length < GATHER_BYTES) {
         await push(gathered.copyOf(chunk))
         continue
       }
