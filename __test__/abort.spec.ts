@@ -6,7 +6,7 @@ import test from 'ava'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { AbortError, AtomicFile, xxh3_128 } from 'atomic-publish'
-import { cleanedUp, dirWithOldTarget, freshDir, namesIn, scratchIn, snapshot, xorshiftBytes } from './helpers.js'
+import { cleanedUp, dirWithOldTarget, freshDir, namesIn, needs, roomFor, scratchIn, snapshot, xorshiftBytes } from './helpers.js'
 
 function assertAbortError(t: import('ava').ExecutionContext, err: unknown, reason: unknown): void {
   t.true(err instanceof AbortError)
@@ -75,7 +75,7 @@ test('an abort mid-stream of a fast source removes the scratch', async (t) => {
   t.deepEqual(namesIn(dir), [])
 })
 
-test.serial('an abort mid-copy removes the scratch and leaves the target as it was, with and without a hash', async (t) => {
+needs([], { serial: true, also: roomFor(1024 << 20) })('an abort mid-copy removes the scratch and leaves the target as it was, with and without a hash', async (t) => {
   const dir = freshDir()
   const src = join(dir, 'src')
   const data = Buffer.alloc(512 << 20, 1)

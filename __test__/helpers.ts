@@ -3,7 +3,7 @@
 import test, { type Implementation } from 'ava'
 import { xxhash128 } from 'hash-wasm'
 import { execFileSync, spawnSync } from 'node:child_process'
-import { mkdtempSync, readdirSync, readFileSync, lstatSync, readlinkSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, lstatSync, readlinkSync, rmSync, statfsSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
@@ -157,6 +157,18 @@ export function needs(tools: string[], opts: { root?: boolean; serial?: boolean;
   if (opts.also && !opts.also.ok) missing.push(opts.also.what)
   if (missing.length > 0) return (title) => test.skip(`${title} [skipped: needs ${missing.join(', ')}]`, () => {})
   return (title, impl) => (opts.serial ? test.serial(title, impl) : test(title, impl))
+}
+
+/**
+ * For `needs(…, { also })`: is there room for `bytes` in the temporary directory, with 256 MiB to
+ * spare? A test that writes gigabytes is skipped, and says so, on a disk too small for it,
+ * rather than filling the disk under every other test.
+ */
+export function roomFor(bytes: number): { ok: boolean; what: string } {
+  const { bavail, bsize } = statfsSync(tmpdir())
+  const free = bavail * bsize
+  const gib = (n: number) => `${(n / 2 ** 30).toFixed(1)} GiB`
+  return { ok: free >= bytes + 2 ** 28, what: `${gib(bytes + 2 ** 28)} free in ${tmpdir()} (${gib(free)} free)` }
 }
 
 /** How a child process ended, and the JSON line it printed last (if any). */

@@ -6,7 +6,7 @@
 import test from 'ava'
 import { execFileSync } from 'node:child_process'
 import { join } from 'node:path'
-import { freshDir, namesIn } from './helpers.js'
+import { freshDir, namesIn, needs, roomFor } from './helpers.js'
 
 const MiB = 1 << 20
 const fixture = (name: string) => join(__dirname, 'fixtures', `${name}.js`)
@@ -18,7 +18,7 @@ function peakRss(bytes: number): number {
   return JSON.parse(out).maxRss
 }
 
-test.serial('peak RSS streaming 3 GiB stays within 96 MiB of streaming 256 MiB, and under 400 MiB', (t) => {
+needs([], { serial: true, also: roomFor(3072 * MiB) })('peak RSS streaming 3 GiB stays within 96 MiB of streaming 256 MiB, and under 400 MiB', (t) => {
   const small = peakRss(256 * MiB)
   const large = peakRss(3072 * MiB)
   t.log(`peak RSS: 256 MiB stream ${(small / MiB).toFixed(0)} MiB, 3 GiB stream ${(large / MiB).toFixed(0)} MiB`)

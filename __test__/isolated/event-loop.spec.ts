@@ -7,7 +7,7 @@ import test from 'ava'
 import { execFileSync } from 'node:child_process'
 import { join } from 'node:path'
 import { AtomicFile, createHasher, xxh3_128 } from 'atomic-publish'
-import { freshDir, xorshiftBytes } from '../helpers.js'
+import { freshDir, needs, roomFor, xorshiftBytes } from '../helpers.js'
 
 const MiB = 1 << 20
 const LARGE = 256 * MiB
@@ -40,7 +40,7 @@ test.serial('a verified 256 MiB write leaves the event loop free while it publis
   t.true(took > 4 * worstGap, 'the publish lasted long enough for the measure to mean something')
 })
 
-test.serial('a verified 768 MiB stream leaves the event loop free', async (t) => {
+needs([], { serial: true, also: roomFor(768 * MiB) })('a verified 768 MiB stream leaves the event loop free', async (t) => {
   const dir = freshDir()
   const chunk = Buffer.alloc(MiB, 0x42)
   const chunks = 768
