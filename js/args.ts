@@ -167,8 +167,17 @@ function intrinsic<T>(proto: object, name: string): (this: T) => unknown {
   return Object.getOwnPropertyDescriptor(proto, name)!.get as (this: T) => unknown
 }
 const TypedArrayPrototype = Object.getPrototypeOf(Uint8Array.prototype) as object
-const typedArrayView = [intrinsic(TypedArrayPrototype, 'buffer'), intrinsic(TypedArrayPrototype, 'byteOffset'), intrinsic(TypedArrayPrototype, 'byteLength')]
+const typedArrayByteLength = intrinsic(TypedArrayPrototype, 'byteLength')
+const typedArrayView = [intrinsic(TypedArrayPrototype, 'buffer'), intrinsic(TypedArrayPrototype, 'byteOffset'), typedArrayByteLength]
 const dataViewView = [intrinsic(DataView.prototype, 'buffer'), intrinsic(DataView.prototype, 'byteOffset'), intrinsic(DataView.prototype, 'byteLength')]
+
+/**
+ * The byte length of a typed array as the engine knows it (0 once detached). Never the
+ * object's own `byteLength`, which a caller can redefine to hide a detach.
+ */
+export function byteLengthOf(view: Uint8Array): number {
+  return typedArrayByteLength.call(view) as number
+}
 
 /**
  * Bytes to publish or hash, as a view of the caller's memory (a string is encoded as UTF-8).

@@ -5,6 +5,7 @@ import * as native from '../binding.js'
 import type { NativeOutcome, NativePublishConfig } from '../binding.js'
 import {
   type BinaryData,
+  byteLengthOf,
   type Durability,
   type PathLike,
   toBoolean,
@@ -25,7 +26,7 @@ import { Call } from './call.js'
 import { coalescedWrite, idle, runAlone } from './coalesce.js'
 import { enterTarget, enterTargetNow } from './target-gate.js'
 import { cleanUpOnExit, streamSlots } from './lifecycle.js'
-import { bufferChanged, byteLengthOf, ownBytes, ownBytesNow, readableNow } from './owned-bytes.js'
+import { bufferChanged, ownBytes, ownBytesNow, readableNow } from './owned-bytes.js'
 import { type ByteSource, iterate, pump } from './stream.js'
 import { PublishStream } from './write-stream.js'
 import { type CompatSettings, compatSettings } from './internal.js'

@@ -6,17 +6,7 @@
 // slices between turns of the event loop, so the copy never blocks it for long.
 
 import { types } from 'node:util'
-
-/**
- * The byte length of a typed array as the engine knows it (0 once detached). Never the
- * object's own `byteLength`, which a caller can redefine to hide a detach.
- */
-const typedArrayByteLength = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Uint8Array.prototype), 'byteLength')!
-  .get as (this: Uint8Array) => number
-
-export function byteLengthOf(view: Uint8Array): number {
-  return typedArrayByteLength.call(view)
-}
+import { byteLengthOf } from './args.js'
 
 /** Above this, the copy is made in slices of this size, one per turn of the event loop. */
 const COPY_SLICE = 8 << 20

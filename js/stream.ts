@@ -16,7 +16,8 @@ import { types } from 'node:util'
 import type { NativeFailure, NativeOutcome, NativeSink } from '../binding.js'
 import type { Call } from './call.js'
 import { invalidArgType } from './errors.js'
-import { bufferChanged, byteLengthOf } from './owned-bytes.js'
+import { byteLengthOf } from './args.js'
+import { bufferChanged } from './owned-bytes.js'
 import type { ProgressReporter } from './progress.js'
 
 const IN_FLIGHT = 2

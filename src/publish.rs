@@ -48,8 +48,8 @@ impl Publisher {
         mut options: PublishOptions,
         hashing: bool,
     ) -> Result<Self, PublishError> {
-        let entered = Entered::enter(&mut options, || target::prepare(target).map(Some))?
-            .ok_or_else(|| FsFailure::target(io::ErrorKind::NotFound.into(), Syscall::Mkdir))?;
+        let ticket = Entered::ticket(&mut options)?;
+        let entered = Entered::at(target::prepare(target)?, ticket, &options)?;
         let scratch = Scratch::create(&entered.target, &scratch_spec(&options), options.owner)?;
         let mut publisher = Self::with_scratch(entered, scratch, 0, options);
         publisher.hasher = hashing.then(Hasher::new);
@@ -238,13 +238,9 @@ pub(crate) struct Entered {
 }
 
 impl Entered {
-    /// Take the call's place in order (its ticket), honour an abort that came first, resolve
-    /// the target with `prepare` (`None`: it cannot be resolved that way), and refuse a
-    /// no-overwrite publish onto an existing file before a byte is written.
-    pub fn enter(
-        options: &mut PublishOptions,
-        prepare: impl FnOnce() -> Result<Option<ResolvedTarget>, FsFailure>,
-    ) -> Result<Option<Self>, PublishError> {
+    /// Take the call's place in order (its ticket, if the call did not take it already) and
+    /// honour an abort that came first: what comes before the target is resolved.
+    pub fn ticket(options: &mut PublishOptions) -> Result<Arc<Ticket>, PublishError> {
         let ticket = options
             .ticket
             .get_or_insert_with(|| Arc::new(Ticket::issue()))
@@ -252,22 +248,29 @@ impl Entered {
         if options.cancelled() {
             return Err(PublishError::Aborted);
         }
-        let Some(target) = prepare()? else {
-            return Ok(None);
-        };
+        Ok(ticket)
+    }
+
+    /// Bind `ticket` to the resolved `target`, and refuse a no-overwrite publish onto an
+    /// existing file before a byte is written.
+    pub fn at(
+        target: ResolvedTarget,
+        ticket: Arc<Ticket>,
+        options: &PublishOptions,
+    ) -> Result<Self, PublishError> {
         let order_key = target.order_key();
         ticket.bind(&order_key);
         if !options.overwrite && target.existing.is_some() {
-            // Known to fail at the rename: say so before writing a byte.
+            // Known to fail at the rename: say so now.
             return Err(
                 FsFailure::target(io::ErrorKind::AlreadyExists.into(), Syscall::Rename).into(),
             );
         }
-        Ok(Some(Self {
+        Ok(Self {
             target,
             order_key,
             ticket,
-        }))
+        })
     }
 }
 

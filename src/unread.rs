@@ -52,19 +52,25 @@ impl CallerMemory {
 pub fn fill_unread(
     target: &Path,
     data: CallerMemory,
-    mut options: PublishOptions,
+    options: PublishOptions,
 ) -> Option<Result<Filled, PublishError>> {
-    let entered = match Entered::enter(&mut options, || target::prepare_in_place(target)) {
-        Ok(Some(entered)) => entered,
-        Ok(None) => return None,
-        Err(e) => return Some(Err(e)),
+    fill_where_possible(target, data, options).transpose()
+}
+
+fn fill_where_possible(
+    target: &Path,
+    data: CallerMemory,
+    mut options: PublishOptions,
+) -> Result<Option<Filled>, PublishError> {
+    let ticket = Entered::ticket(&mut options)?;
+    let Some(resolved) = target::prepare_in_place(target)? else {
+        return Ok(None);
     };
-    let unnamed = match Unnamed::create(&entered.target, &scratch_spec(&options)) {
-        Ok(Some(unnamed)) => unnamed,
-        Ok(None) => return None,
-        Err(failure) => return Some(Err(failure.into())),
+    let entered = Entered::at(resolved, ticket, &options)?;
+    let Some(unnamed) = Unnamed::create(&entered.target, &scratch_spec(&options))? else {
+        return Ok(None);
     };
-    Some(fill_and_check(entered, unnamed, data, options))
+    fill_and_check(entered, unnamed, data, options).map(Some)
 }
 
 /// A large write whose bytes are in its unnamed scratch and match, not yet published.

@@ -71,9 +71,6 @@ impl Scratch {
         spec: &ScratchSpec,
         owner: Owner,
     ) -> Result<Self, FsFailure> {
-        let prefix = name::scratch_prefix(&target.file_name);
-        let mut builder = tempfile::Builder::new();
-        builder.prefix(&prefix).rand_bytes(name::RANDOM_LEN);
         // Our own exclusive open rather than `tempfile_in`: tempfile wraps its errors with the
         // path, which hides the errno (EMFILE could then be neither retried nor named).
         let create = |path: &Path| {
@@ -84,9 +81,8 @@ impl Scratch {
         };
         let mut attempts = 0;
         let file = loop {
-            let file =
-                retry::open_within(spec.retry_budget, || builder.make_in(&target.dir, create))
-                    .map_err(|e| FsFailure::target(e, Syscall::Open))?;
+            let file = retry::open_within(spec.retry_budget, || under_fresh_name(target, create))
+                .map_err(|e| FsFailure::target(e, Syscall::Open))?;
             match lock::claim(file.as_file(), file.path()) {
                 Claim::Held => break file,
                 // A sweeper took it: dropping `file` removes what is left, and a new name
@@ -99,11 +95,7 @@ impl Scratch {
                 }
             }
         };
-        let key = (
-            target.dir_id.clone(),
-            file.path().file_name().unwrap_or_default().to_os_string(),
-        );
-        let live = LiveEntry::enter(key, file.path().to_path_buf(), owner);
+        let live = enter_live(target, file.path(), owner);
         let mut scratch = Self {
             file,
             final_mode: None,
@@ -183,6 +175,28 @@ impl Scratch {
             _live,
         }
     }
+}
+
+/// `make` the scratch at a fresh `<basename>.oxentmp.<random>` beside the target, trying
+/// another name while `make` finds one taken (AlreadyExists).
+fn under_fresh_name<R>(
+    target: &ResolvedTarget,
+    make: impl FnMut(&Path) -> io::Result<R>,
+) -> io::Result<NamedTempFile<R>> {
+    let prefix = name::scratch_prefix(&target.file_name);
+    tempfile::Builder::new()
+        .prefix(&prefix)
+        .rand_bytes(name::RANDOM_LEN)
+        .make_in(&target.dir, make)
+}
+
+/// Enter the scratch at `path`, beside `target`, in the live set.
+fn enter_live(target: &ResolvedTarget, path: &Path, owner: Owner) -> LiveEntry {
+    let key = (
+        target.dir_id.clone(),
+        path.file_name().unwrap_or_default().to_os_string(),
+    );
+    LiveEntry::enter(key, path.to_path_buf(), owner)
 }
 
 /// A scratch about to be renamed onto its target. Open (and locked against sweepers) until

@@ -10,7 +10,7 @@ use std::fs::{File, OpenOptions};
 
 use tempfile::NamedTempFile;
 
-use super::{attributes, live::LiveEntry, name, Owner, Scratch, ScratchSpec};
+use super::{attributes, enter_live, under_fresh_name, Owner, Scratch, ScratchSpec};
 use crate::errors::{FsFailure, Syscall};
 use crate::sys;
 use crate::target::ResolvedTarget;
@@ -50,18 +50,10 @@ impl Unnamed {
     /// Link it into the target's directory under a fresh scratch name: from here on it is a
     /// [`Scratch`] like any other (registered as live, removed on failure).
     pub fn name(self, target: &ResolvedTarget, owner: Owner) -> Result<Scratch, FsFailure> {
-        let prefix = name::scratch_prefix(&target.file_name);
-        let mut builder = tempfile::Builder::new();
-        builder.prefix(&prefix).rand_bytes(name::RANDOM_LEN);
-        let named = builder
-            .make_in(&target.dir, |path| sys::link_unnamed(&self.file, path))
-            .map_err(|e| FsFailure::target(e, Syscall::Link))?;
-        let (_, path) = named.into_parts();
-        let key = (
-            target.dir_id.clone(),
-            path.file_name().unwrap_or_default().to_os_string(),
-        );
-        let live = LiveEntry::enter(key, path.to_path_buf(), owner);
+        let (_, path) = under_fresh_name(target, |path| sys::link_unnamed(&self.file, path))
+            .map_err(|e| FsFailure::target(e, Syscall::Link))?
+            .into_parts();
+        let live = enter_live(target, &path, owner);
         Ok(Scratch {
             file: NamedTempFile::from_parts(self.file, path),
             final_mode: self.final_mode,

@@ -14,7 +14,9 @@ use std::path::Path;
 /// where this directory's file system has none (EOPNOTSUPP; EISDIR or EINVAL on kernels and
 /// file systems that predate it), or where `/proc` is not there to name it later.
 pub fn create_unnamed(dir: &Path, options: &mut OpenOptions) -> io::Result<Option<File>> {
-    if !Path::new("/proc/self/fd").is_dir() {
+    // Looked at once: /proc does not come and go under a running process.
+    static PROC_FD: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    if !*PROC_FD.get_or_init(|| Path::new("/proc/self/fd").is_dir()) {
         return Ok(None);
     }
     match options.custom_flags(libc::O_TMPFILE).open(dir) {
