@@ -31,6 +31,34 @@ for (const level of ['full', 'file', 'none'] as const) {
   })
 }
 
+for (const level of ['full', 'file', 'none'] as const) {
+  const promise = level === 'none' ? 'never hints writeback' : 'starts writeback of every 8 MiB while it is written, and still fsyncs after its last write'
+  withStrace(`a 40 MiB stream, write and copyFrom at withDurability('${level}') ${promise}`, (t) => {
+    const dir = freshDir()
+    const calls = traceCommand([process.execPath, fixture('publish-long'), dir, level], join(dir, 'trace.txt'))
+    for (const p of checkPublishes(calls, level)) t.deepEqual(p.problems, [], p.target)
+    for (const terminal of ['stream', 'write', 'copyFrom']) {
+      const inScratch = (c: { args: string }) => c.args.includes(`<${join(dir, terminal)}/`)
+      const hints = calls.filter((c) => c.name === 'sync_file_range' && inScratch(c))
+      if (level === 'none') {
+        t.is(hints.length, 0, terminal)
+        continue
+      }
+      const ranges = hints.map((c) => c.args.split(', ').slice(1, 3).map(Number))
+      // Contiguous from the start, and nothing but the last few MiB left for the fsync.
+      let end = 0
+      for (const [offset, length] of ranges) {
+        t.is(offset, end, `${terminal}: ${JSON.stringify(ranges)}`)
+        end = offset + length
+      }
+      t.true(end >= 32 << 20, `${terminal}: hinted up to ${end}`)
+      const fsync = calls.find((c) => c.name === 'fsync' && inScratch(c))
+      t.truthy(fsync, `${terminal}: its scratch was fsynced`)
+      t.true(hints.every((h) => h.index < fsync!.start), `${terminal}: every hint came before the fsync`)
+    }
+  })
+}
+
 withStrace('a call superseded by bytes of a weaker level resolves only once those bytes are fsynced', (t) => {
   const dir = freshDir()
   const target = join(dir, 'target')

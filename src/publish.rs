@@ -37,8 +37,12 @@ pub struct Publisher {
     scratch: Scratch,
     hasher: Option<Hasher>,
     written: u64,
+    /// Bytes below this offset have been handed to writeback.
+    hinted: u64,
     options: PublishOptions,
 }
+
+const WRITEBACK_STEP: u64 = 8 << 20;
 
 impl Publisher {
     /// Resolve the target, create missing parents and the scratch. With `hashing`, every byte
@@ -75,6 +79,7 @@ impl Publisher {
             scratch,
             hasher: None,
             written,
+            hinted: written,
             options,
         }
     }
@@ -126,11 +131,23 @@ impl Publisher {
         self.scratch.file()
     }
 
+    /// A long publish that will be fsynced starts writing its bytes out every
+    /// `WRITEBACK_STEP`, so the disk works while the caller still produces and the fsync at the
+    /// end finds only the tail left.
+    fn hint_writeback(&mut self) {
+        if self.written - self.hinted < WRITEBACK_STEP || !self.syncs() {
+            return;
+        }
+        sys::start_writeback_of(self.scratch.file(), self.hinted, self.written - self.hinted);
+        self.hinted = self.written;
+    }
+
     fn advance(&mut self, n: u64) {
         self.written += n;
         if let Some(control) = &self.options.control {
             control.record(self.written);
         }
+        self.hint_writeback();
     }
 
     pub fn cancelled(&self) -> bool {

@@ -153,6 +153,9 @@ fn fill(
         sys::write_all_from(unnamed.file(), data.addr + at, n, at as u64)
             .map_err(|e| FsFailure::target(e, Syscall::Write))?;
         landed(at as u64, n as u64);
+        if options.durability.syncs_file() {
+            sys::start_writeback_of(unnamed.file(), at as u64, n as u64);
+        }
         at += n;
         if let Some(control) = &options.control {
             control.record(at as u64);

@@ -159,17 +159,25 @@ pub fn read_exact_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<()>
 /// Linux: `sync_file_range(SYNC_FILE_RANGE_WRITE)`, which starts writeback without waiting.
 /// macOS has no such call; there it does nothing.
 pub fn start_writeback(file: &File) {
+    start_writeback_of(file, 0, 0);
+}
+
+/// As [`start_writeback`], for the `len` bytes at `offset` only (0 meaning to the end).
+pub fn start_writeback_of(file: &File, offset: u64, len: u64) {
     #[cfg(target_os = "linux")]
     {
         use std::os::fd::AsRawFd;
+        let (Ok(offset), Ok(len)) = (i64::try_from(offset), i64::try_from(len)) else {
+            return;
+        };
         // SAFETY: the descriptor is owned by `file` and open for the whole call;
         // sync_file_range reads no memory of ours.
         unsafe {
-            libc::sync_file_range(file.as_raw_fd(), 0, 0, libc::SYNC_FILE_RANGE_WRITE);
+            libc::sync_file_range(file.as_raw_fd(), offset, len, libc::SYNC_FILE_RANGE_WRITE);
         }
     }
     #[cfg(not(target_os = "linux"))]
-    let _ = file;
+    let _ = (file, offset, len);
 }
 
 /// A scratch stays open (and locked against sweepers) until its rename is done.

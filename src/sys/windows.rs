@@ -155,6 +155,9 @@ pub fn read_exact_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<()>
 
 pub fn start_writeback(_file: &File) {}
 
+/// No writeback hint exists here.
+pub fn start_writeback_of(_file: &File, _offset: u64, _len: u64) {}
+
 /// Windows cannot rename a file open without delete sharing: the scratch is closed first.
 pub const CLOSE_BEFORE_RENAME: bool = true;
 
