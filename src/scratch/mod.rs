@@ -30,7 +30,7 @@ use crate::target::ResolvedTarget;
 pub use attributes::{Attributes, ModePolicy, OwnerPolicy};
 pub use live::{is_live, remove_live_scratch, Owner};
 pub use lock::held_by_writer;
-pub use name::{is_scratch_name, SCRATCH_INFIX};
+pub use name::{is_scratch_name, sweep_aside_name, SCRATCH_INFIX};
 pub use unnamed::Unnamed;
 
 /// How many scratch files a publish creates, one after another, while sweepers keep taking

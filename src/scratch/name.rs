@@ -45,6 +45,14 @@ pub fn is_scratch_name(name: &OsStr) -> bool {
         && random.iter().all(u8::is_ascii_alphanumeric)
 }
 
+/// The name under which a sweep moves a candidate aside for a moment (see `sys::SweepDir`).
+/// It is scratch-shaped, so a file left there by a sweeper killed at that moment is an orphan
+/// the next sweep finds, by the same rules of age and lock as any other. Its random part is
+/// longer than the [`RANDOM_LEN`] our writers use, so no writer of ours ever makes it.
+pub fn sweep_aside_name(pid: u32, n: u64) -> OsString {
+    OsString::from(format!(".sweep{SCRATCH_INFIX}S{pid:010}N{n}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -82,6 +90,16 @@ mod tests {
             b"n\xe9.txt.oxentmp.Ab3dE6"
         )));
         assert!(!is_scratch_name(OsStr::from_bytes(b"n.oxentmp.Ab3d\xe9")));
+    }
+
+    #[test]
+    fn a_sweeps_aside_name_is_a_scratch_name_no_writer_of_ours_makes() {
+        for (pid, n) in [(1, 0), (u32::MAX, u64::MAX)] {
+            let aside = sweep_aside_name(pid, n);
+            assert!(is_scratch_name(&aside), "{aside:?}");
+            let random = aside.to_str().unwrap().rsplit('.').next().unwrap();
+            assert!(random.len() > RANDOM_LEN, "{aside:?}");
+        }
     }
 
     #[test]

@@ -1,5 +1,6 @@
 use super::*;
 use crate::publish::{PublishOptions, Publisher};
+use crate::test_support::names_in;
 use filetime::{set_file_mtime, FileTime};
 use std::fs;
 
@@ -265,4 +266,22 @@ fn a_scratch_this_user_cannot_read_is_left_alone_without_failing_the_sweep() {
     old_file(&other);
     assert_eq!(swept(dir.path(), &SweepOptions::default()), [other]);
     assert!(unreadable.exists());
+}
+
+#[test]
+fn what_a_sweeper_killed_mid_removal_left_aside_is_swept_by_the_next() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // As a sweeper killed between its move aside and its unlink leaves an old orphan, and a
+    // young file it had moved aside while the name was retaken.
+    let left = d.join(sweep_aside_name(4_000_000, 7));
+    old_file(&left);
+    let young = d.join(sweep_aside_name(4_000_000, 8));
+    fs::write(&young, b"young").unwrap();
+    assert_eq!(swept(d, &SweepOptions::default()), [left]);
+    assert!(young.exists());
+    // And the sweep's own moves never leave one behind.
+    old_file(&d.join("t.oxentmp.AbCdEf1234"));
+    swept(d, &SweepOptions::default());
+    assert_eq!(names_in(d), [young.file_name().unwrap()]);
 }

@@ -100,28 +100,22 @@ impl SweepDir {
     /// is moved aside in one rename, under a name nobody else uses, checked there, then
     /// removed, or put back where no new file took the name meanwhile. Elsewhere: check, then
     /// unlink (a file renamed onto the name between the two would go).
-    pub fn remove_if_same(&self, name: &OsStr, file: &File) -> io::Result<bool> {
+    pub fn remove_if_same(&self, name: &OsStr, file: &File, aside: &OsStr) -> io::Result<bool> {
         #[cfg(target_os = "linux")]
         {
-            use std::sync::atomic::{AtomicU64, Ordering};
-            static NEXT: AtomicU64 = AtomicU64::new(0);
-            let aside = OsString::from(format!(
-                ".oxentmp-sweep-{}-{}",
-                std::process::id(),
-                NEXT.fetch_add(1, Ordering::Relaxed)
-            ));
-            renameat_noreplace(&self.dir, name, &aside)?;
-            if self.names_file(&aside, file).unwrap_or(false) {
-                self.unlink(&aside)?;
+            renameat_noreplace(&self.dir, name, aside)?;
+            if self.names_file(aside, file).unwrap_or(false) {
+                self.unlink(aside)?;
                 return Ok(true);
             }
             // Not the file examined: back under its name, unless a new file took it (then it
             // keeps the aside name rather than replace anything).
-            let _ = renameat_noreplace(&self.dir, &aside, name);
+            let _ = renameat_noreplace(&self.dir, aside, name);
             Ok(false)
         }
         #[cfg(not(target_os = "linux"))]
         {
+            let _ = aside;
             if !self.names_file(name, file)? {
                 return Ok(false);
             }

@@ -84,8 +84,9 @@ impl SweepDir {
         std::fs::remove_file(self.path.join(name))
     }
 
-    /// Remove `name` only if it still names the open `file` (check, then delete).
-    pub fn remove_if_same(&self, name: &OsStr, file: &File) -> io::Result<bool> {
+    /// Remove `name` only if it still names the open `file` (check, then delete; `aside` is
+    /// for the Linux way).
+    pub fn remove_if_same(&self, name: &OsStr, file: &File, _aside: &OsStr) -> io::Result<bool> {
         if !self.names_file(name, file)? {
             return Ok(false);
         }
