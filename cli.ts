@@ -77,6 +77,22 @@ function progressBar(total: number | undefined): { update(n: number): void; stop
   return { update: (n) => bar.update(n), stop: () => bar.stop() }
 }
 
+/**
+ * A failure of the work itself (the disk refused, a hash did not match), never bad usage even
+ * when its code is one an argument check also uses (an mtime the file system cannot store).
+ */
+class WorkFailure {
+  constructor(readonly failure: unknown) {}
+}
+
+async function doing(work: Promise<unknown>): Promise<void> {
+  try {
+    await work
+  } catch (e) {
+    throw new WorkFailure(e)
+  }
+}
+
 /** Parse options, turning the parser's complaints into bad usage. */
 function parsed<T>(parse: () => T): T {
   try {
@@ -121,7 +137,7 @@ async function write(args: string[]): Promise<void> {
   const bar = progressBar(undefined)
   if (bar) file.onProgress((n) => bar.update(n))
   try {
-    await file.stream(input)
+    await doing(file.stream(input))
   } finally {
     bar?.stop()
   }
@@ -164,7 +180,7 @@ async function cp(args: string[]): Promise<void> {
   const bar = size !== undefined ? progressBar(size) : undefined
   if (bar) file.onProgress((n) => bar.update(n))
   try {
-    await file.copyFrom(src)
+    await doing(file.copyFrom(src))
   } finally {
     bar?.stop()
   }
@@ -236,11 +252,13 @@ let stderrClosed = false
 
 /** An error's message on one line: a newline in a file name must not split the report. */
 function messageOf(e: unknown): string {
+  if (e instanceof WorkFailure) return messageOf(e.failure)
   const message = e instanceof Error ? e.message : String(e)
   return message.replace(/\r/g, '\\r').replace(/\n/g, '\\n')
 }
 
 function isUsageError(e: unknown): boolean {
+  if (e instanceof WorkFailure) return false
   const code = (e as { code?: unknown } | null)?.code
   return e instanceof UsageError || code === 'ERR_INVALID_ARG_VALUE' || code === 'ERR_INVALID_ARG_TYPE' || code === 'ERR_OUT_OF_RANGE'
 }

@@ -115,6 +115,23 @@ test('the CLI stamps an ISO --mtime to the nanosecond', (t) => {
   t.is(statSync(target, { bigint: true }).mtimeNs, BigInt(Date.UTC(2024, 0, 2, 1, 4, 5)) * NS + 123_456_789n)
 })
 
+test('the CLI: an --mtime the file system cannot store is a failure (exit 1), not bad usage, and publishes nothing', (t) => {
+  const dir = freshDir()
+  const target = join(dir, 't')
+  writeFileSync(target, 'old')
+  // 2500 is valid ISO 8601; whether it can be stored is the file system's answer (ext4: no).
+  const r = run(['write', target, '--mtime', '2500-01-01T00:00:00Z'], 'new')
+  if (r.code === 0) {
+    t.is(statSync(target, { bigint: true }).mtimeNs, BigInt(Date.UTC(2500, 0, 1)) * NS, 'stored exactly where it is stored')
+    return
+  }
+  t.is(r.code, 1, r.stderr)
+  t.regex(r.stderr, /cannot store/)
+  t.notRegex(r.stderr, /--help/)
+  t.is(readFileSync(target, 'utf8'), 'old')
+  t.deepEqual(namesIn(dir), ['t'])
+})
+
 test('the CLI: every bad or out-of-range option value is bad usage, one line, nothing on disk changed', (t) => {
   const dir = freshDir()
   const target = join(dir, 't')

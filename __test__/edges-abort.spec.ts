@@ -81,6 +81,27 @@ test('a stream waiting for a stream slot rejects within 250 ms of abort()', (t) 
   t.false(run.out!.published)
 })
 
+test('aborted copies of FIFOs whose writer never comes or stalls give their pool threads back, and the process exits on its own', (t) => {
+  const run = child<{ results: Settled[]; later: Settled | 'pending'; laterMs: number; published: boolean[]; left: number }>('abort-fifo-copies-free-the-pool')
+  t.is(run.status, 0, `the child ended by itself (status ${run.status}, signal ${run.signal}): ${run.stderr.slice(-400)}`)
+  const out = run.out!
+  out.results.forEach((r, i) => assertAborted(t, r, `copy ${i}`))
+  t.like(out.later, { ok: true }, `a write after the aborts ran (${out.laterMs.toFixed(0)} ms)`)
+  t.deepEqual(out.published, [false, false, false, false, false])
+  t.is(out.left, 0, 'no scratch remains')
+})
+
+test('process.exit while a copy and a hash wait for FIFO writers that never come ends the process at once', (t) => {
+  const dir = freshDir()
+  const started = performance.now()
+  const run = runChild<{ exiting: boolean }>('edges-child', ['exit-while-waiting-on-fifos', dir], { env: { UV_THREADPOOL_SIZE: '4' }, timeout: 30_000 })
+  const ms = performance.now() - started
+  t.is(run.status, 0, `status ${run.status}, signal ${run.signal}: ${run.stderr.slice(-400)}`)
+  t.true(run.out?.exiting)
+  t.log(`the child ended ${ms.toFixed(0)} ms after it started`)
+  t.deepEqual(readdirSync(dir).filter((n) => n.includes('.oxentmp.')), [])
+})
+
 test('copyFrom of a FIFO nobody writes to rejects within 250 ms of abort() and publishes nothing', (t) => {
   const run = child<Waited>('abort-fifo-source')
   assertRejectedAtOnce(t, run, 'copyFrom blocked opening a FIFO')

@@ -76,7 +76,15 @@ for (const value of ['2**40', '1.5']) {
   })
 }
 
-for (const value of ['Date(1800)', 'Date(2500)']) {
+const EDGE_TIMES = [
+  'Date(2446-05-10T22:38:55.999Z)',
+  'Date(1901-12-13T20:45:52.500Z)',
+  'Date(1901-12-13T20:45:51.500Z)',
+  '-(2n**31n)*10n**9n-1n',
+  'Date(2446-05-10T22:38:52.999Z)',
+  'Date(1901-12-13T20:45:55.500Z)',
+]
+for (const value of ['Date(1800)', 'Date(2500)', ...EDGE_TIMES]) {
   test(`withMtime(${value}): refused with ERR_OUT_OF_RANGE where the file system cannot store it, else stored exactly`, (t) => {
     const out = assertNoCrash(t, child('mtime', freshDir(), value), value) as Outcome & { content: string; mtimeNs: string; askedNs: string }
     t.log(JSON.stringify(out))

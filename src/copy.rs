@@ -46,11 +46,23 @@ pub fn copy_from(
         check_source_kind(&meta)?;
     }
     let source =
-        retry::open(|| File::open(src)).map_err(|e| FsFailure::source(e, Syscall::Open))?;
+        retry::open(|| sys::open_source(src)).map_err(|e| FsFailure::source(e, Syscall::Open))?;
     let meta = source
         .metadata()
         .map_err(|e| FsFailure::source(e, Syscall::Stat))?;
     check_source_kind(&meta)?;
+    let source = Source {
+        file: source,
+        fifo: sys::is_fifo(&meta).then(|| cancel_probe(&options)),
+    };
+    if let Some(cancelled) = &source.fifo {
+        // Nothing on disk until the writer has come: one that never does leaves no scratch.
+        let ready = sys::wait_readable(&source.file, cancelled)
+            .map_err(|e| FsFailure::source(e, Syscall::Read))?;
+        if !ready {
+            return Err(PublishError::Aborted);
+        }
+    }
     let hashing = options.expected_hash.is_some();
     let beside = hashing && sys::READ_AT_KEEPS_CURSOR && std::env::var("AP_COPY_SERIAL").is_err();
     let mut publisher = Publisher::begin(target, options, hashing && !beside)?;
@@ -66,6 +78,20 @@ pub fn copy_from(
         Ok(()) => publisher.finish(None),
         Err(stop) => Err(stop.give_up(publisher)),
     }
+}
+
+/// A copy's source. A FIFO (on Linux opened not to block) is read in user space with waits
+/// that heed a cancel; a file is copied by the kernel.
+struct Source {
+    file: File,
+    fifo: Option<Box<dyn Fn() -> bool + Send + Sync>>,
+}
+
+/// Whether the publish `options` describe has been cancelled (or the process is ending),
+/// askable from anywhere.
+fn cancel_probe(options: &PublishOptions) -> Box<dyn Fn() -> bool + Send + Sync> {
+    let control = options.control.clone();
+    Box::new(move || crate::waits::ended() || control.as_ref().is_some_and(|c| c.is_cancelled()))
 }
 
 /// Why a copy stopped before the end of its source.
@@ -86,11 +112,12 @@ impl Stop {
 /// Copy all of `source` into the scratch a piece at a time, honouring a cancel between
 /// pieces; `landed(offset, len)` hears of every piece once it is in the scratch.
 fn copy_pieces(
-    source: &File,
+    source: &Source,
     publisher: &mut Publisher,
     readback: &mut [u8],
     landed: &mut dyn FnMut(u64, u64),
 ) -> Result<(), Stop> {
+    let mut buf = Vec::new();
     loop {
         if publisher.cancelled() {
             return Err(Stop::Aborted);
@@ -98,21 +125,37 @@ fn copy_pieces(
         let start = publisher.bytes_written();
         let n = publisher
             .append_through(
-                |scratch| kernel_copy(source, scratch, KERNEL_COPY_PIECE),
+                |scratch| match &source.fifo {
+                    Some(cancelled) => fifo_copy(
+                        &source.file,
+                        scratch,
+                        KERNEL_COPY_PIECE,
+                        cancelled,
+                        &mut buf,
+                    ),
+                    None => kernel_copy(&source.file, scratch, KERNEL_COPY_PIECE),
+                },
                 readback,
             )
             .map_err(Stop::Failed)?;
         landed(start, n);
-        // A short piece is the end of the source.
+        // A short piece is the end of the source, or a FIFO's wait given up for a cancel.
         if n < KERNEL_COPY_PIECE {
-            return Ok(());
+            return if publisher.cancelled() {
+                Err(Stop::Aborted)
+            } else {
+                Ok(())
+            };
         }
     }
 }
 
 /// A verified copy whose read-back runs on a second thread: each piece is hashed from the
 /// scratch while the kernel copies the next (see `hash::hash_beside`).
-fn copy_hashing_beside(source: &File, mut publisher: Publisher) -> Result<Published, PublishError> {
+fn copy_hashing_beside(
+    source: &Source,
+    mut publisher: Publisher,
+) -> Result<Published, PublishError> {
     let reader = match publisher.scratch_file().try_clone() {
         Ok(reader) => reader,
         Err(e) => return Err(publisher.fail(FsFailure::target(e, Syscall::Open))),
@@ -127,6 +170,31 @@ fn copy_hashing_beside(source: &File, mut publisher: Publisher) -> Result<Publis
         Ok(digest) => publisher.finish(Some(digest)),
         Err(e) => Err(publisher.fail(FsFailure::target(e, Syscall::Read))),
     }
+}
+
+/// Up to `most` bytes of a FIFO to `scratch`'s position, through `buf`; fewer only at the end
+/// or once `cancelled` says so (each read waits in slices that ask it).
+fn fifo_copy(
+    source: &File,
+    scratch: &mut File,
+    most: u64,
+    cancelled: &dyn Fn() -> bool,
+    buf: &mut Vec<u8>,
+) -> Result<u64, FsFailure> {
+    buf.resize(hash::FILE_CHUNK, 0);
+    let mut copied = 0u64;
+    while copied < most {
+        let room = usize::try_from(most - copied).map_or(buf.len(), |r| r.min(buf.len()));
+        let n = match sys::read_waiting(source, &mut buf[..room], cancelled) {
+            Ok(Some(0) | None) => break,
+            Ok(Some(n)) => n,
+            Err(e) => return Err(FsFailure::source(e, Syscall::Read)),
+        };
+        io::Write::write_all(scratch, &buf[..n])
+            .map_err(|e| FsFailure::target(e, Syscall::Write))?;
+        copied += n as u64;
+    }
+    Ok(copied)
 }
 
 /// Up to `most` bytes from `source`'s position to `scratch`'s; fewer only at the source's end.

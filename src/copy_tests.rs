@@ -138,7 +138,10 @@ fn the_in_line_read_back_verifies_a_copy_of_several_pieces() {
         .collect();
     std::fs::write(&src, &original).unwrap();
     let run = |expected: u128| {
-        let source = File::open(&src).unwrap();
+        let source = Source {
+            file: File::open(&src).unwrap(),
+            fifo: None,
+        };
         let options = PublishOptions {
             expected_hash: Some(expected),
             ..PublishOptions::default()

@@ -209,8 +209,8 @@ pub enum PublishError {
     /// The file system stored another mtime than asked (it clamps what it cannot hold);
     /// nothing was published.
     MtimeNotStorable {
-        asked: i64,
-        stored: i64,
+        asked: crate::options::Mtime,
+        stored: crate::options::Mtime,
     },
     /// The bytes do not hash to what the caller expected; nothing was published.
     HashMismatch {

@@ -107,14 +107,23 @@ pub fn hash_beside<T>(
 }
 
 /// XXH3-128 of a whole file, read in chunks; also says how many bytes it read.
+/// A FIFO's writer is waited for in slices that give up when the process ends (`waits.rs`).
 pub fn hash_file(path: &Path) -> Result<(u128, u64), FsFailure> {
-    let mut file =
-        crate::retry::open(|| File::open(path)).map_err(|e| FsFailure::source(e, Syscall::Open))?;
+    let mut file = crate::retry::open(|| crate::sys::open_source(path))
+        .map_err(|e| FsFailure::source(e, Syscall::Open))?;
+    let fifo = file.metadata().is_ok_and(|m| crate::sys::is_fifo(&m));
     let mut hasher = Hasher::new();
     let mut buf = vec![0u8; FILE_CHUNK];
     let mut total = 0u64;
     loop {
-        match file.read(&mut buf) {
+        let read = if fifo {
+            crate::sys::read_waiting(&file, &mut buf, &crate::waits::ended).and_then(|n| {
+                n.ok_or_else(|| io::Error::other("the process is ending; the FIFO was not read"))
+            })
+        } else {
+            file.read(&mut buf)
+        };
+        match read {
             Ok(0) => return Ok((hasher.digest(), total)),
             Ok(n) => {
                 hasher.update(&buf[..n]);

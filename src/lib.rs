@@ -21,6 +21,7 @@ pub mod sweep;
 pub mod sys;
 pub mod target;
 pub mod unread;
+pub mod waits;
 pub mod write;
 
 pub mod node;

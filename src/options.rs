@@ -15,6 +15,24 @@ pub struct Mtime {
     pub nanos: u32,
 }
 
+/// Seconds since the epoch, with as many decimals as the nanoseconds need.
+impl std::fmt::Display for Mtime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let total = i128::from(self.secs) * 1_000_000_000 + i128::from(self.nanos);
+        let (sign, total) = if total < 0 {
+            ("-", -total)
+        } else {
+            ("", total)
+        };
+        let (whole, fraction) = (total / 1_000_000_000, total % 1_000_000_000);
+        if fraction == 0 {
+            return write!(f, "{sign}{whole}");
+        }
+        let digits = format!("{fraction:09}");
+        write!(f, "{sign}{whole}.{}", digits.trim_end_matches('0'))
+    }
+}
+
 /// Shared between a publish and its caller: the caller may cancel it, and reads how many
 /// bytes are down so far.
 ///

@@ -424,21 +424,47 @@ const MTIME_ROUNDING_SECS: i64 = 2;
 
 /// Stamp `mtime` on `file` and check that the file system kept it: one that cannot hold it
 /// (ext4 clamps to 1901–2446) must not publish a silently different time (guarantee 10).
-fn stamp_mtime(file: &File, Mtime { secs, nanos }: Mtime) -> Result<(), PublishError> {
-    let stamp = filetime::FileTime::from_unix_time(secs, nanos);
-    filetime::set_file_handle_times(file, None, Some(stamp))
+fn stamp_mtime(file: &File, asked: Mtime) -> Result<(), PublishError> {
+    let stored = stamp(file, asked)?;
+    if stored == (asked.secs, asked.nanos) {
+        return Ok(());
+    }
+    let refused = || PublishError::MtimeNotStorable {
+        asked,
+        stored: Mtime {
+            secs: stored.0,
+            nanos: stored.1,
+        },
+    };
+    if stored.0.abs_diff(asked.secs) > MTIME_ROUNDING_SECS as u64 {
+        return Err(refused());
+    }
+    // A little off: the file system's granularity, or a clamp to its first or last second
+    // (where Linux also drops the nanoseconds). Only at such an edge does a time a few
+    // seconds further out land on the same second.
+    for step in [-MTIME_ROUNDING_SECS, MTIME_ROUNDING_SECS] {
+        let further = asked
+            .secs
+            .checked_add(step)
+            .map(|secs| Mtime { secs, ..asked });
+        match further {
+            Some(further) if stamp(file, further)?.0 != stored.0 => {}
+            _ => return Err(refused()),
+        }
+    }
+    stamp(file, asked).map(drop)
+}
+
+/// Set the mtime of `file` and read back what the file system kept, as (seconds, nanoseconds).
+fn stamp(file: &File, Mtime { secs, nanos }: Mtime) -> Result<(i64, u32), PublishError> {
+    let time = filetime::FileTime::from_unix_time(secs, nanos);
+    filetime::set_file_handle_times(file, None, Some(time))
         .map_err(|e| FsFailure::target(e, Syscall::Futime))?;
     let meta = file
         .metadata()
         .map_err(|e| FsFailure::target(e, Syscall::Stat))?;
-    let stored = filetime::FileTime::from_last_modification_time(&meta).unix_seconds();
-    if stored.abs_diff(secs) > MTIME_ROUNDING_SECS as u64 {
-        return Err(PublishError::MtimeNotStorable {
-            asked: secs,
-            stored,
-        });
-    }
-    Ok(())
+    let stored = filetime::FileTime::from_last_modification_time(&meta);
+    Ok((stored.unix_seconds(), stored.nanoseconds()))
 }
 
 impl Renamed {

@@ -81,7 +81,7 @@ fn an_mtime_the_file_system_would_clamp_publishes_nothing() {
     };
     match write(&target, b"new", options) {
         Err(PublishError::MtimeNotStorable { asked, stored }) => {
-            assert_eq!(asked, i64::MAX / 2);
+            assert_eq!(asked.secs, i64::MAX / 2);
             assert_ne!(stored, asked);
         }
         // Some file system might stamp it exactly: then it must have round-tripped.
@@ -137,3 +137,80 @@ fn an_abort_whose_clean_up_fails_names_the_scratch_left_behind() {
     assert!(matches!(*cause, PublishError::Aborted));
     assert_eq!(scratch, name);
 }
+
+#[test]
+fn an_mtime_is_named_in_seconds_to_the_nanosecond_it_asks_for() {
+    let text = |secs, nanos| Mtime { secs, nanos }.to_string();
+    assert_eq!(text(5, 0), "5");
+    assert_eq!(text(15_032_385_535, 999_000_000), "15032385535.999");
+    assert_eq!(text(-2_147_483_648, 500_000_000), "-2147483647.5");
+    assert_eq!(text(-1, 999_999_999), "-0.000000001");
+    assert_eq!(text(i64::MIN, 0), i64::MIN.to_string());
+}
+
+/// A copy of `fifo` into `target` whose call is cancelled `after` from another thread.
+#[cfg(target_os = "linux")]
+fn copy_cancelled_after(
+    fifo: &Path,
+    target: &Path,
+    after: std::time::Duration,
+    expected_hash: Option<u128>,
+) -> Result<Published, PublishError> {
+    let control = std::sync::Arc::new(crate::publish::Control::default());
+    let canceller = {
+        let control = control.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(after);
+            control.cancel();
+        })
+    };
+    let options = PublishOptions {
+        control: Some(control),
+        expected_hash,
+        ..PublishOptions::default()
+    };
+    let result = copy_from(fifo, target, options);
+    canceller.join().unwrap();
+    result
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_fifo_copy_waiting_for_a_writer_that_never_comes_gives_up_on_cancel() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("fifo");
+    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+    let started = std::time::Instant::now();
+    let result = copy_cancelled_after(&fifo, &dir.path().join("out"), MS_200, None);
+    assert!(matches!(result, Err(PublishError::Aborted)), "{result:?}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    assert_eq!(names_in(dir.path()), ["fifo"]);
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_fifo_copy_whose_writer_stalls_gives_up_on_cancel_and_publishes_nothing() {
+    for expected_hash in [None, Some(0xbad)] {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("fifo");
+        nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+        let (stop, stopped) = std::sync::mpsc::channel::<()>();
+        let writer = {
+            let fifo = fifo.clone();
+            std::thread::spawn(move || {
+                let mut end = std::fs::OpenOptions::new().write(true).open(fifo).unwrap();
+                std::io::Write::write_all(&mut end, b"abc").unwrap();
+                // Stalls with the FIFO open until the test is done.
+                let _ = stopped.recv();
+            })
+        };
+        let result = copy_cancelled_after(&fifo, &dir.path().join("out"), MS_200, expected_hash);
+        stop.send(()).unwrap();
+        writer.join().unwrap();
+        assert!(matches!(result, Err(PublishError::Aborted)), "{result:?}");
+        assert_eq!(names_in(dir.path()), ["fifo"]);
+    }
+}
+
+#[cfg(target_os = "linux")]
+const MS_200: std::time::Duration = std::time::Duration::from_millis(200);

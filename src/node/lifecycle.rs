@@ -43,6 +43,9 @@ pub fn register_environment(env: Env) -> Result<()> {
 /// exiting process only.
 #[napi]
 pub fn remove_in_flight_scratch() -> u32 {
+    // The process is ending: a pool thread waiting on a FIFO's writer gives up, or the exit
+    // would wait for it (libuv joins its threads).
+    crate::waits::end_all();
     remove_live_scratch(None) as u32
 }
 

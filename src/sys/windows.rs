@@ -353,3 +353,23 @@ pub fn is_gone_or_other_kind(err: &io::Error) -> bool {
         io::ErrorKind::NotFound | io::ErrorKind::IsADirectory | io::ErrorKind::NotADirectory
     )
 }
+
+/// Open a copy's source for reading (no FIFOs here to wait on).
+pub fn open_source(path: &Path) -> io::Result<File> {
+    File::open(path)
+}
+
+/// Nothing to wait for here: false only if already cancelled.
+pub fn wait_readable(_file: &File, cancelled: &dyn Fn() -> bool) -> io::Result<bool> {
+    Ok(!cancelled())
+}
+
+/// Read from `file` into `buf`; `Ok(None)` is never returned here, where reads do not wait on
+/// another process's writer.
+pub fn read_waiting(
+    file: &File,
+    buf: &mut [u8],
+    _cancelled: &dyn Fn() -> bool,
+) -> io::Result<Option<usize>> {
+    std::io::Read::read(&mut &*file, buf).map(Some)
+}
