@@ -127,7 +127,9 @@ for (const how of ['abort', 'mismatch']) {
 needs(['strace'])('a superseded fsync-on write resolves only once the bytes then on the target were fsynced, even when a later fsync-off write put them there', (t) => {
   const dir = freshDir()
   const trace = join(dir, 'trace.txt')
-  const prefix = ['strace', '-f', '-y', '-qq', '-s', '64', '-o', trace, '-e', 'trace=fsync,fdatasync,rename,renameat,renameat2,write']
+  // Every fsync is held 300 ms, so the fsync-off write B always overtakes A (on a busy machine
+  // A could otherwise finish first, and the scenario would not arise).
+  const prefix = ['strace', '-f', '-y', '-qq', '-s', '64', '-o', trace, '-e', 'trace=fsync,fdatasync,rename,renameat,renameat2,write', '-e', 'inject=fsync:delay_enter=300000']
   const run = runChild<{ superseded: boolean; content: string }>('edges-input-child', ['superseded-fsync', join(dir, 'work')], { prefix })
   t.is(run.status, 0, run.stderr.slice(-400))
   const lines = readFileSync(trace, 'utf8').split('\n')
