@@ -4,7 +4,7 @@
 // (fixtures/edges-child.ts) with its own 4-thread pool.
 
 import test from 'ava'
-import { existsSync, readdirSync, renameSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, renameSync } from 'node:fs'
 import { basename, join } from 'node:path'
 import { AtomicFile } from 'atomic-publish'
 import { freshDir, needs, roomFor, runChild, scratchIn } from './helpers.js'
@@ -100,6 +100,21 @@ test('process.exit while a copy and a hash wait for FIFO writers that never come
   t.true(run.out?.exiting)
   t.log(`the child ended ${ms.toFixed(0)} ms after it started`)
   t.deepEqual(readdirSync(dir).filter((n) => n.includes('.oxentmp.')), [])
+})
+
+test('process.exit while copies read FIFOs that never end publishes nothing: no prefix, no empty file (20 rounds of 4 copies)', (t) => {
+  for (let round = 0; round < 20; round++) {
+    const dir = freshDir()
+    const run = runChild<{ exiting: boolean; feeders: number[] }>('edges-child', ['exit-while-copying-fifos', dir], { timeout: 30_000 })
+    for (const pid of run.out?.feeders ?? []) {
+      try {
+        process.kill(pid)
+      } catch {}
+    }
+    t.is(run.status, 0, `round ${round}: status ${run.status}, signal ${run.signal}: ${run.stderr.slice(-300)}`)
+    const changed = [0, 1, 2, 3].filter((i) => readFileSync(join(dir, `target-${i}`), 'utf8') !== 'old')
+    t.deepEqual(changed, [], `round ${round}: targets replaced by an unfinished FIFO`)
+  }
 })
 
 test('copyFrom of a FIFO nobody writes to rejects within 250 ms of abort() and publishes nothing', (t) => {

@@ -5,10 +5,10 @@
 
 import test from 'ava'
 import { execFileSync, spawnSync } from 'node:child_process'
-import { existsSync, lutimesSync, readdirSync, readFileSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs'
+import { existsSync, lutimesSync, mkdirSync, readdirSync, readFileSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { AtomicFile } from 'atomic-publish'
-import { freshDir, runChild } from './helpers.js'
+import { freshDir, needs, runChild } from './helpers.js'
 
 const REFUSED = ['ERR_OUT_OF_RANGE', 'ERR_INVALID_ARG_VALUE', 'ERR_INVALID_ARG_TYPE']
 const CLI = join(__dirname, '..', '..', 'cli.js')
@@ -187,4 +187,35 @@ test('sweeps racing a name swapped between files, a FIFO, a symlink and a direct
   t.true(out.swaps > 20 && out.sweeps > 5, 'the race ran')
   t.deepEqual(out.failures, [], 'no sweep failed (a directory swapped in is not EISDIR for the sweep)')
   t.deepEqual(out.stashLeft, ['young', 'old', 'fifo'])
+})
+
+needs(['mkfs.ext4', 'mount', 'umount'], { root: true })('on a file system of whole seconds (ext4, 128-byte inodes), a fraction is rounded as that file system rounds every time, and only a time beyond its range is refused', (t) => {
+  const dir = freshDir()
+  const image = join(dir, 'seconds.img')
+  const mnt = join(dir, 'mnt')
+  mkdirSync(mnt)
+  execFileSync('truncate', ['-s', '16M', image])
+  execFileSync('mkfs.ext4', ['-q', '-I', '128', image], { stdio: 'ignore' })
+  execFileSync('mount', ['-o', 'loop', image, mnt])
+  try {
+    const expect: Record<string, string | 'refused'> = {
+      'Date(2038-01-19T03:14:06.5Z)': String(BigInt(Date.UTC(2038, 0, 19, 3, 14, 6)) * 1_000_000n),
+      'Date(2038-01-19T03:14:07.5Z)': String(BigInt(Date.UTC(2038, 0, 19, 3, 14, 7)) * 1_000_000n),
+      'Date(2038-01-19T03:14:09Z)': 'refused',
+    }
+    for (const [value, outcome] of Object.entries(expect)) {
+      const work = join(mnt, value.replace(/\W/g, '_'))
+      mkdirSync(work)
+      const out = assertNoCrash(t, child('mtime', work, value), value) as Outcome & { content: string; mtimeNs: string }
+      if (outcome === 'refused') {
+        t.is(out.code, 'ERR_OUT_OF_RANGE', `${value}: ${JSON.stringify(out)}`)
+        t.is(out.content, 'old', value)
+      } else {
+        t.is(out.outcome, 'resolved', `${value}: ${JSON.stringify(out)}`)
+        t.is(out.mtimeNs, outcome, value)
+      }
+    }
+  } finally {
+    execFileSync('umount', [mnt])
+  }
 })

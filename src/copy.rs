@@ -139,9 +139,11 @@ fn copy_pieces(
             )
             .map_err(Stop::Failed)?;
         landed(start, n);
-        // A short piece is the end of the source, or a FIFO's wait given up for a cancel.
+        // A short piece is the end of the source, or a FIFO's wait given up (for a cancel, or
+        // because the process is ending): that is never an end to publish.
         if n < KERNEL_COPY_PIECE {
-            return if publisher.cancelled() {
+            let given_up = source.fifo.as_ref().is_some_and(|probe| probe());
+            return if given_up || publisher.cancelled() {
                 Err(Stop::Aborted)
             } else {
                 Ok(())

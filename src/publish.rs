@@ -440,17 +440,29 @@ fn stamp_mtime(file: &File, asked: Mtime) -> Result<(), PublishError> {
         return Err(refused());
     }
     // A little off: the file system's granularity, or a clamp to its first or last second
-    // (where Linux also drops the nanoseconds). Only at such an edge does a time a few
-    // seconds further out land on the same second.
+    // (where Linux also drops the nanoseconds). Stamps two seconds further each way tell them
+    // apart: at an edge the outward one lands on the same second, and the inward one shows
+    // whether this file system keeps such a time exactly anywhere else. If it does, the time
+    // asked was clamped; if not, it was only rounded, as every time on it is.
+    let (mut edges, mut kept_inward) = (0, false);
     for step in [-MTIME_ROUNDING_SECS, MTIME_ROUNDING_SECS] {
-        let further = asked
+        let Some(further) = asked
             .secs
             .checked_add(step)
-            .map(|secs| Mtime { secs, ..asked });
-        match further {
-            Some(further) if stamp(file, further)?.0 != stored.0 => {}
-            _ => return Err(refused()),
+            .map(|secs| Mtime { secs, ..asked })
+        else {
+            edges += 1;
+            continue;
+        };
+        let probe = stamp(file, further)?;
+        if probe.0 == stored.0 {
+            edges += 1;
+        } else if probe == (further.secs, further.nanos) {
+            kept_inward = true;
         }
+    }
+    if edges == 2 || (edges == 1 && kept_inward) {
+        return Err(refused());
     }
     stamp(file, asked).map(drop)
 }

@@ -45,12 +45,23 @@ pub fn is_scratch_name(name: &OsStr) -> bool {
         && random.iter().all(u8::is_ascii_alphanumeric)
 }
 
-/// The name under which a sweep moves a candidate aside for a moment (see `sys::SweepDir`).
-/// It is scratch-shaped, so a file left there by a sweeper killed at that moment is an orphan
-/// the next sweep finds, by the same rules of age and lock as any other. Its random part is
-/// longer than the [`RANDOM_LEN`] our writers use, so no writer of ours ever makes it.
-pub fn sweep_aside_name(pid: u32, n: u64) -> OsString {
-    OsString::from(format!(".sweep{SCRATCH_INFIX}S{pid:010}N{n}"))
+/// A fresh name under which a sweep moves a candidate aside for a moment (see
+/// `sys::SweepDir`). It is scratch-shaped, so a file left there by a sweeper killed at that
+/// moment is an orphan the next sweep finds, by the same rules of age and lock as any other.
+/// Its random part (`S` and 20 characters) is longer than the [`RANDOM_LEN`] our writers use,
+/// so no writer of ours makes it, and random so that no other process can guess it.
+pub fn sweep_aside_name() -> OsString {
+    use std::hash::{BuildHasher, RandomState};
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    // RandomState is keyed from the operating system's randomness; two draws give 128 bits.
+    let keys = RandomState::new();
+    let mut bits = u128::from(keys.hash_one(1u8)) << 64 | u128::from(keys.hash_one(2u8));
+    let mut name = format!(".sweep{SCRATCH_INFIX}S");
+    for _ in 0..20 {
+        name.push(char::from(ALPHABET[(bits % 62) as usize]));
+        bits /= 62;
+    }
+    OsString::from(name)
 }
 
 #[cfg(test)]
@@ -94,12 +105,14 @@ mod tests {
 
     #[test]
     fn a_sweeps_aside_name_is_a_scratch_name_no_writer_of_ours_makes() {
-        for (pid, n) in [(1, 0), (u32::MAX, u64::MAX)] {
-            let aside = sweep_aside_name(pid, n);
-            assert!(is_scratch_name(&aside), "{aside:?}");
+        let names: Vec<OsString> = (0..100).map(|_| sweep_aside_name()).collect();
+        for aside in &names {
+            assert!(is_scratch_name(aside), "{aside:?}");
             let random = aside.to_str().unwrap().rsplit('.').next().unwrap();
             assert!(random.len() > RANDOM_LEN, "{aside:?}");
         }
+        let distinct: std::collections::HashSet<_> = names.iter().collect();
+        assert_eq!(distinct.len(), names.len(), "each name is fresh");
     }
 
     #[test]

@@ -157,7 +157,7 @@ impl Sweep<'_> {
                 return;
             }
         } else {
-            match dir.remove_if_same(name, &file, &next_aside_name()) {
+            match dir.remove_if_same(name, &file, &sweep_aside_name) {
                 Ok(true) => {}
                 Ok(false) => return,
                 // Another sweeper got there first, or a directory was renamed onto the name.
@@ -192,11 +192,4 @@ impl Sweep<'_> {
                 .is_ok_and(|age| age >= self.options.older_than)
         })
     }
-}
-
-/// A name to move one candidate aside under, unique in this process.
-fn next_aside_name() -> OsString {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static NEXT: AtomicU64 = AtomicU64::new(0);
-    sweep_aside_name(std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed))
 }

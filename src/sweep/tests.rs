@@ -274,9 +274,9 @@ fn what_a_sweeper_killed_mid_removal_left_aside_is_swept_by_the_next() {
     let d = dir.path();
     // As a sweeper killed between its move aside and its unlink leaves an old orphan, and a
     // young file it had moved aside while the name was retaken.
-    let left = d.join(sweep_aside_name(4_000_000, 7));
+    let left = d.join(sweep_aside_name());
     old_file(&left);
-    let young = d.join(sweep_aside_name(4_000_000, 8));
+    let young = d.join(sweep_aside_name());
     fs::write(&young, b"young").unwrap();
     assert_eq!(swept(d, &SweepOptions::default()), [left]);
     assert!(young.exists());
@@ -284,4 +284,38 @@ fn what_a_sweeper_killed_mid_removal_left_aside_is_swept_by_the_next() {
     old_file(&d.join("t.oxentmp.AbCdEf1234"));
     swept(d, &SweepOptions::default());
     assert_eq!(names_in(d), [young.file_name().unwrap()]);
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn an_aside_name_already_taken_is_drawn_again_and_the_file_taken_there_stays() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let taken = sweep_aside_name();
+    fs::write(d.join(&taken), b"someone else's").unwrap();
+    old_file(&d.join("t.oxentmp.AbCdEf1234"));
+    let sweep_dir = SweepDir::open(d).unwrap();
+    let candidate = sweep_dir
+        .open_entry(std::ffi::OsStr::new("t.oxentmp.AbCdEf1234"))
+        .unwrap();
+    let draws = std::cell::Cell::new(0);
+    let fresh = || {
+        draws.set(draws.get() + 1);
+        if draws.get() == 1 {
+            taken.clone()
+        } else {
+            sweep_aside_name()
+        }
+    };
+    let removed = sweep_dir
+        .remove_if_same(
+            std::ffi::OsStr::new("t.oxentmp.AbCdEf1234"),
+            &candidate,
+            &fresh,
+        )
+        .unwrap();
+    assert!(removed);
+    assert_eq!(draws.get(), 2);
+    assert_eq!(names_in(d), [taken.as_os_str()]);
+    assert_eq!(fs::read(d.join(&taken)).unwrap(), b"someone else's");
 }

@@ -100,22 +100,36 @@ impl SweepDir {
     /// is moved aside in one rename, under a name nobody else uses, checked there, then
     /// removed, or put back where no new file took the name meanwhile. Elsewhere: check, then
     /// unlink (a file renamed onto the name between the two would go).
-    pub fn remove_if_same(&self, name: &OsStr, file: &File, aside: &OsStr) -> io::Result<bool> {
+    pub fn remove_if_same(
+        &self,
+        name: &OsStr,
+        file: &File,
+        fresh_aside: &dyn Fn() -> OsString,
+    ) -> io::Result<bool> {
         #[cfg(target_os = "linux")]
         {
-            renameat_noreplace(&self.dir, name, aside)?;
-            if self.names_file(aside, file).unwrap_or(false) {
-                self.unlink(aside)?;
+            // A fresh name that is taken (a leftover, however unlikely) is drawn again.
+            let mut aside = fresh_aside();
+            let mut tries = 0;
+            while let Err(e) = renameat_noreplace(&self.dir, name, &aside) {
+                tries += 1;
+                if e.kind() != io::ErrorKind::AlreadyExists || tries == 8 {
+                    return Err(e);
+                }
+                aside = fresh_aside();
+            }
+            if self.names_file(&aside, file).unwrap_or(false) {
+                self.unlink(&aside)?;
                 return Ok(true);
             }
             // Not the file examined: back under its name, unless a new file took it (then it
             // keeps the aside name rather than replace anything).
-            let _ = renameat_noreplace(&self.dir, aside, name);
+            let _ = renameat_noreplace(&self.dir, &aside, name);
             Ok(false)
         }
         #[cfg(not(target_os = "linux"))]
         {
-            let _ = aside;
+            let _ = fresh_aside;
             if !self.names_file(name, file)? {
                 return Ok(false);
             }

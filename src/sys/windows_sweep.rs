@@ -86,7 +86,12 @@ impl SweepDir {
 
     /// Remove `name` only if it still names the open `file` (check, then delete; `aside` is
     /// for the Linux way).
-    pub fn remove_if_same(&self, name: &OsStr, file: &File, _aside: &OsStr) -> io::Result<bool> {
+    pub fn remove_if_same(
+        &self,
+        name: &OsStr,
+        file: &File,
+        _fresh_aside: &dyn Fn() -> OsString,
+    ) -> io::Result<bool> {
         if !self.names_file(name, file)? {
             return Ok(false);
         }
