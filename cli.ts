@@ -3,7 +3,7 @@
 // error (one clear line on stderr), 2 on bad usage; never a stack trace. A reader that leaves
 // early (`| head`) ends the command as it ends xxhsum: killed by SIGPIPE, quietly.
 
-import { fstatSync, statSync } from 'node:fs'
+import { createReadStream, fstatSync, statSync } from 'node:fs'
 import { constants } from 'node:os'
 import { parseArgs } from 'node:util'
 import { SingleBar } from 'cli-progress'
@@ -44,11 +44,13 @@ use \`set -o pipefail\` so that the script sees the failure.
   --mode OCTAL    exactly this mode, 0 to 7777 (e.g. 644), not masked by the umask
   --no-fsync      atomic for readers, but not durable across a power cut
   --allow-empty   publish an empty input as an empty file`,
-  cp: `Usage: atomic-publish cp <src> <target> [--hash H]
+  cp: `Usage: atomic-publish cp <src> <target> [--hash H] [--allow-empty]
 
-Publishes a copy of the file <src> at <target>.
+Publishes a copy of the file <src> at <target>. A <src> that is a pipe (a shell's <(cmd)) and
+gives nothing is refused, as an empty standard input is for write: its producer may have failed.
 
-  --hash H        the XXH3-128 the copy must have (1-32 hex digits)`,
+  --hash H        the XXH3-128 the copy must have (1-32 hex digits)
+  --allow-empty   publish an empty file when a piped <src> gives nothing`,
   hash: `Usage: atomic-publish hash <file>...
 
 Prints "<XXH3-128>  <file>" for each file, byte for byte as \`xxhsum -H2\` does.`,
@@ -133,7 +135,8 @@ async function write(args: string[]): Promise<void> {
   if (values.mtime !== undefined) file.withMtime(parseMtime(values.mtime))
   if (values.mode !== undefined) file.withMode(parseMode(values.mode))
   if (values['no-fsync']) file.withFsync(false)
-  const input = await stdinRefusingEmpty(target, values['allow-empty'] === true)
+  if (fstatSync(0).isDirectory()) throw new Error(`standard input is a directory; nothing was published to '${target}'`)
+  const input = await refusingEmpty(process.stdin, target, values['allow-empty'] === true)
   const bar = progressBar(undefined)
   if (bar) file.onProgress((n) => bar.update(n))
   try {
@@ -144,18 +147,17 @@ async function write(args: string[]): Promise<void> {
 }
 
 /**
- * Standard input's chunks, with its first chunk already read: an input with none is refused
- * here, before anything touches the disk. A producer that fails before printing anything (`jq`
- * on a syntax error) must not publish an empty file; a pipe cannot tell us it failed.
+ * An input's chunks, with its first chunk already read: an input with none is refused here,
+ * before anything touches the disk. A producer that fails before printing anything (`jq` on a
+ * syntax error) must not publish an empty file; a pipe cannot tell us it failed.
  */
-async function stdinRefusingEmpty(target: string, allowEmpty: boolean): Promise<AsyncIterable<Buffer>> {
-  const nothingPublished = `nothing was published to '${target}'`
-  if (fstatSync(0).isDirectory()) throw new Error(`standard input is a directory; ${nothingPublished}`)
-  const chunks: AsyncIterator<Buffer> = process.stdin[Symbol.asyncIterator]()
+async function refusingEmpty(input: NodeJS.ReadableStream, target: string, allowEmpty: boolean): Promise<AsyncIterable<Buffer>> {
+  const chunks = input[Symbol.asyncIterator]() as AsyncIterator<Buffer>
   let first = await chunks.next()
   while (!first.done && first.value.length === 0) first = await chunks.next()
   if (first.done && !allowEmpty) {
-    throw new Error(`standard input was empty; ${nothingPublished} (pass --allow-empty to publish an empty file)`)
+    const what = input === process.stdin ? 'standard input was empty' : 'the piped source gave nothing'
+    throw new Error(`${what}; nothing was published to '${target}' (pass --allow-empty to publish an empty file)`)
   }
   return (async function* () {
     if (first.done) return
@@ -165,17 +167,27 @@ async function stdinRefusingEmpty(target: string, allowEmpty: boolean): Promise<
 }
 
 async function cp(args: string[]): Promise<void> {
-  const { values, positionals } = parsed(() => parseArgs({ args, allowPositionals: true, options: { help, hash: { type: 'string' } } }))
+  const { values, positionals } = parsed(() =>
+    parseArgs({ args, allowPositionals: true, options: { help, hash: { type: 'string' }, 'allow-empty': { type: 'boolean' } } }),
+  )
   if (values.help) return void console.log(HELP.cp)
   expectPositionals(positionals, 2, 'cp')
   const [src, target] = positionals
   const file = new AtomicFile(target)
   if (values.hash !== undefined) file.withHash(values.hash)
   let size: number | undefined
+  let piped = false
   try {
-    size = statSync(src).size
+    const stat = statSync(src)
+    piped = stat.isFIFO()
+    size = piped ? undefined : stat.size
   } catch {
     // copyFrom reports the error in Node's words.
+  }
+  if (piped) {
+    // A pipe cannot say its producer failed: an empty one is refused, as standard input is.
+    const input = await refusingEmpty(createReadStream(src), target, values['allow-empty'] === true)
+    return doing(file.stream(input))
   }
   const bar = size !== undefined ? progressBar(size) : undefined
   if (bar) file.onProgress((n) => bar.update(n))

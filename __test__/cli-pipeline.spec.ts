@@ -34,6 +34,21 @@ test('write refuses an empty standard input: exit 1, one line, the old target an
   t.deepEqual(namesIn(dir), ['t'], 'not even the missing directories were created')
 })
 
+test('cp from a pipe that gives nothing (<(false)) is refused like an empty stdin; --allow-empty publishes it; a full pipe is copied', (t) => {
+  const dir = freshDir()
+  writeFileSync(join(dir, 't'), 'old')
+  const r = sh('"$NODE" "$CLI" cp <(false) t', dir)
+  t.is(r.code, 1, r.stderr)
+  t.regex(r.stderr, /^atomic-publish: the piped source gave nothing; nothing was published to 't' \(pass --allow-empty to publish an empty file\)\n$/)
+  t.is(readFileSync(join(dir, 't'), 'utf8'), 'old')
+  t.deepEqual(namesIn(dir), ['t'], 'no scratch file')
+  t.is(sh('"$NODE" "$CLI" cp <(false) t --allow-empty', dir).code, 0)
+  t.is(readFileSync(join(dir, 't'), 'utf8'), '')
+  const full = sh('"$NODE" "$CLI" cp <(printf "from a pipe") t', dir)
+  t.is(full.code, 0, full.stderr)
+  t.is(readFileSync(join(dir, 't'), 'utf8'), 'from a pipe')
+})
+
 test('write --allow-empty publishes an empty file', (t) => {
   const dir = freshDir()
   writeFileSync(join(dir, 't'), 'old')
