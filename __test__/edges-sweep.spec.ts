@@ -24,8 +24,8 @@ test('a sweep with olderThanMs 0 racing another process publishing never takes a
     sweeps++
   }
   t.is(await exited, 0)
-  const out = JSON.parse(stdout.trim().split('\n').at(-1)!) as { published: number; failures: Record<string, number> }
-  t.log(`${out.published} publishes against ${sweeps} sweeps (${swept} files swept); failures: ${JSON.stringify(out.failures)}`)
+  const out = JSON.parse(stdout.trim().split('\n').at(-1)!) as { published: number; failures: Record<string, number>; examples: string[] }
+  t.log(`${out.published} publishes against ${sweeps} sweeps (${swept} files swept); failures: ${JSON.stringify(out.failures)} ${out.examples.join('; ')}`)
   t.true(out.published > 100, 'the race ran')
   t.deepEqual(out.failures, {}, 'no publish lost its scratch to the sweeper')
 })

@@ -62,15 +62,21 @@ pub struct Scratch {
 }
 
 impl Scratch {
-    /// Create the scratch exclusively (O_CREAT|O_EXCL) in the target's directory, claim it
-    /// against sweepers (see [`lock`]), and give it the mode and owner the published file must
-    /// have. Done before any byte is written, so the file is never readable by more people
+    /// Create the scratch in the target's directory, claimed against sweepers (see [`lock`]),
+    /// with the mode and owner the published file must have: on Linux made without a name,
+    /// locked, then linked under its name; elsewhere created exclusively (O_CREAT|O_EXCL),
+    /// then locked and checked. Done before any byte is written, so the file is never readable by more people
     /// than the final one.
     pub fn create(
         target: &ResolvedTarget,
         spec: &ScratchSpec,
         owner: Owner,
     ) -> Result<Self, FsFailure> {
+        // Where the file system can make a file without a name, the scratch is locked before
+        // it has one: no sweeper, however fast, ever sees it unclaimed.
+        if let Some(unnamed) = Unnamed::create(target, spec)? {
+            return unnamed.name(target, owner);
+        }
         // Our own exclusive open rather than `tempfile_in`: tempfile wraps its errors with the
         // path, which hides the errno (EMFILE could then be neither retried nor named).
         let create = |path: &Path| {
@@ -259,7 +265,7 @@ fn remove_scratch(path: TempPath, open: Option<&File>) -> Option<PathBuf> {
     match path.close() {
         Ok(()) => None,
         Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            let moved = open.and_then(sys::current_name)?;
+            let moved = sys::current_name(open?, given.file_name()?)?;
             std::fs::remove_file(&moved).err().map(|_| moved)
         }
         Err(_) => Some(given),

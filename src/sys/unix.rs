@@ -261,9 +261,11 @@ pub fn file_kind(meta: &Metadata) -> FileKind {
     }
 }
 
-/// Where the open `file` is now, when it still has a name: its directory may have been
-/// renamed since it was created. Linux reads it from `/proc/self/fd`, macOS from `F_GETPATH`.
-pub fn current_name(file: &File) -> Option<std::path::PathBuf> {
+/// Where the open `file`, once named `name`, is now, when it still has a name: its directory
+/// may have been renamed since. Linux reads it from `/proc/self/fd`, macOS from `F_GETPATH`. A
+/// file made without a name and linked later shows there as `<its directory now>/#<inode>
+/// (deleted)`, so `name` in that directory is tried too.
+pub fn current_name(file: &File, name: &OsStr) -> Option<std::path::PathBuf> {
     #[cfg(target_os = "linux")]
     use std::os::fd::AsRawFd;
     let meta = file.metadata().ok()?;
@@ -281,8 +283,15 @@ pub fn current_name(file: &File) -> Option<std::path::PathBuf> {
     #[cfg(not(any(target_os = "linux", target_vendor = "apple")))]
     let path: std::path::PathBuf = None?;
     // Only the very file: never a name that has since been given to another.
-    let there = std::fs::symlink_metadata(&path).ok()?;
-    (there.dev() == meta.dev() && there.ino() == meta.ino()).then_some(path)
+    let is_this_file = |path: &Path| {
+        std::fs::symlink_metadata(path)
+            .is_ok_and(|there| there.dev() == meta.dev() && there.ino() == meta.ino())
+    };
+    let beside = path.parent().map(|dir| dir.join(name));
+    [Some(path), beside]
+        .into_iter()
+        .flatten()
+        .find(|p| is_this_file(p))
 }
 
 /// A path given as bytes: on Unix, file names are bytes, so any bytes name exactly one path.

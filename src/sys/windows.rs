@@ -244,7 +244,7 @@ pub fn file_kind(_meta: &Metadata) -> FileKind {
 }
 
 /// Windows closes a scratch before touching its name, so there is no descriptor to ask.
-pub fn current_name(_file: &File) -> Option<PathBuf> {
+pub fn current_name(_file: &File, _name: &OsStr) -> Option<PathBuf> {
     None
 }
 
