@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { basename, dirname } from 'node:path'
 
-const TRACED = 'openat,open,creat,write,pwrite64,pwritev,pwritev2,writev,copy_file_range,sendfile,fsync,fdatasync,sync_file_range,rename,renameat,renameat2,close,unlink,unlinkat'
+const TRACED = 'openat,open,creat,linkat,write,pwrite64,pwritev,pwritev2,writev,copy_file_range,sendfile,fsync,fdatasync,sync_file_range,rename,renameat,renameat2,close,unlink,unlinkat'
 
 export interface Call {
   /** Where the call completed, and where it began (earlier when strace split it). */
@@ -27,7 +27,41 @@ export function traceCommand(command: string[], traceFile: string, env: NodeJS.P
     env: { ...process.env, UV_USE_IO_URING: '0', ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   })
-  return parseTrace(readFileSync(traceFile, 'utf8'))
+  return nameUnnamedScratches(parseTrace(readFileSync(traceFile, 'utf8')))
+}
+
+/**
+ * A scratch made without a name (O_TMPFILE, then linked) shows behind its descriptor as
+ * `<dir>/#<inode> (deleted)`, even once linked. Give every call on it the name it was linked
+ * under, so the rules below see one scratch. Each O_TMPFILE open starts one such file; an
+ * inode number freed and reused later starts another.
+ */
+export function nameUnnamedScratches(calls: Call[]): Call[] {
+  const instances: Array<{ shown: string; from: number; to: number; name?: string }> = []
+  const byFd = new Map<string, (typeof instances)[number]>()
+  for (const c of calls) {
+    const opened = /^open(at)?$/.test(c.name) && c.args.includes('O_TMPFILE') ? /^(\d+)<([^>]*)>/.exec(c.result) : null
+    if (opened) {
+      for (const earlier of instances) if (earlier.shown === opened[2] && earlier.to === Number.POSITIVE_INFINITY) earlier.to = c.index
+      const instance = { shown: opened[2], from: c.index, to: Number.POSITIVE_INFINITY }
+      instances.push(instance)
+      byFd.set(opened[1], instance)
+    }
+    const linked = c.name === 'linkat' && c.result.startsWith('0') ? /"\/proc\/self\/fd\/(\d+)".*"([^"]*\.oxentmp\.[^"]*)"/.exec(c.args) : null
+    const instance = linked && byFd.get(linked[1])
+    if (instance) instance.name = linked[2]
+  }
+  const named = instances.filter((i) => i.name !== undefined)
+  if (named.length === 0) return calls
+  return calls.map((c) => {
+    let { args, result } = c
+    for (const i of named) {
+      if (c.index < i.from || c.index >= i.to) continue
+      args = args.split(`<${i.shown}>`).join(`<${i.name}>`)
+      result = result.split(`<${i.shown}>`).join(`<${i.name}>`)
+    }
+    return args === c.args && result === c.result ? c : { ...c, args, result }
+  })
 }
 
 export function parseTrace(text: string): Call[] {
@@ -79,16 +113,20 @@ interface ScratchTrace {
 
 /**
  * The rules each scratch must keep on its own, however publishes interleave: created with
- * O_EXCL beside its target, renamed onto it, and (with fsync) fsynced after its last write
- * and before the rename, never after.
+ * O_EXCL beside its target (or made without a name and linked there, which never replaces a
+ * file either), renamed onto it, and (with fsync) fsynced after its last write and before the
+ * rename, never after. The writes of an unnamed scratch come before its link, so they are
+ * looked for from its O_TMPFILE open.
  */
 function checkScratches(calls: Call[], fsync: boolean): ScratchTrace[] {
-  const creates = calls.filter((c) => /^open(at)?$/.test(c.name) && c.args.includes('.oxentmp.') && c.args.includes('O_CREAT'))
+  const creates = calls.filter(
+    (c) => (/^open(at)?$/.test(c.name) && c.args.includes('.oxentmp.') && c.args.includes('O_CREAT')) || (c.name === 'linkat' && c.args.includes('.oxentmp.')),
+  )
   return creates.map((create) => {
     const scratch = /"([^"]*\.oxentmp\.[^"]*)"/.exec(create.args)?.[1] ?? '?'
     const target = `${dirname(scratch)}/${basename(scratch).replace(/\.oxentmp\.[^.]*$/, '')}`
     const problems: string[] = []
-    if (!create.args.includes('O_EXCL')) problems.push('scratch not created with O_EXCL')
+    if (create.name !== 'linkat' && !create.args.includes('O_EXCL')) problems.push('scratch not created with O_EXCL')
     if (create.result.startsWith('-1')) problems.push(`scratch create failed: ${create.result}`)
     const on = (c: Call, path: string) => fdPaths(c.args).includes(path)
     const writes = calls.filter((c) => /write|copy_file_range|sendfile/.test(c.name) && on(c, scratch))
