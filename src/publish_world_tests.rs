@@ -214,3 +214,23 @@ fn a_fifo_copy_whose_writer_stalls_gives_up_on_cancel_and_publishes_nothing() {
 
 #[cfg(target_os = "linux")]
 const MS_200: std::time::Duration = std::time::Duration::from_millis(200);
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_scratch_made_without_a_name_whose_directory_was_renamed_is_still_removed() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("logs");
+    std::fs::create_dir(&logs).unwrap();
+    let options = PublishOptions::default();
+    let target = crate::target::prepare(&logs.join("app.json")).unwrap();
+    let Some(unnamed) = crate::scratch::Unnamed::create(&target, &scratch_spec(&options)).unwrap()
+    else {
+        eprintln!("skipped: no O_TMPFILE on this file system");
+        return;
+    };
+    let scratch = unnamed.name(&target, options.owner).unwrap();
+    let rotated = dir.path().join("logs.1");
+    std::fs::rename(&logs, &rotated).unwrap();
+    assert_eq!(scratch.remove(), None, "nothing left behind");
+    assert!(names_in(&rotated).is_empty(), "{:?}", names_in(&rotated));
+}
