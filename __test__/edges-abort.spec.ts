@@ -4,6 +4,8 @@
 // (fixtures/edges-child.ts) with its own 4-thread pool.
 
 import test from 'ava'
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
 import { existsSync, readdirSync, readFileSync, renameSync } from 'node:fs'
 import { basename, join } from 'node:path'
 import { AtomicFile } from 'atomic-publish'
@@ -176,3 +178,28 @@ for (const how of ['abort', 'source error'] as const) {
     t.deepEqual(readdirSync(root).sort(), ['logs.1'], 'no logs directory re-created')
   })
 }
+
+test('directories renamed while publishes create them: every scratch left behind is named by an err.scratch', async (t) => {
+  const dir = freshDir()
+  // Moves a/ away and back; when a publish has made a new a/ meanwhile, the old one stays aside.
+  const mover = spawn('sh', ['-c', 'n=0; while :; do n=$((n+1)); mv -T a b 2>/dev/null; mv -T b a 2>/dev/null || mv -T b old$n 2>/dev/null; done'], { cwd: dir, stdio: 'ignore' })
+  const named = new Set<string>()
+  let failures = 0
+  try {
+    for (let i = 0; i < 3000; i++) {
+      try {
+        new AtomicFile(join(dir, 'a', 'f')).withFsync(false).writeSync(`x${i}`)
+      } catch (e) {
+        failures++
+        const scratch = (e as { scratch?: string }).scratch
+        if (scratch) named.add(basename(scratch))
+      }
+    }
+  } finally {
+    mover.kill()
+    await once(mover, 'exit')
+  }
+  const left = readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((p) => p.includes('.oxentmp.'))
+  t.log(`${failures} failed publishes, ${named.size} scratch files named, ${left.length} left`)
+  t.deepEqual(left.filter((p) => !named.has(basename(p))), [], 'no scratch left that no error names')
+})

@@ -87,11 +87,14 @@ impl Scratch {
                 .map_err(|e| FsFailure::target(e, Syscall::Open))?;
             match lock::claim(file.as_file(), file.path()) {
                 Claim::Held => break file,
-                // A sweeper took it: dropping `file` removes what is left, and a new name
-                // starts over. A sweeper that fast may take every fresh name before its lock,
-                // so where the file system can make a file without a name, the next scratch is
-                // locked before it has one, and no sweeper can take it.
+                // A sweeper took it, or the directory was renamed under it: what is left of it
+                // goes (found through its descriptor if it moved), and a new name starts over.
+                // A sweeper that fast may take every fresh name before its lock, so where the
+                // file system can make a file without a name, the next scratch is locked before
+                // it has one, and no sweeper can take it.
                 Claim::Lost(e) => {
+                    let (lost, path) = file.into_parts();
+                    let _ = remove_scratch(path, Some(&lost));
                     if let Some(unnamed) = Unnamed::create(target, spec)? {
                         return unnamed.name(target, owner);
                     }
