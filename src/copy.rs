@@ -53,9 +53,9 @@ pub fn copy_from(
     check_source_kind(&meta)?;
     let source = Source {
         file: source,
-        fifo: sys::is_fifo(&meta).then(|| cancel_probe(&options)),
+        fifo_stop: sys::is_fifo(&meta).then(|| cancel_probe(&options)),
     };
-    if let Some(cancelled) = &source.fifo {
+    if let Some(cancelled) = &source.fifo_stop {
         // Nothing on disk until the writer has come: one that never does leaves no scratch.
         let ready = sys::wait_readable(&source.file, cancelled)
             .map_err(|e| FsFailure::source(e, Syscall::Read))?;
@@ -84,7 +84,8 @@ pub fn copy_from(
 /// that heed a cancel; a file is copied by the kernel.
 struct Source {
     file: File,
-    fifo: Option<Box<dyn Fn() -> bool + Send + Sync>>,
+    /// For a FIFO: says when its waits are to give up (a cancel, the process ending).
+    fifo_stop: Option<Box<dyn Fn() -> bool + Send + Sync>>,
 }
 
 /// Whether the publish `options` describe has been cancelled (or the process is ending),
@@ -125,7 +126,7 @@ fn copy_pieces(
         let start = publisher.bytes_written();
         let n = publisher
             .append_through(
-                |scratch| match &source.fifo {
+                |scratch| match &source.fifo_stop {
                     Some(cancelled) => fifo_copy(
                         &source.file,
                         scratch,
@@ -142,7 +143,7 @@ fn copy_pieces(
         // A short piece is the end of the source, or a FIFO's wait given up (for a cancel, or
         // because the process is ending): that is never an end to publish.
         if n < KERNEL_COPY_PIECE {
-            let given_up = source.fifo.as_ref().is_some_and(|probe| probe());
+            let given_up = source.fifo_stop.as_ref().is_some_and(|probe| probe());
             return if given_up || publisher.cancelled() {
                 Err(Stop::Aborted)
             } else {

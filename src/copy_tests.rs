@@ -9,6 +9,11 @@ use crate::test_support::names_in;
 
 const PIECE: usize = KERNEL_COPY_PIECE as usize;
 
+/// `words` little-endian counters: content whose every piece differs from the others.
+fn counting_bytes(words: usize) -> Vec<u8> {
+    (0..words as u32).flat_map(u32::to_le_bytes).collect()
+}
+
 /// A source rewritten by another thread once the copy has begun: each round either publishes
 /// bytes that hash to the expected value, or rejects with the mismatch and leaves the target
 /// and the directory as they were. Whole-file rewrites reach pieces already copied (which must
@@ -17,9 +22,7 @@ const PIECE: usize = KERNEL_COPY_PIECE as usize;
 fn a_source_rewritten_during_a_verified_copy_publishes_only_matching_bytes() {
     let dir = tempfile::tempdir().unwrap();
     let (src, dst) = (dir.path().join("src"), dir.path().join("dst"));
-    let original: Vec<u8> = (0..(PIECE / 2 + PIECE / 16) as u32)
-        .flat_map(u32::to_le_bytes)
-        .collect();
+    let original = counting_bytes(PIECE / 2 + PIECE / 16);
     let rewritten = vec![0xa5u8; original.len()];
     let expected = hash::digest(&original);
     let (mut published, mut refused) = (0, 0);
@@ -110,9 +113,7 @@ fn a_verified_copy_cancelled_between_pieces_publishes_nothing() {
 fn a_verified_copy_of_several_pieces_reports_its_bytes_and_hash() {
     let dir = tempfile::tempdir().unwrap();
     let (src, dst) = (dir.path().join("src"), dir.path().join("dst"));
-    let original: Vec<u8> = (0..(PIECE / 2 + 3) as u32)
-        .flat_map(u32::to_le_bytes)
-        .collect();
+    let original = counting_bytes(PIECE / 2 + 3);
     std::fs::write(&src, &original).unwrap();
     let control = Arc::new(Control::default());
     let options = PublishOptions {
@@ -133,14 +134,12 @@ fn a_verified_copy_of_several_pieces_reports_its_bytes_and_hash() {
 fn the_in_line_read_back_verifies_a_copy_of_several_pieces() {
     let dir = tempfile::tempdir().unwrap();
     let (src, dst) = (dir.path().join("src"), dir.path().join("dst"));
-    let original: Vec<u8> = (0..(PIECE / 2 + 5) as u32)
-        .flat_map(u32::to_le_bytes)
-        .collect();
+    let original = counting_bytes(PIECE / 2 + 5);
     std::fs::write(&src, &original).unwrap();
     let run = |expected: u128| {
         let source = Source {
             file: File::open(&src).unwrap(),
-            fifo: None,
+            fifo_stop: None,
         };
         let options = PublishOptions {
             expected_hash: Some(expected),
