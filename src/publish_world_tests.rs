@@ -234,3 +234,61 @@ fn a_scratch_made_without_a_name_whose_directory_was_renamed_is_still_removed() 
     assert_eq!(scratch.remove(), None, "nothing left behind");
     assert!(names_in(&rotated).is_empty(), "{:?}", names_in(&rotated));
 }
+
+/// Every scratch file under `dir`, at any depth.
+fn scratch_files_under(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if entry.file_type().is_ok_and(|t| t.is_dir()) {
+            found.extend(scratch_files_under(&path));
+        } else if crate::scratch::is_scratch_name(&entry.file_name()) {
+            found.push(path);
+        }
+    }
+    found
+}
+
+#[test]
+fn a_scratch_whose_directory_keeps_being_renamed_is_removed_or_named() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    std::fs::create_dir(&a).unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    // Moves a/ away and back as fast as the kernel allows: a scratch's directory changes name
+    // between any two steps of its clean-up (finding its name, checking it, unlinking it).
+    let mover = std::thread::spawn({
+        let (stop, a, b) = (stop.clone(), a.clone(), b.clone());
+        move || {
+            while !stop.load(Ordering::Relaxed) {
+                let _ = std::fs::rename(&a, &b);
+                let _ = std::fs::rename(&b, &a);
+            }
+        }
+    });
+    let mut named = Vec::new();
+    for _ in 0..3000 {
+        match Publisher::begin(&a.join("f"), PublishOptions::default(), false) {
+            Ok(publisher) => named.extend(publisher.abandon()),
+            Err(PublishError::Fs(failure)) => named.extend(failure.scratch_left),
+            Err(PublishError::LeftBehind { scratch, .. }) => named.push(scratch),
+            Err(_) => {}
+        }
+    }
+    stop.store(true, Ordering::Relaxed);
+    mover.join().unwrap();
+    let named: Vec<_> = named
+        .iter()
+        .map(|p| p.file_name().unwrap().to_owned())
+        .collect();
+    let unnamed: Vec<_> = scratch_files_under(dir.path())
+        .into_iter()
+        .filter(|p| !named.contains(&p.file_name().unwrap().to_owned()))
+        .collect();
+    assert_eq!(
+        unnamed,
+        Vec::<std::path::PathBuf>::new(),
+        "left, and named by no error"
+    );
+}

@@ -94,7 +94,12 @@ impl Scratch {
                 // it has one, and no sweeper can take it.
                 Claim::Lost(e) => {
                     let (lost, path) = file.into_parts();
-                    let _ = remove_scratch(path, Some(&lost));
+                    if let Some(left) = remove_scratch(path, Some(&lost)) {
+                        // Never go on past a file left behind that no error would name.
+                        let mut failure = FsFailure::target(e, Syscall::Open);
+                        failure.scratch_left = Some(left);
+                        return Err(failure);
+                    }
                     if let Some(unnamed) = Unnamed::create(target, spec)? {
                         return unnamed.name(target, owner);
                     }
@@ -260,6 +265,10 @@ impl PendingRename {
     }
 }
 
+/// How many times the clean-up looks for a scratch whose directory keeps being renamed
+/// before it names the file as left behind.
+const RELOCATE_ATTEMPTS: usize = 64;
+
 /// Unlink the scratch at `path`; `Some(path)` naming what is left behind if that fails. When
 /// the name is gone but the file, still `open`, has a name elsewhere (its directory was
 /// renamed meanwhile), it is removed there, found through its descriptor. A scratch that is
@@ -268,10 +277,28 @@ fn remove_scratch(path: TempPath, open: Option<&File>) -> Option<PathBuf> {
     let given = path.to_path_buf();
     match path.close() {
         Ok(()) => None,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            let moved = sys::current_name(open?, given.file_name()?)?;
-            std::fs::remove_file(&moved).err().map(|_| moved)
-        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound => remove_moved(open?, given),
         Err(_) => Some(given),
     }
+}
+
+/// The scratch open as `file` is no longer at `given`: its directory was renamed, perhaps
+/// again between finding the new name and unlinking it. Look again until the file has no
+/// name left (only its link count tells that: a name not found may just have moved on).
+fn remove_moved(file: &File, given: PathBuf) -> Option<PathBuf> {
+    let name = given.file_name()?.to_os_string();
+    let mut last = given;
+    for _ in 0..RELOCATE_ATTEMPTS {
+        if sys::is_unlinked(file) {
+            return None;
+        }
+        if let Some(moved) = sys::current_name(file, &name) {
+            match std::fs::remove_file(&moved) {
+                Ok(()) => return None,
+                Err(e) if e.kind() == io::ErrorKind::NotFound => last = moved,
+                Err(_) => return Some(moved),
+            }
+        }
+    }
+    Some(last)
 }

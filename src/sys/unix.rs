@@ -294,6 +294,11 @@ pub fn current_name(file: &File, name: &OsStr) -> Option<std::path::PathBuf> {
         .find(|p| is_this_file(p))
 }
 
+/// Has the open `file` no name left in any directory?
+pub fn is_unlinked(file: &File) -> bool {
+    file.metadata().is_ok_and(|meta| meta.nlink() == 0)
+}
+
 /// A path given as bytes: on Unix, file names are bytes, so any bytes name exactly one path.
 pub fn path_from_bytes(bytes: &[u8]) -> Option<std::path::PathBuf> {
     Some(OsStr::from_bytes(bytes).into())
