@@ -7,14 +7,13 @@ import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, statSync, wr
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import compat = require('atomic-publish/compat')
-import { freshDir, isRoot, namesIn, scratchIn } from './helpers.js'
+import { fixtureForOtherUser, freshDir, isRoot, namesIn, needs, otherUserReachesTmp, scratchIn } from './helpers.js'
 
 /** write-file-atomic ships no types; this is the part of its shape the tests use. */
 const writeFileAtomic = require('write-file-atomic') as (file: string, data: unknown, options?: unknown) => Promise<void>
 
 const UMASK = process.umask()
 const modeOf = (path: string): number => statSync(path).mode & 0o7777
-const fixture = (name: string) => join(__dirname, 'fixtures', `${name}.js`)
 
 type Atomically = typeof import('atomically', { with: { 'resolution-mode': 'import' } })
 const atomically = (): Promise<Atomically> => import('atomically')
@@ -130,7 +129,7 @@ test('mode: inherited by default, exact when given (number or octal string), 0o6
 })
 
 const rootOnly = isRoot ? test : test.skip
-const unprivilegedTest = isRoot || process.getuid?.() !== undefined ? test : test.skip
+const unprivilegedTest = needs([], { also: process.getuid === undefined ? { ok: false, what: 'POSIX user ids' } : otherUserReachesTmp })
 
 rootOnly('chown: given ids are set before the rename; false keeps this process’s; default keeps the replaced file’s', async (t) => {
   const dir = freshDir()
@@ -161,7 +160,7 @@ function unprivileged(t: import('ava').ExecutionContext, scenario: string): Reco
   const dir = freshDir()
   const asNobody = isRoot ? { uid: 65534, gid: 65534 } : {}
   if (isRoot) chownSync(dir, 65534, 65534)
-  const run = spawnSync(process.execPath, [fixture('compat-unprivileged'), dir, scenario], { encoding: 'utf8', ...asNobody })
+  const run = spawnSync(process.execPath, [fixtureForOtherUser('compat-unprivileged'), dir, scenario], { encoding: 'utf8', ...asNobody })
   t.is(run.status, 0, run.stderr)
   const result = JSON.parse(run.stdout.trim().split('\n').at(-1) ?? '{}') as Record<string, unknown>
   t.deepEqual(scratchIn(dir), [], `${scenario} left a scratch`)

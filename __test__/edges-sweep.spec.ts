@@ -7,7 +7,7 @@ import { execFileSync, spawn } from 'node:child_process'
 import { chownSync } from 'node:fs'
 import { join } from 'node:path'
 import { sweepOrphans } from 'atomic-publish'
-import { freshDir, isRoot, needs, runChild } from './helpers.js'
+import { freshDir, isRoot, needs, otherUserReachesTmp, runChild } from './helpers.js'
 
 test('a sweep with olderThanMs 0 racing another process publishing never takes a live scratch', async (t) => {
   const dir = freshDir()
@@ -30,7 +30,7 @@ test('a sweep with olderThanMs 0 racing another process publishing never takes a
   t.deepEqual(out.failures, {}, 'no publish lost its scratch to the sweeper')
 })
 
-const nonRoot = needs(isRoot ? ['runuser'] : [])
+const nonRoot = needs(isRoot ? ['runuser'] : [], { also: otherUserReachesTmp })
 nonRoot('a recursive sweep that cannot enter one subdirectory sweeps the rest, and its failure names that subdirectory', (t) => {
   const dir = freshDir()
   const user = isRoot ? 'nobody' : undefined

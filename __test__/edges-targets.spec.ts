@@ -8,7 +8,7 @@ import { chownSync, createWriteStream, existsSync, lstatSync, readFileSync, syml
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { AtomicFile } from 'atomic-publish'
-import { freshDir, isRoot, needs, runChild, scratchIn, xorshiftBytes } from './helpers.js'
+import { freshDir, isRoot, needs, otherUserReachesTmp, runChild, scratchIn, xorshiftBytes } from './helpers.js'
 
 type Outcome = { outcome: 'threw' | 'rejected' | 'resolved'; code?: string; message?: string }
 const CODE = /^(E[A-Z]+|ERR_[A-Z_]+)$/
@@ -96,7 +96,7 @@ test('copyFrom of a FIFO with a writer publishes its whole content', async (t) =
   t.true(readFileSync(join(dir, 'out')).equals(data))
 })
 
-const asNobody = needs(['runuser'], { root: true })
+const asNobody = needs(['runuser'], { root: true, also: otherUserReachesTmp })
 asNobody('as a user without CAP_FSETID, withMode(0o4755) gives 4755, and a replaced 4755 file keeps 4755', (t) => {
   const dir = freshDir()
   const nobody = Number(execFileSync('id', ['-u', 'nobody'], { encoding: 'utf8' }))
@@ -107,7 +107,7 @@ asNobody('as a user without CAP_FSETID, withMode(0o4755) gives 4755, and a repla
 })
 
 // The directory made read-only must bind: as root only for another user (runuser), else direct.
-const unlinkCanFail = needs(isRoot ? ['runuser'] : [])
+const unlinkCanFail = needs(isRoot ? ['runuser'] : [], { also: otherUserReachesTmp })
 for (const how of ['abort', 'mismatch']) {
   unlinkCanFail(`err.scratch names the scratch left behind when its clean-up unlink fails after ${how === 'abort' ? 'an abort' : 'a hash mismatch'}`, (t) => {
     const dir = freshDir()
@@ -129,7 +129,7 @@ needs(['strace'])('a superseded fsync-on write resolves only once the bytes then
   const trace = join(dir, 'trace.txt')
   // Every fsync is held 300 ms, so the fsync-off write B always overtakes A (on a busy machine
   // A could otherwise finish first, and the scenario would not arise).
-  const prefix = ['strace', '-f', '-y', '-qq', '-s', '64', '-o', trace, '-e', 'trace=fsync,fdatasync,rename,renameat,renameat2,write', '-e', 'inject=fsync:delay_enter=300000']
+  const prefix = ['strace', '-f', '-y', '-qq', '-s', '4096', '-o', trace, '-e', 'trace=fsync,fdatasync,rename,renameat,renameat2,write', '-e', 'inject=fsync:delay_enter=300000']
   const run = runChild<{ superseded: boolean; content: string }>('edges-input-child', ['superseded-fsync', join(dir, 'work')], { prefix })
   t.is(run.status, 0, run.stderr.slice(-400))
   const lines = readFileSync(trace, 'utf8').split('\n')

@@ -3,9 +3,9 @@
 import test, { type Implementation } from 'ava'
 import { xxhash128 } from 'hash-wasm'
 import { execFileSync, spawnSync } from 'node:child_process'
-import { mkdtempSync, readdirSync, readFileSync, lstatSync, readlinkSync, rmSync, statfsSync, writeFileSync } from 'node:fs'
+import { chmodSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, lstatSync, readlinkSync, rmSync, statfsSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 
 /** Is `cmd` on the PATH? Tests that need a tool are skipped, and say so, where it is missing. */
 export function hasCommand(cmd: string): boolean {
@@ -182,11 +182,13 @@ export interface ChildRun<T> {
 /**
  * Run a fixture in a child process (so a SIGSEGV or SIGABRT is a failed assertion, not a dead
  * ava worker) and parse the last line of its stdout as JSON. `shell` prefixes a bash command
- * (for example `ulimit -n 64`); `user` runs it as that user through runuser (root only);
+ * (for example `ulimit -n 64`); `user` runs it as that user through runuser (root only), from
+ * a staged copy that user can reach (see `fixtureForOtherUser`);
  * `prefix` runs it under another command (strace).
  */
 export function runChild<T>(fixture: string, args: string[], opts: { nodeArgs?: string[]; env?: NodeJS.ProcessEnv; shell?: string; user?: string; prefix?: string[]; timeout?: number } = {}): ChildRun<T> {
-  let command = [process.execPath, ...(opts.nodeArgs ?? []), join(__dirname, 'fixtures', `${fixture}.js`), ...args]
+  const script = opts.user ? fixtureForOtherUser(fixture) : join(__dirname, 'fixtures', `${fixture}.js`)
+  let command = [process.execPath, ...(opts.nodeArgs ?? []), script, ...args]
   if (opts.shell) command = ['bash', '-c', `${opts.shell} && exec "$@"`, 'bash', ...command]
   if (opts.user) command = ['runuser', '-u', opts.user, '--', ...command]
   if (opts.prefix) command = [...opts.prefix, ...command]
@@ -203,4 +205,66 @@ export function runChild<T>(fixture: string, args: string[], opts: { nodeArgs?: 
     out = last ? (JSON.parse(last) as T) : undefined
   } catch {}
   return { status: r.status, signal: r.signal, out, stderr: r.stderr ?? '' }
+}
+
+/** Is `dir` and every directory above it searchable by other users (o+x)? */
+function reachableByOthers(dir: string): boolean {
+  for (let d = dir; ; d = dirname(d)) {
+    if ((statSync(d).mode & 0o001) === 0) return false
+    if (dirname(d) === d) return true
+  }
+}
+
+/**
+ * For `needs(…, { also })` in tests that run a fixture as another user (nobody, when the tests
+ * run as root): that user must reach the temporary directory, where the fixture is staged and
+ * where the test's files live. Always true for a test run as a plain user, which runs the
+ * fixture as itself.
+ */
+export const otherUserReachesTmp: { ok: boolean; what: string } = {
+  ok: !isRoot || reachableByOthers(tmpdir()),
+  what: `a temporary directory other users can reach (${tmpdir()} is not: set TMPDIR to one, such as /tmp)`,
+}
+
+/** The package's root: where `package.json` is, two levels above the compiled tests. */
+const packageRoot = join(__dirname, '..', '..')
+
+/** The staged copy of the package and its fixtures, made once per test file. */
+let stagedRoot: string | undefined
+
+/**
+ * The path of the compiled fixture `name` as another user can run it. A checkout in a 0700
+ * directory (root's home, a `mktemp -d`) is out of that user's reach, so the package's entry
+ * files, its native addon, its runtime dependencies and the compiled fixtures are copied once
+ * into a fresh world-readable directory under the temporary directory; the fixtures'
+ * `require('atomic-publish')` finds the copy's own `package.json` there. As a plain user (the
+ * fixture then runs as that same user), the fixture where it is.
+ */
+export function fixtureForOtherUser(name: string): string {
+  if (!isRoot) return join(__dirname, 'fixtures', `${name}.js`)
+  stagedRoot ??= stagePackage()
+  return join(stagedRoot, '.test-build', '__test__', 'fixtures', `${name}.js`)
+}
+
+function stagePackage(): string {
+  const stage = freshDir('ap-staged-')
+  const copy = (rel: string) => cpSync(join(packageRoot, rel), join(stage, rel), { recursive: true })
+  const top = readdirSync(packageRoot).filter((f) => f === 'package.json' || /\.(c?js|mjs|node)$/.test(f))
+  for (const file of top) copy(file)
+  for (const file of readdirSync(join(packageRoot, 'js')).filter((f) => f.endsWith('.js'))) copy(join('js', file))
+  copy(join('.test-build', '__test__', 'fixtures'))
+  // The runtime dependencies, and theirs (npm hoists them all to the top node_modules).
+  const pending = Object.keys((JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { dependencies?: object }).dependencies ?? {})
+  const staged = new Set<string>()
+  for (let dep = pending.pop(); dep !== undefined; dep = pending.pop()) {
+    const rel = join('node_modules', dep)
+    if (staged.has(dep) || !existsSync(join(packageRoot, rel))) continue
+    staged.add(dep)
+    copy(rel)
+    pending.push(...Object.keys((JSON.parse(readFileSync(join(packageRoot, rel, 'package.json'), 'utf8')) as { dependencies?: object }).dependencies ?? {}))
+  }
+  // Whatever the umask made of the copies, other users may read every file and enter every directory.
+  execFileSync('chmod', ['-R', 'a+rX', stage])
+  chmodSync(stage, 0o755)
+  return stage
 }

@@ -7,11 +7,10 @@ import { spawnSync } from 'node:child_process'
 import { chownSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { AtomicFile } from 'atomic-publish'
-import { freshDir, isRoot, namesIn } from './helpers.js'
+import { fixtureForOtherUser, freshDir, isRoot, namesIn, needs, otherUserReachesTmp } from './helpers.js'
 
-const fixture = (name: string) => join(__dirname, 'fixtures', `${name}.js`)
 const rootOnly = isRoot ? test : test.skip
-const asUnprivileged = isRoot || typeof process.getuid === 'function' ? test : test.skip
+const asUnprivileged = needs([], { also: process.getuid === undefined ? { ok: false, what: 'POSIX user ids' } : otherUserReachesTmp })
 
 rootOnly('as root, every terminal publishes with the owner asked for; -1 leaves that id', async (t) => {
   const dir = freshDir()
@@ -36,7 +35,7 @@ rootOnly('as root, every terminal publishes with the owner asked for; -1 leaves 
 asUnprivileged('a refused owner (EPERM) publishes nothing and leaves no scratch', (t) => {
   const dir = freshDir()
   if (isRoot) chownSync(dir, 65534, 65534)
-  const run = spawnSync(process.execPath, [fixture('owner-refused'), dir], { encoding: 'utf8', ...(isRoot ? { uid: 65534, gid: 65534 } : {}) })
+  const run = spawnSync(process.execPath, [fixtureForOtherUser('owner-refused'), dir], { encoding: 'utf8', ...(isRoot ? { uid: 65534, gid: 65534 } : {}) })
   t.is(run.status, 0, run.stderr)
   const lines = run.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>)
   t.deepEqual(

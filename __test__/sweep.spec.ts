@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process'
 import { chmodSync, mkdirSync, utimesSync, writeFileSync, existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { AtomicFile, sweepOrphans } from 'atomic-publish'
-import { freshDir, isRoot, namesIn, scratchIn, snapshot } from './helpers.js'
+import { fixtureForOtherUser, freshDir, isRoot, namesIn, needs, otherUserReachesTmp, scratchIn, snapshot } from './helpers.js'
 
 const LONG_AGO = new Date('2001-01-01T00:00:00Z')
 
@@ -59,7 +59,7 @@ test('a tree deeper than PATH_MAX is swept to the bottom', async (t) => {
   }
 })
 
-test('a recursive sweep that cannot enter a subdirectory sweeps the rest and names it', async (t) => {
+needs([], { also: otherUserReachesTmp })('a recursive sweep that cannot enter a subdirectory sweeps the rest and names it', async (t) => {
   const dir = freshDir()
   const top = orphan(join(dir, 'top.oxentmp.Ab3dE6'))
   mkdirSync(join(dir, 'open'))
@@ -70,7 +70,7 @@ test('a recursive sweep that cannot enter a subdirectory sweeps the rest and nam
   // Root enters any directory: there the sweep runs as nobody, in a directory nobody owns.
   const asNobody = isRoot ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'] : []
   if (isRoot) execFileSync('chown', ['-R', '65534:65534', dir])
-  const [command, ...args] = [...asNobody, process.execPath, join(__dirname, 'fixtures', 'sweeper.js'), dir, '0', '60000', 'recursive']
+  const [command, ...args] = [...asNobody, process.execPath, fixtureForOtherUser('sweeper'), dir, '0', '60000', 'recursive']
   const report = JSON.parse(execFileSync(command, args, { encoding: 'utf8' })) as { removed: string[]; rejections: string[]; failures: { path: string; code: string; syscall: string }[] }
   chmodSync(join(dir, 'locked'), 0o700)
   t.deepEqual(report.removed.sort(), [inside, top].sort())
