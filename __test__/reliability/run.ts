@@ -9,7 +9,7 @@ import { runCrashes } from './crash.js'
 import { hasLibfiu, runFaults } from './faults.js'
 import { runFuzz } from './fuzz.js'
 import { canCutPower, cutPower, type FileSystem, type Mode } from './powercut.js'
-import { runSoak } from './soak.js'
+import { runSoak, sustainedGrowth } from './soak.js'
 import { checkPublishes, traceCommand } from './trace.js'
 
 const SCALE = Number(process.env.RELIABILITY_SCALE ?? 1)
@@ -113,7 +113,7 @@ async function main(): Promise<void> {
   t = performance.now()
   {
     const s = runSoak(n(100_000), n(1000))
-    const ok = s.fdsEnd === s.fdsStart && s.rssEnd - s.rssMiddle < 8 * MiB
+    const ok = s.fdsEnd === s.fdsStart && sustainedGrowth(s) < 4 * MiB
     const mib = (b: number) => (b / MiB).toFixed(0)
     report('soak', ok, `publishes ${s.publishes}, streams ${s.streams}, RSS start/middle/end ${mib(s.rssStart)}/${mib(s.rssMiddle)}/${mib(s.rssEnd)} MiB, open descriptors ${s.fdsStart} → ${s.fdsEnd}`, t)
   }

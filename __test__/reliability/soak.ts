@@ -11,6 +11,8 @@ export interface SoakSummary {
   streams: number
   rssStart: number
   rssMiddle: number
+  /** At three quarters of the work. */
+  rssLate: number
   rssEnd: number
   fdsStart: number
   fdsEnd: number
@@ -31,8 +33,17 @@ export function runSoak(publishes: number, streams: number): SoakSummary {
       timeout: 900_000,
       env: { ...process.env, MALLOC_ARENA_MAX: '2' },
     })
-    return JSON.parse(out)
+    return JSON.parse(out) as SoakSummary
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }
+}
+
+/**
+ * How much RSS grew in *both* quarters of the second half (the smaller of the two growths): a
+ * leak adds about the same in each, while allocators grow in one-off steps (a new arena, a V8
+ * space; 13 MiB was seen once on a busy machine with no leak), which show in one quarter only.
+ */
+export function sustainedGrowth(s: SoakSummary): number {
+  return Math.min(s.rssLate - s.rssMiddle, s.rssEnd - s.rssLate)
 }
