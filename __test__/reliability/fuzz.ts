@@ -3,7 +3,7 @@
 // publish whose bytes and hash are exactly the input's. Shared by the CI test and the heavy run.
 
 import fc from 'fast-check'
-import { readFileSync, writeFileSync } from 'node:fs'
+import { chmodSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { AtomicFile, xxh3_128 } from 'atomic-publish'
 
@@ -52,6 +52,9 @@ export async function runFuzz(dir: string, numRuns: number, seed: number): Promi
         summary.runs++
         const target = join(dir, `t${counter++ % 16}`)
         const before = Buffer.from(`previous ${counter}`)
+        // A fresh file each run: an earlier run may have left the target without write (or
+        // read) permission, which binds a user other than root.
+        rmSync(target, { force: true })
         writeFileSync(target, before)
         const data = Buffer.from(bytes)
         let error: (Error & { code?: string }) | undefined
@@ -80,6 +83,7 @@ export async function runFuzz(dir: string, numRuns: number, seed: number): Promi
         } catch (e) {
           error = e as Error & { code?: string }
         }
+        chmodSync(target, 0o600) // Whatever mode was published, this process reads it back.
         const now = readFileSync(target)
         if (error) {
           if (!DOCUMENTED.has(String(error.code))) throw new Error(`undocumented error ${error.code}: ${error.message}`)
