@@ -14,7 +14,8 @@ test('a sweep with olderThanMs 0 racing another process publishing never takes a
   const child = spawn(process.execPath, [join(__dirname, 'fixtures', 'edges-input-child.js'), 'publish-loop', dir], { stdio: ['ignore', 'pipe', 'inherit'] })
   let stdout = ''
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
-  const exited = new Promise<number | null>((r) => child.once('exit', r))
+  // 'close', not 'exit': 'exit' can come before the last of stdout has been read.
+  const exited = new Promise<number | null>((r) => child.once('close', r))
   let running = true
   void exited.then(() => (running = false))
   let sweeps = 0
