@@ -46,6 +46,30 @@ export class AbortError extends Error {
   }
 }
 
+/** A sync call refused because earlier calls to its target are still under way. */
+export interface OrderPendingError extends Error {
+  code: 'ERR_ORDER_PENDING'
+  path: string
+  published: false
+}
+
+/**
+ * ERR_ORDER_PENDING: a sync call would overtake earlier async calls to `path` that it cannot
+ * wait for (guarantee 7); nothing was done.
+ */
+export function orderPending(path: string, exclusive: boolean): OrderPendingError {
+  const why = exclusive
+    ? 'its answer depends on publishes to the same target called earlier and still under way'
+    : 'a no-overwrite publish to the same target called earlier is still under way'
+  const err = new Error(
+    `ERR_ORDER_PENDING: a synchronous publish cannot wait, and ${why}; nothing was published to '${path}'`,
+  ) as OrderPendingError
+  err.code = 'ERR_ORDER_PENDING'
+  err.path = path
+  err.published = false
+  return err
+}
+
 /** Turn a native failure into the error the caller sees. `path` is what it concerns. */
 export function toError(failure: NativeFailure, target: string, source?: string, abortReason?: unknown): Error {
   switch (failure.kind) {

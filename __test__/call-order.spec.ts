@@ -1,0 +1,250 @@
+// Guarantees 7 and 13 together: sync and async calls to one target take their place in one
+// call order, and no two results are ever impossible in that order. A sync call that would
+// have to wait for earlier async calls fails with ERR_ORDER_PENDING instead of overtaking them.
+
+import test from 'ava'
+import fc from 'fast-check'
+import { readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { AtomicFile, type PublishResult } from 'atomic-publish'
+import { writeFileSync as compatWriteFileSync } from 'atomic-publish/compat'
+import { freshDir, scratchIn } from './helpers.js'
+import { type CallShape, impossibleInCallOrder, type Observed, observe } from './order-model.js'
+
+const ROUNDS = 1000
+
+function readOrNone(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'latin1')
+  } catch {
+    return undefined
+  }
+}
+
+/** A sync call's outcome as a settled promise would report it. */
+function settledSync<T>(call: () => T): PromiseSettledResult<T> {
+  try {
+    return { status: 'fulfilled', value: call() }
+  } catch (reason) {
+    return { status: 'rejected', reason }
+  }
+}
+
+/** Rounds run this many at a time, each on its own fresh name. */
+const ROUNDS_IN_FLIGHT = 8
+
+for (const [label, size] of [['9 MiB', 9 << 20], ['10 bytes', 10]] as const) {
+  test(`write(A) of ${label}, then a no-overwrite writeSync(B) of a fresh name: B never succeeds beside A, ${ROUNDS} rounds`, async (t) => {
+    const dir = freshDir()
+    const a = Buffer.alloc(size, 'A')
+    const shapes: CallShape[] = [
+      { exclusive: false, sync: false, badHash: false, abort: 'none', content: a.toString('latin1') },
+      { exclusive: true, sync: true, badHash: false, abort: 'none', content: 'B' },
+    ]
+    const tally: Record<string, number> = {}
+    const round = async (n: number): Promise<string | undefined> => {
+      const target = join(dir, `fresh-${n}`)
+      const first = new AtomicFile(target).withDurability('none').write(a)
+      const second = settledSync(() => new AtomicFile(target).withDurability('none').withOverwrite(false).writeSync('B'))
+      const [settled] = await Promise.allSettled([first])
+      const results = [observe(settled!), observe(second)]
+      tally[results.join(' + ')] = (tally[results.join(' + ')] ?? 0) + 1
+      const why = impossibleInCallOrder(shapes, results, undefined, readOrNone(target))
+      rmSync(target, { force: true })
+      return why && `round ${n}: ${results.join(' + ')}: ${why}`
+    }
+    for (let n = 0; n < ROUNDS; n += ROUNDS_IN_FLIGHT) {
+      const batch = Array.from({ length: ROUNDS_IN_FLIGHT }, (_, i) => round(n + i))
+      const failures = (await Promise.all(batch)).filter((why) => why !== undefined)
+      if (failures.length > 0) return t.fail(failures[0])
+    }
+    t.log(tally)
+    t.deepEqual(scratchIn(dir), [])
+  })
+}
+
+test('a no-overwrite writeSync behind a pending write: ERR_ORDER_PENDING naming the target, nothing on disk changes', async (t) => {
+  const dir = freshDir()
+  const target = join(dir, 'f')
+  const pending = new AtomicFile(target).write(Buffer.alloc(4 << 20, 'A'))
+  const err = t.throws(() => new AtomicFile(target).withOverwrite(false).writeSync('B'))
+  t.like(err as object, { code: 'ERR_ORDER_PENDING', path: target })
+  t.regex(err!.message, /^ERR_ORDER_PENDING: .*nothing was published to '.*\/f'$/)
+  t.deepEqual(scratchIn(dir), [])
+  await pending
+  t.is(readFileSync(target, 'latin1')[0], 'A')
+  // Once nothing is pending, the same call gets its own answer.
+  t.throws(() => new AtomicFile(target).withOverwrite(false).writeSync('B'), { code: 'EEXIST' })
+})
+
+test('an ordinary writeSync is never refused behind ordinary pending writes: it wins, they are superseded or replaced', async (t) => {
+  const dir = freshDir()
+  const target = join(dir, 'f')
+  const pending = [1, 2, 3].map((i) => new AtomicFile(target).write(Buffer.alloc(i << 20, String(i))))
+  const last = new AtomicFile(target).writeSync('sync, last')
+  t.falsy(last.superseded)
+  await Promise.all(pending)
+  t.is(readFileSync(target, 'utf8'), 'sync, last')
+})
+
+test('copyFromSync and writeSync behind a pending no-overwrite publish: ERR_ORDER_PENDING, and the publish keeps its answer', async (t) => {
+  const dir = freshDir()
+  const target = join(dir, 'f')
+  const source = join(dir, 'source')
+  writeFileSync(source, 'copied')
+  for (let round = 0; round < 50; round++) {
+    rmSync(target, { force: true })
+    const first = new AtomicFile(target).withOverwrite(false).write(Buffer.alloc(1 << 20, 'A'))
+    t.throws(() => new AtomicFile(target).copyFromSync(source), { code: 'ERR_ORDER_PENDING' })
+    t.throws(() => new AtomicFile(target).writeSync('B'), { code: 'ERR_ORDER_PENDING' })
+    t.falsy((await first).superseded)
+    t.is(readFileSync(target, 'latin1')[0], 'A')
+  }
+  t.deepEqual(scratchIn(dir), [])
+})
+
+test('async, sync, async: write(A, no overwrite) of 9 MiB, writeSync(B), write(C) on a fresh name, 100 rounds', async (t) => {
+  const dir = freshDir()
+  const a = Buffer.alloc(9 << 20, 'A')
+  for (let round = 0; round < 100; round++) {
+    const target = join(dir, `fresh-${round}`)
+    const shapes: CallShape[] = [
+      { exclusive: true, sync: false, badHash: false, abort: 'none', content: a.toString('latin1') },
+      { exclusive: false, sync: true, badHash: false, abort: 'none', content: 'B' },
+      { exclusive: true, sync: false, badHash: false, abort: 'none', content: 'C' },
+    ]
+    const first = new AtomicFile(target).withDurability('none').withOverwrite(false).write(a)
+    const second = settledSync(() => new AtomicFile(target).withDurability('none').writeSync('B'))
+    const third = new AtomicFile(target).withDurability('none').withOverwrite(false).write('C')
+    const settled = await Promise.allSettled([first, third])
+    const results = [observe(settled[0]!), observe(second), observe(settled[1]!)]
+    const why = impossibleInCallOrder(shapes, results, undefined, readOrNone(target))
+    if (why) return t.fail(`round ${round}: ${results.join(' + ')}: ${why}`)
+    rmSync(target)
+  }
+  t.deepEqual(scratchIn(dir), [])
+})
+
+test('sync, then async from inside it: a no-overwrite write() made while writeFileSync runs comes after it (EEXIST), 200 rounds', async (t) => {
+  const dir = freshDir()
+  for (let round = 0; round < 200; round++) {
+    const target = join(dir, `fresh-${round}`)
+    let inner: Promise<PublishResult> | undefined
+    compatWriteFileSync(target, Buffer.alloc(1 << 20, 'A'), {
+      tmpfileCreated: () => {
+        inner = new AtomicFile(target).withOverwrite(false).write('B')
+        inner.catch(() => {})
+      },
+    })
+    await t.throwsAsync(inner!, { code: 'EEXIST' }, `round ${round}`)
+    t.is(readFileSync(target, 'latin1')[0], 'A')
+    rmSync(target)
+  }
+  t.deepEqual(scratchIn(dir), [])
+})
+
+// Random runs of every terminal, sync and async, with and without overwrite, bad hashes and
+// aborts, sometimes a turn of the event loop between calls: every run's results and final file
+// must be those of its calls taking effect one by one in call order.
+type Terminal = 'write' | 'writeSync' | 'stream' | 'createWriteStream' | 'copyFrom' | 'copyFromSync' | 'compat'
+interface Op {
+  terminal: Terminal
+  exclusive: boolean
+  size: number
+  badHash: boolean
+  abort: CallShape['abort']
+  tickBefore: boolean
+}
+
+const opArb: fc.Arbitrary<Op> = fc.record({
+  terminal: fc.constantFrom<Terminal>('write', 'writeSync', 'stream', 'createWriteStream', 'copyFrom', 'copyFromSync', 'compat'),
+  exclusive: fc.boolean(),
+  size: fc.constantFrom(10, 100 << 10, 3 << 20),
+  badHash: fc.boolean().map((b) => b && Math.random() < 0.3),
+  abort: fc.constantFrom<CallShape['abort']>('none', 'none', 'none', 'before', 'later'),
+  tickBefore: fc.boolean(),
+})
+
+const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
+
+function start(op: Op, i: number, target: string, dir: string): { shape: CallShape; result: Promise<unknown> } {
+  const sync = op.terminal === 'writeSync' || op.terminal === 'copyFromSync'
+  const exclusive = op.exclusive && op.terminal !== 'compat'
+  const abort = sync || op.terminal === 'compat' ? 'none' : op.abort
+  const badHash = op.badHash && op.terminal !== 'compat'
+  const content = `${i}:`.padEnd(op.size, String.fromCharCode(97 + (i % 26)))
+  const shape: CallShape = { exclusive, sync, badHash, abort, content }
+  const file = new AtomicFile(target).withDurability('none').withOverwrite(!exclusive)
+  if (badHash) file.withHash('1')
+  const controller = new AbortController()
+  if (abort === 'before') controller.abort()
+  if (abort !== 'none') file.withSignal(controller.signal)
+  if (abort === 'later') setImmediate(() => controller.abort())
+  const source = join(dir, `source-${i}`)
+  if (op.terminal.startsWith('copy')) writeFileSync(source, content, 'latin1')
+  const bytes = Buffer.from(content, 'latin1')
+  const run = (): unknown => {
+    switch (op.terminal) {
+      case 'write':
+        return file.write(bytes)
+      case 'writeSync':
+        return file.writeSync(bytes)
+      case 'stream':
+        return file.stream((async function* () { yield bytes.subarray(0, 5); yield bytes.subarray(5) })())
+      case 'createWriteStream':
+        return new Promise((resolve, reject) => {
+          const sink = file.createWriteStream()
+          sink.on('error', reject).on('finish', () => resolve(sink.result))
+          sink.end(bytes)
+        })
+      case 'copyFrom':
+        return file.copyFrom(source)
+      case 'copyFromSync':
+        return file.copyFromSync(source)
+      case 'compat':
+        // The compat entry's async writeFile takes its place at the call too; it resolves to nothing.
+        return compatWriteFile(target, bytes)
+    }
+  }
+  // A sync call runs now, at its place; its outcome is kept as a settled promise.
+  const now = settledSync(run)
+  const result = now.status === 'fulfilled' ? Promise.resolve(now.value) : Promise.reject(now.reason)
+  result.catch(() => {})
+  return { shape, result }
+}
+
+let compatWriteFile: (target: string, data: Buffer) => Promise<unknown>
+
+test.before(async () => {
+  const compat = await import('atomic-publish/compat')
+  compatWriteFile = (target, data) => compat.writeFile(target, data, { fsync: false })
+})
+
+test('every mix of terminals, overwrite or not, bad hashes and aborts: results possible in call order (fast-check)', async (t) => {
+  const dir = freshDir()
+  let run = 0
+  const report = await fc.check(
+    fc.asyncProperty(fc.boolean(), fc.array(opArb, { minLength: 2, maxLength: 6 }), async (existing, ops) => {
+      const target = join(dir, `t-${run++}`)
+      const initial = existing ? 'initial' : undefined
+      if (initial !== undefined) writeFileSync(target, initial)
+      const shapes: CallShape[] = []
+      const results: Array<Promise<unknown>> = []
+      for (const [i, op] of ops.entries()) {
+        if (op.tickBefore) await tick()
+        const started = start(op, i, target, dir)
+        shapes.push(started.shape)
+        results.push(started.result)
+      }
+      const settled = await Promise.allSettled(results)
+      const observed = settled.map((s) => observe(s as PromiseSettledResult<{ superseded?: true } | undefined>)) as Observed[]
+      const why = impossibleInCallOrder(shapes, observed, initial, readOrNone(target))
+      if (why) throw new Error(`${observed.join(' + ')}: ${why}`)
+    }),
+    { numRuns: 300 },
+  )
+  if (report.failed) return t.fail(`${JSON.stringify(report.counterexample)}\n${String(report.errorInstance)}`)
+  // An accepted abort rejects at once; its scratch is removed just after, on the pool.
+  for (let wait = 0; scratchIn(dir).length > 0 && wait < 50; wait++) await new Promise((r) => setTimeout(r, 100))
+  t.deepEqual(scratchIn(dir), [])
+})
