@@ -125,9 +125,31 @@ test('async, sync, async: write(A, no overwrite) of 9 MiB, writeSync(B), write(C
   t.deepEqual(scratchIn(dir), [])
 })
 
-test('sync, then async from inside it: a no-overwrite write() made while writeFileSync runs comes after it (EEXIST), 200 rounds', async (t) => {
+test('sync, then async, behind a pending write: write(P) of 9 MiB, no-overwrite writeSync(A), no-overwrite write(B), 100 rounds', async (t) => {
   const dir = freshDir()
-  for (let round = 0; round < 200; round++) {
+  const p = Buffer.alloc(9 << 20, 'P')
+  const shapes: CallShape[] = [
+    { exclusive: false, sync: false, badHash: false, abort: 'none', content: p.toString('latin1') },
+    { exclusive: true, sync: true, badHash: false, abort: 'none', content: 'A' },
+    { exclusive: true, sync: false, badHash: false, abort: 'none', content: 'B' },
+  ]
+  for (let round = 0; round < 100; round++) {
+    const target = join(dir, `fresh-${round}`)
+    const pending = new AtomicFile(target).withDurability('none').write(p)
+    const sync = settledSync(() => new AtomicFile(target).withDurability('none').withOverwrite(false).writeSync('A'))
+    const after = new AtomicFile(target).withDurability('none').withOverwrite(false).write('B')
+    const settled = await Promise.allSettled([pending, after])
+    const results = [observe(settled[0]!), observe(sync), observe(settled[1]!)]
+    const why = impossibleInCallOrder(shapes, results, undefined, readOrNone(target))
+    if (why) return t.fail(`round ${round}: ${results.join(' + ')}: ${why}`)
+    rmSync(target)
+  }
+  t.deepEqual(scratchIn(dir), [])
+})
+
+test('sync, then async from inside it: a no-overwrite write() made while writeFileSync runs comes after it (EEXIST), 100 rounds', async (t) => {
+  const dir = freshDir()
+  for (let round = 0; round < 100; round++) {
     const target = join(dir, `fresh-${round}`)
     let inner: Promise<PublishResult> | undefined
     compatWriteFileSync(target, Buffer.alloc(1 << 20, 'A'), {
