@@ -4,8 +4,10 @@
 
 import test from 'ava'
 import fc from 'fast-check'
-import { readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { once } from 'node:events'
+import { readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { Worker } from 'node:worker_threads'
 import { AtomicFile, type PublishResult } from 'atomic-publish'
 import { writeFileSync as compatWriteFileSync } from 'atomic-publish/compat'
 import { freshDir, scratchIn } from './helpers.js'
@@ -269,4 +271,66 @@ test('every mix of terminals, overwrite or not, bad hashes and aborts: results p
   // An accepted abort rejects at once; its scratch is removed just after, on the pool.
   for (let wait = 0; scratchIn(dir).length > 0 && wait < 50; wait++) await new Promise((r) => setTimeout(r, 100))
   t.deepEqual(scratchIn(dir), [])
+})
+
+/** An async publish of `first` then `rest` to `target`, held open until `release()`. */
+function heldStream(file: AtomicFile, first: string, rest: string): { done: Promise<PublishResult>; release: () => void } {
+  let release = (): void => {}
+  const gate = new Promise<void>((resolve) => (release = resolve))
+  const done = file.stream(
+    (async function* () {
+      yield first
+      await gate
+      yield rest
+    })(),
+  )
+  return { done, release }
+}
+
+async function untilScratchIn(dir: string): Promise<void> {
+  while (scratchIn(dir).length === 0) await new Promise((r) => setTimeout(r, 2))
+}
+
+test('the same file through a symlink is the same target for a sync call: ERR_ORDER_PENDING behind a publish under way to the file it names', async (t) => {
+  const dir = freshDir()
+  const real = join(dir, 'real')
+  const link = join(dir, 'link')
+  symlinkSync('real', link)
+  for (const [earlierExclusive, syncExclusive] of [[false, true], [true, false], [true, true]]) {
+    rmSync(real, { force: true })
+    const held = heldStream(new AtomicFile(real).withOverwrite(!earlierExclusive), 'held, ', 'published')
+    await untilScratchIn(dir)
+    const err = t.throws(() => new AtomicFile(link).withOverwrite(!syncExclusive).writeSync('B'))
+    t.like(err as object, { code: 'ERR_ORDER_PENDING', path: link }, `${earlierExclusive} then ${syncExclusive}`)
+    held.release()
+    t.falsy((await held.done).superseded)
+    t.is(readFileSync(real, 'utf8'), 'held, published')
+  }
+  // With nothing under way, the call gets its own answer.
+  t.throws(() => new AtomicFile(link).withOverwrite(false).writeSync('B'), { code: 'EEXIST' })
+  t.deepEqual(scratchIn(dir), [])
+})
+
+test('a sync call from a worker thread behind a publish under way from the main thread: ERR_ORDER_PENDING', async (t) => {
+  const dir = freshDir()
+  const target = join(dir, 'f')
+  const held = heldStream(new AtomicFile(target), 'held, ', 'published')
+  await untilScratchIn(dir)
+  const worker = new Worker(
+    `const { workerData, parentPort } = require('node:worker_threads')
+     const { AtomicFile } = require(workerData.entry)
+     try {
+       new AtomicFile(workerData.target).withOverwrite(false).writeSync('B')
+       parentPort.postMessage('published')
+     } catch (err) {
+       parentPort.postMessage(err.code)
+     }`,
+    { eval: true, workerData: { entry: require.resolve('atomic-publish'), target } },
+  )
+  const [answer] = (await once(worker, 'message')) as [string]
+  await once(worker, 'exit')
+  t.is(answer, 'ERR_ORDER_PENDING')
+  held.release()
+  t.falsy((await held.done).superseded)
+  t.is(readFileSync(target, 'utf8'), 'held, published')
 })

@@ -57,12 +57,9 @@ export interface OrderPendingError extends Error {
  * ERR_ORDER_PENDING: a sync call would overtake earlier async calls to `path` that it cannot
  * wait for (guarantee 7); nothing was done.
  */
-export function orderPending(path: string, exclusive: boolean): OrderPendingError {
-  const why = exclusive
-    ? 'its answer depends on publishes to the same target called earlier and still under way'
-    : 'a no-overwrite publish to the same target called earlier is still under way'
+export function orderPending(path: string): OrderPendingError {
   const err = new Error(
-    `ERR_ORDER_PENDING: a synchronous publish cannot wait, and ${why}; nothing was published to '${path}'`,
+    `ERR_ORDER_PENDING: a synchronous publish cannot wait for the publishes to the same file called before it and still under way; nothing was published to '${path}'`,
   ) as OrderPendingError
   err.code = 'ERR_ORDER_PENDING'
   err.path = path
@@ -77,6 +74,8 @@ export function toError(failure: NativeFailure, target: string, source?: string,
       return withScratch(new HashMismatchError(target, failure.expected ?? '', failure.actual ?? ''), failure)
     case 'aborted':
       return withScratch(new AbortError(abortReason), failure)
+    case 'orderPending':
+      return orderPending(target)
     case 'outOfRange': {
       const err = outOfRange('mtime', 'a time this file system can store', failure.detail)
       err.message = `${failure.detail ?? 'The mtime cannot be stored'}; nothing was published to '${target}'`

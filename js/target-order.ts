@@ -112,7 +112,7 @@ export function enterTargetNow(target: string, exclusive: boolean): (() => void)
  */
 export function enterTargetSync(target: string, exclusive: boolean, path: string): () => void {
   const leave = enterTargetNow(target, exclusive)
-  if (!leave) throw orderPending(path, exclusive)
+  if (!leave) throw orderPending(path)
   return leave
 }
 

@@ -14,9 +14,16 @@
 //! commit is older than every unbound ticket: whoever commits there next is newer anyway.
 //! Records are pruned when their number doubles, so the walk costs O(1) per call amortised,
 //! whatever tickets stay alive meanwhile (a long stream holds only its own record).
+//!
+//! A sync call cannot wait for earlier calls (guarantee 7). The JavaScript side refuses one
+//! that would overtake an earlier call to the same path; a record also keeps the tickets bound
+//! to it and still alive, so that a sync call reaching the same file through another spelling
+//! (a symlink) or from another thread is refused here, once it knows its file, on the same
+//! rule: a no-overwrite call after any call still under way, an ordinary one after a
+//! no-overwrite one.
 
 use crate::target::FileKey;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 /// Never prune below this many records: small maps are cheaper to keep than to walk.
@@ -33,6 +40,18 @@ pub struct Commit {
     pub ticket: u64,
     /// Whether that publish's bytes were fsynced before its rename.
     pub synced: bool,
+    /// Tickets bound here and still alive, each with whether it may not overwrite.
+    under_way: BTreeMap<u64, bool>,
+}
+
+impl Commit {
+    /// Would a sync call with `seq` overtake a call under way whose answer it could change,
+    /// or that could change its own?
+    fn overtakes(&self, seq: u64, exclusive: bool) -> bool {
+        self.under_way
+            .range(..seq)
+            .any(|(_, &earlier_exclusive)| exclusive || earlier_exclusive)
+    }
 }
 
 type Record = Arc<Mutex<Commit>>;
@@ -78,18 +97,34 @@ fn registry() -> MutexGuard<'static, Registry> {
 #[derive(Debug)]
 pub struct Ticket {
     seq: u64,
+    /// Taken by a sync call, which cannot wait for earlier ones.
+    sync: bool,
     record: Mutex<Option<Record>>,
 }
+
+/// A sync call would overtake earlier calls to its file that are still under way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OrderPending;
 
 impl Ticket {
     /// Take the next place in call order.
     pub fn issue() -> Self {
+        Self::take(false)
+    }
+
+    /// Take the next place in call order for a sync call (see [`Ticket::enter`]).
+    pub fn issue_sync() -> Self {
+        Self::take(true)
+    }
+
+    fn take(sync: bool) -> Self {
         let mut reg = registry();
         let seq = reg.next;
         reg.next += 1;
         reg.unbound.insert(seq);
         Self {
             seq,
+            sync,
             record: Mutex::new(None),
         }
     }
@@ -102,19 +137,48 @@ impl Ticket {
     /// the publish knows it. From then on the target's record lives at least as long as this
     /// ticket.
     pub fn bind(&self, target: &FileKey) -> Record {
+        self.bind_as(target, false, false)
+            .expect("binding unchecked is never refused")
+    }
+
+    /// Bind to `target` as a call that may (or, `exclusive`, may not) overwrite. A sync
+    /// ticket is refused, and stays unbound, where it would overtake an earlier call under
+    /// way there that it cannot wait for.
+    pub fn enter(&self, target: &FileKey, exclusive: bool) -> Result<(), OrderPending> {
+        self.bind_as(target, exclusive, self.sync).map(drop)
+    }
+
+    fn bind_as(
+        &self,
+        target: &FileKey,
+        exclusive: bool,
+        check: bool,
+    ) -> Result<Record, OrderPending> {
         let mut reg = registry();
         reg.unbound.remove(&self.seq);
         reg.prune_if_due();
         let record = reg.records.entry(target.clone()).or_default().clone();
+        {
+            let mut commit = lock(&record);
+            if check && commit.overtakes(self.seq, exclusive) {
+                return Err(OrderPending);
+            }
+            commit.under_way.insert(self.seq, exclusive);
+        }
         *lock(&self.record) = Some(record.clone());
-        record
+        Ok(record)
     }
 }
 
 impl Drop for Ticket {
     fn drop(&mut self) {
-        if lock(&self.record).is_none() {
-            registry().unbound.remove(&self.seq);
+        match lock(&self.record).take() {
+            Some(record) => {
+                lock(&record).under_way.remove(&self.seq);
+            }
+            None => {
+                registry().unbound.remove(&self.seq);
+            }
         }
     }
 }
@@ -138,10 +202,8 @@ pub fn commit_in_order<T, E>(
         }));
     }
     let done = rename()?;
-    *last = Commit {
-        ticket: ticket.seq,
-        synced,
-    };
+    last.ticket = ticket.seq;
+    last.synced = synced;
     Ok(Ok(done))
 }
 
@@ -160,10 +222,8 @@ pub fn commit_exclusive<T, E>(
     let mut last = lock(&record);
     let done = rename()?;
     if last.ticket < ticket.seq {
-        *last = Commit {
-            ticket: ticket.seq,
-            synced,
-        };
+        last.ticket = ticket.seq;
+        last.synced = synced;
     }
     Ok(done)
 }
