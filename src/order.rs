@@ -40,21 +40,29 @@ pub struct Commit {
     pub ticket: u64,
     /// Whether that publish's bytes were fsynced before its rename.
     pub synced: bool,
-    /// Tickets bound here and still alive, each with whether it may not overwrite.
-    under_way: BTreeMap<u64, bool>,
 }
 
-impl Commit {
+/// What call order knows of one target. The calls under way have a lock of their own: the
+/// commit's is held across a rename, and a ticket retired on the JS thread must not wait
+/// for one.
+#[derive(Debug, Default)]
+pub struct TargetRecord {
+    commit: Mutex<Commit>,
+    /// Tickets bound here and still alive, each with whether it may not overwrite.
+    under_way: Mutex<BTreeMap<u64, bool>>,
+}
+
+impl TargetRecord {
     /// Would a sync call with `seq` overtake a call under way whose answer it could change,
     /// or that could change its own?
-    fn overtakes(&self, seq: u64, exclusive: bool) -> bool {
-        self.under_way
+    fn overtaken_by(under_way: &BTreeMap<u64, bool>, seq: u64, exclusive: bool) -> bool {
+        under_way
             .range(..seq)
             .any(|(_, &earlier_exclusive)| exclusive || earlier_exclusive)
     }
 }
 
-type Record = Arc<Mutex<Commit>>;
+type Record = Arc<TargetRecord>;
 
 #[derive(Default)]
 struct Registry {
@@ -78,7 +86,7 @@ impl Registry {
         // Held by a bound ticket (strong count > 1): in use. Otherwise only a commit no older
         // than some unbound ticket still decides anything.
         self.records
-            .retain(|_, r| Arc::strong_count(r) > 1 || lock(r).ticket >= oldest);
+            .retain(|_, r| Arc::strong_count(r) > 1 || lock(&r.commit).ticket >= oldest);
         self.prune_at = self.records.len() * 2;
     }
 }
@@ -159,11 +167,11 @@ impl Ticket {
         reg.prune_if_due();
         let record = reg.records.entry(target.clone()).or_default().clone();
         {
-            let mut commit = lock(&record);
-            if check && commit.overtakes(self.seq, exclusive) {
+            let mut under_way = lock(&record.under_way);
+            if check && TargetRecord::overtaken_by(&under_way, self.seq, exclusive) {
                 return Err(OrderPending);
             }
-            commit.under_way.insert(self.seq, exclusive);
+            under_way.insert(self.seq, exclusive);
         }
         *lock(&self.record) = Some(record.clone());
         Ok(record)
@@ -174,7 +182,7 @@ impl Drop for Ticket {
     fn drop(&mut self) {
         match lock(&self.record).take() {
             Some(record) => {
-                lock(&record).under_way.remove(&self.seq);
+                lock(&record.under_way).remove(&self.seq);
             }
             None => {
                 registry().unbound.remove(&self.seq);
@@ -195,7 +203,7 @@ pub fn commit_in_order<T, E>(
 ) -> Result<Result<T, Superseded>, E> {
     let bound = lock(&ticket.record).clone();
     let record = bound.unwrap_or_else(|| ticket.bind(target));
-    let mut last = lock(&record);
+    let mut last = lock(&record.commit);
     if last.ticket > ticket.seq {
         return Ok(Err(Superseded {
             later_synced: last.synced,
@@ -219,7 +227,7 @@ pub fn commit_exclusive<T, E>(
 ) -> Result<T, E> {
     let bound = lock(&ticket.record).clone();
     let record = bound.unwrap_or_else(|| ticket.bind(target));
-    let mut last = lock(&record);
+    let mut last = lock(&record.commit);
     let done = rename()?;
     if last.ticket < ticket.seq {
         last.ticket = ticket.seq;
