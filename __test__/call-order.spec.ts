@@ -35,33 +35,60 @@ function settledSync<T>(call: () => T): PromiseSettledResult<T> {
 /** Rounds run this many at a time, each on its own fresh name. */
 const ROUNDS_IN_FLIGHT = 8
 
+/** One call of a round: what it is, and how to make it on a builder for the round's target. */
+interface Step {
+  shape: CallShape
+  call: (file: AtomicFile) => unknown
+}
+
+function step(content: Buffer | string, flags: Partial<CallShape>, call: Step['call']): Step {
+  const text = typeof content === 'string' ? content : content.toString('latin1')
+  return { shape: { exclusive: false, sync: false, badHash: false, abort: 'none', content: text, ...flags }, call }
+}
+
+/** The outcome of a call made now: a sync one runs at once, its result or error kept. */
+function madeNow(sync: boolean, call: () => unknown): Promise<unknown> {
+  if (!sync) return Promise.resolve(call())
+  const now = settledSync(call)
+  const result = now.status === 'fulfilled' ? Promise.resolve(now.value) : Promise.reject(now.reason)
+  result.catch(() => {})
+  return result
+}
+
+/**
+ * Make `steps` one after another on a fresh name, `rounds` times (a few rounds at a time), and
+ * check every round against call order. The results seen, counted; a failure names its round.
+ */
+async function roundsInCallOrder(rounds: number, steps: Step[]): Promise<{ tally: Record<string, number>; failure?: string }> {
+  const dir = freshDir()
+  const tally: Record<string, number> = {}
+  const round = async (n: number): Promise<string | undefined> => {
+    const target = join(dir, `fresh-${n}`)
+    const made = steps.map(({ shape, call }) => madeNow(shape.sync, () => call(new AtomicFile(target).withDurability('none'))))
+    const results = (await Promise.allSettled(made)).map((s) => observe(s as PromiseSettledResult<{ superseded?: true }>))
+    tally[results.join(' + ')] = (tally[results.join(' + ')] ?? 0) + 1
+    const why = impossibleInCallOrder(steps.map((s) => s.shape), results, undefined, readOrNone(target))
+    rmSync(target, { force: true })
+    return why && `round ${n}: ${results.join(' + ')}: ${why}`
+  }
+  for (let n = 0; n < rounds; n += ROUNDS_IN_FLIGHT) {
+    const batch = Array.from({ length: Math.min(ROUNDS_IN_FLIGHT, rounds - n) }, (_, i) => round(n + i))
+    const failure = (await Promise.all(batch)).find((why) => why !== undefined)
+    if (failure) return { tally, failure }
+  }
+  const left = scratchIn(dir)
+  return { tally, failure: left.length > 0 ? `scratch files left: ${left.join(', ')}` : undefined }
+}
+
 for (const [label, size] of [['9 MiB', 9 << 20], ['10 bytes', 10]] as const) {
   test(`write(A) of ${label}, then a no-overwrite writeSync(B) of a fresh name: B never succeeds beside A, ${ROUNDS} rounds`, async (t) => {
-    const dir = freshDir()
     const a = Buffer.alloc(size, 'A')
-    const shapes: CallShape[] = [
-      { exclusive: false, sync: false, badHash: false, abort: 'none', content: a.toString('latin1') },
-      { exclusive: true, sync: true, badHash: false, abort: 'none', content: 'B' },
-    ]
-    const tally: Record<string, number> = {}
-    const round = async (n: number): Promise<string | undefined> => {
-      const target = join(dir, `fresh-${n}`)
-      const first = new AtomicFile(target).withDurability('none').write(a)
-      const second = settledSync(() => new AtomicFile(target).withDurability('none').withOverwrite(false).writeSync('B'))
-      const [settled] = await Promise.allSettled([first])
-      const results = [observe(settled!), observe(second)]
-      tally[results.join(' + ')] = (tally[results.join(' + ')] ?? 0) + 1
-      const why = impossibleInCallOrder(shapes, results, undefined, readOrNone(target))
-      rmSync(target, { force: true })
-      return why && `round ${n}: ${results.join(' + ')}: ${why}`
-    }
-    for (let n = 0; n < ROUNDS; n += ROUNDS_IN_FLIGHT) {
-      const batch = Array.from({ length: ROUNDS_IN_FLIGHT }, (_, i) => round(n + i))
-      const failures = (await Promise.all(batch)).filter((why) => why !== undefined)
-      if (failures.length > 0) return t.fail(failures[0])
-    }
+    const { tally, failure } = await roundsInCallOrder(ROUNDS, [
+      step(a, {}, (f) => f.write(a)),
+      step('B', { exclusive: true, sync: true }, (f) => f.withOverwrite(false).writeSync('B')),
+    ])
     t.log(tally)
-    t.deepEqual(scratchIn(dir), [])
+    t.is(failure, undefined)
   })
 }
 
@@ -106,47 +133,25 @@ test('copyFromSync and writeSync behind a pending no-overwrite publish: ERR_ORDE
 })
 
 test('async, sync, async: write(A, no overwrite) of 9 MiB, writeSync(B), write(C) on a fresh name, 100 rounds', async (t) => {
-  const dir = freshDir()
   const a = Buffer.alloc(9 << 20, 'A')
-  for (let round = 0; round < 100; round++) {
-    const target = join(dir, `fresh-${round}`)
-    const shapes: CallShape[] = [
-      { exclusive: true, sync: false, badHash: false, abort: 'none', content: a.toString('latin1') },
-      { exclusive: false, sync: true, badHash: false, abort: 'none', content: 'B' },
-      { exclusive: true, sync: false, badHash: false, abort: 'none', content: 'C' },
-    ]
-    const first = new AtomicFile(target).withDurability('none').withOverwrite(false).write(a)
-    const second = settledSync(() => new AtomicFile(target).withDurability('none').writeSync('B'))
-    const third = new AtomicFile(target).withDurability('none').withOverwrite(false).write('C')
-    const settled = await Promise.allSettled([first, third])
-    const results = [observe(settled[0]!), observe(second), observe(settled[1]!)]
-    const why = impossibleInCallOrder(shapes, results, undefined, readOrNone(target))
-    if (why) return t.fail(`round ${round}: ${results.join(' + ')}: ${why}`)
-    rmSync(target)
-  }
-  t.deepEqual(scratchIn(dir), [])
+  const { tally, failure } = await roundsInCallOrder(100, [
+    step(a, { exclusive: true }, (f) => f.withOverwrite(false).write(a)),
+    step('B', { sync: true }, (f) => f.writeSync('B')),
+    step('C', { exclusive: true }, (f) => f.withOverwrite(false).write('C')),
+  ])
+  t.log(tally)
+  t.is(failure, undefined)
 })
 
 test('sync, then async, behind a pending write: write(P) of 9 MiB, no-overwrite writeSync(A), no-overwrite write(B), 100 rounds', async (t) => {
-  const dir = freshDir()
   const p = Buffer.alloc(9 << 20, 'P')
-  const shapes: CallShape[] = [
-    { exclusive: false, sync: false, badHash: false, abort: 'none', content: p.toString('latin1') },
-    { exclusive: true, sync: true, badHash: false, abort: 'none', content: 'A' },
-    { exclusive: true, sync: false, badHash: false, abort: 'none', content: 'B' },
-  ]
-  for (let round = 0; round < 100; round++) {
-    const target = join(dir, `fresh-${round}`)
-    const pending = new AtomicFile(target).withDurability('none').write(p)
-    const sync = settledSync(() => new AtomicFile(target).withDurability('none').withOverwrite(false).writeSync('A'))
-    const after = new AtomicFile(target).withDurability('none').withOverwrite(false).write('B')
-    const settled = await Promise.allSettled([pending, after])
-    const results = [observe(settled[0]!), observe(sync), observe(settled[1]!)]
-    const why = impossibleInCallOrder(shapes, results, undefined, readOrNone(target))
-    if (why) return t.fail(`round ${round}: ${results.join(' + ')}: ${why}`)
-    rmSync(target)
-  }
-  t.deepEqual(scratchIn(dir), [])
+  const { tally, failure } = await roundsInCallOrder(100, [
+    step(p, {}, (f) => f.write(p)),
+    step('A', { exclusive: true, sync: true }, (f) => f.withOverwrite(false).writeSync('A')),
+    step('B', { exclusive: true }, (f) => f.withOverwrite(false).write('B')),
+  ])
+  t.log(tally)
+  t.is(failure, undefined)
 })
 
 test('sync, then async from inside it: a no-overwrite write() made while writeFileSync runs comes after it (EEXIST), 100 rounds', async (t) => {
@@ -184,7 +189,7 @@ const opArb: fc.Arbitrary<Op> = fc.record({
   terminal: fc.constantFrom<Terminal>('write', 'writeSync', 'stream', 'createWriteStream', 'copyFrom', 'copyFromSync', 'compat'),
   exclusive: fc.boolean(),
   size: fc.constantFrom(10, 100 << 10, 3 << 20),
-  badHash: fc.boolean().map((b) => b && Math.random() < 0.3),
+  badHash: fc.integer({ min: 0, max: 9 }).map((n) => n < 2),
   abort: fc.constantFrom<CallShape['abort']>('none', 'none', 'none', 'before', 'later'),
   tickBefore: fc.boolean(),
 })
@@ -230,11 +235,7 @@ function start(op: Op, i: number, target: string, dir: string): { shape: CallSha
         return compatWriteFile(target, bytes)
     }
   }
-  // A sync call runs now, at its place; its outcome is kept as a settled promise.
-  const now = settledSync(run)
-  const result = now.status === 'fulfilled' ? Promise.resolve(now.value) : Promise.reject(now.reason)
-  result.catch(() => {})
-  return { shape, result }
+  return { shape, result: madeNow(sync, run) }
 }
 
 let compatWriteFile: (target: string, data: Buffer) => Promise<unknown>
@@ -333,4 +334,62 @@ test('a sync call from a worker thread behind a publish under way from the main 
   held.release()
   t.falsy((await held.done).superseded)
   t.is(readFileSync(target, 'utf8'), 'held, published')
+})
+
+test('a sync call after every earlier call has settled is never refused, whatever those calls were and however they ended', async (t) => {
+  const dir = freshDir()
+  const source = join(dir, 'source')
+  writeFileSync(source, 'copied')
+  const big = Buffer.alloc(9 << 20, 'b')
+  const terminals: Record<string, (f: AtomicFile) => Promise<unknown>> = {
+    'small write': (f) => f.write('small'),
+    '9 MiB write': (f) => f.write(big),
+    stream: (f) => f.stream((async function* () { yield 'streamed' })()),
+    createWriteStream: (f) =>
+      new Promise((resolve, reject) => {
+        const sink = f.createWriteStream()
+        sink.on('error', reject).on('finish', resolve)
+        sink.end('streamed')
+      }),
+    copyFrom: (f) => f.copyFrom(source),
+  }
+  const endings: Record<string, (f: AtomicFile) => AtomicFile> = {
+    published: (f) => f,
+    'a hash mismatch': (f) => f.withHash('1'),
+    aborted: (f) => f.withSignal(AbortSignal.abort()),
+    'no overwrite, EEXIST': (f) => f.withOverwrite(false),
+  }
+  for (const [name, terminal] of Object.entries(terminals)) {
+    for (const [ending, configure] of Object.entries(endings)) {
+      const target = join(dir, 'f')
+      writeFileSync(target, 'old')
+      await terminal(configure(new AtomicFile(target))).catch(() => {})
+      // Through the same spelling and through a link: the JS order and the native one.
+      rmSync(join(dir, 'link'), { force: true })
+      symlinkSync('f', join(dir, 'link'))
+      for (const spelling of [target, join(dir, 'link')]) {
+        const err = t.throws(() => new AtomicFile(spelling).withOverwrite(false).writeSync('B'))
+        t.is((err as { code?: string }).code, 'EEXIST', `${name}, ${ending}, then writeSync at ${spelling}`)
+        t.notThrows(() => new AtomicFile(spelling).copyFromSync(source), `${name}, ${ending}, then copyFromSync`)
+      }
+    }
+  }
+  t.deepEqual(scratchIn(dir), [])
+})
+
+test('a sync call right after an aborted publish has rejected is not refused while the abort is cleaned up, 50 rounds', async (t) => {
+  const dir = freshDir()
+  const target = join(dir, 'f')
+  writeFileSync(target, 'old')
+  for (let round = 0; round < 50; round++) {
+    const controller = new AbortController()
+    const held = heldStream(new AtomicFile(target).withSignal(controller.signal), 'x'.repeat(1 << 20), 'rest')
+    await untilScratchIn(dir)
+    controller.abort()
+    await t.throwsAsync(held.done, { code: 'ABORT_ERR' })
+    t.throws(() => new AtomicFile(target).withOverwrite(false).writeSync('B'), { code: 'EEXIST' }, `round ${round}`)
+    held.release()
+  }
+  for (let wait = 0; scratchIn(dir).length > 0 && wait < 50; wait++) await new Promise((r) => setTimeout(r, 100))
+  t.deepEqual(scratchIn(dir), [])
 })

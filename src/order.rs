@@ -24,6 +24,7 @@
 
 use crate::target::FileKey;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 /// Never prune below this many records: small maps are cheaper to keep than to walk.
@@ -107,6 +108,8 @@ pub struct Ticket {
     seq: u64,
     /// Taken by a sync call, which cannot wait for earlier ones.
     sync: bool,
+    /// The call will never publish (its abort was accepted): nothing waits for it.
+    withdrawn: AtomicBool,
     record: Mutex<Option<Record>>,
 }
 
@@ -133,6 +136,7 @@ impl Ticket {
         Self {
             seq,
             sync,
+            withdrawn: AtomicBool::new(false),
             record: Mutex::new(None),
         }
     }
@@ -166,21 +170,34 @@ impl Ticket {
         reg.unbound.remove(&self.seq);
         reg.prune_if_due();
         let record = reg.records.entry(target.clone()).or_default().clone();
-        {
-            let mut under_way = lock(&record.under_way);
-            if check && TargetRecord::overtaken_by(&under_way, self.seq, exclusive) {
-                return Err(OrderPending);
-            }
+        let mut under_way = lock(&record.under_way);
+        if check && TargetRecord::overtaken_by(&under_way, self.seq, exclusive) {
+            return Err(OrderPending);
+        }
+        // Bound before it counts as under way, so that `withdraw` finds what to undo.
+        *lock(&self.record) = Some(record.clone());
+        if !self.withdrawn.load(Ordering::SeqCst) {
             under_way.insert(self.seq, exclusive);
         }
-        *lock(&self.record) = Some(record.clone());
+        drop(under_way);
         Ok(record)
+    }
+
+    /// The call will never publish (its abort was accepted, before its rename): later sync
+    /// calls need not wait for it, though its clean-up may still be running.
+    pub fn withdraw(&self) {
+        self.withdrawn.store(true, Ordering::SeqCst);
+        let bound = lock(&self.record).clone();
+        if let Some(record) = bound {
+            lock(&record.under_way).remove(&self.seq);
+        }
     }
 }
 
 impl Drop for Ticket {
     fn drop(&mut self) {
-        match lock(&self.record).take() {
+        let bound = lock(&self.record).take();
+        match bound {
             Some(record) => {
                 lock(&record.under_way).remove(&self.seq);
             }

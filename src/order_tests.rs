@@ -145,3 +145,17 @@ fn a_sync_ticket_is_refused_where_it_would_overtake_a_call_it_cannot_wait_for() 
     // Async tickets are never refused: they wait on the JavaScript side.
     assert_eq!(Ticket::issue().enter(target, true), Ok(()));
 }
+
+#[test]
+fn a_withdrawn_call_holds_back_no_sync_call() {
+    let target = &key("withdrawn");
+    let aborted = Ticket::issue();
+    aborted.enter(target, true).unwrap();
+    aborted.withdraw();
+    assert_eq!(Ticket::issue_sync().enter(target, true), Ok(()));
+    // Withdrawn before it found its target: it never counts as under way.
+    let early = Ticket::issue();
+    early.withdraw();
+    early.enter(target, true).unwrap();
+    assert_eq!(Ticket::issue_sync().enter(target, true), Ok(()));
+}
