@@ -328,7 +328,10 @@ test('a sync call from a worker thread behind a publish under way from the main 
      }`,
     { eval: true, workerData: { entry: require.resolve('atomic-publish'), target } },
   )
-  const [answer] = (await once(worker, 'message')) as [string]
+  const answer = await new Promise<string>((resolve, reject) => {
+    worker.once('message', resolve).once('error', reject)
+    worker.once('exit', (code) => reject(new Error(`the worker exited (${code}) without an answer`)))
+  })
   await once(worker, 'exit')
   t.is(answer, 'ERR_ORDER_PENDING')
   held.release()
