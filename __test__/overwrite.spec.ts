@@ -68,20 +68,23 @@ test('a file that appears while the publish is under way is not replaced: EEXIST
   t.deepEqual(namesIn(dir), ['late'])
 })
 
-test('many racing publishes in one process: exactly one wins, the others get EEXIST, none superseded', async (t) => {
+test('many racing publishes in one process: exactly one wins, the others get EEXIST (a sync one that cannot wait: ERR_ORDER_PENDING), none superseded', async (t) => {
   const dir = freshDir()
   const target = join(dir, 'blob')
+  const isSync = (i: number): boolean => i % 3 === 2
   const settled = await Promise.allSettled(
     Array.from({ length: 24 }, (_, i) => {
       const file = new AtomicFile(target).withOverwrite(false)
-      return i % 3 === 2 ? Promise.resolve().then(() => file.writeSync(`v${i}`)) : file.write(`v${i}`)
+      return isSync(i) ? Promise.resolve().then(() => file.writeSync(`v${i}`)) : file.write(`v${i}`)
     }),
   )
   const won = settled.flatMap((s, i) => (s.status === 'fulfilled' ? [{ i, result: s.value }] : []))
-  const codes = settled.flatMap((s) => (s.status === 'rejected' ? [(s.reason as { code: string }).code] : []))
+  const codes = (sync: boolean): string[] =>
+    settled.flatMap((s, i) => (s.status === 'rejected' && isSync(i) === sync ? [(s.reason as { code: string }).code] : []))
   t.is(won.length, 1, JSON.stringify(won))
   t.false('superseded' in won[0].result)
-  t.deepEqual([...new Set(codes)], ['EEXIST'])
+  t.deepEqual([...new Set(codes(false))], ['EEXIST'])
+  t.deepEqual([...new Set(codes(true))].filter((code) => code !== 'EEXIST'), ['ERR_ORDER_PENDING'])
   t.is(readFileSync(target, 'utf8'), `v${won[0].i}`)
   t.deepEqual(namesIn(dir), ['blob'])
 })

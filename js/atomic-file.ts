@@ -24,7 +24,7 @@ import { type ProgressCallback, ProgressReporter } from './progress.js'
 import { batchedWrite, laneFree, takeLane } from './batch.js'
 import { Call } from './call.js'
 import { coalescedWrite, idle, runAlone } from './coalesce.js'
-import { enterTarget, enterTargetNow } from './target-gate.js'
+import { enterTarget, enterTargetNow, enterTargetSync } from './target-order.js'
 import { cleanUpOnExit, streamSlots } from './lifecycle.js'
 import { bufferChanged, ownBytes, ownBytesNow, readableNow } from './owned-bytes.js'
 import { type ByteSource, iterate, pump } from './stream.js'
@@ -360,11 +360,14 @@ export class AtomicFile {
     return undefined
   }
 
-  /** Publish `data` on the calling thread. */
+  /**
+   * Publish `data` on the calling thread. Where it would overtake earlier async calls to the
+   * target that it cannot wait for, it throws ERR_ORDER_PENDING and does nothing.
+   */
   writeSync(data: BinaryData): PublishResult {
     const input = toDataInput(data)
     const bytes = typeof input === 'string' ? Buffer.from(input, 'utf8') : readableNow(input)
-    return this.#settle(native.publishBytesSync(this.#path.native, bytes, this.#config, this.#onScratch))
+    return this.#inPlace(() => native.publishBytesSync(this.#path.native, bytes, this.#config, this.#onScratch))
   }
 
   /** Publish a copy of the file `src`; the copy runs on the thread pool. */
@@ -390,10 +393,20 @@ export class AtomicFile {
     }
   }
 
-  /** Publish a copy of the file `src` on the calling thread. */
+  /** Publish a copy of the file `src` on the calling thread; ERR_ORDER_PENDING as writeSync. */
   copyFromSync(src: PathLike): PublishResult {
     const source = toNativePath(src, 'src')
-    return this.#settle(native.copyFileSync(source.native, this.#path.native, this.#config), source.display)
+    return this.#inPlace(() => native.copyFileSync(source.native, this.#path.native, this.#config), source.display)
+  }
+
+  /** Run a sync publish at its place in the target's call order, held while it runs. */
+  #inPlace(publish: () => NativeOutcome, source?: string): PublishResult {
+    const leave = enterTargetSync(this.#path.key, !this.#config.overwrite, this.#target)
+    try {
+      return this.#settle(publish(), source)
+    } finally {
+      leave()
+    }
   }
 
   #reporter(control: native.NativeControl): ProgressReporter | undefined {

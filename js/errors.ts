@@ -46,6 +46,27 @@ export class AbortError extends Error {
   }
 }
 
+/** A sync call refused because earlier calls to its target are still under way. */
+export interface OrderPendingError extends Error {
+  code: 'ERR_ORDER_PENDING'
+  path: string
+  published: false
+}
+
+/**
+ * ERR_ORDER_PENDING: a sync call would overtake earlier async calls to `path` that it cannot
+ * wait for (guarantee 7); nothing was done.
+ */
+export function orderPending(path: string): OrderPendingError {
+  const err = new Error(
+    `ERR_ORDER_PENDING: a synchronous publish cannot wait for the publishes to the same file called before it and still under way; nothing was published to '${path}'`,
+  ) as OrderPendingError
+  err.code = 'ERR_ORDER_PENDING'
+  err.path = path
+  err.published = false
+  return err
+}
+
 /** Turn a native failure into the error the caller sees. `path` is what it concerns. */
 export function toError(failure: NativeFailure, target: string, source?: string, abortReason?: unknown): Error {
   switch (failure.kind) {
@@ -53,6 +74,8 @@ export function toError(failure: NativeFailure, target: string, source?: string,
       return withScratch(new HashMismatchError(target, failure.expected ?? '', failure.actual ?? ''), failure)
     case 'aborted':
       return withScratch(new AbortError(abortReason), failure)
+    case 'orderPending':
+      return orderPending(target)
     case 'outOfRange': {
       const err = outOfRange('mtime', 'a time this file system can store', failure.detail)
       err.message = `${failure.detail ?? 'The mtime cannot be stored'}; nothing was published to '${target}'`

@@ -53,9 +53,18 @@ class ChunkChannel implements AsyncIterableIterator<Uint8Array> {
     })
   }
 
-  /** The pump stopped early: release a writer waiting on it. */
+  /**
+   * The pump stopped early, since its publish failed or was aborted: release a writer waiting
+   * on it without an error of its own, so that the stream's error is the publish's (an
+   * AbortError, a file-system error), as the other terminals report it.
+   */
   return(): Promise<IteratorResult<Uint8Array>> {
-    this.fail(new Error('the publish stopped before the stream ended'))
+    if (!this.#failure && !this.#ended) {
+      this.#failure = { error: new Error('the publish stopped before the stream ended') }
+      const offered = this.#offered
+      this.#offered = undefined
+      offered?.done()
+    }
     return Promise.resolve({ done: true, value: undefined })
   }
 

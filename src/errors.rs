@@ -219,6 +219,9 @@ pub enum PublishError {
     },
     /// The caller cancelled before the rename; nothing was published.
     Aborted,
+    /// A sync call would have overtaken earlier calls to its file still under way, which it
+    /// cannot wait for (guarantee 7); nothing was published.
+    OrderPending,
 }
 
 impl PublishError {
@@ -229,6 +232,7 @@ impl PublishError {
             PublishError::MtimeNotStorable { .. } => "ERR_OUT_OF_RANGE".into(),
             PublishError::HashMismatch { .. } => "ERR_HASH_MISMATCH".into(),
             PublishError::Aborted => "ABORT_ERR".into(),
+            PublishError::OrderPending => "ERR_ORDER_PENDING".into(),
         }
     }
 }
@@ -259,6 +263,9 @@ impl fmt::Display for PublishError {
                 crate::hash::to_hex(*actual)
             ),
             PublishError::Aborted => f.write_str("the operation was aborted"),
+            PublishError::OrderPending => {
+                f.write_str("earlier publishes to this file are still under way")
+            }
             PublishError::LeftBehind { cause, scratch } => {
                 write!(f, "{cause} (left behind: {})", scratch.display())
             }

@@ -14,9 +14,17 @@
 //! commit is older than every unbound ticket: whoever commits there next is newer anyway.
 //! Records are pruned when their number doubles, so the walk costs O(1) per call amortised,
 //! whatever tickets stay alive meanwhile (a long stream holds only its own record).
+//!
+//! A sync call cannot wait for earlier calls (guarantee 7). The JavaScript side refuses one
+//! that would overtake an earlier call to the same path; a record also keeps the tickets bound
+//! to it and still alive, so that a sync call reaching the same file through another spelling
+//! (a symlink) or from another thread is refused here, once it knows its file, on the same
+//! rule: a no-overwrite call after any call still under way, an ordinary one after a
+//! no-overwrite one.
 
 use crate::target::FileKey;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 /// Never prune below this many records: small maps are cheaper to keep than to walk.
@@ -35,7 +43,27 @@ pub struct Commit {
     pub synced: bool,
 }
 
-type Record = Arc<Mutex<Commit>>;
+/// What call order knows of one target. The calls under way have a lock of their own: the
+/// commit's is held across a rename, and a ticket retired on the JS thread must not wait
+/// for one.
+#[derive(Debug, Default)]
+pub struct TargetRecord {
+    commit: Mutex<Commit>,
+    /// Tickets bound here and still alive, each with whether it may not overwrite.
+    under_way: Mutex<BTreeMap<u64, bool>>,
+}
+
+impl TargetRecord {
+    /// Would a sync call with `seq` overtake a call under way whose answer it could change,
+    /// or that could change its own?
+    fn overtaken_by(under_way: &BTreeMap<u64, bool>, seq: u64, exclusive: bool) -> bool {
+        under_way
+            .range(..seq)
+            .any(|(_, &earlier_exclusive)| exclusive || earlier_exclusive)
+    }
+}
+
+type Record = Arc<TargetRecord>;
 
 #[derive(Default)]
 struct Registry {
@@ -59,7 +87,7 @@ impl Registry {
         // Held by a bound ticket (strong count > 1): in use. Otherwise only a commit no older
         // than some unbound ticket still decides anything.
         self.records
-            .retain(|_, r| Arc::strong_count(r) > 1 || lock(r).ticket >= oldest);
+            .retain(|_, r| Arc::strong_count(r) > 1 || lock(&r.commit).ticket >= oldest);
         self.prune_at = self.records.len() * 2;
     }
 }
@@ -78,18 +106,37 @@ fn registry() -> MutexGuard<'static, Registry> {
 #[derive(Debug)]
 pub struct Ticket {
     seq: u64,
+    /// Taken by a sync call, which cannot wait for earlier ones.
+    sync: bool,
+    /// The call will never publish (its abort was accepted): nothing waits for it.
+    withdrawn: AtomicBool,
     record: Mutex<Option<Record>>,
 }
+
+/// A sync call would overtake earlier calls to its file that are still under way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OrderPending;
 
 impl Ticket {
     /// Take the next place in call order.
     pub fn issue() -> Self {
+        Self::take(false)
+    }
+
+    /// Take the next place in call order for a sync call (see [`Ticket::enter`]).
+    pub fn issue_sync() -> Self {
+        Self::take(true)
+    }
+
+    fn take(sync: bool) -> Self {
         let mut reg = registry();
         let seq = reg.next;
         reg.next += 1;
         reg.unbound.insert(seq);
         Self {
             seq,
+            sync,
+            withdrawn: AtomicBool::new(false),
             record: Mutex::new(None),
         }
     }
@@ -102,19 +149,61 @@ impl Ticket {
     /// the publish knows it. From then on the target's record lives at least as long as this
     /// ticket.
     pub fn bind(&self, target: &FileKey) -> Record {
+        self.bind_as(target, false, false)
+            .expect("binding unchecked is never refused")
+    }
+
+    /// Bind to `target` as a call that may (or, `exclusive`, may not) overwrite. A sync
+    /// ticket is refused, and stays unbound, where it would overtake an earlier call under
+    /// way there that it cannot wait for.
+    pub fn enter(&self, target: &FileKey, exclusive: bool) -> Result<(), OrderPending> {
+        self.bind_as(target, exclusive, self.sync).map(drop)
+    }
+
+    fn bind_as(
+        &self,
+        target: &FileKey,
+        exclusive: bool,
+        check: bool,
+    ) -> Result<Record, OrderPending> {
         let mut reg = registry();
         reg.unbound.remove(&self.seq);
         reg.prune_if_due();
         let record = reg.records.entry(target.clone()).or_default().clone();
+        let mut under_way = lock(&record.under_way);
+        if check && TargetRecord::overtaken_by(&under_way, self.seq, exclusive) {
+            return Err(OrderPending);
+        }
+        // Bound before it counts as under way, so that `withdraw` finds what to undo.
         *lock(&self.record) = Some(record.clone());
-        record
+        if !self.withdrawn.load(Ordering::SeqCst) {
+            under_way.insert(self.seq, exclusive);
+        }
+        drop(under_way);
+        Ok(record)
+    }
+
+    /// The call will never publish (its abort was accepted, before its rename): later sync
+    /// calls need not wait for it, though its clean-up may still be running.
+    pub fn withdraw(&self) {
+        self.withdrawn.store(true, Ordering::SeqCst);
+        let bound = lock(&self.record).clone();
+        if let Some(record) = bound {
+            lock(&record.under_way).remove(&self.seq);
+        }
     }
 }
 
 impl Drop for Ticket {
     fn drop(&mut self) {
-        if lock(&self.record).is_none() {
-            registry().unbound.remove(&self.seq);
+        let bound = lock(&self.record).take();
+        match bound {
+            Some(record) => {
+                lock(&record.under_way).remove(&self.seq);
+            }
+            None => {
+                registry().unbound.remove(&self.seq);
+            }
         }
     }
 }
@@ -131,17 +220,15 @@ pub fn commit_in_order<T, E>(
 ) -> Result<Result<T, Superseded>, E> {
     let bound = lock(&ticket.record).clone();
     let record = bound.unwrap_or_else(|| ticket.bind(target));
-    let mut last = lock(&record);
+    let mut last = lock(&record.commit);
     if last.ticket > ticket.seq {
         return Ok(Err(Superseded {
             later_synced: last.synced,
         }));
     }
     let done = rename()?;
-    *last = Commit {
-        ticket: ticket.seq,
-        synced,
-    };
+    last.ticket = ticket.seq;
+    last.synced = synced;
     Ok(Ok(done))
 }
 
@@ -157,13 +244,11 @@ pub fn commit_exclusive<T, E>(
 ) -> Result<T, E> {
     let bound = lock(&ticket.record).clone();
     let record = bound.unwrap_or_else(|| ticket.bind(target));
-    let mut last = lock(&record);
+    let mut last = lock(&record.commit);
     let done = rename()?;
     if last.ticket < ticket.seq {
-        *last = Commit {
-            ticket: ticket.seq,
-            synced,
-        };
+        last.ticket = ticket.seq;
+        last.synced = synced;
     }
     Ok(done)
 }

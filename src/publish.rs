@@ -276,7 +276,9 @@ impl Entered {
         options: &PublishOptions,
     ) -> Result<Self, PublishError> {
         let order_key = target.order_key();
-        ticket.bind(&order_key);
+        ticket
+            .enter(&order_key, !options.overwrite)
+            .map_err(|_| PublishError::OrderPending)?;
         if !options.overwrite && target.existing.is_some() {
             // Known to fail at the rename: say so now.
             return Err(

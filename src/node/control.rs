@@ -32,7 +32,13 @@ impl NativeControl {
     /// once (clean-up follows on the pool); false when its rename has begun.
     #[napi]
     pub fn cancel(&self) -> bool {
-        self.inner.cancel()
+        let accepted = self.inner.cancel();
+        if accepted {
+            if let Some(ticket) = self.ticket().as_ref() {
+                ticket.withdraw();
+            }
+        }
+        accepted
     }
 
     /// The call has settled: give up its place in call order (a publish still running keeps

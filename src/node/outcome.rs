@@ -112,7 +112,7 @@ impl NativePublishConfig {
 /// Why an operation failed, in the terms a Node error needs.
 #[napi(object)]
 pub struct NativeFailure {
-    /// `'fs'`, `'hashMismatch'` or `'aborted'`.
+    /// `'fs'`, `'hashMismatch'`, `'aborted'`, `'outOfRange'` or `'orderPending'`.
     pub kind: String,
     pub code: String,
     /// libuv-style (negative) errno; 0 where there is none.
@@ -224,6 +224,7 @@ pub fn describe(err: PublishError) -> NativeFailure {
             ..other("hashMismatch", "ERR_HASH_MISMATCH".into())
         },
         PublishError::Aborted => other("aborted", "ABORT_ERR".into()),
+        PublishError::OrderPending => other("orderPending", "ERR_ORDER_PENDING".into()),
         PublishError::LeftBehind { cause, scratch } => NativeFailure {
             scratch: Some(scratch.to_string_lossy().into_owned()),
             ..describe(*cause)

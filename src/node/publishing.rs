@@ -2,6 +2,7 @@
 //! sequence (no round trip to JavaScript between steps).
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use napi::bindgen_prelude::{AsyncTask, Buffer, Either, Function, Uint8Array, Unknown};
 use napi::Result;
@@ -11,6 +12,7 @@ use super::control::NativeControl;
 use super::outcome::{NativeOutcome, NativePublishConfig};
 use super::paths::to_path;
 use super::pool::OnPool;
+use crate::order::Ticket;
 use crate::publish::{self, PublishOptions};
 
 /// Publish `data` at `target` on the thread pool.
@@ -64,7 +66,7 @@ pub fn publish_bytes_sync(
     config: NativePublishConfig,
     on_scratch: Option<Function<String, Unknown>>,
 ) -> Result<NativeOutcome> {
-    let (target, options) = (to_path(target)?, config.to_options()?);
+    let (target, options) = (to_path(target)?, sync_options(&config)?);
     let Some(hook) = on_scratch else {
         return Ok(NativeOutcome::from_publish(publish::write(
             &target, data, options,
@@ -117,8 +119,16 @@ pub fn copy_file_sync(
     target: Either<String, Buffer>,
     config: NativePublishConfig,
 ) -> Result<NativeOutcome> {
-    let result = publish::copy_from(&to_path(source)?, &to_path(target)?, config.to_options()?);
+    let result = publish::copy_from(&to_path(source)?, &to_path(target)?, sync_options(&config)?);
     Ok(NativeOutcome::from_publish(result))
+}
+
+/// Options for a sync call: its place in call order is one that cannot wait (see
+/// `Ticket::enter`).
+fn sync_options(config: &NativePublishConfig) -> Result<PublishOptions> {
+    let mut options = config.to_options()?;
+    options.ticket = Some(Arc::new(Ticket::issue_sync()));
+    Ok(options)
 }
 
 pub(super) fn with_control(
