@@ -6,6 +6,7 @@
 import { Writable } from 'node:stream'
 import type { PublishResult } from './atomic-file.js'
 import { invalidArgType } from './errors.js'
+import { cleanedUp } from './stream.js'
 
 /**
  * Chunks held on the JS side count one each (object mode). With 2, `write()` returns `false`
@@ -147,20 +148,24 @@ export class PublishStream extends Writable {
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
-    if (this.#settled) return callback(error)
+    if (this.#settled) {
+      // The publish already failed (an abort through the signal, say): 'close' still waits
+      // for its scratch to be gone.
+      const settle = (): void => callback(error)
+      return void cleanedUp(error).then(settle, settle)
+    }
     const reason = error ?? new Error('the write stream was destroyed before it ended')
     if (this.#finishing || !this.#channel.pulled) {
       // Committing (cancel it before the rename), or not yet started (waiting for a stream
       // slot, nothing on disk): an abort settles the publish at once.
       this.#stop.abort(reason)
     } else {
-      // Writing: the source fails, so the pump removes the scratch before it settles, and
-      // 'close' (and 'error') come only once the scratch is gone.
+      // Writing: the source fails, so the pump removes the scratch before it settles.
       this.#channel.fail(reason)
     }
-    this.#publish.then(
-      () => callback(error),
-      () => callback(error),
-    )
+    // 'close' (and 'error') come only once the scratch is gone, as a Node user expects of
+    // fs.WriteStream's 'close'; an accepted abort settles the publish before that.
+    const settle = (): void => callback(error)
+    this.#publish.then(settle, (err: unknown) => cleanedUp(err).then(settle, settle))
   }
 }
