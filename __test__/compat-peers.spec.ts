@@ -20,7 +20,7 @@ interface Writer {
   writeSync: WriteSync
 }
 
-const wfaPeer = require('write-file-atomic') as Write & { sync: WriteSync }
+const wfaPeer = require('write-file-atomic') as ((file: string, data: unknown, options?: unknown, callback?: unknown) => Promise<unknown>) & { sync: WriteSync }
 const writers = async (): Promise<Record<string, Writer>> => {
   const atomicallyPeer = (await import('atomically')) as unknown as { writeFile: Write; writeFileSync: WriteSync }
   return {
@@ -207,4 +207,18 @@ test("odd-length hex ('abc', 'a') is refused with ERR_INVALID_ARG_VALUE by every
   }
   await compat(target, 'abcd', 'hex')
   t.deepEqual(readFileSync(target), Buffer.from([0xab, 0xcd]), 'even-length hex still publishes')
+})
+
+test('a callback that is no function: compat refuses before writing, write-file-atomic writes then rejects, atomically ignores it', async (t) => {
+  const dir = freshDir()
+  const notAFunction = 5 as never
+  t.throws(() => compat(join(dir, 'compat'), 'x', {}, notAFunction), { code: 'ERR_INVALID_ARG_TYPE' })
+  await t.throwsAsync(writeFileAtomicEntry(join(dir, 'wfa'), 'x', {}, notAFunction), { code: 'ERR_INVALID_ARG_TYPE' })
+  await atomicallyEntry.writeFile(join(dir, 'atomically'), 'x', {}, notAFunction)
+  t.deepEqual(readdirSync(dir).sort(), ['atomically', 'wfa'])
+  // The peers agree (write-file-atomic's rejection is its own TypeError).
+  await t.throwsAsync(wfaPeer(join(dir, 'peer-wfa'), 'x', {}, notAFunction as never) as Promise<unknown>)
+  const atomicallyPeer = (await import('atomically')) as unknown as { writeFile: (...args: unknown[]) => Promise<void> }
+  await atomicallyPeer.writeFile(join(dir, 'peer-atomically'), 'x', {}, notAFunction)
+  t.deepEqual(readdirSync(dir).sort(), ['atomically', 'peer-atomically', 'peer-wfa', 'wfa'])
 })

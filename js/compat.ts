@@ -168,8 +168,16 @@ function publishSync(peer: Peer, filename: unknown, data: unknown, rawOptions: u
 export function writersFor(peer: Peer): { writeFile: typeof writeFile; writeFileSync: typeof writeFileSync } {
   return {
     writeFile(filename, data, options, callback) {
-      if (typeof options === 'function') return withCallback(publish(peer, filename, data, undefined), options)
-      return withCallback(publish(peer, filename, data, options), callback)
+      if (typeof options === 'function') [options, callback] = [undefined, options]
+      // compat refuses a callback that is no function before anything is written;
+      // write-file-atomic writes, then rejects on calling it; atomically never calls it.
+      if (peer === 'compat' && callback != null && typeof callback !== 'function') throw notACallback(callback)
+      const promise = publish(peer, filename, data, options)
+      if (!callback || (peer === 'atomically' && typeof callback !== 'function')) return promise
+      return promise.then(
+        () => (typeof callback === 'function' ? callback() : Promise.reject(notACallback(callback))),
+        (err: NodeJS.ErrnoException) => (typeof callback === 'function' ? callback(err) : Promise.reject(notACallback(callback))),
+      )
     },
     writeFileSync(filename, data, options) {
       publishSync(peer, filename, data, options)
@@ -177,13 +185,8 @@ export function writersFor(peer: Peer): { writeFile: typeof writeFile; writeFile
   }
 }
 
-function withCallback(promise: Promise<void>, callback: unknown): Promise<void> {
-  if (callback == null) return promise
-  if (typeof callback !== 'function') throw invalidArgType('callback', 'of type function', callback)
-  return promise.then(
-    () => callback(),
-    (err: NodeJS.ErrnoException) => callback(err),
-  )
+function notACallback(callback: unknown): TypeError {
+  return invalidArgType('callback', 'of type function', callback)
 }
 
 /**
