@@ -222,3 +222,13 @@ test('a callback that is no function: compat refuses before writing, write-file-
   await atomicallyPeer.writeFile(join(dir, 'peer-atomically'), 'x', {}, notAFunction)
   t.deepEqual(readdirSync(dir).sort(), ['atomically', 'peer-atomically', 'peer-wfa', 'wfa'])
 })
+
+test('ESM: the entries have their peer’s names (write-file-atomic: default and sync; atomically: four functions)', async (t) => {
+  const wfa = (await import('atomic-publish/compat/write-file-atomic' as string)) as Record<string, unknown>
+  t.deepEqual(Object.keys(wfa).sort(), ['default', 'sync'])
+  t.is(wfa.default, writeFileAtomicEntry)
+  t.is(wfa.sync, writeFileAtomicEntry.sync)
+  const atomically = (await import('atomic-publish/compat/atomically' as string)) as Record<string, unknown>
+  t.deepEqual(Object.keys(atomically).sort(), ['readFile', 'readFileSync', 'writeFile', 'writeFileSync'])
+  t.is(atomically.writeFile, atomicallyEntry.writeFile)
+})

@@ -166,6 +166,10 @@ viaWfa.load().then(async (wfa) => {
   const ours = ['@atomic-publish/atomically', '@atomic-publish/write-file-atomic']
   t.deepEqual(out.own, ours, "the project's own imports")
   t.deepEqual(out.theirs, ours, "its dependencies' imports")
+  // ESM importers get write-file-atomic's named `sync` too, as from the peer.
+  writeFileSync(join(project, 'named.mjs'), "import { sync } from 'write-file-atomic'\nimport * as atomically from 'atomically'\nconsole.log(typeof sync, Object.keys(atomically).sort().join())\n")
+  const named = spawnSync(process.execPath, ['named.mjs'], { cwd: project, encoding: 'utf8' })
+  t.is(named.stdout.trim(), 'function readFile,readFileSync,writeFile,writeFileSync', named.stderr)
   // Each behaves as its own peer: write-file-atomic sets 0o666 exactly, atomically masks it.
   t.deepEqual(out.wfa, ['by write-file-atomic', '666'])
   t.deepEqual(out.atomically, ['by atomically', (0o666 & ~process.umask()).toString(8)])
