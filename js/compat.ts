@@ -1,6 +1,8 @@
-// The compatibility entry: write-file-atomic 7's and atomically 2's calls and options, mapped
+// The compatibility entries: write-file-atomic 7's and atomically 2's calls and options, mapped
 // onto AtomicFile. Compat never touches a file itself; every publish is the package's own.
-// How each option maps is listed in the README ("Migrating from write-file-atomic / atomically").
+// `atomic-publish/compat` follows one documented rule where the peers differ; the override
+// packages' entries follow their own peer (compat-peers.ts). How each option maps is listed in
+// the README ("Migrating from write-file-atomic / atomically").
 
 import { readFileSync as fsReadFileSync, statSync } from 'node:fs'
 import { readFile as fsReadFile, stat } from 'node:fs/promises'
@@ -27,7 +29,8 @@ export interface WriteOptions {
   fsyncWait?: boolean
   /**
    * Permission bits, exactly (as chmod), except 0o666 and 0, which are masked by the umask as
-   * atomically masks them; default: the replaced file's; `false`: 0o666 & ~umask.
+   * atomically masks them; default: the replaced file's; `false`: 0o666 & ~umask. (The
+   * override packages follow their own peer here.)
    */
   mode?: number | string | false
   /** Awaited before the write; its disposer is called after it (async only). */
