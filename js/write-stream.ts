@@ -100,6 +100,8 @@ export class PublishStream extends Writable {
   readonly #publish: Promise<PublishResult>
   #result: PublishResult | undefined
   #settled = false
+  /** What the publish failed with, if it did: the key to its pending clean-up. */
+  #failure: unknown
   #finishing = false
 
   constructor(signal: AbortSignal | undefined, publish: StreamPublisher) {
@@ -117,6 +119,7 @@ export class PublishStream extends Writable {
         this.#result = result
       },
       (err: unknown) => {
+        this.#failure = err
         // A failure while writes are still coming in (an abort, a native error): the stream
         // errors at once. During end(), _final reports it instead.
         if (!this.#finishing && !this.destroyed) this.destroy(err as Error)
@@ -152,7 +155,7 @@ export class PublishStream extends Writable {
       // The publish already failed (an abort through the signal, say): 'close' still waits
       // for its scratch to be gone.
       const settle = (): void => callback(error)
-      return void cleanedUp(error).then(settle, settle)
+      return void cleanedUp(this.#failure).then(settle, settle)
     }
     const reason = error ?? new Error('the write stream was destroyed before it ended')
     if (this.#finishing || !this.#channel.pulled) {
