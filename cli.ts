@@ -262,9 +262,14 @@ function say(message: string): void {
 
 let stderrClosed = false
 
-/** An error's message on one line: a newline in a file name must not split the report. */
+/**
+ * An error's message on one line: a newline in a file name must not split the report. The
+ * option parser's own complaints are several real lines (the last says how to pass a value
+ * that starts with a dash), written as they are.
+ */
 function messageOf(e: unknown): string {
   if (e instanceof WorkFailure) return messageOf(e.failure)
+  if (e instanceof UsageError) return e.message
   const message = e instanceof Error ? e.message : String(e)
   return message.replace(/\r/g, '\\r').replace(/\n/g, '\\n')
 }

@@ -162,8 +162,8 @@ test('the CLI: every bad or out-of-range option value is bad usage, one line, no
 
 test('the CLI: absurd --older-than values are refused with exit 2, never an abort', (t) => {
   const dir = freshDir()
-  for (const value of ['99999999999999999999d', '1e400', '100000001d', '-5s']) {
-    const r = run(['sweep', dir, '--older-than', value])
+  for (const value of ['99999999999999999999d', '1e400', '100000001d', '=-5s']) {
+    const r = run(['sweep', dir, ...(value.startsWith('=') ? [`--older-than${value}`] : ['--older-than', value])])
     t.is(r.signal, null, value)
     t.is(r.code, 2, `${value}: ${r.stderr}`)
     t.is(r.stderr.split('\n').length, 2, `${value}: one line`)
@@ -171,4 +171,27 @@ test('the CLI: absurd --older-than values are refused with exit 2, never an abor
   }
   const r = run(['sweep', dir, '--older-than', '100000000d'])
   t.is(r.code, 0, r.stderr)
+})
+
+test('the CLI: a value that starts with a dash, given apart, is bad usage told in real lines', (t) => {
+  const dir = freshDir()
+  const target = join(dir, 't')
+  writeFileSync(target, 'old')
+  const cases: [string[], string][] = [
+    [['write', target, '--mtime', '-1'], '--mtime'],
+    [['sweep', dir, '--older-than', '-1s'], '--older-than'],
+  ]
+  for (const [args, option] of cases) {
+    const r = run(args)
+    t.is(r.code, 2, r.stderr)
+    t.false(r.stderr.includes('\\n'), `no escaped newline: ${r.stderr}`)
+    const lines = r.stderr.split('\n')
+    t.is(lines.pop(), '', 'ends with a newline')
+    t.true(lines.length >= 2, `several real lines: ${r.stderr}`)
+    t.regex(lines[0], new RegExp(`^atomic-publish: .*'${option}'`))
+    // The parser's advice on how to pass such a value is one line of its own.
+    t.true(lines.some((line) => line.includes(`'${option}=-XYZ'`)), r.stderr)
+  }
+  t.is(readFileSync(target, 'utf8'), 'old')
+  t.deepEqual(namesIn(dir), ['t'])
 })

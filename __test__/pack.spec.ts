@@ -3,16 +3,21 @@
 
 import test from 'ava'
 import { execFileSync, spawnSync } from 'node:child_process'
-import { copyFileSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
 import { freshDir, referenceHash, referenceHashLines } from './helpers.js'
 
 const ROOT = join(__dirname, '..', '..')
 // Only system directories and Node's own: no ~/.cargo/bin, so nothing could build Rust.
 const NO_RUST_PATH = [join(process.execPath, '..'), '/usr/local/bin', '/usr/bin', '/bin'].join(':')
 
-test.serial('the packed tarballs install without Rust and work from ESM, CommonJS, the CLI and strict TypeScript', async (t) => {
+// Packed once for the file: both tests install the same tarballs (packing again in parallel
+// would race on packed/).
+test.before(() => {
   execFileSync(process.execPath, [join(ROOT, 'scripts', 'pack-local.mjs'), '--no-build'], { cwd: ROOT, stdio: 'ignore' })
+})
+
+test.serial('the packed tarballs install without Rust and work from ESM, CommonJS, the CLI and strict TypeScript', async (t) => {
   const tarballs = readdirSync(join(ROOT, 'packed')).filter((f) => f.endsWith('.tgz'))
   const main = tarballs.find((f) => f.startsWith('atomic-publish-0'))
   const binary = tarballs.find((f) => f.includes('binding'))
@@ -71,4 +76,101 @@ writeFile(${JSON.stringify(target)}, 'via atomically shim').then(() => console.l
   const bad = compile('wrong.ts')
   t.not(bad.status, 0)
   t.regex(bad.stdout, /wrong\.ts\(6,\d+\): error TS\d+/)
+})
+
+/** `name` as Node would find it from `dir`: in the nearest node_modules that holds it. */
+function installedDir(name: string, from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    const candidate = join(dir, 'node_modules', name)
+    if (existsSync(join(candidate, 'package.json'))) return candidate
+    if (dirname(dir) === dir) throw new Error(`${name} is not installed under ${from}`)
+  }
+}
+
+/**
+ * Tarballs of the package's runtime dependencies, and of theirs, packed from this checkout's
+ * node_modules: with them a project installs with an empty npm cache and no network.
+ */
+function packRuntimeDependencies(into: string): Map<string, string> {
+  const packed = new Map<string, string>()
+  const visit = (from: string) => {
+    const manifest = JSON.parse(readFileSync(join(from, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> }
+    for (const name of Object.keys(manifest.dependencies ?? {})) {
+      if (packed.has(name)) continue
+      const dir = installedDir(name, from)
+      const file = execFileSync('npm', ['pack', '--ignore-scripts', '--silent', '--pack-destination', into, dir], { encoding: 'utf8' }).trim()
+      packed.set(name, join(into, file))
+      visit(dir)
+    }
+  }
+  visit(ROOT)
+  return packed
+}
+
+/** A package that depends on `peer` itself, as conf depends on atomically, packed. */
+function dependentOf(peer: string, range: string, into: string): string {
+  const dir = join(into, `needs-${peer}`)
+  mkdirSync(dir)
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: `needs-${peer}`, version: '1.0.0', main: 'index.js', dependencies: { [peer]: range } }))
+  writeFileSync(join(dir, 'index.js'), `module.exports = { resolved: require.resolve(${JSON.stringify(peer)}), load: () => import(${JSON.stringify(peer)}) }\n`)
+  return join(into, execFileSync('npm', ['pack', '--silent', '--pack-destination', into, dir], { encoding: 'utf8' }).trim())
+}
+
+test.serial("the README's overrides recipe for a project that also depends on atomically and write-file-atomic itself ($name form), installed offline from local tarballs", (t) => {
+  const tarballs = readdirSync(join(ROOT, 'packed')).filter((f) => f.endsWith('.tgz'))
+  const packedFile = (prefix: string) => join(ROOT, 'packed', tarballs.find((f) => f.startsWith(prefix)) as string)
+  const work = freshDir('ap-overrides-')
+  const deps = join(work, 'deps')
+  mkdirSync(deps)
+  const runtime = packRuntimeDependencies(deps)
+  const project = join(work, 'project')
+  mkdirSync(project)
+  const dependencies: Record<string, string> = {
+    'atomic-publish': `file:${packedFile('atomic-publish-0')}`,
+    [`@atomic-publish/binding-${tarballs.find((f) => f.includes('binding'))?.replace(/^atomic-publish-binding-|-\d.*$/g, '')}`]: `file:${packedFile('atomic-publish-binding-')}`,
+    // The direct dependencies on the peers are the override packages themselves (from npm,
+    // "npm:@atomic-publish/atomically@^1"), and the overrides point at them with "$name".
+    atomically: `file:${packedFile('atomic-publish-atomically-')}`,
+    'write-file-atomic': `file:${packedFile('atomic-publish-write-file-atomic-')}`,
+    'needs-atomically': `file:${dependentOf('atomically', '^2.1.1', deps)}`,
+    'needs-write-file-atomic': `file:${dependentOf('write-file-atomic', '^7.0.0', deps)}`,
+  }
+  const overrides: Record<string, string> = { atomically: '$atomically', 'write-file-atomic': '$write-file-atomic' }
+  // The runtime dependencies from local tarballs too, so that nothing is fetched.
+  for (const [name, file] of runtime) {
+    dependencies[name] = `file:${file}`
+    overrides[name] = `$${name}`
+  }
+  writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'direct-dependent', version: '1.0.0', private: true, dependencies, overrides }, null, 2))
+  const install = spawnSync('npm', ['install', '--offline', '--cache', join(work, 'empty-npm-cache'), '--ignore-scripts', '--no-audit', '--no-fund'], { cwd: project, encoding: 'utf8' })
+  t.is(install.status, 0, install.stderr)
+
+  const target = join(project, 'out')
+  writeFileSync(join(project, 'check.cjs'), `const { readFileSync, statSync } = require('fs')
+const nameOf = (entry) => JSON.parse(readFileSync(entry.slice(0, entry.lastIndexOf('/node_modules/') + 14) + entry.slice(entry.lastIndexOf('/node_modules/') + 14).split('/')[0] + '/package.json', 'utf8')).name
+const viaAtomically = require('needs-atomically'), viaWfa = require('needs-write-file-atomic')
+const out = { own: [nameOf(require.resolve('atomically')), nameOf(require.resolve('write-file-atomic'))], theirs: [nameOf(viaAtomically.resolved), nameOf(viaWfa.resolved)] }
+const mode = () => (statSync(${JSON.stringify(target)}).mode & 0o777).toString(8)
+viaWfa.load().then(async (wfa) => {
+  await wfa.default(${JSON.stringify(target)}, 'by write-file-atomic', { mode: 0o666 })
+  out.wfa = [readFileSync(${JSON.stringify(target)}, 'utf8'), mode()]
+  const atomically = await viaAtomically.load()
+  await atomically.writeFile(${JSON.stringify(target)}, 'by atomically', { mode: 0o666 })
+  out.atomically = [readFileSync(${JSON.stringify(target)}, 'utf8'), mode()]
+  console.log(JSON.stringify(out))
+})
+`)
+  const run = spawnSync(process.execPath, ['check.cjs'], { cwd: project, encoding: 'utf8' })
+  t.is(run.status, 0, run.stderr)
+  const out = JSON.parse(run.stdout) as { own: string[]; theirs: string[]; wfa: string[]; atomically: string[] }
+  const ours = ['@atomic-publish/atomically', '@atomic-publish/write-file-atomic']
+  t.deepEqual(out.own, ours, "the project's own imports")
+  t.deepEqual(out.theirs, ours, "its dependencies' imports")
+  // ESM importers get write-file-atomic's named `sync` too, as from the peer.
+  writeFileSync(join(project, 'named.mjs'), "import { sync } from 'write-file-atomic'\nimport * as atomically from 'atomically'\nconsole.log(typeof sync, Object.keys(atomically).sort().join())\n")
+  const named = spawnSync(process.execPath, ['named.mjs'], { cwd: project, encoding: 'utf8' })
+  t.is(named.stdout.trim(), 'function readFile,readFileSync,writeFile,writeFileSync', named.stderr)
+  // Each behaves as its own peer: write-file-atomic sets 0o666 exactly, atomically masks it.
+  t.deepEqual(out.wfa, ['by write-file-atomic', '666'])
+  t.deepEqual(out.atomically, ['by atomically', (0o666 & ~process.umask()).toString(8)])
 })

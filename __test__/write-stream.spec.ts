@@ -286,3 +286,38 @@ test('the Writable is a real stream.Writable', (t) => {
   t.true(sink instanceof Writable)
   sink.destroy()
 })
+
+// As fs.createWriteStream's 'close' comes once its file is closed, a destroyed publish stream's
+// 'close' comes once its scratch is gone, whatever it was doing: writing, committing, or
+// already failed by an abort of its signal. Checked at the very moment of 'close', 40 rounds.
+test("'close' after end() then destroy(): the scratch is already gone unless the publish happened (40 rounds)", async (t) => {
+  let published = 0
+  for (let round = 0; round < 40; round++) {
+    const { dir, target } = dirWithOldTarget()
+    const abort = new AbortController()
+    const sink = new AtomicFile(target).withSignal(abort.signal).createWriteStream()
+    sink.on('error', () => {})
+    let finished = false
+    sink.on('finish', () => (finished = true))
+    const atClose = new Promise<{ scratch: string[]; content: Buffer }>((resolve) =>
+      sink.on('close', () => resolve({ scratch: scratchIn(dir), content: readFileSync(target) })),
+    )
+    for (let i = 0; i < 4; i++) sink.write(PAYLOAD.subarray(i * 75_000, (i + 1) * 75_000))
+    sink.end()
+    // Destroy at a moment that moves through the commit: at once, a few turns later, or
+    // after the signal has already failed the publish.
+    const when = round % 4
+    if (when === 0) sink.destroy()
+    else if (when === 3) {
+      abort.abort()
+      setTimeout(() => sink.destroy(), round % 3)
+    } else setTimeout(() => sink.destroy(), round % 5)
+    const { scratch, content } = await atClose
+    t.deepEqual(scratch, [], `round ${round}: no scratch at 'close'`)
+    if (finished) {
+      published++
+      t.deepEqual(content, PAYLOAD, `round ${round}: published whole`)
+    } else t.is(content.toString(), 'old', `round ${round}: target unchanged`)
+  }
+  t.log(`${published} of 40 rounds published before destroy()`)
+})

@@ -1,12 +1,16 @@
-// The compatibility entry: write-file-atomic 7's and atomically 2's calls and options, mapped
+// The compatibility entries: write-file-atomic 7's and atomically 2's calls and options, mapped
 // onto AtomicFile. Compat never touches a file itself; every publish is the package's own.
-// How each option maps is listed in the README ("Migrating from write-file-atomic / atomically").
+// `atomic-publish/compat` follows one documented rule where the peers differ; the override
+// packages' entries follow their own peer (compat-peers.ts). How each option maps is listed in
+// the README ("Migrating from write-file-atomic / atomically").
 
-import { readFileSync as fsReadFileSync } from 'node:fs'
-import { readFile as fsReadFile } from 'node:fs/promises'
+import { readFileSync as fsReadFileSync, statSync } from 'node:fs'
+import { readFile as fsReadFile, stat } from 'node:fs/promises'
+import { dirname } from 'node:path'
 import { Readable } from 'node:stream'
 import { AtomicFile } from './atomic-file.js'
-import { invalidArgType, invalidArgValue } from './errors.js'
+import { type Peer, knows, peerData, peerMode, peerOptions } from './compat-peers.js'
+import { invalidArgType } from './errors.js'
 import { type CompatSettings, compatSettings } from './internal.js'
 
 export type Encoding = BufferEncoding
@@ -25,7 +29,8 @@ export interface WriteOptions {
   fsyncWait?: boolean
   /**
    * Permission bits, exactly (as chmod), except 0o666 and 0, which are masked by the umask as
-   * atomically masks them; default: the replaced file's; `false`: 0o666 & ~umask.
+   * atomically masks them; default: the replaced file's; `false`: 0o666 & ~umask. (The
+   * override packages follow their own peer here.)
    */
   mode?: number | string | false
   /** Awaited before the write; its disposer is called after it (async only). */
@@ -52,62 +57,37 @@ export interface ReadOptions {
 
 export type Data = string | NodeJS.ArrayBufferView | ArrayBuffer | Readable | null | undefined | { toString(): string }
 
-/** What a new file is opened with before the umask, by fs.writeFile and both peers. */
-const NEW_FILE_MODE = 0o666
 const RETRIABLE = new Set(['EMFILE', 'ENFILE', 'EAGAIN', 'EBUSY', 'EACCES', 'EPERM'])
 /** atomically's defaults for reads. */
 const READ_TIMEOUT_ASYNC_MS = 7500
 const READ_TIMEOUT_SYNC_MS = 1000
 const READ_RETRY_INTERVAL_MS = 200
 
-function toOptions(options: unknown): WriteOptions {
-  if (options == null) return {}
-  if (typeof options === 'string') return { encoding: options as Encoding }
-  if (typeof options !== 'object') throw invalidArgType('options', 'of type string or object', options)
-  return options as WriteOptions
+/** A publish as the peer would make it, before anything touches the disk. */
+interface Plan {
+  file: AtomicFile
+  data: Uint8Array | Readable
+  schedule?: (filePath: string) => Promise<Disposer> | Disposer
+  refusedOverExisting?: Error
 }
 
-/** Permission bits from a number or an octal string, as Node's fs accepts them. */
-function toModeBits(mode: number | string): number {
-  if (typeof mode === 'string') {
-    if (!/^[0-7]+$/.test(mode)) throw invalidArgValue('mode', mode, 'must be a 32-bit unsigned integer or an octal string')
-    return Number.parseInt(mode, 8) & 0o7777
-  }
-  if (typeof mode !== 'number' || !Number.isInteger(mode) || mode < 0 || mode > 0xffffffff) {
-    throw invalidArgValue('mode', mode, 'must be a 32-bit unsigned integer or an octal string')
-  }
-  // A mode copied from fs.stat carries the file type bits, which chmod ignores too.
-  return mode & 0o7777
-}
-
-function toBuilder(filename: unknown, options: WriteOptions, sync: boolean): AtomicFile {
+function plan(peer: Peer, filename: unknown, data: unknown, rawOptions: unknown, sync: boolean): Plan {
+  const { options, refusedOverExisting } = peerOptions(peer, rawOptions, sync)
   const file = new AtomicFile(filename as string)
   const settings: CompatSettings = { attributesBestEffort: true }
-  if (options.fsync === false || options.fsyncWait === false) file.withDurability('none')
-  if (options.mode === false) settings.maskedMode = NEW_FILE_MODE
-  else if (options.mode != null) {
-    // atomically opens the temp file with the mode (so the umask applies) and chmods it only
-    // when it is not 0o666: conf's default configFileMode, 0o666, must end up 0o644 under the
-    // usual umask, never world-writable. A mode of 0 counts as not given, as there. Its test
-    // compares numbers, so an octal string (even '666' or '0') is always set exactly.
-    const bits = toModeBits(options.mode)
-    if (typeof options.mode === 'number' && (bits === 0 || bits === NEW_FILE_MODE)) settings.maskedMode = NEW_FILE_MODE
-    else file.withMode(bits)
+  const atomicallyOptions = knows(peer, 'atomicallyOnly')
+  if (options.fsync === false || (atomicallyOptions && options.fsyncWait === false)) file.withDurability('none')
+  const mode = peerMode(peer, options.mode, sync)
+  if (mode.kind === 'masked') settings.maskedMode = mode.bits
+  else if (mode.kind === 'exact') file.withMode(mode.bits)
+  setOwner(peer, file, settings, options.chown)
+  if (atomicallyOptions) {
+    const budget = retryBudget(peer, options.timeout)
+    if (budget !== undefined) settings.retryBudgetMs = budget
+    if (options.tmpPurge === false) settings.keepScratchOnFailure = true
   }
-  if (options.chown === false) settings.processOwner = true
-  else if (options.chown != null) {
-    if (typeof options.chown !== 'object') throw invalidArgType('options.chown', 'of type object', options.chown)
-    file.withOwner(options.chown.uid, options.chown.gid)
-  }
-  if (options.timeout != null) {
-    if (typeof options.timeout !== 'number' || Number.isNaN(options.timeout)) {
-      throw invalidArgType('options.timeout', 'of type number', options.timeout)
-    }
-    settings.retryBudgetMs = Math.max(0, Math.min(options.timeout, 2 ** 31 - 1))
-  }
-  if (options.tmpPurge === false) settings.keepScratchOnFailure = true
-  const awaited = checkHook(options.tmpfileCreated, 'options.tmpfileCreated')
-  const notAwaited = checkHook(options.tmpCreated, 'options.tmpCreated')
+  const awaited = knows(peer, 'tmpfileCreated') ? checkHook(peer, options.tmpfileCreated, 'options.tmpfileCreated') : undefined
+  const notAwaited = atomicallyOptions ? checkHook(peer, options.tmpCreated, 'options.tmpCreated') : undefined
   if (awaited || notAwaited) {
     // write-file-atomic awaits tmpfileCreated in its async call; atomically only calls
     // tmpCreated. Either one throwing aborts the write; neither is awaited in a sync call.
@@ -121,37 +101,95 @@ function toBuilder(filename: unknown, options: WriteOptions, sync: boolean): Ato
           await awaited?.(path)
         }
   }
-  return file[compatSettings](settings)
+  const schedule = atomicallyOptions && !sync ? checkHook(peer, options.schedule, 'options.schedule') : undefined
+  return {
+    file: file[compatSettings](settings),
+    data: peerData(peer, data, options.encoding, sync),
+    schedule: schedule as Plan['schedule'],
+    refusedOverExisting,
+  }
 }
 
-function checkHook(hook: unknown, name: string): ((path: string) => unknown) | undefined {
-  if (hook == null) return undefined
+function setOwner(peer: Peer, file: AtomicFile, settings: CompatSettings, chown: unknown): void {
+  if (chown == null) return
+  // compat refuses what is not an object; the peers take any other falsy value as "no chown".
+  if (chown === false || (peer !== 'compat' && !chown)) settings.processOwner = true
+  else if (typeof chown !== 'object') throw invalidArgType('options.chown', 'of type object', chown)
+  else {
+    const { uid, gid } = chown as { uid: number; gid: number }
+    file.withOwner(uid, gid)
+  }
+}
+
+/** atomically's `timeout`; it does no arithmetic on a value that is not a number. */
+function retryBudget(peer: Peer, timeout: unknown): number | undefined {
+  if (timeout == null) return undefined
+  if (typeof timeout !== 'number' || Number.isNaN(timeout)) {
+    if (peer === 'compat') throw invalidArgType('options.timeout', 'of type number', timeout)
+    return undefined
+  }
+  return Math.max(0, Math.min(timeout, 2 ** 31 - 1))
+}
+
+/** A hook option: compat refuses anything but a function; the peers skip a falsy one. */
+function checkHook(peer: Peer, hook: unknown, name: string): ((path: string) => unknown) | undefined {
+  if (hook == null || (peer !== 'compat' && !hook)) return undefined
   if (typeof hook !== 'function') throw invalidArgType(name, 'of type function', hook)
   return hook as (path: string) => unknown
 }
 
-/** The bytes to publish, as write-file-atomic reads `data` (a superset of what atomically takes). */
-function toBytes(data: unknown, options: WriteOptions): Uint8Array {
-  if (data == null) return new Uint8Array(0)
-  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
-  if (data instanceof ArrayBuffer) return new Uint8Array(data)
-  return Buffer.from(String(data), options.encoding ?? 'utf8')
+/**
+ * write-file-atomic opens its temp file beside the target, so a missing directory fails with
+ * ENOENT; atomically and compat create it (as the package does).
+ */
+function parentOf(peer: Peer, filename: unknown): string | undefined {
+  return peer === 'write-file-atomic' && typeof filename === 'string' ? dirname(filename) : undefined
 }
 
-async function publish(filename: unknown, data: unknown, rawOptions: unknown): Promise<void> {
-  const options = toOptions(rawOptions)
-  const file = toBuilder(filename, options, false)
-  let dispose: Disposer | undefined
-  if (options.schedule != null) {
-    if (typeof options.schedule !== 'function') throw invalidArgType('options.schedule', 'of type function', options.schedule)
-    dispose = await options.schedule(String(filename))
-  }
+async function publish(peer: Peer, filename: unknown, data: unknown, rawOptions: unknown): Promise<void> {
+  const { file, data: bytes, schedule, refusedOverExisting } = plan(peer, filename, data, rawOptions, false)
+  const parent = parentOf(peer, filename)
+  if (parent !== undefined) await stat(parent)
+  if (refusedOverExisting && (await stat(filename as string).then(() => true, () => false))) throw refusedOverExisting
+  const dispose = schedule ? await schedule(String(filename)) : undefined
   try {
-    if (data instanceof Readable) await file.stream(data)
-    else await file.write(toBytes(data, options))
+    if (bytes instanceof Readable) await file.stream(bytes)
+    else await file.write(bytes)
   } finally {
     if (typeof dispose === 'function') dispose()
   }
+}
+
+function publishSync(peer: Peer, filename: unknown, data: unknown, rawOptions: unknown): void {
+  const { file, data: bytes } = plan(peer, filename, data, rawOptions, true)
+  const parent = parentOf(peer, filename)
+  if (parent !== undefined) statSync(parent)
+  file.writeSync(bytes as Uint8Array)
+}
+
+/** The write functions of one peer (or of compat's own rule). */
+export function writersFor(peer: Peer): { writeFile: typeof writeFile; writeFileSync: typeof writeFileSync } {
+  return {
+    writeFile(filename, data, options, callback) {
+      if (typeof options === 'function') [options, callback] = [undefined, options]
+      // compat refuses a callback that is no function before anything is written;
+      // write-file-atomic writes, then rejects on calling it; atomically never calls it.
+      if (peer === 'compat' && callback != null && typeof callback !== 'function') throw notACallback(callback)
+      const promise = publish(peer, filename, data, options)
+      if (!callback || (peer === 'atomically' && typeof callback !== 'function')) return promise
+      return promise.then(
+        () => (typeof callback === 'function' ? callback() : Promise.reject(notACallback(callback))),
+        (err: NodeJS.ErrnoException) => (typeof callback === 'function' ? callback(err) : Promise.reject(notACallback(callback))),
+      )
+    },
+    writeFileSync(filename, data, options) {
+      publishSync(peer, filename, data, options)
+    },
+  }
+}
+
+function notACallback(callback: unknown): TypeError {
+  return invalidArgType('callback', 'of type function', callback)
 }
 
 /**
@@ -159,26 +197,15 @@ async function publish(filename: unknown, data: unknown, rawOptions: unknown): P
  * promise; with a callback, the callback gets the error (or nothing) and the promise resolves.
  */
 export function writeFile(filename: string, data: Data, options?: WriteOptions | Encoding | Callback | null, callback?: Callback): Promise<void> {
-  if (typeof options === 'function') {
-    callback = options
-    options = undefined
-  }
-  const promise = publish(filename, data, options)
-  if (callback == null) return promise
-  if (typeof callback !== 'function') throw invalidArgType('callback', 'of type function', callback)
-  const cb = callback
-  return promise.then(
-    () => cb(),
-    (err: NodeJS.ErrnoException) => cb(err),
-  )
+  return compatWriters.writeFile(filename, data, options, callback)
 }
 
 /** `writeFileSync(filename, data, [options])`: publish `data` atomically on the calling thread. */
 export function writeFileSync(filename: string, data: Data, options?: WriteOptions | Encoding | null): void {
-  const settings = toOptions(options)
-  if (data instanceof Readable) throw invalidArgType('data', 'of type string or an instance of Buffer or Uint8Array', data)
-  toBuilder(filename, settings, true).writeSync(toBytes(data, settings))
+  compatWriters.writeFileSync(filename, data, options)
 }
+
+const compatWriters = writersFor('compat')
 
 function readOptions(options: unknown, syncDefault: boolean): { encoding: Encoding | null; timeout: number } {
   const o: ReadOptions = typeof options === 'string' ? { encoding: options as Encoding } : ((options ?? {}) as ReadOptions)

@@ -151,6 +151,18 @@ export class Gatherer {
   }
 }
 
+/**
+ * The clean-up of a publish that failed after an accepted abort, which settled before its
+ * scratch was gone: keyed by the error it settled with, so that a write stream's 'close' can
+ * wait for it (as fs.WriteStream's 'close' comes once its file is closed).
+ */
+const pendingCleanUps = new WeakMap<object, Promise<unknown>>()
+
+/** Settles once the scratch of the publish that failed with `err` is gone (at once if it was). */
+export function cleanedUp(err: unknown): Promise<unknown> {
+  return (typeof err === 'object' && err !== null && pendingCleanUps.get(err)) || Promise.resolve()
+}
+
 /** `err`, with `scratch` naming a scratch file its clean-up could not remove. */
 function naming(scratch: string | null | undefined, err: unknown): unknown {
   if (scratch != null && typeof err === 'object' && err !== null && Object.isExtensible(err)) {
@@ -235,7 +247,9 @@ export async function pump(source: AsyncIterator<unknown>, sink: NativeSink, opt
     Promise.resolve()
       .then(() => source.return?.())
       .catch(() => {})
-    throw naming(left, settledError(err))
+    const settled = naming(left, settledError(err))
+    if (typeof settled === 'object' && settled !== null) pendingCleanUps.set(settled, cleanUp)
+    throw settled
   }
 
   function settledError(err: unknown): unknown {

@@ -6,6 +6,7 @@
 import { Writable } from 'node:stream'
 import type { PublishResult } from './atomic-file.js'
 import { invalidArgType } from './errors.js'
+import { cleanedUp } from './stream.js'
 
 /**
  * Chunks held on the JS side count one each (object mode). With 2, `write()` returns `false`
@@ -108,6 +109,8 @@ export class PublishStream extends Writable {
   readonly #publish: Promise<PublishResult>
   #result: PublishResult | undefined
   #settled = false
+  /** What the publish failed with, if it did: the key to its pending clean-up. */
+  #failure: unknown
   #finishing = false
 
   constructor(signal: AbortSignal | undefined, publish: StreamPublisher) {
@@ -125,6 +128,7 @@ export class PublishStream extends Writable {
         this.#result = result
       },
       (err: unknown) => {
+        this.#failure = err
         // A failure while writes are still coming in (an abort, a native error): the stream
         // errors at once. During end(), _final reports it instead.
         if (!this.#finishing && !this.destroyed) this.destroy(err as Error)
@@ -156,20 +160,24 @@ export class PublishStream extends Writable {
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
-    if (this.#settled) return callback(error)
+    if (this.#settled) {
+      // The publish already failed (an abort through the signal, say): 'close' still waits
+      // for its scratch to be gone.
+      const settle = (): void => callback(error)
+      return void cleanedUp(this.#failure).then(settle, settle)
+    }
     const reason = error ?? new Error('the write stream was destroyed before it ended')
     if (this.#finishing || !this.#channel.pulled) {
       // Committing (cancel it before the rename), or not yet started (waiting for a stream
       // slot, nothing on disk): an abort settles the publish at once.
       this.#stop.abort(reason)
     } else {
-      // Writing: the source fails, so the pump removes the scratch before it settles, and
-      // 'close' (and 'error') come only once the scratch is gone.
+      // Writing: the source fails, so the pump removes the scratch before it settles.
       this.#channel.fail(reason)
     }
-    this.#publish.then(
-      () => callback(error),
-      () => callback(error),
-    )
+    // 'close' (and 'error') come only once the scratch is gone, as a Node user expects of
+    // fs.WriteStream's 'close'; an accepted abort settles the publish before that.
+    const settle = (): void => callback(error)
+    this.#publish.then(settle, (err: unknown) => cleanedUp(err).then(settle, settle))
   }
 }

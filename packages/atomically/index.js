@@ -1,2 +1,2 @@
-// atomically 2's named exports, from atomic-publish's compatibility entry.
-export { readFile, readFileSync, writeFile, writeFileSync } from 'atomic-publish/compat'
+// atomically 2's named exports and behaviour, from atomic-publish's compatibility entry.
+export { readFile, readFileSync, writeFile, writeFileSync } from 'atomic-publish/compat/atomically'

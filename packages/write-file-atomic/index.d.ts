@@ -1,2 +1,2 @@
-import writeFile = require('atomic-publish/compat')
+import writeFile = require('atomic-publish/compat/write-file-atomic')
 export = writeFile

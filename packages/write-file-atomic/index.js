@@ -1,2 +1,5 @@
-// write-file-atomic 7's shape (a function with .sync), from atomic-publish's compatibility entry.
-module.exports = require('atomic-publish/compat')
+// write-file-atomic 7's shape and behaviour, from atomic-publish's compatibility entry.
+const writeFileAtomic = require('atomic-publish/compat/write-file-atomic')
+module.exports = writeFileAtomic
+// Spelled out so that `import { sync } from 'write-file-atomic'` finds it, as with the peer.
+module.exports.sync = writeFileAtomic.sync
