@@ -68,3 +68,11 @@ test('an application that handles SIGINT itself keeps running, and its publish c
   t.is(ended.code, 0)
   t.deepEqual(namesIn(dir), ['target'])
 })
+
+test('an application that stops handling SIGINT gives it back its default: the process dies of it, no scratch left', async (t) => {
+  const dir = freshDir()
+  const ended = await runChild('unhandled', dir, 'SIGINT')
+  t.false(ended.stdout.includes('handled SIGINT'))
+  t.is(ended.signal, 'SIGINT')
+  t.deepEqual(namesIn(dir), [])
+})
