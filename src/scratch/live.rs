@@ -11,9 +11,10 @@
 //! [`CreateTicket`] before the file exists and enters the set with it, both under the set's
 //! lock; the closing pass waits for tickets already out, so a file never exists unseen by it.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Condvar, Mutex, MutexGuard, OnceLock};
+use std::thread::ThreadId;
 use std::time::{Duration, Instant};
 
 use crate::target::FileKey;
@@ -31,14 +32,22 @@ struct Registry {
     live: HashMap<FileKey, (PathBuf, Owner)>,
     /// Creates that hold a ticket, per owner.
     creating: HashMap<Owner, usize>,
-    /// Owners whose environment has ended; `all_closed` once the process is exiting.
-    closed: HashSet<Owner>,
-    all_closed: bool,
+    /// Owners whose environment has ended, and the thread that ended each; `all_closed` once
+    /// the process is exiting.
+    closed: HashMap<Owner, ThreadId>,
+    all_closed: Option<ThreadId>,
 }
 
 impl Registry {
+    /// Has `owner` ended, for a create on this thread? The thread that ended it may still
+    /// publish synchronously (an 'exit' handler saving its state): such a publish runs to its
+    /// end or removes its scratch before that thread does anything else, so nothing is left.
+    /// Every other thread (the pool's, above all) is refused.
     fn is_closed(&self, owner: Owner) -> bool {
-        self.all_closed || self.closed.contains(&owner)
+        let here = std::thread::current().id();
+        let by_other = |closer: &ThreadId| *closer != here;
+        self.all_closed.as_ref().is_some_and(by_other)
+            || self.closed.get(&owner).is_some_and(by_other)
     }
 
     fn creates_under_way(&self, owner: Option<Owner>) -> bool {
@@ -78,13 +87,15 @@ pub fn is_live(key: &FileKey) -> bool {
 /// End `owner`'s publishes, or with `None` every one (a process about to exit): no scratch of
 /// theirs is created from now on, and those in flight are removed, including any whose create
 /// was under way. Returns how many were removed. A publish still running afterwards fails at
-/// its rename, or at its create (`ABORT_ERR`).
+/// its rename, or at its create (`ABORT_ERR`), unless it runs synchronously on this very
+/// thread (see `Registry::is_closed`).
 pub fn close_and_remove(owner: Option<Owner>) -> usize {
     let mut reg = registry();
+    let here = std::thread::current().id();
     match owner {
-        None => reg.all_closed = true,
+        None => reg.all_closed = Some(here),
         Some(o) => {
-            reg.closed.insert(o);
+            reg.closed.insert(o, here);
         }
     }
     let deadline = Instant::now() + CREATES_UNDER_WAY_WAIT;

@@ -29,13 +29,27 @@ fn begin(target: &Path, owner: Owner) -> Result<Publisher, PublishError> {
 }
 
 #[test]
-fn once_an_owner_has_ended_its_publishes_create_nothing() {
+fn once_an_owner_has_ended_its_publishes_on_other_threads_create_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let owner = fresh_owner();
     close_and_remove(Some(owner));
-    let err = begin(&dir.path().join("t"), owner).err().unwrap();
+    let target = dir.path().join("t");
+    let err = std::thread::spawn(move || begin(&target, owner).err().unwrap())
+        .join()
+        .unwrap();
     assert!(matches!(err, PublishError::Aborted), "{err:?}");
     assert!(names_in(dir.path()).is_empty());
+}
+
+#[test]
+fn the_thread_that_ended_an_owner_may_still_publish_synchronously() {
+    let dir = tempfile::tempdir().unwrap();
+    let owner = fresh_owner();
+    close_and_remove(Some(owner));
+    let mut publisher = begin(&dir.path().join("t"), owner).unwrap();
+    publisher.append(b"saved at exit").unwrap();
+    publisher.finish(None).unwrap();
+    assert_eq!(names_in(dir.path()), ["t"]);
 }
 
 #[test]
