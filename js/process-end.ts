@@ -23,35 +23,45 @@ type Signal = (typeof SIGNALS)[number]
 /** Run `cleanUp` when the process ends by exit, uncaught exception, SIGINT, SIGTERM or SIGHUP. */
 export function onProcessEnd(cleanUp: () => void): void {
   process.on('exit', cleanUp)
-  for (const signal of SIGNALS) standInFor(signal, cleanUp)
+  const standIns = new Map(SIGNALS.map((signal) => [signal as string | symbol, standInFor(signal, cleanUp)]))
+  // One listener each for all three signals: several copies of the package must not add up
+  // to Node's max-listeners warning.
+  process.on('newListener', (event: string | symbol, listener: unknown) => {
+    // 'newListener' comes before the listener is added: stepping aside now would leave the
+    // signal without a listener for a moment, and Node would stop catching it.
+    const standIn = standIns.get(event)
+    if (standIn && listener !== standIn.listener) queueMicrotask(standIn.settle)
+  })
+  process.on('removeListener', (event: string | symbol, listener: unknown) => {
+    const standIn = standIns.get(event)
+    if (standIn && listener !== standIn.listener) standIn.settle()
+  })
+  for (const standIn of standIns.values()) standIn.settle()
 }
 
-function standInFor(signal: Signal, cleanUp: () => void): void {
+interface StandIn {
+  listener: () => void
+  /** Listen exactly while no one else does. */
+  settle: () => void
+}
+
+function standInFor(signal: Signal, cleanUp: () => void): StandIn {
   let dying = false
-  const standIn = (): void => {
+  const listener = (): void => {
     // Another listener got in, and settle() has not yet run: the signal is theirs.
     if (process.listenerCount(signal) > 1) return
     dying = true
     cleanUp()
-    process.removeListener(signal, standIn)
+    process.removeListener(signal, listener)
     reRaise(signal)
   }
-  /** Listen exactly while no one else does. */
   const settle = (): void => {
     const listeners = process.listeners(signal)
-    const ours = listeners.includes(standIn)
-    if (ours && listeners.length > 1) process.removeListener(signal, standIn)
-    else if (!ours && listeners.length === 0 && !dying) process.on(signal, standIn)
+    const ours = listeners.includes(listener)
+    if (ours && listeners.length > 1) process.removeListener(signal, listener)
+    else if (!ours && listeners.length === 0 && !dying) process.on(signal, listener)
   }
-  process.on('newListener', (event: string | symbol, listener: unknown) => {
-    // 'newListener' comes before the listener is added: stepping aside now would leave the
-    // signal without a listener for a moment, and Node would stop catching it.
-    if (event === signal && listener !== standIn) queueMicrotask(settle)
-  })
-  process.on('removeListener', (event: string | symbol, listener: unknown) => {
-    if (event === signal && listener !== standIn) settle()
-  })
-  settle()
+  return { listener, settle }
 }
 
 /** With no listener left, the signal's default action ends the process. */
