@@ -51,9 +51,13 @@ function standInFor(signal: Signal, cleanUp: () => void): StandIn {
     // Another listener got in, and settle() has not yet run: the signal is theirs.
     if (process.listenerCount(signal) > 1) return
     dying = true
-    cleanUp()
-    process.removeListener(signal, listener)
-    reRaise(signal)
+    try {
+      cleanUp()
+    } finally {
+      // Whatever the clean-up met, the signal's default action must still happen.
+      process.removeListener(signal, listener)
+      reRaise(signal)
+    }
   }
   const settle = (): void => {
     const listeners = process.listeners(signal)
