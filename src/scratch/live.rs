@@ -116,6 +116,12 @@ pub fn close_and_remove(owner: Option<Owner>) -> usize {
         .count()
 }
 
+/// Has `owner` ended, for a publish about to start on this thread? Checked before a publish
+/// creates the target's missing directories, so that nothing at all is made once it has.
+pub fn has_ended(owner: Owner) -> bool {
+    registry().is_closed(owner)
+}
+
 /// Leave to create one scratch file for `owner`; `None` once `owner` has ended.
 pub struct CreateTicket(Owner);
 

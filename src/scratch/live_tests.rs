@@ -42,6 +42,19 @@ fn once_an_owner_has_ended_its_publishes_on_other_threads_create_nothing() {
 }
 
 #[test]
+fn once_an_owner_has_ended_its_publishes_make_no_missing_directory_either() {
+    let dir = tempfile::tempdir().unwrap();
+    let owner = fresh_owner();
+    close_and_remove(Some(owner));
+    let target = dir.path().join("new/dirs/t");
+    let err = std::thread::spawn(move || begin(&target, owner).err().unwrap())
+        .join()
+        .unwrap();
+    assert!(matches!(err, PublishError::Aborted), "{err:?}");
+    assert!(names_in(dir.path()).is_empty());
+}
+
+#[test]
 fn the_thread_that_ended_an_owner_may_still_publish_synchronously() {
     let dir = tempfile::tempdir().unwrap();
     let owner = fresh_owner();

@@ -28,7 +28,7 @@ use crate::sys;
 use crate::target::ResolvedTarget;
 
 pub use attributes::{Attributes, ModePolicy, OwnerPolicy};
-pub use live::{close_and_remove, is_live, Owner};
+pub use live::{close_and_remove, has_ended, is_live, Owner};
 pub use lock::held_by_writer;
 pub use name::{is_scratch_name, sweep_aside_name, SCRATCH_INFIX};
 pub use unnamed::Unnamed;
