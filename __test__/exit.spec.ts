@@ -4,6 +4,7 @@
 
 import test from 'ava'
 import { spawn } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { freshDir, namesIn } from './helpers.js'
 
@@ -42,6 +43,15 @@ test('process.exit with a stream in flight: no scratch left, the exit code kept'
   t.deepEqual(namesIn(dir), [])
 })
 
+test("an 'exit' handler that runs after the clean-up may still publish synchronously, and the exit code is kept", async (t) => {
+  const dir = freshDir()
+  const ended = await runChild('save', dir)
+  t.true(ended.stdout.includes('saved'), ended.stdout)
+  t.is(ended.code, 3)
+  t.deepEqual(namesIn(dir), ['saved'])
+  t.is(readFileSync(join(dir, 'saved'), 'utf8'), 'state saved at exit')
+})
+
 test('an uncaught exception with a stream in flight: no scratch left, the process still fails', async (t) => {
   const dir = freshDir()
   const ended = await runChild('throw', dir)
@@ -67,4 +77,12 @@ test('an application that handles SIGINT itself keeps running, and its publish c
   t.true(ended.stdout.includes('published'))
   t.is(ended.code, 0)
   t.deepEqual(namesIn(dir), ['target'])
+})
+
+test('an application that stops handling SIGINT gives it back its default: the process dies of it, no scratch left', async (t) => {
+  const dir = freshDir()
+  const ended = await runChild('unhandled', dir, 'SIGINT')
+  t.false(ended.stdout.includes('handled SIGINT'))
+  t.is(ended.signal, 'SIGINT')
+  t.deepEqual(namesIn(dir), [])
 })

@@ -2,9 +2,9 @@
 // how many streams hold a scratch file open at once.
 
 import { isMainThread } from 'node:worker_threads'
-import { onExit } from 'signal-exit'
 import * as native from '../binding.js'
 import { Fifo } from './fifo.js'
+import { onProcessEnd } from './process-end.js'
 
 let exitHookInstalled = false
 
@@ -13,17 +13,17 @@ let exitHookInstalled = false
  * own in-flight scratch files are removed, natively, and no other's (guarantee 14).
  *
  * The main thread also removes them all on process.exit, an uncaught exception, SIGINT,
- * SIGTERM or SIGHUP. signal-exit re-raises a signal only when nobody else listens for it, so
- * the process ends exactly as it would have without this package; an application that
- * handles the signal itself keeps running, and its publishes with it. signal-exit belongs to
- * the main thread: a worker's 'exit' is not the process's.
+ * SIGTERM or SIGHUP, and from then on no publish creates one (see `process-end.ts` for how
+ * the process still ends as it would have, and an application that handles the signal itself
+ * keeps running, its publishes with it). That hook belongs to the main thread: a worker's
+ * 'exit' is not the process's.
  */
 export function cleanUpOnExit(): void {
   if (exitHookInstalled) return
   exitHookInstalled = true
   native.registerEnvironment()
   if (!isMainThread) return
-  onExit(() => {
+  onProcessEnd(() => {
     native.removeInFlightScratch()
   })
 }

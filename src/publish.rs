@@ -52,6 +52,9 @@ impl Publisher {
         mut options: PublishOptions,
         hashing: bool,
     ) -> Result<Self, PublishError> {
+        if crate::scratch::has_ended(options.owner) {
+            return Err(PublishError::Aborted);
+        }
         let ticket = Entered::ticket(&mut options)?;
         let entered = Entered::at(target::prepare(target)?, ticket, &options)?;
         let scratch = Scratch::create(&entered.target, &scratch_spec(&options), options.owner)?;

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use napi::{Env, Result};
 use napi_derive::napi;
 
-use crate::scratch::{remove_live_scratch, Owner};
+use crate::scratch::{close_and_remove, Owner};
 use crate::sys;
 
 static NEXT_ENVIRONMENT: AtomicU64 = AtomicU64::new(1);
@@ -34,19 +34,19 @@ pub fn register_environment(env: Env) -> Result<()> {
     let id = NEXT_ENVIRONMENT.fetch_add(1, Ordering::Relaxed);
     ENVIRONMENT.with(|current| current.set(id));
     env.add_env_cleanup_hook(id, |id| {
-        remove_live_scratch(Some(id));
+        close_and_remove(Some(id));
     })?;
     Ok(())
 }
 
-/// Remove the scratch of every publish still in flight, in every environment; for an
-/// exiting process only.
+/// Remove the scratch of every publish still in flight, in every environment, and let no
+/// publish create one from now on; for an exiting process only.
 #[napi]
 pub fn remove_in_flight_scratch() -> u32 {
     // The process is ending: a pool thread waiting on a FIFO's writer gives up, or the exit
     // would wait for it (libuv joins its threads).
     crate::waits::end_all();
-    remove_live_scratch(None) as u32
+    close_and_remove(None) as u32
 }
 
 /// How many streams may hold a scratch file open at once: a quarter of the descriptor limit,

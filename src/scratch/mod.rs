@@ -22,13 +22,13 @@ use std::time::Duration;
 
 use tempfile::{NamedTempFile, TempPath};
 
-use crate::errors::{FsFailure, Syscall};
+use crate::errors::{FsFailure, PublishError, Syscall};
 use crate::retry;
 use crate::sys;
 use crate::target::ResolvedTarget;
 
 pub use attributes::{Attributes, ModePolicy, OwnerPolicy};
-pub use live::{is_live, remove_live_scratch, Owner};
+pub use live::{close_and_remove, has_ended, is_live, Owner};
 pub use lock::held_by_writer;
 pub use name::{is_scratch_name, sweep_aside_name, SCRATCH_INFIX};
 pub use unnamed::Unnamed;
@@ -37,7 +37,7 @@ pub use unnamed::Unnamed;
 /// them between create and lock, before it gives up.
 const CLAIM_ATTEMPTS: usize = 16;
 
-use live::LiveEntry;
+use live::{CreateTicket, LiveEntry};
 use lock::Claim;
 
 /// How one publish's scratch is made and, on failure, disposed of.
@@ -72,7 +72,7 @@ impl Scratch {
         target: &ResolvedTarget,
         spec: &ScratchSpec,
         owner: Owner,
-    ) -> Result<Self, FsFailure> {
+    ) -> Result<Self, PublishError> {
         // Our own exclusive open rather than `tempfile_in`: tempfile wraps its errors with the
         // path, which hides the errno (EMFILE could then be neither retried nor named).
         let create = |path: &Path| {
@@ -82,11 +82,12 @@ impl Scratch {
             options.open(path)
         };
         let mut attempts = 0;
-        let file = loop {
+        let (file, ticket) = loop {
+            let ticket = CreateTicket::take(owner).ok_or(PublishError::Aborted)?;
             let file = retry::open_within(spec.retry_budget, || under_fresh_name(target, create))
                 .map_err(|e| FsFailure::target(e, Syscall::Open))?;
             match lock::claim(file.as_file(), file.path()) {
-                Claim::Held => break file,
+                Claim::Held => break (file, ticket),
                 // A sweeper took it, or the directory was renamed under it: what is left of it
                 // goes (found through its descriptor if it moved), and a new name starts over.
                 // A sweeper that fast may take every fresh name before its lock, so where the
@@ -98,28 +99,30 @@ impl Scratch {
                         // Never go on past a file left behind that no error would name.
                         let mut failure = FsFailure::target(e, Syscall::Open);
                         failure.scratch_left = Some(left);
-                        return Err(failure);
+                        return Err(failure.into());
                     }
+                    drop(ticket);
                     if let Some(unnamed) = Unnamed::create(target, spec)? {
                         return unnamed.name(target, owner);
                     }
                     attempts += 1;
                     if attempts == CLAIM_ATTEMPTS {
-                        return Err(FsFailure::target(e, Syscall::Open));
+                        return Err(FsFailure::target(e, Syscall::Open).into());
                     }
                 }
             }
         };
-        let live = enter_live(target, file.path(), owner);
+        let (file, path) = file.into_parts();
+        let live = enter_live(ticket, target, path)?;
         let mut scratch = Self {
-            file,
+            file: NamedTempFile::from_parts(file, live.1),
             final_mode: None,
             keep_on_failure: spec.keep_on_failure,
-            _live: live,
+            _live: live.0,
         };
         match attributes::apply(scratch.file(), target, &spec.attributes) {
             Ok(final_mode) => scratch.final_mode = final_mode,
-            Err(e) => return Err(scratch.discard(e)),
+            Err(e) => return Err(scratch.discard(e).into()),
         }
         Ok(scratch)
     }
@@ -205,13 +208,26 @@ fn under_fresh_name<R>(
         .make_in(&target.dir, make)
 }
 
-/// Enter the scratch at `path`, beside `target`, in the live set.
-fn enter_live(target: &ResolvedTarget, path: &Path, owner: Owner) -> LiveEntry {
+/// Enter the scratch at `path`, beside `target`, in the live set, with the ticket it was
+/// created under. If its owner has ended meanwhile, the file is already gone: the publish is
+/// aborted.
+fn enter_live(
+    ticket: CreateTicket,
+    target: &ResolvedTarget,
+    path: TempPath,
+) -> Result<(LiveEntry, TempPath), PublishError> {
     let key = (
         target.dir_id.clone(),
         path.file_name().unwrap_or_default().to_os_string(),
     );
-    LiveEntry::enter(key, path.to_path_buf(), owner)
+    match ticket.enter(key, path.to_path_buf()) {
+        Some(live) => Ok((live, path)),
+        None => {
+            // Removed under the registry's lock; its name may belong to another file by now.
+            let _ = path.keep();
+            Err(PublishError::Aborted)
+        }
+    }
 }
 
 /// A scratch about to be renamed onto its target. Open (and locked against sweepers) until

@@ -10,8 +10,8 @@ use std::fs::{File, OpenOptions};
 
 use tempfile::NamedTempFile;
 
-use super::{attributes, enter_live, under_fresh_name, Owner, Scratch, ScratchSpec};
-use crate::errors::{FsFailure, Syscall};
+use super::{attributes, enter_live, under_fresh_name, CreateTicket, Owner, Scratch, ScratchSpec};
+use crate::errors::{FsFailure, PublishError, Syscall};
 use crate::sys;
 use crate::target::ResolvedTarget;
 
@@ -49,11 +49,13 @@ impl Unnamed {
 
     /// Link it into the target's directory under a fresh scratch name: from here on it is a
     /// [`Scratch`] like any other (registered as live, removed on failure).
-    pub fn name(self, target: &ResolvedTarget, owner: Owner) -> Result<Scratch, FsFailure> {
+    /// Once `owner` has ended, it is never named: the publish is aborted.
+    pub fn name(self, target: &ResolvedTarget, owner: Owner) -> Result<Scratch, PublishError> {
+        let ticket = CreateTicket::take(owner).ok_or(PublishError::Aborted)?;
         let (_, path) = under_fresh_name(target, |path| sys::link_unnamed(&self.file, path))
             .map_err(|e| FsFailure::target(e, Syscall::Link))?
             .into_parts();
-        let live = enter_live(target, &path, owner);
+        let (live, path) = enter_live(ticket, target, path)?;
         Ok(Scratch {
             file: NamedTempFile::from_parts(self.file, path),
             final_mode: self.final_mode,
