@@ -155,3 +155,23 @@ fn subtrees_moved_in_and_out_during_sweeps_never_lead_a_sweep_outside_the_tree()
     stop.store(true, Ordering::Relaxed);
     mover.join().unwrap();
 }
+
+#[test]
+fn levels_closed_for_want_of_descriptors_are_opened_again_on_the_way_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let levels = nested(dir.path(), 10);
+    let mut trail = Trail::new(dir.path(), SweepDir::open(dir.path()).unwrap(), 32);
+    for _ in 0..10 {
+        let sub = trail.deepest().open_subdir(OsStr::new("d")).unwrap();
+        trail.enter("d".into(), sub);
+    }
+    // Levels 1 to 9 can go; the top and the deepest stay.
+    assert_eq!((0..12).filter(|_| trail.close_one()).count(), 9);
+    for level in levels.iter().rev().skip(1) {
+        assert!(trail.leave().is_none());
+        assert_eq!(trail.path(), *level);
+        assert_eq!(trail.deepest().key(), key_of(level));
+    }
+    assert!(trail.leave().is_none());
+    assert!(trail.is_done());
+}

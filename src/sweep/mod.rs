@@ -84,6 +84,20 @@ fn sweep_keeping_open(
     sweep.run(dir, open_levels)
 }
 
+/// `open` again for as long as it fails for want of descriptors and the trail can close a
+/// level to free one: a process near its limit sweeps a deep tree with fewer levels open.
+fn short_of_descriptors<T>(
+    trail: &mut Trail,
+    mut open: impl FnMut(&Trail) -> io::Result<T>,
+) -> io::Result<T> {
+    loop {
+        match open(trail) {
+            Err(e) if sys::is_out_of_descriptors(&e) && trail.close_one() => continue,
+            result => return result,
+        }
+    }
+}
+
 struct Sweep<'a> {
     options: &'a SweepOptions,
     now: SystemTime,
@@ -106,7 +120,7 @@ impl Sweep<'_> {
                 }
                 continue;
             };
-            match trail.deepest().open_subdir(&name) {
+            match short_of_descriptors(&mut trail, |trail| trail.deepest().open_subdir(&name)) {
                 Ok(dir) => trail.enter(name, dir),
                 // Removed, or replaced by a link or a file, since it was listed.
                 Err(e) if sys::is_gone_or_other_kind(&e) => continue,
@@ -116,7 +130,8 @@ impl Sweep<'_> {
                     continue;
                 }
             }
-            match self.visit(&trail) {
+            // A failed visit has examined nothing yet: its one open is the listing's.
+            match short_of_descriptors(&mut trail, |trail| self.visit(trail)) {
                 Ok(subdirs) => trail.set_subdirs(subdirs),
                 Err(e) => {
                     if !sys::is_gone_or_other_kind(&e) {

@@ -108,6 +108,15 @@ impl Trail {
         }
     }
 
+    /// Close the highest open level below the top other than the deepest, to give its
+    /// descriptor to the next open when the process is out of them (the level is opened
+    /// again on the way up, as any other). False when only the top and the deepest are open.
+    pub fn close_one(&mut self) -> bool {
+        let deepest = self.levels.len().saturating_sub(1);
+        let open = (1..deepest).find(|&depth| self.levels[depth].dir.is_some());
+        open.map(|depth| self.levels[depth].dir = None).is_some()
+    }
+
     /// Leave the deepest level. The level above is open again afterwards, or, where it could
     /// not be found again, left too with whatever it had still to enter: then its path and
     /// why are returned, and the walk goes on from the level above that.
@@ -117,12 +126,18 @@ impl Trail {
             return None;
         }
         self.below.pop();
-        let parent = self.levels.last_mut().expect("checked above");
-        if parent.dir.is_some() {
+        if self
+            .levels
+            .last()
+            .is_some_and(|parent| parent.dir.is_some())
+        {
             return None;
         }
         // One open however deep the tree, when nothing moved.
-        let through_dotdot = child.dir.and_then(|dir| dir.open_parent().ok());
+        let through_dotdot = child
+            .dir
+            .and_then(|dir| super::short_of_descriptors(self, |_| dir.open_parent()).ok());
+        let parent = self.levels.last_mut().expect("checked above");
         if let Some(dir) = through_dotdot.filter(|dir| dir.key() == parent.key) {
             parent.dir = Some(dir);
             return None;
