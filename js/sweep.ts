@@ -71,7 +71,7 @@ function toEncoding(value: unknown): BufferEncoding | 'buffer' {
  * the sweep: it goes on with the rest, then rejects with a {@link SweepIncompleteError} that
  * lists both what it removed and what failed. Only a `dir` that cannot be read at all rejects
  * with its own error (ENOENT when it is missing). However deep the tree, a recursive sweep
- * keeps a bounded number of directories open and a few dozen bytes a level.
+ * keeps a bounded number of directories open and about 200 bytes a level.
  */
 export function sweepOrphans(dir: PathLike, options?: SweepOptions & { encoding?: BufferEncoding | null }): Promise<string[]>
 export function sweepOrphans(dir: PathLike, options: SweepOptions & { encoding: 'buffer' }): Promise<Buffer[]>

@@ -18,7 +18,7 @@
 //!
 //! A recursive sweep enters subdirectories relative to their parent's descriptor, never
 //! through a link, so a tree deeper than PATH_MAX is walked whole, with a bounded number of
-//! directories open and a few dozen bytes a level (see `trail`). A subdirectory it cannot
+//! directories open and about 200 bytes a level (see `trail`). A subdirectory it cannot
 //! enter, or an entry it cannot remove, is reported and the sweep goes on with the rest.
 
 #[cfg(all(test, unix))]

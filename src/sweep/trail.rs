@@ -3,15 +3,16 @@
 //! A directory kept open per level costs a descriptor (and, as a stream, a read buffer) per
 //! level, so a tree as deep as another user cares to make it would exhaust both: 20 000
 //! nested levels took hundreds of MiB, then EMFILE. As fts(3) does, only the top and the
-//! deepest `window` levels stay open. A level closed meanwhile is opened again on the way
+//! deepest [`OPEN_LEVELS`] levels stay open (fewer when the process runs out of descriptors:
+//! see [`Trail::close_one`]). A level closed meanwhile is opened again on the way
 //! back up, through its child's `..`, and taken only if it is the very directory that was
 //! left (same device and inode): a child moved elsewhere meanwhile has another parent, and
 //! following it would sweep outside the tree. Then the names are followed down again from
 //! the nearest level still open, never through a link, each level checked the same way; a
 //! level found nowhere is reported (ENOENT, as fts reports a `..` that changed) and the
 //! sweep goes on above it. A level keeps its name, its identity and the subdirectories
-//! still to enter, and the path below the top is one buffer: memory grows by a few dozen
-//! bytes a level.
+//! still to enter, and the path below the top is one buffer: memory grows by about 200 bytes
+//! a level (4.6 MiB for 20 500 levels, allocator and growth included).
 
 use std::ffi::{OsStr, OsString};
 use std::io;
