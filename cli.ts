@@ -240,13 +240,14 @@ async function sweep(args: string[]): Promise<void> {
       olderThanMs,
       recursive: values.recursive === true,
       dryRun: values['dry-run'] === true,
+      encoding: 'buffer',
     })
   } catch (e) {
     if ((e as { code?: unknown }).code !== 'ERR_SWEEP_INCOMPLETE') throw e
     incomplete = e as SweepIncompleteError
     removed = incomplete.removed
   }
-  // One path a line, as `find` prints them: a name that is not UTF-8 goes out as its bytes.
+  // One path a line, as `find` prints them: each as its exact bytes, UTF-8 or not.
   for (const path of removed) process.stdout.write(typeof path === 'string' ? `${path}\n` : Buffer.concat([path, Buffer.from('\n')]))
   // What could not be swept, one line each (as `find` goes on past a directory it cannot read).
   for (const failure of incomplete?.errors ?? []) say(messageOf(failure))

@@ -1,15 +1,33 @@
 // sweepOrphans (guarantee 4): exactly the scratch shape, never a young one, never a live one.
 
 import test from 'ava'
-import { execFileSync } from 'node:child_process'
-import { chmodSync, mkdirSync, utimesSync, writeFileSync, existsSync } from 'node:fs'
+import { execFileSync, spawnSync } from 'node:child_process'
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { AtomicFile, sweepOrphans } from 'atomic-publish'
-import { fixtureForOtherUser, freshDir, isRoot, namesIn, needs, otherUserReachesTmp, scratchIn, snapshot } from './helpers.js'
+import { fixtureForOtherUser, freshDir, isRoot, namesIn, needs, otherUserReachesTmp, runChild, scratchIn, snapshot } from './helpers.js'
 
+const ROOT = join(__dirname, '..', '..')
 const LONG_AGO = new Date('2001-01-01T00:00:00Z')
 
-function orphan(path: string): string {
+interface SweeperReport {
+  removed: string[]
+  rejections: string[]
+  failures: { path: string; code: string; syscall: string }[]
+}
+
+/**
+ * A recursive sweep of `dir` in a child, as a user whom modes stop: root enters any
+ * directory, so as root the sweep runs as nobody, in a directory nobody owns.
+ */
+function sweepAsNobody(dir: string, encoding = 'utf8'): SweeperReport {
+  const asNobody = isRoot ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'] : []
+  if (isRoot) execFileSync('chown', ['-R', '65534:65534', dir])
+  const [command, ...args] = [...asNobody, process.execPath, fixtureForOtherUser('sweeper'), dir, '0', '60000', 'recursive', encoding]
+  return JSON.parse(execFileSync(command, args, { encoding: 'utf8' })) as SweeperReport
+}
+
+function orphan<P extends string | Buffer>(path: P): P {
   writeFileSync(path, 'left by a crash')
   utimesSync(path, LONG_AGO, LONG_AGO)
   return path
@@ -29,17 +47,56 @@ test('old scratch files of every writer go (1–64 letters and digits); young on
   t.deepEqual(namesIn(dir), ['sub', 'young.json.oxentmp.Zz0Zz0Zz0Z', ...lookAlikes].sort())
 })
 
-test('a scratch whose name is not UTF-8 is swept, and its path comes back as its exact bytes', async (t) => {
+needs([], { also: otherUserReachesTmp })('paths come back as fs.readdir gives names: strings by default, exact bytes with encoding buffer', async (t) => {
   const dir = freshDir()
   const name = Buffer.concat([Buffer.from('n'), Buffer.from([0xe9]), Buffer.from('.txt.oxentmp.Ab3dE6')])
-  const path = Buffer.concat([Buffer.from(`${dir}/`), name])
-  writeFileSync(path, 'left by a crash')
-  utimesSync(path, LONG_AGO, LONG_AGO)
-  const removed = await sweepOrphans(dir)
-  t.is(removed.length, 1)
-  t.true(Buffer.isBuffer(removed[0]))
-  t.true((removed[0] as Buffer).equals(path))
-  t.false(existsSync(path))
+  const notUtf8 = () => orphan(Buffer.concat([Buffer.from(`${dir}/`), name]))
+  const plain = () => orphan(join(dir, 'caf\u00e9.oxentmp.Ab3dE6'))
+  notUtf8()
+  plain()
+  // The default: every path a string, a stray byte as U+FFFD exactly where fs.readdir puts it.
+  const asText = await sweepOrphans(dir, { dryRun: true })
+  t.deepEqual(asText.sort(), readdirSync(dir).map((n) => join(dir, n)).sort())
+  t.true(asText.every((p) => typeof p === 'string'))
+  t.deepEqual(await sweepOrphans(dir, { dryRun: true, encoding: 'latin1' }).then((p) => p.sort()), readdirSync(dir, 'latin1').map((n) => `${dir}/${n}`).sort())
+  // encoding 'buffer': every path a Buffer of its exact bytes, UTF-8 or not; those are removed.
+  const expected = readdirSync(dir, { encoding: 'buffer' }).map((n) => Buffer.concat([Buffer.from(`${dir}/`), n]))
+  const asBytes = await sweepOrphans(dir, { encoding: 'buffer' })
+  t.true(asBytes.every((p) => Buffer.isBuffer(p)))
+  t.deepEqual(asBytes.map((p) => p.toString('hex')).sort(), expected.map((p) => p.toString('hex')).sort())
+  t.deepEqual(namesIn(dir), [])
+  // An incomplete sweep's removed paths and failures follow the encoding too.
+  notUtf8()
+  mkdirSync(join(dir, 'locked'))
+  const shut = Buffer.concat([Buffer.from(`${dir}/locked/`), name])
+  writeFileSync(shut, 'x')
+  chmodSync(join(dir, 'locked'), 0)
+  const report = sweepAsNobody(dir, 'buffer')
+  chmodSync(join(dir, 'locked'), 0o700)
+  const hex = (path: Buffer) => `hex:${path.toString('hex')}`
+  t.deepEqual(report.removed, [hex(Buffer.concat([Buffer.from(`${dir}/`), name]))])
+  t.deepEqual(report.failures, [{ path: hex(Buffer.from(join(dir, 'locked'))), code: 'EACCES', syscall: 'scandir' }])
+  t.true(existsSync(shut))
+})
+
+test('an encoding that is not one is refused before anything is touched', async (t) => {
+  const dir = freshDir()
+  const path = orphan(join(dir, 'x.oxentmp.Ab3dE6'))
+  for (const encoding of ['bytes', 'Buffer', 42, {}]) {
+    await t.throwsAsync(sweepOrphans(dir, { encoding } as never), { code: 'ERR_INVALID_ARG_VALUE', message: /encoding/ })
+  }
+  t.true(existsSync(path))
+})
+
+test('a strict TypeScript consumer gets string[] by default and Buffer[] with encoding buffer', (t) => {
+  const project = freshDir('ap-sweep-types-')
+  mkdirSync(join(project, 'node_modules'))
+  symlinkSync(ROOT, join(project, 'node_modules', 'atomic-publish'))
+  writeFileSync(join(project, 'package.json'), '{ "name": "consumer", "private": true, "type": "commonjs" }')
+  copyFileSync(join(ROOT, '__test__', 'consumer', 'sweep-types.ts'), join(project, 'sweep-types.ts'))
+  const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc')
+  const r = spawnSync(process.execPath, [tsc, '--strict', '--noEmit', '--module', 'node16', '--moduleResolution', 'node16', '--target', 'es2022', '--typeRoots', join(ROOT, 'node_modules', '@types'), '--types', 'node', 'sweep-types.ts'], { cwd: project, encoding: 'utf8' })
+  t.is(r.status, 0, r.stdout)
 })
 
 test('a tree deeper than PATH_MAX is swept to the bottom', async (t) => {
@@ -59,6 +116,20 @@ test('a tree deeper than PATH_MAX is swept to the bottom', async (t) => {
   }
 })
 
+test('a tree 5 000 levels deep is swept whole by a process allowed 32 descriptors (Node itself holds about 20)', (t) => {
+  const dir = freshDir()
+  const levels = 5000
+  const tree = (mode: string) => execFileSync(process.execPath, [join(__dirname, 'fixtures', 'nested-tree.js'), mode, dir, String(levels)])
+  tree('build')
+  try {
+    const run = runChild<SweeperReport>('sweeper', [dir, '0', '60000', 'recursive'], { shell: 'ulimit -n 32' })
+    t.deepEqual(run.out?.failures, [], run.stderr)
+    t.deepEqual(run.out?.removed, [`${dir}${'/d'.repeat(levels)}/bottom.oxentmp.AbCdE6`])
+  } finally {
+    tree('remove')
+  }
+})
+
 needs([], { also: otherUserReachesTmp })('a recursive sweep that cannot enter a subdirectory sweeps the rest and names it', async (t) => {
   const dir = freshDir()
   const top = orphan(join(dir, 'top.oxentmp.Ab3dE6'))
@@ -67,11 +138,7 @@ needs([], { also: otherUserReachesTmp })('a recursive sweep that cannot enter a 
   mkdirSync(join(dir, 'locked'))
   const shut = orphan(join(dir, 'locked', 'shut.oxentmp.Ab3dE6'))
   chmodSync(join(dir, 'locked'), 0)
-  // Root enters any directory: there the sweep runs as nobody, in a directory nobody owns.
-  const asNobody = isRoot ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'] : []
-  if (isRoot) execFileSync('chown', ['-R', '65534:65534', dir])
-  const [command, ...args] = [...asNobody, process.execPath, fixtureForOtherUser('sweeper'), dir, '0', '60000', 'recursive']
-  const report = JSON.parse(execFileSync(command, args, { encoding: 'utf8' })) as { removed: string[]; rejections: string[]; failures: { path: string; code: string; syscall: string }[] }
+  const report = sweepAsNobody(dir)
   chmodSync(join(dir, 'locked'), 0o700)
   t.deepEqual(report.removed.sort(), [inside, top].sort())
   t.deepEqual(report.failures, [{ path: join(dir, 'locked'), code: 'EACCES', syscall: 'scandir' }])

@@ -2,7 +2,7 @@
 
 import * as native from '../binding.js'
 import { type PathLike, resolveNativePath, toBoolean, toNativePath } from './args.js'
-import { invalidArgType, outOfRange, toError } from './errors.js'
+import { invalidArgType, invalidArgValue, outOfRange, toError } from './errors.js'
 
 /** The longest age that means anything: the span a Date can hold, in milliseconds. */
 const MAX_AGE_MS = 8.64e15 * 2
@@ -14,12 +14,15 @@ export interface SweepOptions {
   recursive?: boolean
   /** List what would be removed, remove nothing. Default false. */
   dryRun?: boolean
+  /**
+   * How paths come back, as `fs.readdir`'s option: text in this encoding (default `'utf8'`; a
+   * name that is not UTF-8 comes back with U+FFFD in place of its stray bytes, as `fs` gives
+   * it), or `'buffer'` for the exact bytes of every path.
+   */
+  encoding?: BufferEncoding | 'buffer' | null
 }
 
-/**
- * A path as the sweep found it: a string where it is UTF-8, otherwise a Buffer of its exact
- * bytes (as `fs.readdir` with `encoding: 'buffer'` gives), which every `fs` call accepts.
- */
+/** A path as a sweep returns it: a string, or with `encoding: 'buffer'` a Buffer of its exact bytes. */
 export type SweptPath = string | Buffer
 
 /** One subdirectory the sweep could not enter, or one entry it could not open or remove. */
@@ -27,12 +30,14 @@ export interface SweepFailure extends Error {
   code: string
   errno: number
   syscall: string
+  /** In the encoding the sweep was asked for. */
   path: SweptPath
 }
 
 /**
  * A sweep that went through everything it could reach but not everything under `dir`:
- * `removed` lists what it removed all the same, `errors` what it could not enter or remove.
+ * `removed` lists what it removed all the same, `errors` what it could not enter or remove,
+ * their paths in the encoding the sweep was asked for.
  */
 export interface SweepIncompleteError extends AggregateError {
   code: 'ERR_SWEEP_INCOMPLETE'
@@ -41,17 +46,37 @@ export interface SweepIncompleteError extends AggregateError {
   errors: SweepFailure[]
 }
 
-const shown = (path: SweptPath): string => (typeof path === 'string' ? path : path.toString('utf8'))
+const shown = (path: string | Buffer): string => (typeof path === 'string' ? path : path.toString('utf8'))
+
+/** A path from the native sweep (text where it is UTF-8, else its bytes) in `encoding`. */
+function encoded(path: string | Buffer, encoding: BufferEncoding | 'buffer'): SweptPath {
+  if (typeof path === 'string') {
+    if (encoding === 'utf8' || encoding === 'utf-8') return path
+    return encoding === 'buffer' ? Buffer.from(path, 'utf8') : Buffer.from(path, 'utf8').toString(encoding)
+  }
+  return encoding === 'buffer' ? path : path.toString(encoding)
+}
+
+function toEncoding(value: unknown): BufferEncoding | 'buffer' {
+  if (!value) return 'utf8' // as fs: no encoding, or any falsy one, is the default
+  if (typeof value === 'string' && (value === 'buffer' || Buffer.isEncoding(value))) return value as BufferEncoding | 'buffer'
+  throw invalidArgValue('encoding', value, 'is invalid encoding')
+}
 
 /**
  * Remove scratch files (`<name>.oxentmp.<random>`) under `dir` whose mtime is at least
  * `olderThanMs` old, never one that a publish, in this process or another, still holds, and
- * return their paths. A subdirectory that cannot be entered, or a scratch that cannot be
- * removed, does not stop the sweep: it goes on with the rest, then rejects with a
- * {@link SweepIncompleteError} that lists both what it removed and what failed. Only a `dir`
- * that cannot be read at all rejects with its own error (ENOENT when it is missing).
+ * return their paths (as strings; with `encoding: 'buffer'`, as Buffers of their exact bytes).
+ * A subdirectory that cannot be entered, or a scratch that cannot be removed, does not stop
+ * the sweep: it goes on with the rest, then rejects with a {@link SweepIncompleteError} that
+ * lists both what it removed and what failed. Only a `dir` that cannot be read at all rejects
+ * with its own error (ENOENT when it is missing). However deep the tree, a recursive sweep
+ * keeps a bounded number of directories open and about 200 bytes a level.
  */
-export async function sweepOrphans(dir: PathLike, options: SweepOptions = {}): Promise<SweptPath[]> {
+export function sweepOrphans(dir: PathLike, options?: SweepOptions & { encoding?: BufferEncoding | null }): Promise<string[]>
+export function sweepOrphans(dir: PathLike, options: SweepOptions & { encoding: 'buffer' }): Promise<Buffer[]>
+export function sweepOrphans(dir: PathLike, options?: SweepOptions): Promise<string[] | Buffer[]>
+export async function sweepOrphans(dir: PathLike, options: SweepOptions = {}): Promise<string[] | Buffer[]> {
   const path = resolveNativePath(toNativePath(dir, 'dir'))
   if (options === null || typeof options !== 'object') throw invalidArgType('options', 'of type object', options)
   const olderThanMs = options.olderThanMs ?? 60_000
@@ -59,22 +84,25 @@ export async function sweepOrphans(dir: PathLike, options: SweepOptions = {}): P
   if (!(olderThanMs >= 0 && olderThanMs <= MAX_AGE_MS)) {
     throw outOfRange('options.olderThanMs', `>= 0 and <= ${MAX_AGE_MS}`, olderThanMs)
   }
+  const encoding = toEncoding(options.encoding)
   const outcome = await native.sweep(path.native, {
     olderThanMs,
     recursive: toBoolean(options.recursive ?? false, 'options.recursive'),
     dryRun: toBoolean(options.dryRun ?? false, 'options.dryRun'),
   })
   if (outcome.failure) throw toError(outcome.failure, path.display)
-  if (outcome.failures.length === 0) return outcome.removed
+  // One encoding for the whole array, so its type is string[] or Buffer[], never a mix.
+  const removed = outcome.removed.map((p) => encoded(p, encoding)) as string[] | Buffer[]
+  if (outcome.failures.length === 0) return removed
   const errors = outcome.failures.map(({ path: failed, failure }) => {
     const err = toError(failure, shown(failed)) as SweepFailure
-    err.path = failed
+    err.path = encoded(failed, encoding)
     return err
   })
   const what = errors.length === 1 ? '1 entry' : `${errors.length} entries`
   const err = new AggregateError(errors, `sweepOrphans: ${what} under '${path.display}' could not be swept; removed ${outcome.removed.length}`) as SweepIncompleteError
   err.code = 'ERR_SWEEP_INCOMPLETE'
   err.path = path.native
-  err.removed = outcome.removed
+  err.removed = removed
   throw err
 }

@@ -17,11 +17,15 @@
 //! process's rename goes instead of the scratch, never a directory.
 //!
 //! A recursive sweep enters subdirectories relative to their parent's descriptor, never
-//! through a link, so a tree deeper than PATH_MAX is walked whole. A subdirectory it cannot
+//! through a link, so a tree deeper than PATH_MAX is walked whole, with a bounded number of
+//! directories open and about 200 bytes a level (see `trail`). A subdirectory it cannot
 //! enter, or an entry it cannot remove, is reported and the sweep goes on with the rest.
 
 #[cfg(all(test, unix))]
+mod deep_tests;
+#[cfg(all(test, unix))]
 mod tests;
+mod trail;
 
 use std::ffi::{OsStr, OsString};
 use std::io;
@@ -32,6 +36,7 @@ use crate::errors::{FsFailure, Syscall};
 use crate::scratch::{held_by_writer, is_live, is_scratch_name, sweep_aside_name};
 use crate::sys::{self, EntryKind, SweepDir};
 use crate::target::DirId;
+use trail::{Trail, OPEN_LEVELS};
 
 #[derive(Debug, Clone)]
 pub struct SweepOptions {
@@ -62,19 +67,35 @@ pub struct SweepReport {
 /// Sweep `dir`. Only a failure to read `dir` itself is an error; everything below it is
 /// reported in the [`SweepReport`].
 pub fn sweep_orphans(dir: &Path, options: &SweepOptions) -> Result<SweepReport, FsFailure> {
+    sweep_keeping_open(dir, options, OPEN_LEVELS)
+}
+
+/// A sweep that keeps at most `open_levels` directories open below `dir`.
+fn sweep_keeping_open(
+    dir: &Path,
+    options: &SweepOptions,
+    open_levels: usize,
+) -> Result<SweepReport, FsFailure> {
     let sweep = Sweep {
         options,
         now: SystemTime::now(),
         report: SweepReport::default(),
     };
-    sweep.run(dir)
+    sweep.run(dir, open_levels)
 }
 
-/// One directory on the way down: its subdirectories still to enter.
-struct Level {
-    dir: SweepDir,
-    path: PathBuf,
-    subdirs: Vec<OsString>,
+/// `open` again for as long as it fails for want of descriptors and the trail can close a
+/// level to free one: a process near its limit sweeps a deep tree with fewer levels open.
+fn short_of_descriptors<T>(
+    trail: &mut Trail,
+    mut open: impl FnMut(&Trail) -> io::Result<T>,
+) -> io::Result<T> {
+    loop {
+        match open(trail) {
+            Err(e) if sys::is_out_of_descriptors(&e) && trail.close_one() => continue,
+            result => return result,
+        }
+    }
 }
 
 struct Sweep<'a> {
@@ -84,36 +105,51 @@ struct Sweep<'a> {
 }
 
 impl Sweep<'_> {
-    /// Depth first, with a stack of open directories rather than recursion: one descriptor
-    /// per level, and no native stack that grows with the depth of the tree.
-    fn run(mut self, top: &Path) -> Result<SweepReport, FsFailure> {
+    /// Depth first, with a trail of levels rather than recursion: no native stack that grows
+    /// with the depth of the tree, and at most `open_levels` directories open below the top.
+    fn run(mut self, top: &Path, open_levels: usize) -> Result<SweepReport, FsFailure> {
         let scandir = |e| FsFailure::target(e, Syscall::Scandir);
         let dir = SweepDir::open(top).map_err(scandir)?;
-        let level = self.visit(dir, top.to_path_buf()).map_err(scandir)?;
-        let mut stack = vec![level];
-        while let Some(level) = stack.last_mut() {
-            let Some(name) = level.subdirs.pop() else {
-                stack.pop();
+        let mut trail = Trail::new(top, dir, open_levels);
+        let subdirs = self.visit(&trail).map_err(scandir)?;
+        trail.set_subdirs(subdirs);
+        while !trail.is_done() {
+            let Some(name) = trail.next_subdir() else {
+                if let Some((path, e)) = trail.leave() {
+                    self.report.failures.push((path, scandir(e)));
+                }
                 continue;
             };
-            let path = level.path.join(&name);
-            let entered = level
-                .dir
-                .open_subdir(&name)
-                .and_then(|dir| self.visit(dir, path.clone()));
-            match entered {
-                Ok(level) => stack.push(level),
+            match short_of_descriptors(&mut trail, |trail| trail.deepest().open_subdir(&name)) {
+                Ok(dir) => trail.enter(name, dir),
                 // Removed, or replaced by a link or a file, since it was listed.
-                Err(e) if sys::is_gone_or_other_kind(&e) => {}
-                Err(e) => self.report.failures.push((path, scandir(e))),
+                Err(e) if sys::is_gone_or_other_kind(&e) => continue,
+                Err(e) => {
+                    let path = trail.path_of(&name);
+                    self.report.failures.push((path, scandir(e)));
+                    continue;
+                }
+            }
+            // A failed visit has examined nothing yet: its one open is the listing's.
+            match short_of_descriptors(&mut trail, |trail| self.visit(trail)) {
+                Ok(subdirs) => trail.set_subdirs(subdirs),
+                Err(e) => {
+                    if !sys::is_gone_or_other_kind(&e) {
+                        self.report.failures.push((trail.path(), scandir(e)));
+                    }
+                    // Its parent, just left, is still open: nothing to report here.
+                    let _ = trail.leave();
+                }
             }
         }
         Ok(self.report)
     }
 
-    /// Examine every scratch-shaped entry of `dir`; return it with the subdirectories to enter.
-    fn visit(&mut self, mut dir: SweepDir, path: PathBuf) -> io::Result<Level> {
+    /// Examine every scratch-shaped entry of the trail's deepest level; return the
+    /// subdirectories to enter.
+    fn visit(&mut self, trail: &Trail) -> io::Result<Vec<OsString>> {
         let recursive = self.options.recursive;
+        let dir = trail.deepest();
         let entries = dir.entries(|name, kind| {
             (recursive && kind != EntryKind::Other)
                 || (kind != EntryKind::Directory && is_scratch_name(name))
@@ -121,29 +157,29 @@ impl Sweep<'_> {
         let mut subdirs = Vec::new();
         for (name, kind) in entries {
             if kind != EntryKind::Directory && is_scratch_name(&name) {
-                self.examine(&dir, &name, &path);
+                self.examine(dir, &name, trail);
             }
             if recursive && kind != EntryKind::Other {
                 subdirs.push(name);
             }
         }
-        Ok(Level { dir, path, subdirs })
+        Ok(subdirs)
     }
 
     /// Remove the entry `name` of `dir` if it is an orphaned scratch (see the module's doc).
-    fn examine(&mut self, dir: &SweepDir, name: &OsStr, dir_path: &Path) {
-        let path = dir_path.join(name);
+    fn examine(&mut self, dir: &SweepDir, name: &OsStr, trail: &Trail) {
+        let path = || trail.path_of(name);
         let file = match dir.open_entry(name) {
             Ok(file) => file,
             Err(e) if sys::is_gone_or_other_kind(&e) => return,
             // Unreadable to us (a scratch whose final mode has no read bit for us): its lock
             // cannot be tested, so it is not ours to judge, and not a failure of the sweep.
             Err(e) if e.kind() == io::ErrorKind::PermissionDenied => return,
-            Err(e) => return self.fail(path, e, Syscall::Open),
+            Err(e) => return self.fail(path(), e, Syscall::Open),
         };
         let meta = match file.metadata() {
             Ok(meta) => meta,
-            Err(e) => return self.fail(path, e, Syscall::Stat),
+            Err(e) => return self.fail(path(), e, Syscall::Stat),
         };
         if !meta.is_file() || !self.old_enough(&meta) {
             return;
@@ -162,10 +198,10 @@ impl Sweep<'_> {
                 Ok(false) => return,
                 // Another sweeper got there first, or a directory was renamed onto the name.
                 Err(e) if sys::is_gone_or_other_kind(&e) => return,
-                Err(e) => return self.fail(path, e, Syscall::Unlink),
+                Err(e) => return self.fail(path(), e, Syscall::Unlink),
             }
         }
-        self.report.removed.push(path);
+        self.report.removed.push(path());
     }
 
     fn fail(&mut self, path: PathBuf, error: io::Error, syscall: Syscall) {

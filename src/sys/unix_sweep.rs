@@ -17,9 +17,10 @@ use super::EntryKind;
 
 /// An open directory that a sweep works in. Every step is taken relative to its descriptor
 /// (`openat`, `fstatat`, `unlinkat`), so each name is resolved in this very directory however
-/// its path changes, and a tree deeper than PATH_MAX can be walked.
+/// its path changes, and a tree deeper than PATH_MAX can be walked. It holds the descriptor
+/// only: a directory stream's buffer (32 KiB in glibc) lives just while the entries are read.
 pub struct SweepDir {
-    dir: nix::dir::Dir,
+    dir: OwnedFd,
     key: DirKey,
 }
 
@@ -39,11 +40,17 @@ impl SweepDir {
         Self::from_fd(openat(&self.dir, name, flags, Mode::empty())?)
     }
 
+    /// This directory's parent as it is now (`..`): whoever opens it again checks its key,
+    /// since a directory moved meanwhile has another parent.
+    pub fn open_parent(&self) -> io::Result<Self> {
+        Self::open_subdir(self, OsStr::new(".."))
+    }
+
     fn from_fd(fd: OwnedFd) -> io::Result<Self> {
         let stat = fstat(&fd)?;
         Ok(Self {
             key: (stat.st_dev as u64, stat.st_ino as u64),
-            dir: nix::dir::Dir::from_fd(fd)?,
+            dir: fd,
         })
     }
 
@@ -54,11 +61,14 @@ impl SweepDir {
 
     /// The entries (without `.` and `..`) for which `keep` says yes, read in one pass.
     pub fn entries(
-        &mut self,
+        &self,
         mut keep: impl FnMut(&OsStr, EntryKind) -> bool,
     ) -> io::Result<Vec<(OsString, EntryKind)>> {
+        // A stream of its own (`.` of this very descriptor, so the same directory), closed
+        // with its buffer once read.
+        let mut stream = nix::dir::Dir::openat(&self.dir, ".", DIR_FLAGS, Mode::empty())?;
         let mut kept = Vec::new();
-        for entry in self.dir.iter() {
+        for entry in stream.iter() {
             let entry = entry?;
             let name = OsStr::from_bytes(entry.file_name().to_bytes());
             if name == "." || name == ".." {
@@ -141,7 +151,7 @@ impl SweepDir {
 /// `renameat2(RENAME_NOREPLACE)` within one directory, by system call: the libc wrapper is
 /// missing from older glibc and from some musl builds.
 #[cfg(target_os = "linux")]
-fn renameat_noreplace(dir: &nix::dir::Dir, from: &OsStr, to: &OsStr) -> io::Result<()> {
+fn renameat_noreplace(dir: &OwnedFd, from: &OsStr, to: &OsStr) -> io::Result<()> {
     use std::os::fd::{AsFd, AsRawFd};
     let (from, to) = (cstring(from)?, cstring(to)?);
     let fd = dir.as_fd().as_raw_fd();

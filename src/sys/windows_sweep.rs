@@ -43,6 +43,15 @@ impl SweepDir {
         })
     }
 
+    /// This directory's parent by its path as the sweep spelled it: whoever opens it again
+    /// checks its key.
+    pub fn open_parent(&self) -> io::Result<Self> {
+        match self.path.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => Self::open(parent),
+            _ => Err(io::ErrorKind::NotFound.into()),
+        }
+    }
+
     /// The identity of this directory, as [`dir_key`] gives it.
     pub fn key(&self) -> DirKey {
         self.key.clone()
@@ -50,7 +59,7 @@ impl SweepDir {
 
     /// The entries for which `keep` says yes, read in one pass.
     pub fn entries(
-        &mut self,
+        &self,
         mut keep: impl FnMut(&OsStr, EntryKind) -> bool,
     ) -> io::Result<Vec<(OsString, EntryKind)>> {
         let mut kept = Vec::new();
