@@ -25,6 +25,8 @@ pub struct ResolvedTarget {
     pub file: PathBuf,
     /// Its directory: where the scratch lives and which is fsynced after the rename.
     pub dir: PathBuf,
+    /// The directory, open: the scratch is created, renamed and fsynced relative to it.
+    pub dir_handle: sys::TargetDir,
     /// The directory's identity, the same for every spelling of it.
     pub dir_id: DirId,
     pub file_name: OsString,
@@ -72,6 +74,9 @@ pub fn prepare_in_place(target: &Path) -> Result<Option<ResolvedTarget>, FsFailu
 
 fn prepare_with(target: &Path, create_dirs: bool) -> Result<Option<ResolvedTarget>, FsFailure> {
     let (file, existing, followed) = follow_links(target)?;
+    if followed {
+        sys::check_links_followed(target).map_err(|e| FsFailure::target(e, Syscall::Open))?;
+    }
     if let Some(meta) = &existing {
         if meta.is_dir() {
             return Err(FsFailure::target(errors::is_a_directory(), Syscall::Open));
@@ -97,11 +102,19 @@ fn prepare_with(target: &Path, create_dirs: bool) -> Result<Option<ResolvedTarge
         }
         fs::create_dir_all(&dir).map_err(|e| FsFailure::target(e, Syscall::Mkdir))?;
     }
-    let dir_id = DirId::of(&dir).map_err(|e| FsFailure::target(e, Syscall::Open))?;
+    let opened = sys::TargetDir::open(&dir)
+        .and_then(|handle| Ok((handle.key_and_metadata()?, handle)));
+    let ((key, dir_meta), dir_handle) =
+        opened.map_err(|e| FsFailure::target(e, Syscall::Open))?;
+    if let Some(meta) = &existing {
+        sys::check_replaceable(&dir_meta, meta)
+            .map_err(|e| FsFailure::target(e, Syscall::Open))?;
+    }
     Ok(Some(ResolvedTarget {
         file,
         dir,
-        dir_id,
+        dir_handle,
+        dir_id: DirId::from_key(key),
         file_name,
         existing,
     }))
