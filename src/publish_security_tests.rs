@@ -80,7 +80,11 @@ fn the_scratch_is_nobody_elses_until_its_bytes_are_verified() {
         set_mode(&target, 0o604);
         nix::unistd::chown(&target, Some(NOBODY.into()), None).unwrap();
         let (early, published) = scratch_then_final(&target, options);
-        assert_eq!(early.uid(), me, "{name}: owned by the publisher until verified");
+        assert_eq!(
+            early.uid(),
+            me,
+            "{name}: owned by the publisher until verified"
+        );
         assert_ne!(early.gid(), NOBODY, "{name}: nor in the new group");
         assert_eq!(early.mode() & 0o077, 0, "{name}: {:o}", early.mode());
         assert_eq!(published.mode() & 0o7777, final_mode, "{name}");
@@ -151,7 +155,9 @@ fn set_xattr(path: &Path, name: &str, value: &[u8]) -> std::io::Result<()> {
             0,
         )
     };
-    (rc == 0).then_some(()).ok_or_else(std::io::Error::last_os_error)
+    (rc == 0)
+        .then_some(())
+        .ok_or_else(std::io::Error::last_os_error)
 }
 
 fn get_xattr(path: &Path, name: &str) -> Option<Vec<u8>> {
@@ -228,9 +234,13 @@ fn a_replace_keeps_user_attributes_and_never_a_file_capability() {
     let capability = [
         0x01, 0x00, 0x00, 0x02, 0x00, 0x20, 0x00, 0x00, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
     ];
-    let has_capability = is_root() && set_xattr(&target, "security.capability", &capability).is_ok();
+    let has_capability =
+        is_root() && set_xattr(&target, "security.capability", &capability).is_ok();
     write(&target, b"new", PublishOptions::default()).unwrap();
-    assert_eq!(get_xattr(&target, "user.origin").as_deref(), Some(&b"build-7"[..]));
+    assert_eq!(
+        get_xattr(&target, "user.origin").as_deref(),
+        Some(&b"build-7"[..])
+    );
     if has_capability {
         assert_eq!(get_xattr(&target, "security.capability"), None);
     }

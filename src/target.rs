@@ -102,13 +102,11 @@ fn prepare_with(target: &Path, create_dirs: bool) -> Result<Option<ResolvedTarge
         }
         fs::create_dir_all(&dir).map_err(|e| FsFailure::target(e, Syscall::Mkdir))?;
     }
-    let opened = sys::TargetDir::open(&dir)
-        .and_then(|handle| Ok((handle.key_and_metadata()?, handle)));
-    let ((key, dir_meta), dir_handle) =
-        opened.map_err(|e| FsFailure::target(e, Syscall::Open))?;
+    let opened =
+        sys::TargetDir::open(&dir).and_then(|handle| Ok((handle.key_and_metadata()?, handle)));
+    let ((key, dir_meta), dir_handle) = opened.map_err(|e| FsFailure::target(e, Syscall::Open))?;
     if let Some(meta) = &existing {
-        sys::check_replaceable(&dir_meta, meta)
-            .map_err(|e| FsFailure::target(e, Syscall::Open))?;
+        sys::check_replaceable(&dir_meta, meta).map_err(|e| FsFailure::target(e, Syscall::Open))?;
     }
     Ok(Some(ResolvedTarget {
         file,

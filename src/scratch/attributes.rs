@@ -99,7 +99,7 @@ pub fn finish(
     let wanted = match (attributes.mode, existing) {
         (ModePolicy::Exact(bits), _) => Some(bits),
         (ModePolicy::Inherit, Some(old)) => Some(sys::mode_bits(old) & cap),
-        // Created with its final mode (see `set_create_mode`).
+        // Created with its final mode (see `create_mode`).
         (ModePolicy::Inherit, None) | (ModePolicy::Masked(_), _) => None,
     };
     let mine = file

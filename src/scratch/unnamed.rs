@@ -49,8 +49,8 @@ impl Unnamed {
         let (_, path) = under_fresh_name(target, |path| {
             sys::link_unnamed(&self.file, &target.dir_handle, path)
         })
-            .map_err(|e| FsFailure::target(e, Syscall::Link))?
-            .into_parts();
+        .map_err(|e| FsFailure::target(e, Syscall::Link))?
+        .into_parts();
         let live = enter_live(target, &path, owner);
         Ok(Scratch {
             file: NamedTempFile::from_parts(self.file, path),

@@ -120,14 +120,6 @@ pub const DIRECTORY_FSYNC: bool = true;
 // ---------------------------------------------------------------------------------------------
 // Scratch files
 
-/// Default permission bits of a new file before the umask, as `fs.writeFile` uses.
-const NEW_FILE_MODE: u32 = 0o666;
-
-/// Give a file about to be created the mode `fs.writeFile` would.
-pub fn set_new_file_mode(options: &mut OpenOptions) {
-    options.mode(NEW_FILE_MODE);
-}
-
 /// `name` cut to at most `max` bytes (a file name's limit is in bytes here), at a UTF-8
 /// boundary where the name is UTF-8 so it stays readable.
 pub fn truncate_file_name(name: &OsStr, max: usize) -> OsString {
@@ -331,11 +323,6 @@ pub fn copy_owner(file: &File, like: &Metadata) -> io::Result<()> {
 /// fchown `file`; `None` leaves that id as it is (fs.chown's -1).
 pub fn set_owner(file: &File, uid: Option<u32>, gid: Option<u32>) -> io::Result<()> {
     fchown(file, uid, gid)
-}
-
-/// Create new files with `bits`, masked by the umask as `open(2)` masks them.
-pub fn set_create_mode(options: &mut OpenOptions, bits: u32) {
-    options.mode(bits);
 }
 
 /// A refused chown or chmod that write-file-atomic and atomically ignore (graceful-fs's rule):

@@ -51,12 +51,14 @@ impl TargetDir {
     /// Create the file named as `path`'s last component here, exclusively, never through a
     /// link, with `bits` (masked by the umask as `open(2)` masks them).
     pub fn create_new(&self, path: &Path, bits: u32) -> io::Result<File> {
-        let flags = OFlag::O_RDWR
-            | OFlag::O_CREAT
-            | OFlag::O_EXCL
-            | OFlag::O_NOFOLLOW
-            | OFlag::O_CLOEXEC;
-        let fd = openat(&self.dir, name_of(path)?, flags, Mode::from_bits_truncate(bits as _))?;
+        let flags =
+            OFlag::O_RDWR | OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC;
+        let fd = openat(
+            &self.dir,
+            name_of(path)?,
+            flags,
+            Mode::from_bits_truncate(bits as _),
+        )?;
         Ok(fd.into())
     }
 

@@ -19,7 +19,11 @@ pub fn check_links_followed(target: &Path) -> io::Result<()> {
     {
         use nix::fcntl::{open, OFlag};
         // O_PATH opens nothing and never waits; it resolves the links exactly as an open.
-        match open(target, OFlag::O_PATH | OFlag::O_CLOEXEC, nix::sys::stat::Mode::empty()) {
+        match open(
+            target,
+            OFlag::O_PATH | OFlag::O_CLOEXEC,
+            nix::sys::stat::Mode::empty(),
+        ) {
             Err(nix::errno::Errno::EACCES) => Err(nix::errno::Errno::EACCES.into()),
             _ => Ok(()),
         }

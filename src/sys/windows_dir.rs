@@ -27,7 +27,10 @@ impl TargetDir {
     }
 
     pub fn key_and_metadata(&self) -> io::Result<(DirKey, Metadata)> {
-        Ok((super::windows::dir_key(&self.path)?, std::fs::metadata(&self.path)?))
+        Ok((
+            super::windows::dir_key(&self.path)?,
+            std::fs::metadata(&self.path)?,
+        ))
     }
 
     /// Create `path` exclusively (no permission bits to give it here).
