@@ -13,6 +13,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use crate::errors::{self, FsFailure, Subject, Syscall};
+use crate::retry;
 use crate::sys;
 
 /// Linux's own limit on links followed in one lookup; past it the answer is ELOOP.
@@ -102,8 +103,8 @@ fn prepare_with(target: &Path, create_dirs: bool) -> Result<Option<ResolvedTarge
         }
         fs::create_dir_all(&dir).map_err(|e| FsFailure::target(e, Syscall::Mkdir))?;
     }
-    let opened =
-        sys::TargetDir::open(&dir).and_then(|handle| Ok((handle.key_and_metadata()?, handle)));
+    let opened = retry::open(|| sys::TargetDir::open(&dir))
+        .and_then(|handle| Ok((handle.key_and_metadata()?, handle)));
     let ((key, dir_meta), dir_handle) = opened.map_err(|e| FsFailure::target(e, Syscall::Open))?;
     if let Some(meta) = &existing {
         sys::check_replaceable(&dir_meta, meta).map_err(|e| FsFailure::target(e, Syscall::Open))?;
