@@ -72,7 +72,7 @@ const round = () => {
 }
 round()
 `)
-  const ROUNDS = 600
+  const ROUNDS = 300
   const publishers: Record<string, (target: string, data: string) => unknown> = {
     package: (p, d) => new AtomicFile(p).writeSync(d),
     'package async': (p, d) => new AtomicFile(p).write(d),
