@@ -43,6 +43,9 @@ pub fn follow_links(target: &Path) -> Result<(PathBuf, Option<Metadata>, bool), 
     for _ in 0..=MAX_LINK_HOPS {
         match fs::symlink_metadata(&file) {
             Ok(meta) if meta.file_type().is_symlink() => {
+                // Only a link the kernel would follow for `fs` (protected_symlinks).
+                sys::check_link_followable(&file, &meta)
+                    .map_err(|e| FsFailure::target(e, Syscall::Open))?;
                 let link =
                     fs::read_link(&file).map_err(|e| FsFailure::target(e, Syscall::Readlink))?;
                 file = match file.parent() {
@@ -75,9 +78,6 @@ pub fn prepare_in_place(target: &Path) -> Result<Option<ResolvedTarget>, FsFailu
 
 fn prepare_with(target: &Path, create_dirs: bool) -> Result<Option<ResolvedTarget>, FsFailure> {
     let (file, existing, followed) = follow_links(target)?;
-    if followed {
-        sys::check_links_followed(target).map_err(|e| FsFailure::target(e, Syscall::Open))?;
-    }
     if let Some(meta) = &existing {
         if meta.is_dir() {
             return Err(FsFailure::target(errors::is_a_directory(), Syscall::Open));

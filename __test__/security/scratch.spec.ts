@@ -32,11 +32,17 @@ async function heldPublish(file: AtomicFile, dir: string): Promise<{ finish: () 
 attack('a pending scratch cannot be opened by nobody: withOwner, withMode, an inherited owner', async (t) => {
   const shared = arena(0o1777)
   const owned = arena(0o755)
+  // A set-gid directory of nobody's group: every file made in it is in that group.
+  const setgid = arena(0o2775)
+  chownSync(setgid, 0, NOBODY)
+  chmodSync(setgid, 0o2775)
   const cases: Array<[string, string, (target: string) => AtomicFile]> = [
     ['withOwner(nobody) on a new 0600 file', shared, (p) => new AtomicFile(p).withOwner(NOBODY, NOBODY).withMode(0o600)],
     ['withMode(0o644) over a 0600 secret', shared, (p) => new AtomicFile(p).withMode(0o644)],
     ['a replaced file that nobody owns', owned, (p) => new AtomicFile(p)],
     ['a replaced 0600 secret', shared, (p) => new AtomicFile(p)],
+    ['a replaced 0600 secret in a set-gid directory', setgid, (p) => new AtomicFile(p)],
+    ['withMode(0o640) in a set-gid directory', setgid, (p) => new AtomicFile(p).withMode(0o640)],
   ]
   for (const [name, dir, make] of cases) {
     const target = join(dir, name.replace(/\W+/g, '-'))

@@ -30,11 +30,11 @@ pub use unix_dir::TargetDir;
 #[cfg(unix)]
 mod unix_protected;
 #[cfg(unix)]
-pub use unix_protected::{check_links_followed, check_replaceable};
+pub use unix_protected::{check_link_followable, check_replaceable};
 #[cfg(windows)]
 mod windows_dir;
 #[cfg(windows)]
-pub use windows_dir::{check_links_followed, check_replaceable, TargetDir};
+pub use windows_dir::{check_link_followable, check_replaceable, TargetDir};
 
 // Unnamed scratch files (O_TMPFILE), and writes from memory only the kernel reads: Linux only.
 #[cfg(target_os = "linux")]

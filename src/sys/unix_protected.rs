@@ -2,35 +2,44 @@
 //! applied to a publish as the kernel applies them to `fs.writeFile`.
 //!
 //! A publish follows the target's links itself and renames over the file it finds, so the
-//! kernel's checks, which act on `open(O_CREAT)`, would never run. Here they are: a link is
-//! followed only where the kernel would follow it (asked of the kernel itself, with an
-//! `O_PATH` open of the target), and an existing file in a sticky directory is replaced only
-//! where the kernel would let `fs.writeFile` open it (mirrored, reading the sysctl). Either
+//! kernel's checks, which act on an open's path walk and on `open(O_CREAT)`, would never run.
+//! Here they are, mirrored, reading the sysctls only when a link or file is another user's in
+//! a sticky directory: a link is followed only where the kernel would follow it, and an
+//! existing file is replaced only where the kernel would let `fs.writeFile` open it. Either
 //! refusal is EACCES, as `fs` gets it.
 
 use std::fs::Metadata;
 use std::io;
 use std::path::Path;
 
-/// EACCES where the kernel refuses to follow a link on the way to `target` (another user's
-/// link in a sticky world-writable directory, with `protected_symlinks`).
-pub fn check_links_followed(target: &Path) -> io::Result<()> {
+/// EACCES where the kernel would not follow the link `link` (its own `lstat` metadata is
+/// `meta`) for `fs`: with `protected_symlinks`, a link in a sticky world-writable directory
+/// that belongs neither to this process nor to the directory's owner. Checked on the very
+/// metadata the link was read with: in such a directory nobody else can swap another's link.
+pub fn check_link_followable(link: &Path, meta: &Metadata) -> io::Result<()> {
     #[cfg(target_os = "linux")]
     {
-        use nix::fcntl::{open, OFlag};
-        // O_PATH opens nothing and never waits; it resolves the links exactly as an open.
-        match open(
-            target,
-            OFlag::O_PATH | OFlag::O_CLOEXEC,
-            nix::sys::stat::Mode::empty(),
-        ) {
-            Err(nix::errno::Errno::EACCES) => Err(nix::errno::Errno::EACCES.into()),
-            _ => Ok(()),
+        use std::os::unix::fs::MetadataExt;
+        const STICKY_WORLD_WRITABLE: u32 = 0o1002;
+        if meta.uid() == nix::unistd::geteuid().as_raw() {
+            return Ok(());
         }
+        let parent = match link.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        let dir = std::fs::metadata(parent)?;
+        if dir.mode() & STICKY_WORLD_WRITABLE != STICKY_WORLD_WRITABLE || dir.uid() == meta.uid() {
+            return Ok(());
+        }
+        if sysctl("protected_symlinks") > 0 {
+            return Err(nix::errno::Errno::EACCES.into());
+        }
+        Ok(())
     }
     #[cfg(not(target_os = "linux"))]
     {
-        let _ = target;
+        let _ = (link, meta);
         Ok(())
     }
 }
@@ -43,8 +52,11 @@ pub fn check_replaceable(dir: &Metadata, file: &Metadata) -> io::Result<()> {
     {
         use std::os::unix::fs::MetadataExt;
         const STICKY: u32 = 0o1000;
-        let me = nix::unistd::geteuid().as_raw();
-        if dir.mode() & STICKY == 0 || file.uid() == me || file.uid() == dir.uid() {
+        // The directory first: most are not sticky, and then no system call is needed.
+        if dir.mode() & STICKY == 0 || file.uid() == dir.uid() {
+            return Ok(());
+        }
+        if file.uid() == nix::unistd::geteuid().as_raw() {
             return Ok(());
         }
         let covered = match sysctl("protected_regular") {

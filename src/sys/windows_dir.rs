@@ -57,7 +57,7 @@ impl TargetDir {
 }
 
 /// No sticky-directory protections to mirror here.
-pub fn check_links_followed(_target: &Path) -> io::Result<()> {
+pub fn check_link_followable(_link: &Path, _meta: &Metadata) -> io::Result<()> {
     Ok(())
 }
 
