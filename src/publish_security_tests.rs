@@ -245,3 +245,15 @@ fn a_replace_keeps_user_attributes_and_never_a_file_capability() {
         assert_eq!(get_xattr(&target, "security.capability"), None);
     }
 }
+
+#[test]
+fn a_replaced_file_removed_before_the_rename_still_publishes() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("f");
+    std::fs::write(&target, b"old").unwrap();
+    let mut publisher = Publisher::begin(&target, PublishOptions::default(), true).unwrap();
+    publisher.append(b"new").unwrap();
+    std::fs::remove_file(&target).unwrap();
+    publisher.finish(None).unwrap();
+    assert_eq!(std::fs::read(&target).unwrap(), b"new");
+}

@@ -23,10 +23,16 @@ const NEVER_CARRIED: [&[u8]; 2] = [b"security.capability", b"system.posix_acl_de
 /// file system or this process's privileges refuse is left behind, as `cp -p` leaves it.
 pub fn carry_extended_attributes(file: &File, old: &Path) -> io::Result<bool> {
     let old = CString::new(old.as_os_str().as_bytes())?;
-    let names = read_list(|buf, len| unsafe {
+    let names = match read_list(|buf, len| unsafe {
         // SAFETY: `buf` is valid for `len` bytes (or null with 0), `old` is NUL-terminated.
         libc::llistxattr(old.as_ptr(), buf.cast(), len)
-    })?;
+    }) {
+        Ok(names) => names,
+        // Removed or replaced by a directory meanwhile: there is no list to keep, and the
+        // scratch still loses an ACL the old file cannot have had.
+        Err(e) if matches!(e.raw_os_error(), Some(libc::ENOENT | libc::ENOTDIR)) => Vec::new(),
+        Err(e) => return Err(e),
+    };
     let mut had_acl = false;
     for name in names.split(|&b| b == 0).filter(|n| !n.is_empty()) {
         if NEVER_CARRIED.contains(&name) {
