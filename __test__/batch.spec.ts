@@ -98,7 +98,7 @@ function burstWithFault(dir: string, count: number, strace: string[]): Array<Rec
 const faults: Array<[string, string, number, string]> = [
   ['pwrite64', 'ENOSPC', 5, 'write'],
   ['fsync', 'EIO', 6, 'fsync'],
-  ['rename', 'EDQUOT', 4, 'rename'],
+  ['renameat', 'EDQUOT', 4, 'rename'],
 ]
 for (const [call, code, nth, syscall] of faults) {
   withStrace(`a ${call} failing inside a batch fails that write alone, with ${code}, and leaves its target as it was`, (t) => {

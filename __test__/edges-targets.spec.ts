@@ -9,6 +9,7 @@ import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { AtomicFile } from 'atomic-publish'
 import { freshDir, isRoot, needs, otherUserReachesTmp, runChild, scratchIn, xorshiftBytes } from './helpers.js'
+import { absolute } from './reliability/trace.js'
 
 type Outcome = { outcome: 'threw' | 'rejected' | 'resolved'; code?: string; message?: string }
 const CODE = /^(E[A-Z]+|ERR_[A-Z_]+)$/
@@ -137,7 +138,7 @@ needs(['strace'])('a superseded fsync-on write resolves only once the bytes then
   t.true(marker > 0, 'the trace holds the moment A resolved')
   const target = join(dir, 'work', 'target')
   const renames = lines.slice(0, marker).flatMap((l, i) => {
-    const m = /rename\w*\((?:AT_FDCWD(?:<[^>]*>)?, )?"([^"]+)", (?:AT_FDCWD(?:<[^>]*>)?, )?"([^"]+)"/.exec(l)
+    const m = /rename\w*\((?:AT_FDCWD(?:<[^>]*>)?, )?"([^"]+)", (?:AT_FDCWD(?:<[^>]*>)?, )?"([^"]+)"/.exec(absolute(l))
     return m && m[2] === target && /= 0$/.test(l.trim()) ? [{ i, scratch: m[1] }] : []
   })
   t.true(renames.length > 0, 'something was renamed onto the target before A resolved')

@@ -46,7 +46,7 @@ withStrace('the directory fsync failing alone: the error says published, the new
 withStrace('a failed rename whose clean-up unlink also fails: the rename error, with err.scratch for sweepOrphans', async (t) => {
   const dir = freshDir()
   writeFileSync(join(dir, 'target'), 'v1')
-  const result = injected(dir, 'write', ['-e', 'trace=rename,unlink', '-e', 'inject=rename:error=EIO', '-e', 'inject=unlink:error=EIO'])
+  const result = injected(dir, 'write', ['-e', 'trace=renameat,unlink', '-e', 'inject=renameat:error=EIO', '-e', 'inject=unlink:error=EIO'])
   t.like(result, { ok: false, code: 'EIO', syscall: 'rename', published: false })
   const scratch = result.scratch as string
   t.regex(scratch, /target\.oxentmp\.[A-Za-z0-9]{10}$/)
@@ -60,7 +60,7 @@ withStrace('first-call faults in every step of every terminal, one at a time', (
   const cases: Array<[string, string, string]> = [
     ['pwrite64', 'ENOSPC', 'write'],
     ['fsync', 'EIO', 'fsync'],
-    ['rename', 'EDQUOT', 'rename'],
+    ['renameat', 'EDQUOT', 'rename'],
   ]
   for (const terminal of ['write', 'writeSync', 'stream']) {
     for (const [call, code, syscall] of cases) {

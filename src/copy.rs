@@ -40,7 +40,7 @@ const KERNEL_COPY_PIECE: u64 = 16 << 20;
 pub fn copy_from(
     src: &Path,
     target: &Path,
-    options: PublishOptions,
+    mut options: PublishOptions,
 ) -> Result<Published, PublishError> {
     if let Ok(meta) = std::fs::metadata(src) {
         check_source_kind(&meta)?;
@@ -51,6 +51,8 @@ pub fn copy_from(
         .metadata()
         .map_err(|e| FsFailure::source(e, Syscall::Stat))?;
     check_source_kind(&meta)?;
+    // As libuv takes it: from the open source, so a name swapped meanwhile cannot widen it.
+    options.scratch.attributes.at_most = Some(sys::mode_bits(&meta));
     let source = Source {
         file: source,
         fifo_stop: sys::is_fifo(&meta).then(|| cancel_probe(&options)),

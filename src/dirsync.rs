@@ -11,14 +11,11 @@
 //! thread is already running (the leader), never for work still queued.
 
 use std::collections::HashMap;
-use std::fs::File;
 use std::io;
-use std::path::Path;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
 
 use crate::errors::SharedIoError;
-use crate::retry;
-use crate::sys;
+use crate::sys::{self, TargetDir};
 use crate::target::DirId;
 
 /// Prune idle directories once there are this many.
@@ -54,18 +51,18 @@ fn rounds_for(id: &DirId) -> Arc<DirRounds> {
     dirs.entry(id.clone()).or_default().clone()
 }
 
-/// fsync a directory so a rename inside it survives a power cut. A no-op where the platform
-/// has no directory fsync (see `sys::DIRECTORY_FSYNC`).
-fn sync_dir(dir: &Path) -> io::Result<()> {
+/// fsync a directory so a rename inside it survives a power cut: the publish's own open
+/// directory, never opened again by path (where another user may have swapped in a FIFO).
+/// A no-op where the platform has no directory fsync (see `sys::DIRECTORY_FSYNC`).
+fn sync_dir(dir: &TargetDir) -> io::Result<()> {
     if !sys::DIRECTORY_FSYNC {
         return Ok(());
     }
-    let handle = retry::open(|| File::open(dir))?;
-    sys::sync_file(&handle)
+    dir.sync()
 }
 
 /// Return once an fsync of `dir` that began after this call has completed (or failed).
-pub fn sync_after_rename(dir: &Path, id: &DirId) -> io::Result<()> {
+pub fn sync_after_rename(dir: &TargetDir, id: &DirId) -> io::Result<()> {
     let shared = rounds_for(id);
     let mut rounds = lock(&shared.rounds);
     // Whatever runs now may have started before our rename: only the next round covers it.
@@ -120,8 +117,8 @@ mod tests {
         let before = lock(&rounds_for(&id).rounds).finished;
         let threads: Vec<_> = (0..16)
             .map(|_| {
-                let (path, id) = (dir.path().to_path_buf(), id.clone());
-                std::thread::spawn(move || sync_after_rename(&path, &id).unwrap())
+                let (handle, id) = (TargetDir::open(dir.path()).unwrap(), id.clone());
+                std::thread::spawn(move || sync_after_rename(&handle, &id).unwrap())
             })
             .collect();
         threads.into_iter().for_each(|t| t.join().unwrap());
@@ -133,18 +130,38 @@ mod tests {
     fn a_caller_is_never_covered_by_a_round_that_started_before_it() {
         let dir = tempfile::tempdir().unwrap();
         let id = DirId::of(dir.path()).unwrap();
-        sync_after_rename(dir.path(), &id).unwrap();
+        let handle = TargetDir::open(dir.path()).unwrap();
+        sync_after_rename(&handle, &id).unwrap();
         let before = lock(&rounds_for(&id).rounds).finished;
-        sync_after_rename(dir.path(), &id).unwrap();
+        sync_after_rename(&handle, &id).unwrap();
         assert_eq!(lock(&rounds_for(&id).rounds).finished, before + 1);
     }
 
+    #[cfg(target_os = "linux")]
     #[test]
     fn a_failed_round_fails_the_callers_it_covers() {
         let dir = tempfile::tempdir().unwrap();
         let id = DirId::of(dir.path()).unwrap();
-        // A directory that no longer exists cannot be opened for its fsync.
-        let err = sync_after_rename(&dir.path().join("gone"), &id).unwrap_err();
-        assert_eq!(err.kind(), io::ErrorKind::NotFound);
+        // A descriptor that only names the directory cannot be fsynced (EBADF).
+        let err = sync_after_rename(&TargetDir::named_only(dir.path()), &id).unwrap_err();
+        assert_eq!(err.raw_os_error(), Some(nix::libc::EBADF));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_swapped_in_for_the_directory_never_holds_its_fsync() {
+        let parent = tempfile::tempdir().unwrap();
+        let dir = parent.path().join("d");
+        std::fs::create_dir(&dir).unwrap();
+        let (handle, id) = (TargetDir::open(&dir).unwrap(), DirId::of(&dir).unwrap());
+        std::fs::rename(&dir, parent.path().join("moved")).unwrap();
+        nix::unistd::mkfifo(&dir, nix::sys::stat::Mode::from_bits_truncate(0o666)).unwrap();
+        let (done, waited) = std::sync::mpsc::channel();
+        std::thread::spawn(move || done.send(sync_after_rename(&handle, &id)));
+        let synced = waited.recv_timeout(std::time::Duration::from_secs(10));
+        assert!(matches!(synced, Ok(Ok(()))), "{synced:?}");
+        // The same swap never holds the open of a directory either: it is refused at once.
+        let refused = TargetDir::open(&dir).unwrap_err();
+        assert_eq!(refused.raw_os_error(), Some(nix::libc::ENOTDIR));
     }
 }

@@ -238,7 +238,9 @@ impl Publisher {
             )
             .into());
         }
-        self.scratch.set_final_mode()?;
+        // Verified by now (`seal_verified`): only now may the scratch widen or change hands.
+        self.scratch
+            .finish_attributes(&self.target, &scratch_spec(&self.options).attributes)?;
         if let Some(mtime) = self.options.mtime {
             stamp_mtime(file, mtime)?;
         }
@@ -396,9 +398,9 @@ pub struct Renamed {
 
 impl Renamed {
     /// The directory whose fsync makes this rename durable, when one is needed.
-    pub fn dir_to_sync(&self) -> Option<(&Path, &target::DirId)> {
+    pub fn dir_to_sync(&self) -> Option<(&sys::TargetDir, &target::DirId)> {
         self.sync_dir
-            .then_some((self.target.dir.as_path(), &self.target.dir_id))
+            .then_some((&self.target.dir_handle, &self.target.dir_id))
     }
 
     /// Return once the bytes at the target are durable: after a directory fsync that began
@@ -510,3 +512,7 @@ mod more_tests;
 #[cfg(all(test, unix))]
 #[path = "publish_world_tests.rs"]
 mod world_tests;
+
+#[cfg(all(test, target_os = "linux"))]
+#[path = "publish_security_tests.rs"]
+mod security_tests;

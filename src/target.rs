@@ -13,6 +13,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use crate::errors::{self, FsFailure, Subject, Syscall};
+use crate::retry;
 use crate::sys;
 
 /// Linux's own limit on links followed in one lookup; past it the answer is ELOOP.
@@ -25,6 +26,8 @@ pub struct ResolvedTarget {
     pub file: PathBuf,
     /// Its directory: where the scratch lives and which is fsynced after the rename.
     pub dir: PathBuf,
+    /// The directory, open: the scratch is created, renamed and fsynced relative to it.
+    pub dir_handle: sys::TargetDir,
     /// The directory's identity, the same for every spelling of it.
     pub dir_id: DirId,
     pub file_name: OsString,
@@ -40,6 +43,9 @@ pub fn follow_links(target: &Path) -> Result<(PathBuf, Option<Metadata>, bool), 
     for _ in 0..=MAX_LINK_HOPS {
         match fs::symlink_metadata(&file) {
             Ok(meta) if meta.file_type().is_symlink() => {
+                // Only a link the kernel would follow for `fs` (protected_symlinks).
+                sys::check_link_followable(&file, &meta)
+                    .map_err(|e| FsFailure::target(e, Syscall::Open))?;
                 let link =
                     fs::read_link(&file).map_err(|e| FsFailure::target(e, Syscall::Readlink))?;
                 file = match file.parent() {
@@ -97,11 +103,17 @@ fn prepare_with(target: &Path, create_dirs: bool) -> Result<Option<ResolvedTarge
         }
         fs::create_dir_all(&dir).map_err(|e| FsFailure::target(e, Syscall::Mkdir))?;
     }
-    let dir_id = DirId::of(&dir).map_err(|e| FsFailure::target(e, Syscall::Open))?;
+    let opened = retry::open(|| sys::TargetDir::open(&dir))
+        .and_then(|handle| Ok((handle.key_and_metadata()?, handle)));
+    let ((key, dir_meta), dir_handle) = opened.map_err(|e| FsFailure::target(e, Syscall::Open))?;
+    if let Some(meta) = &existing {
+        sys::check_replaceable(&dir_meta, meta).map_err(|e| FsFailure::target(e, Syscall::Open))?;
+    }
     Ok(Some(ResolvedTarget {
         file,
         dir,
-        dir_id,
+        dir_handle,
+        dir_id: DirId::from_key(key),
         file_name,
         existing,
     }))

@@ -1,8 +1,9 @@
 // Syscall-order checking with strace: run a command under `strace -f -y`, merge the calls
 // that threads interleave (`<unfinished ...>` / `<... resumed>`), and check each publish
-// against the protocol: scratch created O_CREAT|O_EXCL beside its target, fsynced after its
-// last write and before the rename, renamed onto the target, then the directory opened and
-// fsynced. At each durability level exactly its steps: 'full' all of them, 'file' the
+// against the protocol: the directory opened once (O_DIRECTORY), scratch created
+// O_CREAT|O_EXCL beside its target, fsynced after its last write and before the rename, renamed
+// onto the target, then the directory fsynced. Calls relative to a directory descriptor
+// (`openat(5</d>, "name")`) are read as the absolute paths they name. At each durability level exactly its steps: 'full' all of them, 'file' the
 // scratch's fsync and no directory fsync, 'none' (fsync off) no fsync at all.
 
 import { execFileSync } from 'node:child_process'
@@ -87,9 +88,17 @@ export function parseTrace(text: string): Call[] {
       pending.delete(pid)
     }
     const call = /^(\w+)\((.*)\)\s+=\s+(.*)$/.exec(line)
-    if (call) calls.push({ index: position, start, pid, name: call[1], args: call[2], result: call[3] })
+    if (call) calls.push({ index: position, start, pid, name: call[1], args: /at2?$/.test(call[1]) ? absolute(call[2]) : call[2], result: call[3] })
   }
   return calls
+}
+
+/**
+ * A `*at` call's (openat, renameat, linkat…) arguments with each directory descriptor and relative name read as the path
+ * they name: `5</d>, "f"` becomes `AT_FDCWD, "/d/f"` (strace -y shows the descriptor's path).
+ */
+export function absolute(args: string): string {
+  return args.replace(/\d+<([^>]*)>, "([^"/][^"]*)"/g, (_, dir: string, name: string) => `AT_FDCWD, "${dir}/${name}"`)
 }
 
 /** The path strace -y shows behind a descriptor argument or result: `5</a/b>` → `/a/b`. */
@@ -161,8 +170,10 @@ export function checkPublishes(calls: Call[], level: Level | boolean): PublishTr
     const nextCreate = scratches.find((s) => s.create.index > create.index)?.create.index ?? Number.POSITIVE_INFINITY
     const dirSyncs = rename ? calls.filter((c) => c.name === 'fsync' && c.index > rename.index && c.index < nextCreate && fdPaths(c.args).includes(dir)) : []
     if (durability === 'full') {
-      const dirOpen = rename && calls.find((c) => /^open(at)?$/.test(c.name) && c.index > rename.index && c.index < nextCreate && fdPaths(c.result).includes(dir))
-      if (!dirOpen) problems.push('directory not opened after the rename')
+      // The directory is opened once, before the scratch is made relative to it, and never
+      // again by path: what is fsynced is the directory the publish resolved.
+      const dirOpen = calls.find((c) => /^open(at)?$/.test(c.name) && c.index < create.index && c.args.includes('O_DIRECTORY') && fdPaths(c.result).includes(dir))
+      if (!dirOpen) problems.push('directory not opened (O_DIRECTORY) before the scratch')
       if (dirSyncs.length === 0) problems.push('directory not fsynced after the rename')
     } else if (dirSyncs.length > 0) problems.push(`durability '${durability}', but the directory was fsynced`)
     return { scratch, target, problems }

@@ -94,6 +94,7 @@ impl NativePublishConfig {
                     mode,
                     owner,
                     best_effort: self.attributes_best_effort == Some(true),
+                    at_most: None,
                 },
                 retry_budget: self
                     .retry_budget_ms

@@ -1,12 +1,15 @@
-//! The mode and owner a new file gets (guarantee 9).
+//! The mode and owner a new file gets (guarantee 9), and when the scratch gets them.
 //!
-//! They are given to the scratch before any byte is written, so the file is never readable by
-//! more people than the final one, and never visible at the target with another owner. The
-//! set-id bits alone wait until after the last write: the kernel clears them on every write by
-//! a process without CAP_FSETID. What a platform can express (permission bits and owner on
-//! Unix, only the read-only attribute on Windows) is up to `sys`; the policy is here.
+//! The scratch is created owner-only, or with the final mode where the kernel computes it
+//! (a new file: `0o666 & ~umask`, and whatever a default ACL makes of it, exactly as for
+//! `fs.writeFile`). Anything that widens it or hands it to another owner waits until its last
+//! byte is written and verified: a local user who opens the scratch early never reads bytes
+//! the final file would deny them, and a new owner never gets a scratch it could still
+//! rewrite before the hash check. Set-id bits come last, since a chown clears them. What a
+//! platform can express (permission bits, owner, ACLs on Unix, only the read-only attribute on
+//! Windows) is up to `sys`; the policy is here.
 
-use std::fs::{File, OpenOptions};
+use std::fs::{File, Metadata};
 use std::io;
 
 use crate::errors::{FsFailure, Syscall};
@@ -35,7 +38,7 @@ pub enum OwnerPolicy {
     Set { uid: Option<u32>, gid: Option<u32> },
 }
 
-/// Everything about the scratch's metadata that is settled before its first byte.
+/// Everything about the scratch's metadata that the caller decides.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Attributes {
     pub mode: ModePolicy,
@@ -43,6 +46,9 @@ pub struct Attributes {
     /// Ignore a chown or chmod refused as write-file-atomic and atomically ignore it (see
     /// `sys::is_benign_attribute_refusal`). Without it, a refused `withOwner` publishes nothing.
     pub best_effort: bool,
+    /// A copy's source's mode bits: without `withMode`, the copy gets no bit its source lacks
+    /// (as `fs.copyFile`), and a replaced file the narrower of the two.
+    pub at_most: Option<u32>,
 }
 
 impl Default for Attributes {
@@ -51,28 +57,36 @@ impl Default for Attributes {
             mode: ModePolicy::Inherit,
             owner: OwnerPolicy::Inherit,
             best_effort: false,
+            at_most: None,
         }
     }
 }
 
-/// Set-user-ID and set-group-ID: cleared by the kernel on a write, so set after the last one.
-const SET_ID_BITS: u32 = 0o6000;
+/// The mode of a scratch whose final mode is only set at the end: nobody else's.
+const OWNER_ONLY: u32 = 0o600;
 
-/// The mode bits the scratch is created with, before the umask.
-pub fn set_create_mode(options: &mut OpenOptions, attributes: &Attributes) {
-    match attributes.mode {
-        ModePolicy::Masked(bits) => sys::set_create_mode(options, bits),
-        _ => sys::set_new_file_mode(options),
+/// What `fs.writeFile` gives a new file, before the umask.
+const NEW_FILE_MODE: u32 = 0o666;
+
+/// The mode bits the scratch is created with, before the umask: the final ones where the
+/// kernel computes them (a new file without `withMode`), else owner-only.
+pub fn create_mode(attributes: &Attributes, existing: Option<&Metadata>) -> u32 {
+    let cap = attributes.at_most.unwrap_or(0o7777);
+    match (attributes.mode, existing) {
+        (ModePolicy::Masked(bits), _) => bits & cap,
+        (ModePolicy::Inherit, None) => NEW_FILE_MODE & cap,
+        (ModePolicy::Inherit, Some(_)) | (ModePolicy::Exact(_), _) => OWNER_ONLY,
     }
 }
 
-/// Give the freshly created scratch `file` the mode and owner the published file must have.
-/// Returns the mode to set once the last byte is written, when it has set-id bits.
-pub fn apply(
+/// The scratch's last byte is written and verified: give it the owner, access list and mode
+/// the published file must have, in that order (a chown clears set-id bits; a mode sets an
+/// ACL's mask).
+pub fn finish(
     file: &File,
     target: &ResolvedTarget,
     attributes: &Attributes,
-) -> Result<Option<u32>, FsFailure> {
+) -> Result<(), FsFailure> {
     let tolerate = |e: io::Error, syscall: Syscall| {
         if attributes.best_effort && sys::is_benign_attribute_refusal(&e) {
             Ok(())
@@ -80,19 +94,18 @@ pub fn apply(
             Err(FsFailure::target(e, syscall))
         }
     };
-    let wanted = match (attributes.mode, &target.existing) {
+    let existing = target.existing.as_ref();
+    let cap = attributes.at_most.unwrap_or(0o7777);
+    let wanted = match (attributes.mode, existing) {
         (ModePolicy::Exact(bits), _) => Some(bits),
-        (ModePolicy::Inherit, Some(old)) => Some(sys::mode_bits(old)),
-        // A new file already has 0o666 & ~umask from the exclusive create, and a masked mode
-        // was given to the create.
+        (ModePolicy::Inherit, Some(old)) => Some(sys::mode_bits(old) & cap),
+        // Created with its final mode (see `create_mode`).
         (ModePolicy::Inherit, None) | (ModePolicy::Masked(_), _) => None,
     };
-    let after_writes = wanted.filter(|bits| bits & SET_ID_BITS != 0);
-    let now = wanted.map(|bits| bits & !SET_ID_BITS);
     let mine = file
         .metadata()
         .map_err(|e| FsFailure::target(e, Syscall::Stat))?;
-    let chowned = match (attributes.owner, &target.existing) {
+    let chowned = match (attributes.owner, existing) {
         (OwnerPolicy::Set { uid, gid }, _) => {
             sys::set_owner(file, uid, gid).or_else(|e| tolerate(e, Syscall::Fchown))?;
             true
@@ -108,12 +121,19 @@ pub fn apply(
         }
         _ => false,
     };
-    match now {
-        // A change of owner can clear set-id bits: set the mode after it, always. Most
-        // replaced files already have the mode a new one gets: skip the call then.
-        Some(bits) if chowned || sys::mode_bits(&mine) != bits => sys::set_mode_bits(file, bits)
-            .or_else(|e| tolerate(e, Syscall::Fchmod))
-            .map(|()| after_writes),
-        _ => Ok(after_writes),
+    // A replace keeps the old file's access ACL and extended attributes, as a write in place
+    // would, and never an ACL that the directory's default one gave the scratch; the
+    // compatibility entry's masked mode is a new file's, so it takes neither.
+    let relisted = match (existing, wanted) {
+        (Some(_), Some(_)) => sys::carry_extended_attributes(file, &target.file)
+            .map_err(|e| FsFailure::target(e, Syscall::Fsetxattr))?,
+        _ => false,
+    };
+    match wanted {
+        // Most replaced files already have the mode the scratch got: skip the call then.
+        Some(bits) if chowned || relisted || sys::mode_bits(&mine) != bits => {
+            sys::set_mode_bits(file, bits).or_else(|e| tolerate(e, Syscall::Fchmod))
+        }
+        _ => Ok(()),
     }
 }

@@ -15,7 +15,7 @@ mod lock;
 mod name;
 mod unnamed;
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -55,8 +55,6 @@ pub struct ScratchSpec {
 /// live set, so the set never misses a scratch that still exists.
 pub struct Scratch {
     file: NamedTempFile,
-    /// Set-id mode bits to set after the last write (see `attributes`).
-    final_mode: Option<u32>,
     keep_on_failure: bool,
     _live: LiveEntry,
 }
@@ -75,12 +73,8 @@ impl Scratch {
     ) -> Result<Self, PublishError> {
         // Our own exclusive open rather than `tempfile_in`: tempfile wraps its errors with the
         // path, which hides the errno (EMFILE could then be neither retried nor named).
-        let create = |path: &Path| {
-            let mut options = OpenOptions::new();
-            options.read(true).write(true).create_new(true);
-            attributes::set_create_mode(&mut options, &spec.attributes);
-            options.open(path)
-        };
+        let bits = attributes::create_mode(&spec.attributes, target.existing.as_ref());
+        let create = |path: &Path| target.dir_handle.create_new(path, bits);
         let mut attempts = 0;
         let (file, ticket) = loop {
             let ticket = CreateTicket::take(owner).ok_or(PublishError::Aborted)?;
@@ -113,18 +107,12 @@ impl Scratch {
             }
         };
         let (file, path) = file.into_parts();
-        let live = enter_live(ticket, target, path)?;
-        let mut scratch = Self {
-            file: NamedTempFile::from_parts(file, live.1),
-            final_mode: None,
+        let (live, path) = enter_live(ticket, target, path)?;
+        Ok(Self {
+            file: NamedTempFile::from_parts(file, path),
             keep_on_failure: spec.keep_on_failure,
-            _live: live.0,
-        };
-        match attributes::apply(scratch.file(), target, &spec.attributes) {
-            Ok(final_mode) => scratch.final_mode = final_mode,
-            Err(e) => return Err(scratch.discard(e).into()),
-        }
-        Ok(scratch)
+            _live: live,
+        })
     }
 
     /// Where the scratch is.
@@ -148,13 +136,14 @@ impl Scratch {
         sys::write_all_at(self.file(), data, offset)
     }
 
-    /// The last byte is written: set the mode bits that a write would have cleared.
-    pub fn set_final_mode(&self) -> Result<(), FsFailure> {
-        match self.final_mode {
-            Some(bits) => sys::set_mode_bits(self.file(), bits)
-                .map_err(|e| FsFailure::target(e, Syscall::Fchmod)),
-            None => Ok(()),
-        }
+    /// The last byte is written and verified: give the scratch the owner, ACL and mode the
+    /// published file must have (see `attributes`).
+    pub fn finish_attributes(
+        &self,
+        target: &ResolvedTarget,
+        attributes: &Attributes,
+    ) -> Result<(), FsFailure> {
+        attributes::finish(self.file(), target, attributes)
     }
 
     /// Start writing the scratch's dirty pages to disk without waiting for them: only a hint
@@ -245,9 +234,9 @@ impl PendingRename {
     /// Without `replace`, only where no file is there (EEXIST otherwise).
     pub fn attempt(&self, target: &ResolvedTarget, replace: bool) -> io::Result<()> {
         if replace {
-            sys::rename(&self.path, &target.file)
+            target.dir_handle.rename(&self.path, &target.file)
         } else {
-            sys::rename_noreplace(&self.path, &target.file)
+            target.dir_handle.rename_noreplace(&self.path, &target.file)
         }
     }
 

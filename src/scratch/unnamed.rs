@@ -6,7 +6,7 @@
 //! under its scratch name, no reader, sweeper or crash can see it. It is locked before it has
 //! a name, so a sweeper can never take it between name and lock.
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 
 use tempfile::NamedTempFile;
 
@@ -15,10 +15,9 @@ use crate::errors::{FsFailure, PublishError, Syscall};
 use crate::sys;
 use crate::target::ResolvedTarget;
 
-/// An unnamed scratch with the mode and owner the published file must have.
+/// An unnamed scratch, owner-only until its bytes are checked (see `attributes`).
 pub struct Unnamed {
     file: File,
-    final_mode: Option<u32>,
 }
 
 impl Unnamed {
@@ -30,17 +29,14 @@ impl Unnamed {
             // A failed publish must leave its scratch, so it needs a name from the start.
             return Ok(None);
         }
-        let mut options = OpenOptions::new();
-        options.read(true).write(true);
-        attributes::set_create_mode(&mut options, &spec.attributes);
-        let Ok(Some(file)) = sys::create_unnamed(&target.dir, &mut options) else {
+        let bits = attributes::create_mode(&spec.attributes, target.existing.as_ref());
+        let Ok(Some(file)) = sys::create_unnamed(&target.dir_handle, bits) else {
             return Ok(None);
         };
         // Never contended: no one else can reach this file yet. It fails only where the file
         // system has no locks, and sweepers then go by age.
         let _ = file.try_lock();
-        let final_mode = attributes::apply(&file, target, &spec.attributes)?;
-        Ok(Some(Self { file, final_mode }))
+        Ok(Some(Self { file }))
     }
 
     pub fn file(&self) -> &File {
@@ -52,13 +48,14 @@ impl Unnamed {
     /// Once `owner` has ended, it is never named: the publish is aborted.
     pub fn name(self, target: &ResolvedTarget, owner: Owner) -> Result<Scratch, PublishError> {
         let ticket = CreateTicket::take(owner).ok_or(PublishError::Aborted)?;
-        let (_, path) = under_fresh_name(target, |path| sys::link_unnamed(&self.file, path))
-            .map_err(|e| FsFailure::target(e, Syscall::Link))?
-            .into_parts();
+        let (_, path) = under_fresh_name(target, |path| {
+            sys::link_unnamed(&self.file, &target.dir_handle, path)
+        })
+        .map_err(|e| FsFailure::target(e, Syscall::Link))?
+        .into_parts();
         let (live, path) = enter_live(ticket, target, path)?;
         Ok(Scratch {
             file: NamedTempFile::from_parts(self.file, path),
-            final_mode: self.final_mode,
             keep_on_failure: false,
             _live: live,
         })

@@ -4,44 +4,45 @@
 //! linked: a failed publish drops it with its descriptor and nothing was ever visible, and a
 //! crash leaves no orphan (the kernel frees it, or fsck does after a power cut).
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io;
-use std::os::unix::fs::OpenOptionsExt;
 use std::os::unix::io::AsRawFd;
 use std::path::Path;
+
+use nix::errno::Errno;
+use nix::fcntl::OFlag;
+use nix::sys::stat::Mode;
+
+use super::TargetDir;
 
 /// An unnamed regular file in `dir`, opened by `options` (access and create mode set); `None`
 /// where this directory's file system has none (EOPNOTSUPP; EISDIR or EINVAL on kernels and
 /// file systems that predate it), or where `/proc` is not there to name it later.
-pub fn create_unnamed(dir: &Path, options: &mut OpenOptions) -> io::Result<Option<File>> {
+pub fn create_unnamed(dir: &TargetDir, bits: u32) -> io::Result<Option<File>> {
     // Looked at once: /proc does not come and go under a running process.
     static PROC_FD: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
     if !*PROC_FD.get_or_init(|| Path::new("/proc/self/fd").is_dir()) {
         return Ok(None);
     }
-    match options.custom_flags(libc::O_TMPFILE).open(dir) {
-        Ok(file) => Ok(Some(file)),
-        Err(e)
-            if matches!(
-                e.raw_os_error(),
-                Some(libc::EOPNOTSUPP | libc::EISDIR | libc::EINVAL)
-            ) =>
-        {
-            Ok(None)
-        }
-        Err(e) => Err(e),
+    let flags = OFlag::O_TMPFILE | OFlag::O_RDWR | OFlag::O_CLOEXEC;
+    match nix::fcntl::openat(dir, ".", flags, Mode::from_bits_truncate(bits)) {
+        Ok(fd) => Ok(Some(fd.into())),
+        Err(Errno::EOPNOTSUPP | Errno::EISDIR | Errno::EINVAL) => Ok(None),
+        Err(e) => Err(e.into()),
     }
 }
 
-/// Give the unnamed `file` the name `path` (EEXIST if taken). Through its `/proc` link, which
-/// needs no privilege, where `AT_EMPTY_PATH` would need CAP_DAC_READ_SEARCH.
-pub fn link_unnamed(file: &File, path: &Path) -> io::Result<()> {
+/// Give the unnamed `file` the name of `path`'s last component in `dir` (EEXIST if taken).
+/// Through its `/proc` link, which needs no privilege, where `AT_EMPTY_PATH` would need
+/// CAP_DAC_READ_SEARCH.
+pub fn link_unnamed(file: &File, dir: &TargetDir, path: &Path) -> io::Result<()> {
+    let name = path.file_name().ok_or(io::ErrorKind::InvalidInput)?;
     let proc_link = format!("/proc/self/fd/{}", file.as_raw_fd());
     nix::unistd::linkat(
         nix::fcntl::AT_FDCWD,
         proc_link.as_str(),
-        nix::fcntl::AT_FDCWD,
-        path,
+        dir,
+        name,
         nix::fcntl::AtFlags::AT_SYMLINK_FOLLOW,
     )
     .map_err(io::Error::from)

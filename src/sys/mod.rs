@@ -24,9 +24,17 @@ mod windows;
 pub use windows::*;
 
 #[cfg(unix)]
-mod unix_rename;
+mod unix_dir;
 #[cfg(unix)]
-pub use unix_rename::rename_noreplace;
+pub use unix_dir::TargetDir;
+#[cfg(unix)]
+mod unix_protected;
+#[cfg(unix)]
+pub use unix_protected::{check_link_followable, check_replaceable};
+#[cfg(windows)]
+mod windows_dir;
+#[cfg(windows)]
+pub use windows_dir::{check_link_followable, check_replaceable, TargetDir};
 
 // Unnamed scratch files (O_TMPFILE), and writes from memory only the kernel reads: Linux only.
 #[cfg(target_os = "linux")]
@@ -37,6 +45,21 @@ pub use linux_unnamed::{create_unnamed, link_unnamed, write_all_from};
 mod no_unnamed;
 #[cfg(not(target_os = "linux"))]
 pub use no_unnamed::{create_unnamed, link_unnamed, write_all_from};
+
+// A replace keeps the old file's ACL and extended attributes: Linux only so far.
+#[cfg(target_os = "linux")]
+mod linux_xattr;
+#[cfg(target_os = "linux")]
+pub use linux_xattr::carry_extended_attributes;
+
+/// Elsewhere the new file takes no attribute list from the old one.
+#[cfg(not(target_os = "linux"))]
+pub fn carry_extended_attributes(
+    _file: &std::fs::File,
+    _old: &std::path::Path,
+) -> std::io::Result<bool> {
+    Ok(false)
+}
 
 // The directory walk of a sweep, apart: it is the largest part that differs.
 #[cfg(unix)]

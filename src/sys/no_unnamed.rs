@@ -1,15 +1,17 @@
 //! Everywhere but Linux: no unnamed scratch files, so large writes copy the caller's bytes
 //! first (see `unread.rs`).
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io;
 use std::path::Path;
 
-pub fn create_unnamed(_dir: &Path, _options: &mut OpenOptions) -> io::Result<Option<File>> {
+use super::TargetDir;
+
+pub fn create_unnamed(_dir: &TargetDir, _bits: u32) -> io::Result<Option<File>> {
     Ok(None)
 }
 
-pub fn link_unnamed(_file: &File, _path: &Path) -> io::Result<()> {
+pub fn link_unnamed(_file: &File, _dir: &TargetDir, _path: &Path) -> io::Result<()> {
     Err(io::ErrorKind::Unsupported.into())
 }
 

@@ -4,7 +4,7 @@ use std::ffi::{OsStr, OsString};
 use std::fs::{File, Metadata, OpenOptions, Permissions};
 use std::io;
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::{fchown, MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{fchown, MetadataExt, PermissionsExt};
 use std::path::Path;
 
 use nix::errno::Errno;
@@ -119,14 +119,6 @@ pub const DIRECTORY_FSYNC: bool = true;
 
 // ---------------------------------------------------------------------------------------------
 // Scratch files
-
-/// Default permission bits of a new file before the umask, as `fs.writeFile` uses.
-const NEW_FILE_MODE: u32 = 0o666;
-
-/// Give a file about to be created the mode `fs.writeFile` would.
-pub fn set_new_file_mode(options: &mut OpenOptions) {
-    options.mode(NEW_FILE_MODE);
-}
 
 /// `name` cut to at most `max` bytes (a file name's limit is in bytes here), at a UTF-8
 /// boundary where the name is UTF-8 so it stays readable.
@@ -338,11 +330,6 @@ pub fn set_owner(file: &File, uid: Option<u32>, gid: Option<u32>) -> io::Result<
     fchown(file, uid, gid)
 }
 
-/// Create new files with `bits`, masked by the umask as `open(2)` masks them.
-pub fn set_create_mode(options: &mut OpenOptions, bits: u32) {
-    options.mode(bits);
-}
-
 /// A refused chown or chmod that write-file-atomic and atomically ignore (graceful-fs's rule):
 /// ENOSYS always, EINVAL and EPERM when the process is not root (a file system without owners,
 /// such as exFAT or a Snap's confinement, refuses them for everyone).
@@ -397,7 +384,7 @@ pub fn open_source(path: &Path) -> io::Result<File> {
     let mut options = OpenOptions::new();
     options.read(true);
     #[cfg(target_os = "linux")]
-    options.custom_flags(libc::O_NONBLOCK);
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NONBLOCK);
     options.open(path)
 }
 

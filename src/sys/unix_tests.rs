@@ -1,5 +1,5 @@
 use super::*;
-use crate::sys::unix_rename::{flag_refused, link_then_unlink, rename_noreplace};
+use crate::sys::unix_dir::{flag_refused, TargetDir};
 use std::cell::Cell;
 
 fn fallback_for(errno: i32) -> (io::Result<()>, bool) {
@@ -65,12 +65,14 @@ fn two_files() -> (tempfile::TempDir, std::path::PathBuf, std::path::PathBuf) {
 /// Both the system call and the link fallback: EEXIST over a file, a move onto no file.
 #[test]
 fn an_exclusive_rename_refuses_an_existing_name_and_takes_a_free_one() {
-    type Rename = fn(&Path, &Path) -> io::Result<()>;
+    type Rename = fn(&TargetDir, &Path, &Path) -> io::Result<()>;
     for (name, rename) in [
-        ("rename_noreplace", rename_noreplace as Rename),
-        ("link_then_unlink", link_then_unlink as Rename),
+        ("rename_noreplace", TargetDir::rename_noreplace as Rename),
+        ("link_then_unlink", TargetDir::link_then_unlink as Rename),
     ] {
-        let (_dir, from, to) = two_files();
+        let (dir, from, to) = two_files();
+        let dir = TargetDir::open(dir.path()).unwrap();
+        let rename = |from: &Path, to: &Path| rename(&dir, from, to);
         std::fs::write(&to, "old").unwrap();
         let refused = rename(&from, &to).unwrap_err();
         assert_eq!(refused.kind(), io::ErrorKind::AlreadyExists, "{name}");

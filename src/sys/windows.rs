@@ -97,9 +97,6 @@ pub const DIRECTORY_FSYNC: bool = false;
 // ---------------------------------------------------------------------------------------------
 // Scratch files
 
-/// A new file gets the default attributes: there are no permission bits to give it.
-pub fn set_new_file_mode(_options: &mut OpenOptions) {}
-
 /// `name` cut to at most `max` UTF-16 units (what Windows' 255 limit counts), never
 /// between the two halves of a surrogate pair.
 pub fn truncate_file_name(name: &OsStr, max: usize) -> OsString {
@@ -295,9 +292,6 @@ pub fn copy_owner(_file: &File, _like: &Metadata) -> io::Result<()> {
 pub fn set_owner(_file: &File, _uid: Option<u32>, _gid: Option<u32>) -> io::Result<()> {
     Ok(())
 }
-
-/// Windows has no umask: a new file is read-only only when asked to be.
-pub fn set_create_mode(_options: &mut OpenOptions, _bits: u32) {}
 
 /// Nothing to ignore: owners and modes are never refused here.
 pub fn is_benign_attribute_refusal(_err: &io::Error) -> bool {
