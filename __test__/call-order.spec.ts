@@ -328,11 +328,13 @@ test('a sync call from a worker thread behind a publish under way from the main 
      }`,
     { eval: true, workerData: { entry: require.resolve('atomic-publish'), target } },
   )
+  // Listened for from the start: the worker may be gone by the time its answer is read.
+  const exited = once(worker, 'exit')
   const answer = await new Promise<string>((resolve, reject) => {
     worker.once('message', resolve).once('error', reject)
     worker.once('exit', (code) => reject(new Error(`the worker exited (${code}) without an answer`)))
   })
-  await once(worker, 'exit')
+  await exited
   t.is(answer, 'ERR_ORDER_PENDING')
   held.release()
   t.falsy((await held.done).superseded)
