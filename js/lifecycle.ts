@@ -3,7 +3,7 @@
 
 import { isMainThread } from 'node:worker_threads'
 import { onExit } from 'signal-exit'
-import * as native from '../binding.js'
+import { native } from './load-binding.js'
 import { Fifo } from './fifo.js'
 
 let exitHookInstalled = false
