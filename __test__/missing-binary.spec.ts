@@ -28,7 +28,7 @@ function stagedProject(): string {
     const names = pattern.includes('*') ? readdirSync(join(ROOT, dir)).filter((f) => f.endsWith(pattern.slice(pattern.indexOf('*') + 1))).map((f) => join(dir, f)) : [pattern]
     for (const name of names) if (existsSync(join(ROOT, name))) cpSync(join(ROOT, name), join(installed, name))
   }
-  for (const dep of Object.keys(pkg.dependencies)) symlinkSync(join(ROOT, 'node_modules', dep), join(project, 'node_modules', dep))
+  for (const dep of Object.keys(pkg.dependencies)) symlinkSync(join(ROOT, 'node_modules', dep), join(project, 'node_modules', dep), 'junction')
   return project
 }
 
