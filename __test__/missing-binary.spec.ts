@@ -101,6 +101,16 @@ test('NAPI_RS_NATIVE_LIBRARY_PATH naming a file that does not load is reported a
   t.true(result.message!.startsWith(`atomic-publish: the native binary NAPI_RS_NATIVE_LIBRARY_PATH names (${join(project, 'nowhere.node')}) does not load`), result.message)
 })
 
+test('a relative NAPI_RS_NATIVE_LIBRARY_PATH is diagnosed from where the loader resolves it, so a good one loads', (t) => {
+  const project = stagedProject()
+  cpSync(builtBinary, join(project, 'node_modules', 'atomic-publish', 'custom.node'))
+  t.deepEqual(load(project, 'require', { NAPI_RS_NATIVE_LIBRARY_PATH: './custom.node' }), { ok: true })
+  writeFileSync(join(project, 'node_modules', 'atomic-publish', 'broken.node'), 'not a shared object')
+  const broken = load(project, 'require', { NAPI_RS_NATIVE_LIBRARY_PATH: './broken.node' })
+  t.regex(broken.message!, /^atomic-publish: the native binary NAPI_RS_NATIVE_LIBRARY_PATH names \(\.\/broken\.node\) does not load on /)
+  t.notRegex(broken.message!, /Cannot find module/, 'the file the loader tried is the one diagnosed')
+})
+
 test('the same staging with the platform package present loads the package (the staging itself is sound)', (t) => {
   t.true(existsSync(builtBinary), `run npm run build first: ${builtBinary}`)
   const project = stagedProject()

@@ -4,6 +4,7 @@
 // is missing, and why) sits several causes deep. Every other module imports the core from here.
 
 import { existsSync, readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import { join } from 'node:path'
 import type * as Binding from '../binding.js'
 import { keyOfMachine, type LoadContext, missingBinaryMessage } from './missing-binary.js'
@@ -53,7 +54,8 @@ export function explainLoadFailure(original: unknown): Error {
   // Require the one candidate that matters again: its error is the real cause, with its code.
   let cause: unknown = original
   try {
-    require(request)
+    // Resolved from binding.js's folder, as binding.js resolves it (a relative override too).
+    createRequire(join(__dirname, '..', 'binding.js'))(request)
     return original instanceof Error ? original : new Error(String(original))
   } catch (err) {
     cause = err
