@@ -8,7 +8,7 @@ import { chownSync, createWriteStream, existsSync, lstatSync, readFileSync, syml
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { AtomicFile } from 'atomic-publish'
-import { freshDir, isRoot, needs, otherUserReachesTmp, runChild, scratchIn, xorshiftBytes } from './helpers.js'
+import { freshDir, isRoot, needs, otherUserReachesTmp, posix, runChild, scratchIn, xorshiftBytes } from './helpers.js'
 import { absolute } from './reliability/trace.js'
 
 type Outcome = { outcome: 'threw' | 'rejected' | 'resolved'; code?: string; message?: string }
@@ -34,13 +34,13 @@ function assertRefusedAndLeft(t: import('ava').ExecutionContext, dir: string, ta
   t.deepEqual(scratchIn(dir), [], 'no scratch')
 }
 
-test('a FIFO target is refused with a clear code and left as it is', (t) => {
+needs(['mkfifo'], { also: posix })('a FIFO target is refused with a clear code and left as it is', (t) => {
   const dir = freshDir()
   execFileSync('mkfifo', [join(dir, 'app.log')])
   assertRefusedAndLeft(t, dir, join(dir, 'app.log'), 'FIFO')
 })
 
-test('a symlink to a FIFO is refused with a clear code; link and FIFO are left as they are', (t) => {
+needs(['mkfifo'], { also: posix })('a symlink to a FIFO is refused with a clear code; link and FIFO are left as they are', (t) => {
   const dir = freshDir()
   execFileSync('mkfifo', [join(dir, 'real.fifo')])
   symlinkSync(join(dir, 'real.fifo'), join(dir, 'app.log'))
@@ -49,7 +49,7 @@ test('a symlink to a FIFO is refused with a clear code; link and FIFO are left a
   t.is(identity(join(dir, 'real.fifo')), fifo)
 })
 
-test('a socket target is refused with a clear code and left as it is', async (t) => {
+needs([], { also: posix })('a socket target is refused with a clear code and left as it is', async (t) => {
   const dir = freshDir()
   const server = createServer()
   await new Promise<void>((r) => server.listen(join(dir, 'app.sock'), r))
@@ -60,7 +60,7 @@ test('a socket target is refused with a clear code and left as it is', async (t)
   }
 })
 
-needs(['mknod'], { root: true })('a character device target (a copy of /dev/null) is refused with a clear code and left as it is', (t) => {
+needs(['mknod'], { root: true, also: posix })('a character device target (a copy of /dev/null) is refused with a clear code and left as it is', (t) => {
   const dir = freshDir()
   execFileSync('mknod', [join(dir, 'null'), 'c', '1', '3'])
   symlinkSync(join(dir, 'null'), join(dir, 'app.log'))
@@ -70,7 +70,7 @@ needs(['mknod'], { root: true })('a character device target (a copy of /dev/null
 
 // ulimit -f caps what a runaway copy can write (10 MiB), so a failing run cannot fill the disk.
 for (const terminal of ['copy-from', 'copy-from-sync']) {
-  test(`${terminal === 'copy-from' ? 'copyFrom' : 'copyFromSync'}('/dev/zero') is refused before anything is written`, (t) => {
+  needs([], { also: posix })(`${terminal === 'copy-from' ? 'copyFrom' : 'copyFromSync'}('/dev/zero') is refused before anything is written`, (t) => {
     const dir = freshDir()
     const run = runChild<Outcome & { ms?: number; published: boolean }>('edges-input-child', [terminal, dir, '/dev/zero'], { shell: 'ulimit -f 10240', timeout: 20_000 })
     t.is(run.signal, null, `the copy ran into the file size limit or was killed: ${run.signal}`)
@@ -85,7 +85,7 @@ for (const terminal of ['copy-from', 'copy-from-sync']) {
   })
 }
 
-test('copyFrom of a FIFO with a writer publishes its whole content', async (t) => {
+needs(['mkfifo'], { also: posix })('copyFrom of a FIFO with a writer publishes its whole content', async (t) => {
   const dir = freshDir()
   const fifo = join(dir, 'in.fifo')
   execFileSync('mkfifo', [fifo])
@@ -149,7 +149,7 @@ needs(['strace'])('a superseded fsync-on write resolves only once the bytes then
   t.true(synced, 'the bytes on the target when A resolved had been fsynced')
 })
 
-test('a dangling symlink whose destination directory is missing is ENOENT, and that directory is not created', async (t) => {
+needs([], { also: posix })('a dangling symlink whose destination directory is missing is ENOENT, and that directory is not created', async (t) => {
   const dir = freshDir()
   symlinkSync(join(dir, 'missing', 'sub', 'app.log'), join(dir, 'app.log'))
   await t.throwsAsync(new AtomicFile(join(dir, 'app.log')).write('x'), { code: 'ENOENT' })

@@ -160,6 +160,15 @@ export function needs(tools: string[], opts: { root?: boolean; serial?: boolean;
 }
 
 /**
+ * For `needs(…, { also })`: POSIX file-system behaviour (FIFOs, Unix sockets, `/dev` files,
+ * symlinks without privilege). Windows has none of them as Node's tests would make them.
+ */
+export const posix = { ok: process.platform !== 'win32', what: 'POSIX (FIFOs, sockets, /dev, unprivileged symlinks; not Windows)' }
+
+/** For `needs(…, { also })`: GNU coreutils' `mv -T` (no BSD or macOS mv has it): Linux. */
+export const gnuLinux = { ok: process.platform === 'linux', what: 'Linux (GNU mv -T)' }
+
+/**
  * For `needs(…, { also })`: is there room for `bytes` in the temporary directory, with 256 MiB to
  * spare? A test that writes gigabytes is skipped, and says so, on a disk too small for it,
  * rather than filling the disk under every other test.

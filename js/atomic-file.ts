@@ -1,8 +1,8 @@
 // The AtomicFile builder. Configuring it checks arguments and touches nothing on disk; the
 // terminals hand one whole publish to the native core (on the thread pool for the async ones).
 
-import * as native from '../binding.js'
-import type { NativeOutcome, NativePublishConfig } from '../binding.js'
+import { native } from './load-binding.js'
+import type { NativeControl, NativeOutcome, NativePublishConfig, NativeSink } from '../binding.js'
 import {
   type BinaryData,
   byteLengthOf,
@@ -346,7 +346,7 @@ export class AtomicFile {
    * its path before any byte is written. The failed outcome if the scratch could not be made;
    * a hook that throws or rejects removes the scratch and rejects the publish with its error.
    */
-  async #announceScratch(sink: native.NativeSink): Promise<NativeOutcome | undefined> {
+  async #announceScratch(sink: NativeSink): Promise<NativeOutcome | undefined> {
     const hook = this.#onScratch
     if (!hook) return undefined
     const begun = await sink.begin()
@@ -409,7 +409,7 @@ export class AtomicFile {
     }
   }
 
-  #reporter(control: native.NativeControl): ProgressReporter | undefined {
+  #reporter(control: NativeControl): ProgressReporter | undefined {
     return this.#onProgress && new ProgressReporter(this.#onProgress, () => control.cancel())
   }
 

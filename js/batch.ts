@@ -7,7 +7,7 @@
 // was accepted while it waited here has already rejected (see call.ts); it is dropped when it
 // reaches the front.
 
-import * as native from '../binding.js'
+import { native } from './load-binding.js'
 import type { NativeOutcome, NativePublishConfig } from '../binding.js'
 import type { Call } from './call.js'
 import { failedBeforeDisk } from './errors.js'

@@ -6,7 +6,7 @@
 // at once (a queue, a pool thread, a slot, an fsync); the native side then never renames and
 // removes the scratch on its own. A refused one changes nothing: the publish completes.
 
-import * as native from '../binding.js'
+import { native } from './load-binding.js'
 import { AbortError } from './errors.js'
 
 export class Call {

@@ -11,7 +11,7 @@
 // made, and the native side commits by ticket, so coalescing only saves work. Each call costs
 // O(1) here: waiting calls are pushed, never copied.
 
-import * as native from '../binding.js'
+import { native } from './load-binding.js'
 import type { NativeOutcome } from '../binding.js'
 import type { Durability } from './args.js'
 import { failedBeforeDisk } from './errors.js'

@@ -1,6 +1,6 @@
 // XXH3-128 for callers: one shot, whole files, and incremental.
 
-import * as native from '../binding.js'
+import { native } from './load-binding.js'
 import type { NativeOutcome } from '../binding.js'
 import { type BinaryData, type PathLike, toBytes, toNativePath } from './args.js'
 import { toError } from './errors.js'

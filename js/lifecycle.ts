@@ -2,7 +2,7 @@
 // how many streams hold a scratch file open at once.
 
 import { isMainThread } from 'node:worker_threads'
-import * as native from '../binding.js'
+import { native } from './load-binding.js'
 import { Fifo } from './fifo.js'
 import { onProcessEnd } from './process-end.js'
 

@@ -1,6 +1,6 @@
 // sweepOrphans: remove scratch files that a SIGKILL or a power cut left behind.
 
-import * as native from '../binding.js'
+import { native } from './load-binding.js'
 import { type PathLike, resolveNativePath, toBoolean, toNativePath } from './args.js'
 import { invalidArgType, invalidArgValue, outOfRange, toError } from './errors.js'
 

@@ -19,7 +19,8 @@ else
   # Read first, so that set -e sees a failure (a process substitution would hide it).
   listed=$(node -p "require('./package.json').napi.targets.join('\n')")
   mapfile -t TARGETS <<<"$listed"
-  [ ${#TARGETS[@]} -eq 8 ] || { echo "expected the 8 targets of package.json, read ${#TARGETS[@]}" >&2; exit 1; }
+  expected=$(node -p "require('./package.json').napi.targets.length")
+  [ ${#TARGETS[@]} -eq "$expected" ] || { echo "expected the $expected targets of package.json, read ${#TARGETS[@]}" >&2; exit 1; }
   TARGETS+=("${STAND_INS[@]}")
 fi
 TARGET_DIR=${CARGO_TARGET_DIR:-target}
@@ -35,7 +36,7 @@ mkdir -p "$OUT"
 linker_of() {
   case "$1" in
     x86_64-unknown-linux-gnu) echo native ;;
-    aarch64-unknown-linux-gnu) echo gcc ;;
+    aarch64-unknown-linux-gnu | armv7-unknown-linux-gnueabihf) echo gcc ;;
     *-linux-musl | *-apple-darwin) echo zig ;;
     x86_64-pc-windows-gnu) echo mingw ;;
     *-pc-windows-msvc) echo none ;;
@@ -47,10 +48,12 @@ platform_of() {
     x86_64-unknown-linux-musl) echo linux-x64-musl ;;
     aarch64-unknown-linux-gnu) echo linux-arm64-gnu ;;
     aarch64-unknown-linux-musl) echo linux-arm64-musl ;;
+    armv7-unknown-linux-gnueabihf) echo linux-arm-gnueabihf ;;
     x86_64-apple-darwin) echo darwin-x64 ;;
     aarch64-apple-darwin) echo darwin-arm64 ;;
     x86_64-pc-windows-msvc) echo win32-x64-msvc ;;
     aarch64-pc-windows-msvc) echo win32-arm64-msvc ;;
+    i686-pc-windows-msvc) echo win32-ia32-msvc ;;
     x86_64-pc-windows-gnu) echo win32-x64-gnu ;;
   esac
 }
@@ -69,6 +72,7 @@ install_missing() {
     esac
   done
   [ $need_gcc = 1 ] && ! command -v aarch64-linux-gnu-gcc >/dev/null && apt+=(gcc-aarch64-linux-gnu)
+  [ $need_gcc = 1 ] && ! command -v arm-linux-gnueabihf-gcc >/dev/null && apt+=(gcc-arm-linux-gnueabihf)
   [ $need_mingw = 1 ] && ! command -v x86_64-w64-mingw32-gcc >/dev/null && apt+=(gcc-mingw-w64-x86-64)
   command -v llvm-nm >/dev/null || apt+=(llvm)
   command -v file >/dev/null || apt+=(file)
@@ -122,6 +126,7 @@ artifact_of() {
 target_env() {
   case "$1" in
     aarch64-unknown-linux-gnu) echo CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc ;;
+    armv7-unknown-linux-gnueabihf) echo CARGO_TARGET_ARMV7_UNKNOWN_LINUX_GNUEABIHF_LINKER=arm-linux-gnueabihf-gcc ;;
     x86_64-pc-windows-gnu)
       echo "LIBNODE_PATH=$(libnode_stub)"
       echo CARGO_TARGET_X86_64_PC_WINDOWS_GNU_LINKER=x86_64-w64-mingw32-gcc ;;

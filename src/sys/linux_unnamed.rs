@@ -48,6 +48,13 @@ pub fn link_unnamed(file: &File, dir: &TargetDir, path: &Path) -> io::Result<()>
     .map_err(io::Error::from)
 }
 
+// 64-bit file offsets everywhere: 32-bit glibc (armv7) has a 32-bit `off_t` and the 64-bit call
+// beside it; musl's `off_t` is always 64 bits.
+#[cfg(target_env = "gnu")]
+use libc::{off64_t as FileOffset, pwrite64 as pwrite_at};
+#[cfg(not(target_env = "gnu"))]
+use libc::{off_t as FileOffset, pwrite as pwrite_at};
+
 /// `pwrite` the `len` bytes at address `addr` to `file` at `offset`, continuing short writes.
 ///
 /// The memory belongs to a runtime that may unmap or rewrite it at any moment, so user space
@@ -57,11 +64,11 @@ pub fn link_unnamed(file: &File, dir: &TargetDir, path: &Path) -> io::Result<()>
 pub fn write_all_from(file: &File, addr: usize, len: usize, offset: u64) -> io::Result<()> {
     let mut done = 0usize;
     while done < len {
-        let at = i64::try_from(offset + done as u64)
+        let at = FileOffset::try_from(offset + done as u64)
             .map_err(|_| io::Error::from_raw_os_error(libc::EFBIG))?;
         // SAFETY: the kernel validates the range; no Rust reference to it is ever made.
         let n = unsafe {
-            libc::pwrite(
+            pwrite_at(
                 file.as_raw_fd(),
                 (addr + done) as *const libc::c_void,
                 len - done,

@@ -97,9 +97,11 @@ pub fn is_busy_or_refused(err: &io::Error) -> bool {
 // Process limits
 
 /// The soft limit on open descriptors (1024 if it cannot be read).
+// `rlim_t` is 32 bits on 32-bit glibc (armv7) and already u64 elsewhere.
+#[allow(clippy::useless_conversion)]
 pub fn open_file_limit() -> u64 {
     use nix::sys::resource::{getrlimit, Resource};
-    getrlimit(Resource::RLIMIT_NOFILE).map_or(1024, |(soft, _)| soft)
+    getrlimit(Resource::RLIMIT_NOFILE).map_or(1024, |(soft, _)| u64::from(soft))
 }
 
 // ---------------------------------------------------------------------------------------------
