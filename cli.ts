@@ -95,13 +95,32 @@ async function doing(work: Promise<unknown>): Promise<void> {
   }
 }
 
-/** Parse options, turning the parser's complaints into bad usage. */
-function parsed<T>(parse: () => T): T {
+/**
+ * Parse options, turning the parser's complaints into bad usage. The parser echoes the option
+ * names typed; one with a control character in it (a newline) would split or forge the report,
+ * so the complaint is the one the same arguments give with their control characters escaped.
+ */
+function parsed<T>(args: string[], parse: (args: string[]) => T): T {
   try {
-    return parse()
+    return parse(args)
   } catch (e) {
-    throw new UsageError((e as Error).message)
+    if (!args.some((arg) => CONTROL.test(arg))) throw new UsageError((e as Error).message)
+    try {
+      parse(args.map(escapeControls))
+    } catch (escaped) {
+      throw new UsageError((escaped as Error).message)
+    }
+    throw new UsageError(escapeControls((e as Error).message))
   }
+}
+
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/
+const CONTROLS = /[\u0000-\u001f\u007f-\u009f]/g
+
+/** A typed name as it can be shown on one line: control characters as `\n`, `\t`, `\xHH`. */
+function escapeControls(text: string): string {
+  const named: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' }
+  return text.replace(CONTROLS, (c) => named[c] ?? `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)
 }
 
 const help = { type: 'boolean', short: 'h' } as const
@@ -113,7 +132,7 @@ function expectPositionals(positionals: string[], count: number, command: string
 }
 
 async function write(args: string[]): Promise<void> {
-  const { values, positionals } = parsed(() =>
+  const { values, positionals } = parsed(args, (args) =>
     parseArgs({
       args,
       allowPositionals: true,
@@ -167,7 +186,7 @@ async function refusingEmpty(input: NodeJS.ReadableStream, target: string, allow
 }
 
 async function cp(args: string[]): Promise<void> {
-  const { values, positionals } = parsed(() =>
+  const { values, positionals } = parsed(args, (args) =>
     parseArgs({ args, allowPositionals: true, options: { help, hash: { type: 'string' }, 'allow-empty': { type: 'boolean' } } }),
   )
   if (values.help) return void console.log(HELP.cp)
@@ -199,7 +218,7 @@ async function cp(args: string[]): Promise<void> {
 }
 
 async function hash(args: string[]): Promise<void> {
-  const { values, positionals } = parsed(() => parseArgs({ args, allowPositionals: true, options: { help } }))
+  const { values, positionals } = parsed(args, (args) => parseArgs({ args, allowPositionals: true, options: { help } }))
   if (values.help) return void console.log(HELP.hash)
   if (positionals.length === 0) throw new UsageError('hash needs at least one file')
   let failed = false
@@ -223,7 +242,7 @@ async function hashStdin(): Promise<string> {
 }
 
 async function sweep(args: string[]): Promise<void> {
-  const { values, positionals } = parsed(() =>
+  const { values, positionals } = parsed(args, (args) =>
     parseArgs({
       args,
       allowPositionals: true,
@@ -324,7 +343,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const known = Object.hasOwn(COMMANDS, command)
   try {
-    if (!known) throw new UsageError(`unknown command '${command}'`)
+    if (!known) throw new UsageError(`unknown command '${escapeControls(command)}'`)
     await COMMANDS[command](rest)
     return Number(process.exitCode ?? 0)
   } catch (e) {

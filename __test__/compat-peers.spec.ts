@@ -6,7 +6,8 @@
 // behind, the entry leaves nothing.
 
 import test from 'ava'
-import { chmodSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
+import { pathToFileURL } from 'node:url'
 import { join } from 'node:path'
 import compat = require('atomic-publish/compat')
 import writeFileAtomicEntry = require('atomic-publish/compat/write-file-atomic')
@@ -231,4 +232,95 @@ test('ESM: the entries have their peer’s names (write-file-atomic: default and
   const atomically = (await import('atomic-publish/compat/atomically' as string)) as Record<string, unknown>
   t.deepEqual(Object.keys(atomically).sort(), ['readFile', 'readFileSync', 'writeFile', 'writeFileSync'])
   t.is(atomically.writeFile, atomicallyEntry.writeFile)
+})
+
+test('options write-file-atomic cannot assign mode or chown to (frozen, sealed, getter-only, read-only): refused over an existing target, as the peer refuses', async (t) => {
+  const dir = freshDir()
+  const shapes: Record<string, () => object> = {
+    frozen: () => Object.freeze({ encoding: 'utf8' }),
+    sealed: () => Object.seal({}),
+    'not extensible': () => Object.preventExtensions({}),
+    'frozen with a mode': () => Object.freeze({ mode: 0o600 }),
+    'getter-only mode': () => ({ get mode() { return undefined } }),
+    'read-only mode': () => Object.defineProperty({}, 'mode', { value: undefined, writable: false }),
+    'read-only mode, inherited': () => Object.create(Object.defineProperty({}, 'mode', { value: undefined, writable: false })),
+  }
+  for (const [name, shape] of Object.entries(shapes)) {
+    for (const [side, write] of [['peer', wfaPeer], ['entry', writeFileAtomicEntry as Write]] as const) {
+      const target = join(dir, `${name}-${side}`)
+      writeFileSync(target, 'OLD')
+      await t.throwsAsync(write(target, 'NEW', shape()), undefined, `${name}: ${side} refuses`)
+      t.is(readFileSync(target, 'utf8'), 'OLD', `${name}: ${side} leaves the target`)
+    }
+    const viaCallback = join(dir, `${name}-callback`)
+    writeFileSync(viaCallback, 'OLD')
+    const err = await new Promise((done) => (writeFileAtomicEntry as (...a: unknown[]) => unknown)(viaCallback, 'NEW', shape(), done))
+    t.is((err as NodeJS.ErrnoException | undefined)?.code, 'ERR_INVALID_ARG_VALUE', `${name}: the callback gets the refusal`)
+    t.is(readFileSync(viaCallback, 'utf8'), 'OLD')
+    const fresh = join(dir, `${name}-new`)
+    await writeFileAtomicEntry(fresh, 'NEW', shape() as never)
+    t.is(readFileSync(fresh, 'utf8'), 'NEW', `${name}: a new target is written, as the peer writes it`)
+  }
+  const plain = join(dir, 'plain')
+  writeFileSync(plain, 'OLD')
+  await writeFileAtomicEntry(plain, 'NEW', Object.freeze({ mode: 0o600, chown: false }) as never)
+  t.is(readFileSync(plain, 'utf8'), 'NEW', 'frozen options with mode and chown set need no assignment')
+  t.deepEqual(readdirSync(dir).filter((n) => n.includes('.oxentmp.')), [])
+})
+
+test('Buffer and URL filenames: each entry writes where its peer writes and refuses (same code) where it refuses', async (t) => {
+  const dir = freshDir()
+  const all = await writers()
+  const outcomes: Record<string, string> = {}
+  for (const kind of ['write-file-atomic', 'atomically']) for (const sync of [false, true]) for (const form of ['Buffer', 'URL']) for (const exists of [false, true]) {
+    for (const side of [kind, `compat/${kind}`]) {
+      const path = join(dir, `${side.replace('/', '-')}-${sync}-${form}-${exists}`)
+      if (exists) writeFileSync(path, 'OLD')
+      const filename = form === 'Buffer' ? Buffer.from(path) : pathToFileURL(path)
+      const w = all[side]
+      let outcome: string
+      try {
+        if (sync) w.writeSync(filename as never, 'NEW')
+        else await w.write(filename as never, 'NEW')
+        outcome = 'wrote'
+      } catch (e) {
+        outcome = `refused ${(e as NodeJS.ErrnoException).code ?? 'TypeError'}`
+      }
+      outcome += ` -> ${existsSync(path) ? readFileSync(path, 'utf8') : '(none)'}`
+      outcomes[`${side} ${sync ? 'sync' : 'async'} ${form} ${exists ? 'existing' : 'new'}`] = outcome
+    }
+  }
+  for (const [label, outcome] of Object.entries(outcomes)) {
+    if (!label.startsWith('compat/')) continue
+    t.is(outcome, outcomes[label.slice('compat/'.length)], label)
+  }
+  t.deepEqual(readdirSync(dir).filter((n) => n.includes('.oxentmp.')), [])
+})
+
+test('a dangling symlink target: the entries create nothing at its destination (the peers replace the link; the entries refuse with ENOENT)', async (t) => {
+  const dir = freshDir()
+  mkdirSync(join(dir, 'elsewhere'))
+  const entries: Array<[string, Write, WriteSync]> = [
+    ['compat/write-file-atomic', writeFileAtomicEntry as Write, writeFileAtomicEntry.sync as WriteSync],
+    ['compat/atomically', atomicallyEntry.writeFile as Write, atomicallyEntry.writeFileSync as WriteSync],
+  ]
+  for (const [name, write, writeSync] of entries) {
+    for (const [how, call] of [['async', (p: string) => write(p, 'NEW')], ['sync', async (p: string) => writeSync(p, 'NEW')]] as const) {
+      for (const destination of [join(dir, 'elsewhere', `${name.replace('/', '-')}-${how}`), join(dir, 'missing-dir', 'x')]) {
+        const link = join(dir, `${name.replace('/', '-')}-${how}-${destination.includes('missing') ? 'deep' : 'flat'}`)
+        symlinkSync(destination, link)
+        await t.throwsAsync(call(link), { code: 'ENOENT', message: /dangling symlink/ }, `${name} ${how}`)
+        t.true(lstatSync(link).isSymbolicLink(), `${name} ${how}: the link stays`)
+        t.false(existsSync(destination), `${name} ${how}: its destination is not created`)
+      }
+    }
+  }
+  t.false(existsSync(join(dir, 'missing-dir')))
+  t.deepEqual(readdirSync(join(dir, 'elsewhere')), [])
+  t.deepEqual(readdirSync(dir).filter((n) => n.includes('.oxentmp.')), [])
+  const live = join(dir, 'live')
+  writeFileSync(join(dir, 'elsewhere', 'real'), 'OLD')
+  symlinkSync(join(dir, 'elsewhere', 'real'), live)
+  await writeFileAtomicEntry(live, 'NEW')
+  t.is(readFileSync(join(dir, 'elsewhere', 'real'), 'utf8'), 'NEW', 'a live link is still written through')
 })

@@ -290,8 +290,9 @@ test('the Writable is a real stream.Writable', (t) => {
 // As fs.createWriteStream's 'close' comes once its file is closed, a destroyed publish stream's
 // 'close' comes once its scratch is gone, whatever it was doing: writing, committing, or
 // already failed by an abort of its signal. Checked at the very moment of 'close', 40 rounds.
-test("'close' after end() then destroy(): the scratch is already gone unless the publish happened (40 rounds)", async (t) => {
+test("'close' after end() then destroy(): no scratch; the target is new exactly when result is set, old otherwise (40 rounds)", async (t) => {
   let published = 0
+  let publishedWithoutFinish = 0
   for (let round = 0; round < 40; round++) {
     const { dir, target } = dirWithOldTarget()
     const abort = new AbortController()
@@ -299,8 +300,8 @@ test("'close' after end() then destroy(): the scratch is already gone unless the
     sink.on('error', () => {})
     let finished = false
     sink.on('finish', () => (finished = true))
-    const atClose = new Promise<{ scratch: string[]; content: Buffer }>((resolve) =>
-      sink.on('close', () => resolve({ scratch: scratchIn(dir), content: readFileSync(target) })),
+    const atClose = new Promise<{ scratch: string[]; content: Buffer; result: unknown }>((resolve) =>
+      sink.on('close', () => resolve({ scratch: scratchIn(dir), content: readFileSync(target), result: sink.result })),
     )
     for (let i = 0; i < 4; i++) sink.write(PAYLOAD.subarray(i * 75_000, (i + 1) * 75_000))
     sink.end()
@@ -312,12 +313,17 @@ test("'close' after end() then destroy(): the scratch is already gone unless the
       abort.abort()
       setTimeout(() => sink.destroy(), round % 3)
     } else setTimeout(() => sink.destroy(), round % 5)
-    const { scratch, content } = await atClose
+    const { scratch, content, result } = await atClose
     t.deepEqual(scratch, [], `round ${round}: no scratch at 'close'`)
-    if (finished) {
+    if (result !== undefined) {
+      // The rename came before the destroy(): published whole, and said so by `result`.
       published++
-      t.deepEqual(content, PAYLOAD, `round ${round}: published whole`)
-    } else t.is(content.toString(), 'old', `round ${round}: target unchanged`)
+      if (!finished) publishedWithoutFinish++
+      t.deepEqual(content, PAYLOAD, `round ${round}: result set, published whole`)
+    } else {
+      t.false(finished, `round ${round}: no 'finish' without a result`)
+      t.is(content.toString(), 'old', `round ${round}: no result, target unchanged`)
+    }
   }
-  t.log(`${published} of 40 rounds published before destroy()`)
+  t.log(`${published} of 40 rounds published (${publishedWithoutFinish} without 'finish')`)
 })

@@ -50,12 +50,15 @@ const ISO_DATE_TIME =
 const MTIME_GRAMMAR = 'must be an ISO 8601 date (2024-01-02), a date-time with Z or an offset (2024-01-02T03:04:05.123456789+02:00), or a whole number of nanoseconds since the epoch'
 
 /**
- * `--mtime`: an ISO 8601 date or date-time (see ISO_DATE_TIME), or a whole number of
+ * `--mtime`: an ISO 8601 date or date-time (see ISO_DATE_TIME), or a whole, non-negative number of
  * nanoseconds since the epoch; nanoseconds since the epoch either way, exactly. A bare number
  * is always nanoseconds, so `2020` is 2020 ns after the epoch: the year is `2020-01-01`.
  */
 export function parseMtime(text: string): bigint {
-  const ns = /^-?\d+$/.test(text) ? BigInt(text) : isoToNanoseconds(text)
+  // A negative count is refused: `--mtime -1` cannot reach here (the parser takes it for an
+  // option), so `--mtime=-1` must not mean something else; a date before 1970 is written in ISO.
+  if (/^-\d+$/.test(text)) throw invalidArgValue('--mtime', text, 'must not be a negative number of nanoseconds (write a date before 1970 as ISO 8601, 1969-12-31T23:59:59Z)')
+  const ns = /^\d+$/.test(text) ? BigInt(text) : isoToNanoseconds(text)
   if (ns > MAX_DATE_NS || ns < -MAX_DATE_NS) throw outOfRange('--mtime', 'within ±8.64e15 ms of the epoch, what a Date can hold', text)
   return ns
 }

@@ -3,7 +3,7 @@
 // the caller's arguments only: what the peer would write, with which mode, or why it refuses.
 
 import { Readable } from 'node:stream'
-import { invalidArgType } from './errors.js'
+import { invalidArgType, invalidArgValue } from './errors.js'
 import { fileMode, notWritable, stringBytes, viewBytes } from './fs-arguments.js'
 
 export type Peer = 'compat' | 'write-file-atomic' | 'atomically'
@@ -31,7 +31,11 @@ export interface PeerOptions {
 export function peerOptions(peer: Peer, raw: unknown, sync: boolean): PeerOptions {
   if (raw === undefined) return { options: {} }
   if (typeof raw === 'string') return { options: { encoding: raw } }
-  if (typeof raw === 'object' && raw !== null) return { options: raw as Record<string, unknown> }
+  if (typeof raw === 'object' && raw !== null) {
+    const options = raw as Record<string, unknown>
+    if (peer !== 'write-file-atomic' || sync) return { options }
+    return { options, refusedOverExisting: unassignable(options) }
+  }
   const wrongType = invalidArgType('options', 'of type string or object', raw)
   if (raw === null) {
     // Both peers read a property of null options and throw (write-file-atomic's sync call does not).
@@ -41,6 +45,33 @@ export function peerOptions(peer: Peer, raw: unknown, sync: boolean): PeerOption
   // A number, boolean, symbol or bigint: both peers find no option in it and write.
   if (peer === 'write-file-atomic' && !sync) return { options: {}, refusedOverExisting: wrongType }
   return { options: {} }
+}
+
+/**
+ * write-file-atomic's async call fills in `options.mode` and `options.chown` from the replaced
+ * file when either is unset, by assigning to the caller's object; on options that cannot take
+ * the assignment (frozen, sealed, non-extensible, a getter-only or read-only property) it
+ * throws before writing. Found without assigning anything.
+ */
+function unassignable(options: Record<string, unknown>): Error | undefined {
+  if (options.mode && options.chown) return undefined
+  const refusal = (key: string, why: string) => invalidArgValue('options', options, `cannot be assigned options.${key} (${why})`)
+  const check = (key: string): Error | undefined => {
+    for (let o: object | null = options; o !== null; o = Object.getPrototypeOf(o)) {
+      const found = Object.getOwnPropertyDescriptor(o, key)
+      if (!found) continue
+      if (!('value' in found)) return found.set ? undefined : refusal(key, 'it has only a getter')
+      if (!found.writable) return refusal(key, 'it is read-only')
+      if (o === options) return undefined
+      break
+    }
+    return Object.isExtensible(options) ? undefined : refusal(key, 'the object is not extensible')
+  }
+  if (options.mode == null) {
+    const refused = check('mode')
+    if (refused) return refused
+  }
+  return options.chown == null && process.getuid ? check('chown') : undefined
 }
 
 /** The mode rule for `options.mode`; a mode fs.open refuses is refused with its code. */

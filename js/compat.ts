@@ -10,6 +10,7 @@ import { dirname } from 'node:path'
 import { Readable } from 'node:stream'
 import { AtomicFile } from './atomic-file.js'
 import { type Peer, knows, peerData, peerMode, peerOptions } from './compat-peers.js'
+import { peerTarget } from './compat-target.js'
 import { invalidArgType } from './errors.js'
 import { type CompatSettings, compatSettings } from './internal.js'
 
@@ -146,7 +147,8 @@ function parentOf(peer: Peer, filename: unknown): string | undefined {
   return peer === 'write-file-atomic' && typeof filename === 'string' ? dirname(filename) : undefined
 }
 
-async function publish(peer: Peer, filename: unknown, data: unknown, rawOptions: unknown): Promise<void> {
+async function publish(peer: Peer, named: unknown, data: unknown, rawOptions: unknown): Promise<void> {
+  const filename = peerTarget(peer, named, false)
   const { file, data: bytes, schedule, refusedOverExisting } = plan(peer, filename, data, rawOptions, false)
   const parent = parentOf(peer, filename)
   if (parent !== undefined) await stat(parent)
@@ -160,7 +162,8 @@ async function publish(peer: Peer, filename: unknown, data: unknown, rawOptions:
   }
 }
 
-function publishSync(peer: Peer, filename: unknown, data: unknown, rawOptions: unknown): void {
+function publishSync(peer: Peer, named: unknown, data: unknown, rawOptions: unknown): void {
+  const filename = peerTarget(peer, named, true)
   const { file, data: bytes } = plan(peer, filename, data, rawOptions, true)
   const parent = parentOf(peer, filename)
   if (parent !== undefined) statSync(parent)

@@ -1,7 +1,8 @@
 // createWriteStream(): a stream.Writable whose chunks become the source of one stream()
 // publish, so it runs on the same native sink, pump, slots, order and signal handling as
 // stream() itself. Only an explicit end() leads to a commit; 'finish' waits for the publish to
-// be durable. destroy(), an error, or a stream that is never ended publishes nothing.
+// be durable. destroy() before the rename, an error, or a stream that is never ended publishes
+// nothing; a destroy() that comes after the rename leaves `result` set at 'close'.
 
 import { Writable } from 'node:stream'
 import type { PublishResult } from './atomic-file.js'
@@ -136,7 +137,7 @@ export class PublishStream extends Writable {
     )
   }
 
-  /** The PublishResult, once 'finish' has been emitted. */
+  /** The PublishResult, once 'finish' has been emitted (or at 'close' if the publish won a late destroy()). */
   get result(): PublishResult | undefined {
     return this.#result
   }
@@ -160,12 +161,13 @@ export class PublishStream extends Writable {
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
-    if (this.#settled) {
-      // The publish already failed (an abort through the signal, say): 'close' still waits
-      // for its scratch to be gone.
-      const settle = (): void => callback(error)
-      return void cleanedUp(this.#failure).then(settle, settle)
-    }
+    // 'close' (and 'error') come only once the publish has settled and its scratch is gone, as
+    // a Node user expects of fs.WriteStream's 'close'. The constructor's handlers run first, so
+    // a publish whose rename won the race against this destroy() has set `result` by then: the
+    // one way to see that bytes were published without 'finish'.
+    const settle = (): void => callback(error)
+    const afterPublish = (): void => void this.#publish.then(settle, (err: unknown) => cleanedUp(err).then(settle, settle))
+    if (this.#settled) return afterPublish()
     const reason = error ?? new Error('the write stream was destroyed before it ended')
     if (this.#finishing || !this.#channel.pulled) {
       // Committing (cancel it before the rename), or not yet started (waiting for a stream
@@ -175,9 +177,6 @@ export class PublishStream extends Writable {
       // Writing: the source fails, so the pump removes the scratch before it settles.
       this.#channel.fail(reason)
     }
-    // 'close' (and 'error') come only once the scratch is gone, as a Node user expects of
-    // fs.WriteStream's 'close'; an accepted abort settles the publish before that.
-    const settle = (): void => callback(error)
-    this.#publish.then(settle, (err: unknown) => cleanedUp(err).then(settle, settle))
+    afterPublish()
   }
 }
