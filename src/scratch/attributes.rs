@@ -125,8 +125,10 @@ pub fn finish(
     // would, and never an ACL that the directory's default one gave the scratch; the
     // compatibility entry's masked mode is a new file's, so it takes neither.
     let relisted = match (existing, wanted) {
-        (Some(_), Some(_)) => sys::carry_extended_attributes(file, &target.file)
-            .map_err(|e| FsFailure::target(e, Syscall::Fsetxattr))?,
+        (Some(old), Some(_)) => {
+            sys::carry_extended_attributes(file, &target.dir_handle, &target.file_name, old)
+                .map_err(|e| FsFailure::target(e, Syscall::Fsetxattr))?
+        }
         _ => false,
     };
     match wanted {

@@ -48,6 +48,29 @@ impl TargetDir {
         Ok(((meta.dev(), meta.ino()), meta))
     }
 
+    /// Whether `name` here is still the file `existing` describes (or still nothing): the
+    /// path was resolved before the directory was opened, and another user who controls a
+    /// component of it may have swapped in a different directory meanwhile.
+    pub fn still_holds(&self, name: &OsStr, existing: Option<&Metadata>) -> io::Result<bool> {
+        use nix::fcntl::AtFlags;
+        match nix::sys::stat::fstatat(&self.dir, name, AtFlags::AT_SYMLINK_NOFOLLOW) {
+            // `st_dev` and `st_ino` differ in width between platforms.
+            #[allow(clippy::unnecessary_cast)]
+            Ok(now) => Ok(existing.is_some_and(|old| {
+                (now.st_dev as u64, now.st_ino as u64) == (old.dev(), old.ino())
+            })),
+            Err(nix::errno::Errno::ENOENT) => Ok(existing.is_none()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The entry `name` here, itself (never through a link), opened only to name it.
+    #[cfg(target_os = "linux")]
+    pub fn open_entry(&self, name: &OsStr) -> io::Result<File> {
+        let flags = OFlag::O_PATH | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC;
+        Ok(openat(&self.dir, name, flags, Mode::empty())?.into())
+    }
+
     /// Create the file named as `path`'s last component here, exclusively, never through a
     /// link, with `bits` (masked by the umask as `open(2)` masks them).
     pub fn create_new(&self, path: &Path, bits: u32) -> io::Result<File> {
