@@ -77,7 +77,7 @@ pub fn prepare_in_place(target: &Path) -> Result<Option<ResolvedTarget>, FsFailu
 }
 
 /// How often a resolution whose directory changed under it is redone before giving up.
-const MAX_RESOLVE_TRIES: usize = 8;
+const MAX_RESOLVE_TRIES: usize = 32;
 
 fn prepare_with(target: &Path, create_dirs: bool) -> Result<Option<ResolvedTarget>, FsFailure> {
     for _ in 0..MAX_RESOLVE_TRIES {
