@@ -47,7 +47,12 @@ pub fn carry_extended_attributes(
             read_list(|buf, len| unsafe {
                 // SAFETY: `buf` is valid for `len` bytes (or null with 0), the path is
                 // NUL-terminated.
-                libc::listxattr(proc_path(entry).as_ptr(), buf.cast(), len)
+                match libc::flistxattr(entry.as_raw_fd(), buf.cast(), len) {
+                    -1 if is_path_only() => {
+                        libc::listxattr(proc_path(entry).as_ptr(), buf.cast(), len)
+                    }
+                    n => n,
+                }
             })?
         }
         None => Vec::new(),
@@ -62,7 +67,12 @@ pub fn carry_extended_attributes(
         let Some(entry) = &entry else { break };
         let value = match read_list(|buf, len| unsafe {
             // SAFETY: as above; `name` is NUL-terminated.
-            libc::getxattr(proc_path(entry).as_ptr(), name.as_ptr(), buf.cast(), len)
+            match libc::fgetxattr(entry.as_raw_fd(), name.as_ptr(), buf.cast(), len) {
+                -1 if is_path_only() => {
+                    libc::getxattr(proc_path(entry).as_ptr(), name.as_ptr(), buf.cast(), len)
+                }
+                n => n,
+            }
         }) {
             Ok(value) => value,
             // Removed meanwhile: there is nothing to keep.
@@ -96,6 +106,11 @@ pub fn carry_extended_attributes(
             _ => Err(io::Error::last_os_error()),
         },
     }
+}
+
+/// EBADF: the entry was opened `O_PATH` (not readable by this process).
+fn is_path_only() -> bool {
+    io::Error::last_os_error().raw_os_error() == Some(libc::EBADF)
 }
 
 /// The path that reaches exactly the inode `entry` names (`*xattr` on an `O_PATH` descriptor

@@ -64,11 +64,18 @@ impl TargetDir {
         }
     }
 
-    /// The entry `name` here, itself (never through a link), opened only to name it.
+    /// The entry `name` here, itself (never through a link, never waiting): opened to read
+    /// where this process may, else (`O_PATH`) only to name it.
     #[cfg(target_os = "linux")]
     pub fn open_entry(&self, name: &OsStr) -> io::Result<File> {
-        let flags = OFlag::O_PATH | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC;
-        Ok(openat(&self.dir, name, flags, Mode::empty())?.into())
+        let only = OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC;
+        let read = OFlag::O_RDONLY | OFlag::O_NONBLOCK | OFlag::O_NOCTTY | only;
+        match openat(&self.dir, name, read, Mode::empty()) {
+            Err(nix::errno::Errno::EACCES) => {
+                Ok(openat(&self.dir, name, OFlag::O_PATH | only, Mode::empty())?.into())
+            }
+            other => Ok(other?.into()),
+        }
     }
 
     /// Create the file named as `path`'s last component here, exclusively, never through a
