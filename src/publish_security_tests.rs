@@ -257,3 +257,31 @@ fn a_replaced_file_removed_before_the_rename_still_publishes() {
     publisher.finish(None).unwrap();
     assert_eq!(std::fs::read(&target).unwrap(), b"new");
 }
+
+#[test]
+fn a_replace_reads_the_access_list_in_the_directory_it_opened_not_where_the_path_now_leads() {
+    let base = tempfile::tempdir().unwrap();
+    let (mine, theirs) = (base.path().join("mine"), base.path().join("theirs"));
+    std::fs::create_dir(&mine).unwrap();
+    std::fs::create_dir(&theirs).unwrap();
+    std::fs::write(mine.join("f"), b"old").unwrap();
+    std::fs::write(theirs.join("f"), b"planted").unwrap();
+    if set_xattr(&theirs.join("f"), ACL, &acl_granting_nobody(6)).is_err() {
+        eprintln!("SKIPPED: this file system keeps no ACLs");
+        return;
+    }
+    let sub = base.path().join("sub");
+    std::os::unix::fs::symlink(&mine, &sub).unwrap();
+    let mut publisher = Publisher::begin(&sub.join("f"), PublishOptions::default(), true).unwrap();
+    publisher.append(b"new").unwrap();
+    // Another user who controls `sub` points it elsewhere before the publish ends.
+    std::fs::remove_file(&sub).unwrap();
+    std::os::unix::fs::symlink(&theirs, &sub).unwrap();
+    publisher.finish(None).unwrap();
+    assert_eq!(std::fs::read(mine.join("f")).unwrap(), b"new");
+    assert_eq!(
+        get_xattr(&mine.join("f"), ACL),
+        None,
+        "no ACL from the other file"
+    );
+}

@@ -76,7 +76,26 @@ pub fn prepare_in_place(target: &Path) -> Result<Option<ResolvedTarget>, FsFailu
     prepare_with(target, false)
 }
 
+/// How often a resolution whose directory changed under it is redone before giving up.
+const MAX_RESOLVE_TRIES: usize = 32;
+
 fn prepare_with(target: &Path, create_dirs: bool) -> Result<Option<ResolvedTarget>, FsFailure> {
+    for _ in 0..MAX_RESOLVE_TRIES {
+        if let Some(resolved) = resolve_once(target, create_dirs)? {
+            return Ok(resolved);
+        }
+    }
+    Err(FsFailure::target(sys::target_changed(), Syscall::Open))
+}
+
+/// One resolution; `None` if what the directory opened holds is not what was examined by
+/// path (a component swapped meanwhile): the owner, mode and checks must come from the file
+/// that the rename will replace, so the caller resolves again.
+#[allow(clippy::type_complexity)]
+fn resolve_once(
+    target: &Path,
+    create_dirs: bool,
+) -> Result<Option<Option<ResolvedTarget>>, FsFailure> {
     let (file, existing, followed) = follow_links(target)?;
     if let Some(meta) = &existing {
         if meta.is_dir() {
@@ -99,24 +118,28 @@ fn prepare_with(target: &Path, create_dirs: bool) -> Result<Option<ResolvedTarge
     };
     if existing.is_none() && !followed {
         if !create_dirs && !dir.is_dir() {
-            return Ok(None);
+            return Ok(Some(None));
         }
         fs::create_dir_all(&dir).map_err(|e| FsFailure::target(e, Syscall::Mkdir))?;
     }
     let opened = retry::open(|| sys::TargetDir::open(&dir))
         .and_then(|handle| Ok((handle.key_and_metadata()?, handle)));
     let ((key, dir_meta), dir_handle) = opened.map_err(|e| FsFailure::target(e, Syscall::Open))?;
+    let unchanged = dir_handle.still_holds(&file_name, existing.as_ref());
+    if !unchanged.map_err(|e| FsFailure::target(e, Syscall::Stat))? {
+        return Ok(None);
+    }
     if let Some(meta) = &existing {
         sys::check_replaceable(&dir_meta, meta).map_err(|e| FsFailure::target(e, Syscall::Open))?;
     }
-    Ok(Some(ResolvedTarget {
+    Ok(Some(Some(ResolvedTarget {
         file,
         dir,
         dir_handle,
         dir_id: DirId::from_key(key),
         file_name,
         existing,
-    }))
+    })))
 }
 
 /// What makes two spellings of one directory one: its device and inode on Unix, its
@@ -230,6 +253,30 @@ mod tests {
         let err = prepare(&dir.path().join("app.log")).unwrap_err();
         assert_eq!(err.errno().code, "EINVAL");
         assert!(err.detail.unwrap().contains("a character device"));
+    }
+
+    #[test]
+    fn an_opened_directory_tells_whether_it_still_holds_what_was_examined_by_path() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir(dir.path().join("other")).unwrap();
+        fs::write(dir.path().join("f"), b"x").unwrap();
+        fs::write(dir.path().join("other/f"), b"y").unwrap();
+        let here = fs::symlink_metadata(dir.path().join("f")).unwrap();
+        let elsewhere = fs::symlink_metadata(dir.path().join("other/f")).unwrap();
+        let opened = sys::TargetDir::open(dir.path()).unwrap();
+        let name = std::ffi::OsStr::new("f");
+        assert!(opened.still_holds(name, Some(&here)).unwrap());
+        assert!(!opened.still_holds(name, Some(&elsewhere)).unwrap());
+        assert!(
+            !opened.still_holds(name, None).unwrap(),
+            "a file where none was"
+        );
+        assert!(opened
+            .still_holds(std::ffi::OsStr::new("new"), None)
+            .unwrap());
+        assert!(!opened
+            .still_holds(std::ffi::OsStr::new("new"), Some(&here))
+            .unwrap());
     }
 
     #[test]

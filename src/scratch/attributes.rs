@@ -5,9 +5,10 @@
 //! `fs.writeFile`). Anything that widens it or hands it to another owner waits until its last
 //! byte is written and verified: a local user who opens the scratch early never reads bytes
 //! the final file would deny them, and a new owner never gets a scratch it could still
-//! rewrite before the hash check. Set-id bits come last, since a chown clears them. What a
-//! platform can express (permission bits, owner, ACLs on Unix, only the read-only attribute on
-//! Windows) is up to `sys`; the policy is here.
+//! rewrite before the hash check (it can between the chown and the rename: handing the file
+//! to another user hands it the bytes too). Set-id bits come last, since a chown clears
+//! them. What a platform can express (permission bits, owner, ACLs on Unix, only the
+//! read-only attribute on Windows) is up to `sys`; the policy is here.
 
 use std::fs::{File, Metadata};
 use std::io;
@@ -125,8 +126,10 @@ pub fn finish(
     // would, and never an ACL that the directory's default one gave the scratch; the
     // compatibility entry's masked mode is a new file's, so it takes neither.
     let relisted = match (existing, wanted) {
-        (Some(_), Some(_)) => sys::carry_extended_attributes(file, &target.file)
-            .map_err(|e| FsFailure::target(e, Syscall::Fsetxattr))?,
+        (Some(old), Some(_)) => {
+            sys::carry_extended_attributes(file, &target.dir_handle, &target.file_name, old)
+                .map_err(|e| FsFailure::target(e, Syscall::Fsetxattr))?
+        }
         _ => false,
     };
     match wanted {

@@ -6,32 +6,56 @@
 //! `security.capability` (a file capability must never pass to new bytes) and the default ACL
 //! (which only a directory has), and loses an access ACL the old file did not have.
 
-use std::ffi::{CStr, CString};
-use std::fs::File;
+use std::ffi::{CStr, CString, OsStr};
+use std::fs::{File, Metadata};
 use std::io;
-use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::MetadataExt;
 use std::os::unix::io::AsRawFd;
-use std::path::Path;
+
+use super::TargetDir;
 
 const ACCESS_ACL: &CStr = c"system.posix_acl_access";
 const NEVER_CARRIED: [&[u8]; 2] = [b"security.capability", b"system.posix_acl_default"];
 
-/// Give `file` the access ACL and extended attributes of the file at `old` (its last
-/// component not followed). Returns whether `file`'s access ACL was set or removed, after
-/// which its mode must be set again. An ACL that cannot be carried fails the publish (the
+/// Give `file` the access ACL and extended attributes of the file `name` in `dir`, which must
+/// still be the file `old` describes. Returns whether `file`'s access ACL was set or removed,
+/// after which its mode must be set again. An ACL that cannot be carried fails the publish (the
 /// file would be readable by more people than the old one); any other attribute that the
 /// file system or this process's privileges refuse is left behind, as `cp -p` leaves it.
-pub fn carry_extended_attributes(file: &File, old: &Path) -> io::Result<bool> {
-    let old = CString::new(old.as_os_str().as_bytes())?;
-    let names = match read_list(|buf, len| unsafe {
-        // SAFETY: `buf` is valid for `len` bytes (or null with 0), `old` is NUL-terminated.
-        libc::llistxattr(old.as_ptr(), buf.cast(), len)
-    }) {
-        Ok(names) => names,
-        // Removed or replaced by a directory meanwhile: there is no list to keep, and the
-        // scratch still loses an ACL the old file cannot have had.
-        Err(e) if matches!(e.raw_os_error(), Some(libc::ENOENT | libc::ENOTDIR)) => Vec::new(),
+///
+/// The list is read from the entry in the directory the publish opened, never by path: a
+/// path can name another directory by now. A different file there (replaced meanwhile) is
+/// refused with EAGAIN unless it has the same owner and mode as the one examined, as another
+/// publish of the same file leaves it; a file in its place gone altogether leaves no list.
+pub fn carry_extended_attributes(
+    file: &File,
+    dir: &TargetDir,
+    name: &OsStr,
+    old: &Metadata,
+) -> io::Result<bool> {
+    let entry = match dir.open_entry(name) {
+        Ok(entry) => Some(entry),
+        Err(e) if e.raw_os_error() == Some(libc::ENOENT) => None,
         Err(e) => return Err(e),
+    };
+    let names = match &entry {
+        Some(entry) => {
+            let now = entry.metadata()?;
+            if !same_file(&now, old) && !looks_alike(&now, old) {
+                return Err(super::target_changed());
+            }
+            read_list(|buf, len| unsafe {
+                // SAFETY: `buf` is valid for `len` bytes (or null with 0), the path is
+                // NUL-terminated.
+                match libc::flistxattr(entry.as_raw_fd(), buf.cast(), len) {
+                    -1 if is_path_only() => {
+                        libc::listxattr(proc_path(entry).as_ptr(), buf.cast(), len)
+                    }
+                    n => n,
+                }
+            })?
+        }
+        None => Vec::new(),
     };
     let mut had_acl = false;
     for name in names.split(|&b| b == 0).filter(|n| !n.is_empty()) {
@@ -40,9 +64,15 @@ pub fn carry_extended_attributes(file: &File, old: &Path) -> io::Result<bool> {
         }
         let name = CString::new(name)?;
         let is_acl = name.as_c_str() == ACCESS_ACL;
+        let Some(entry) = &entry else { break };
         let value = match read_list(|buf, len| unsafe {
             // SAFETY: as above; `name` is NUL-terminated.
-            libc::lgetxattr(old.as_ptr(), name.as_ptr(), buf.cast(), len)
+            match libc::fgetxattr(entry.as_raw_fd(), name.as_ptr(), buf.cast(), len) {
+                -1 if is_path_only() => {
+                    libc::getxattr(proc_path(entry).as_ptr(), name.as_ptr(), buf.cast(), len)
+                }
+                n => n,
+            }
         }) {
             Ok(value) => value,
             // Removed meanwhile: there is nothing to keep.
@@ -76,6 +106,28 @@ pub fn carry_extended_attributes(file: &File, old: &Path) -> io::Result<bool> {
             _ => Err(io::Error::last_os_error()),
         },
     }
+}
+
+/// EBADF: the entry was opened `O_PATH` (not readable by this process).
+fn is_path_only() -> bool {
+    io::Error::last_os_error().raw_os_error() == Some(libc::EBADF)
+}
+
+/// The path that reaches exactly the inode `entry` names (`*xattr` on an `O_PATH` descriptor
+/// itself is EBADF); it must be followed, which goes to that inode and no further.
+fn proc_path(entry: &File) -> CString {
+    CString::new(format!("/proc/self/fd/{}", entry.as_raw_fd())).expect("no NUL in a number")
+}
+
+fn same_file(a: &Metadata, b: &Metadata) -> bool {
+    (a.dev(), a.ino()) == (b.dev(), b.ino())
+}
+
+/// Only its owner (or root) can make a file with that owner: a file another user planted
+/// never passes, so its list cannot widen what the published file allows. The mode includes
+/// the file type: only another regular file passes.
+fn looks_alike(a: &Metadata, b: &Metadata) -> bool {
+    (a.uid(), a.gid(), a.mode()) == (b.uid(), b.gid(), b.mode())
 }
 
 /// Call `read(buf, len)` as `listxattr`/`getxattr` want: with room that grows until the

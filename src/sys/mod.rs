@@ -56,7 +56,9 @@ pub use linux_xattr::carry_extended_attributes;
 #[cfg(not(target_os = "linux"))]
 pub fn carry_extended_attributes(
     _file: &std::fs::File,
-    _old: &std::path::Path,
+    _dir: &TargetDir,
+    _name: &std::ffi::OsStr,
+    _old: &std::fs::Metadata,
 ) -> std::io::Result<bool> {
     Ok(false)
 }

@@ -71,6 +71,12 @@ pub fn too_many_links() -> io::Error {
     io::Error::from_raw_os_error(nix::libc::ELOOP)
 }
 
+/// EAGAIN: the target's directory kept changing while it was resolved, or the file it held was
+/// replaced before its attributes were read.
+pub fn target_changed() -> io::Error {
+    io::Error::from_raw_os_error(nix::libc::EAGAIN)
+}
+
 /// EMFILE/ENFILE: the process (or system) is out of file descriptors for now.
 pub fn is_out_of_descriptors(err: &io::Error) -> bool {
     matches!(

@@ -48,6 +48,36 @@ impl TargetDir {
         Ok(((meta.dev(), meta.ino()), meta))
     }
 
+    /// Whether `name` here is still the file `existing` describes (or still nothing): the
+    /// path was resolved before the directory was opened, and another user who controls a
+    /// component of it may have swapped in a different directory meanwhile.
+    pub fn still_holds(&self, name: &OsStr, existing: Option<&Metadata>) -> io::Result<bool> {
+        use nix::fcntl::AtFlags;
+        match nix::sys::stat::fstatat(&self.dir, name, AtFlags::AT_SYMLINK_NOFOLLOW) {
+            // `st_dev` and `st_ino` differ in width between platforms.
+            #[allow(clippy::unnecessary_cast)]
+            Ok(now) => Ok(existing.is_some_and(|old| {
+                (now.st_dev as u64, now.st_ino as u64) == (old.dev(), old.ino())
+            })),
+            Err(nix::errno::Errno::ENOENT) => Ok(existing.is_none()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The entry `name` here, itself (never through a link, never waiting): opened to read
+    /// where this process may, else (`O_PATH`) only to name it.
+    #[cfg(target_os = "linux")]
+    pub fn open_entry(&self, name: &OsStr) -> io::Result<File> {
+        let only = OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC;
+        let read = OFlag::O_RDONLY | OFlag::O_NONBLOCK | OFlag::O_NOCTTY | only;
+        match openat(&self.dir, name, read, Mode::empty()) {
+            Err(nix::errno::Errno::EACCES) => {
+                Ok(openat(&self.dir, name, OFlag::O_PATH | only, Mode::empty())?.into())
+            }
+            other => Ok(other?.into()),
+        }
+    }
+
     /// Create the file named as `path`'s last component here, exclusively, never through a
     /// link, with `bits` (masked by the umask as `open(2)` masks them).
     pub fn create_new(&self, path: &Path, bits: u32) -> io::Result<File> {

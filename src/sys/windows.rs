@@ -52,6 +52,12 @@ pub fn too_many_links() -> io::Error {
     io::Error::from_raw_os_error(ERROR_CANT_RESOLVE_FILENAME)
 }
 
+/// EBUSY: the target's directory kept changing while it was resolved (never seen here: the
+/// directory is named by path each time).
+pub fn target_changed() -> io::Error {
+    io::Error::from_raw_os_error(ERROR_SHARING_VIOLATION)
+}
+
 /// Too many open files (the C runtime's limit; Win32 handles have none worth the name).
 pub fn is_out_of_descriptors(err: &io::Error) -> bool {
     err.raw_os_error() == Some(ERROR_TOO_MANY_OPEN_FILES)

@@ -33,6 +33,15 @@ impl TargetDir {
         ))
     }
 
+    /// Nothing is resolved apart from the open here: the directory is named by path each time.
+    pub fn still_holds(
+        &self,
+        _name: &std::ffi::OsStr,
+        _existing: Option<&Metadata>,
+    ) -> io::Result<bool> {
+        Ok(true)
+    }
+
     /// Create `path` exclusively (no permission bits to give it here).
     pub fn create_new(&self, path: &Path, _bits: u32) -> io::Result<File> {
         OpenOptions::new()
