@@ -127,7 +127,7 @@ pub fn copy_file_sync(
 /// `Ticket::enter`).
 fn sync_options(config: &NativePublishConfig) -> Result<PublishOptions> {
     let mut options = config.to_options()?;
-    options.ticket = Some(Arc::new(Ticket::issue_sync()));
+    options.ticket = Some(Arc::new(Ticket::issue_sync(!options.overwrite)));
     Ok(options)
 }
 
