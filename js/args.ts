@@ -1,7 +1,7 @@
 // Argument checks shared by the builder and the hashing functions. Each throws at once with a
 // Node-style code and touches nothing on disk.
 
-import { basename, isAbsolute, resolve, sep } from 'node:path'
+import { basename, isAbsolute, posix, resolve, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { types } from 'node:util'
 import { invalidArgType, invalidArgValue, outOfRange } from './errors.js'
@@ -91,9 +91,13 @@ export function toTargetPath(value: unknown): TargetPath {
     throw invalidArgValue('target', given.display, 'must name a file, not a directory')
   }
   const resolved = resolveNativePath(given)
-  // One queue per spelling: two spellings of one file still commit in call order natively,
-  // and never are two files merged because their paths read alike after `..` is folded.
-  const key = typeof resolved.native === 'string' ? resolved.native : `\u0000${resolved.native.toString('latin1')}`
+  // One queue per file as far as the path's text tells: `//`, `.` and `..` are folded. Folding
+  // `..` after a symlinked directory may merge two files into one queue, which only orders
+  // them more than needed; spellings that text cannot tell (symlinks) are ordered natively.
+  const key =
+    typeof resolved.native === 'string'
+      ? posix.normalize(resolved.native)
+      : `\u0000${posix.normalize(resolved.native.toString('latin1'))}`
   return { ...resolved, key }
 }
 

@@ -212,7 +212,7 @@ export class AtomicFile {
     const signal = this.#signal
     if (this.#onScratch) return this.#stream(once(ownBytesNow(input)), signal)
     if (signal?.aborted) throw new AbortError(signal.reason)
-    const call = new Call(signal)
+    const call = new Call(signal, !this.#config.overwrite, this.#path.native)
     const config = { ...this.#config }
     const target = this.#path.native
     // Large data goes to the native side as it is: only the kernel reads it, and the file is
@@ -311,7 +311,7 @@ export class AtomicFile {
       throw new AbortError(signal.reason)
     }
     // The call's place in order is taken now, before waiting for a slot.
-    const call = new Call(signal)
+    const call = new Call(signal, !this.#config.overwrite, this.#path.native)
     const progress = this.#reporter(call.control)
     const sink = new native.NativeSink(this.#path.native, { ...this.#config }, call.control)
     const place = enterTarget(this.#path.key, !this.#config.overwrite)
@@ -375,7 +375,7 @@ export class AtomicFile {
     const source = toNativePath(src, 'src')
     const signal = this.#signal
     if (signal?.aborted) throw new AbortError(signal.reason)
-    const call = new Call(signal)
+    const call = new Call(signal, !this.#config.overwrite, this.#path.native)
     const progress = this.#reporter(call.control)
     const poll = progress && setInterval(() => progress.update(call.control.bytesWritten()), COPY_PROGRESS_POLL_MS)
     const place = enterTarget(this.#path.key, !this.#config.overwrite)

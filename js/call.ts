@@ -10,7 +10,7 @@ import { native } from './load-binding.js'
 import { AbortError } from './errors.js'
 
 export class Call {
-  readonly control = new native.NativeControl()
+  readonly control: InstanceType<typeof native.NativeControl>
   /** The abort was accepted: this call will never publish. */
   aborted = false
   readonly #signal: AbortSignal | undefined
@@ -22,7 +22,9 @@ export class Call {
     this.#rejectWait?.(this.abortError())
   }
 
-  constructor(signal: AbortSignal | undefined) {
+  /** `exclusive`: a `withOverwrite(false)` call; `target` its path (for sync calls elsewhere). */
+  constructor(signal: AbortSignal | undefined, exclusive: boolean, target: string | Buffer) {
+    this.control = new native.NativeControl(exclusive, target)
     this.#signal = signal
     if (signal?.aborted) this.#onAbort()
     else signal?.addEventListener('abort', this.#onAbort, { once: true })

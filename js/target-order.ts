@@ -34,8 +34,10 @@ interface Order {
   running: number
   /** The one call under way is a no-overwrite one. */
   exclusive: boolean
-  /** Calls that may not start yet, in call order. */
+  /** Calls that may not start yet, in call order (with some that gave up, skipped later). */
   waiting: Fifo<Waiter>
+  /** How many in `waiting` have not given up: one that gave up holds back nothing. */
+  live: number
 }
 
 const orders = new Map<string, Order>()
@@ -51,11 +53,11 @@ const mayStart = (order: Order, exclusive: boolean): boolean => (exclusive ? ord
 
 /** May a call start at once, ahead of nothing that waits? */
 const startsNow = (order: Order | undefined, exclusive: boolean): boolean =>
-  !order || (order.waiting.length === 0 && mayStart(order, exclusive))
+  !order || (order.live === 0 && mayStart(order, exclusive))
 
 function orderOf(target: string): Order {
   let order = orders.get(target)
-  if (!order) orders.set(target, (order = { running: 0, exclusive: false, waiting: new Fifo() }))
+  if (!order) orders.set(target, (order = { running: 0, exclusive: false, waiting: new Fifo(), live: 0 }))
   return order
 }
 
@@ -67,12 +69,18 @@ function start(order: Order, exclusive: boolean): void {
 function finish(target: string, order: Order): void {
   order.running--
   order.exclusive = false
+  startWaiting(target, order)
+}
+
+/** Start the waiting calls that now may, in order; forget the target once nothing is left. */
+function startWaiting(target: string, order: Order): void {
   for (let next; (next = order.waiting.peek((w) => w.left)) && mayStart(order, next.exclusive); ) {
     order.waiting.shift()
+    order.live--
     start(order, next.exclusive)
     next.go()
   }
-  if (order.running === 0 && order.waiting.length === 0) orders.delete(target)
+  if (order.running === 0 && order.live === 0 && orders.get(target) === order) orders.delete(target)
 }
 
 /** Take an async call's place at `target`, now, in call order. */
@@ -91,11 +99,15 @@ export function enterTarget(target: string, exclusive: boolean): Place {
     }
   })
   order.waiting.push(waiter)
+  order.live++
   return {
     ready,
     leave: once(() => {
-      if (started) finish(target, order)
-      else waiter.left = true
+      if (started) return finish(target, order)
+      // Given up at once: later calls (sync ones too) no longer wait for it.
+      waiter.left = true
+      order.live--
+      startWaiting(target, order)
     }),
   }
 }

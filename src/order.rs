@@ -22,8 +22,9 @@
 //! rule: a no-overwrite call after any call still under way, an ordinary one after a
 //! no-overwrite one.
 
-use crate::target::FileKey;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use crate::target::{self, FileKey};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
@@ -65,18 +66,30 @@ impl TargetRecord {
 
 type Record = Arc<TargetRecord>;
 
+/// What is known of a call that has not yet found its file.
+#[derive(Debug, Clone)]
+struct Unbound {
+    /// It may not overwrite.
+    exclusive: bool,
+    /// The path it was called with, where known.
+    path: Option<PathBuf>,
+}
+
+/// Past this many earlier calls to look up, a sync call is refused rather than stat them all.
+const LOOKUP_LIMIT: usize = 1024;
+
 #[derive(Default)]
 struct Registry {
     next: u64,
     /// Tickets issued and not yet bound to a target, nor retired.
-    unbound: BTreeSet<u64>,
+    unbound: BTreeMap<u64, Unbound>,
     records: HashMap<FileKey, Record>,
     prune_at: usize,
 }
 
 impl Registry {
     fn oldest_unbound(&self) -> u64 {
-        self.unbound.first().copied().unwrap_or(self.next)
+        self.unbound.keys().next().copied().unwrap_or(self.next)
     }
 
     fn prune_if_due(&mut self) {
@@ -118,21 +131,27 @@ pub struct Ticket {
 pub struct OrderPending;
 
 impl Ticket {
-    /// Take the next place in call order.
+    /// Take the next place in call order for an ordinary async call.
     pub fn issue() -> Self {
-        Self::take(false)
+        Self::take(false, false, None)
+    }
+
+    /// Take the next place in call order for an async call to `path` (`None`: not known
+    /// yet) that may (or, `exclusive`, may not) overwrite.
+    pub fn issue_for(exclusive: bool, path: Option<PathBuf>) -> Self {
+        Self::take(false, exclusive, path)
     }
 
     /// Take the next place in call order for a sync call (see [`Ticket::enter`]).
-    pub fn issue_sync() -> Self {
-        Self::take(true)
+    pub fn issue_sync(exclusive: bool) -> Self {
+        Self::take(true, exclusive, None)
     }
 
-    fn take(sync: bool) -> Self {
+    fn take(sync: bool, exclusive: bool, path: Option<PathBuf>) -> Self {
         let mut reg = registry();
         let seq = reg.next;
         reg.next += 1;
-        reg.unbound.insert(seq);
+        reg.unbound.insert(seq, Unbound { exclusive, path });
         Self {
             seq,
             sync,
@@ -166,14 +185,17 @@ impl Ticket {
         exclusive: bool,
         check: bool,
     ) -> Result<Record, OrderPending> {
+        if check && self.behind_unbound(target, exclusive) {
+            return Err(OrderPending);
+        }
         let mut reg = registry();
-        reg.unbound.remove(&self.seq);
         reg.prune_if_due();
         let record = reg.records.entry(target.clone()).or_default().clone();
         let mut under_way = lock(&record.under_way);
         if check && TargetRecord::overtaken_by(&under_way, self.seq, exclusive) {
             return Err(OrderPending);
         }
+        reg.unbound.remove(&self.seq);
         // Bound before it counts as under way, so that `withdraw` finds what to undo.
         *lock(&self.record) = Some(record.clone());
         if !self.withdrawn.load(Ordering::SeqCst) {
@@ -183,11 +205,42 @@ impl Ticket {
         Ok(record)
     }
 
+    /// Is an earlier call that has not yet found its file possibly for `target`, where this
+    /// sync call could change its answer or it this one's? It may be this very file under
+    /// another spelling or from another thread. Its path is looked up here, outside the
+    /// registry lock; one that binds meanwhile is checked as under way by the caller.
+    fn behind_unbound(&self, target: &FileKey, exclusive: bool) -> bool {
+        // Many calls queued on a few files are a few look-ups.
+        let mut candidates: HashSet<Option<PathBuf>> = HashSet::new();
+        for (_, earlier) in registry().unbound.range(..self.seq) {
+            if (exclusive || earlier.exclusive)
+                && candidates.insert(earlier.path.clone())
+                && candidates.len() > LOOKUP_LIMIT
+            {
+                break;
+            }
+        }
+        candidates.len() > LOOKUP_LIMIT
+            || candidates.iter().any(|path| match path {
+                // A path whose directory is missing now is not in `target`'s, which exists.
+                Some(path) => target::key_now(path).is_some_and(|key| &key == target),
+                None => true,
+            })
+    }
+
     /// The call will never publish (its abort was accepted, before its rename): later sync
     /// calls need not wait for it, though its clean-up may still be running.
     pub fn withdraw(&self) {
         self.withdrawn.store(true, Ordering::SeqCst);
+        let mut reg = registry();
         let bound = lock(&self.record).clone();
+        match &bound {
+            // Nothing waits for it any more, as if it were done.
+            None => {
+                reg.unbound.remove(&self.seq);
+            }
+            Some(_) => drop(reg),
+        }
         if let Some(record) = bound {
             lock(&record.under_way).remove(&self.seq);
         }

@@ -10,8 +10,8 @@ fn key(name: &str) -> FileKey {
     )
 }
 
-/// The pruning tests watch the one global registry: an unbound ticket held by one of them
-/// holds back pruning for the other, so they take turns.
+/// The pruning and sync tests watch the one global registry: an unbound ticket held by one of
+/// them holds back pruning for another, or refuses its sync call, so they take turns.
 fn pruning_turn() -> MutexGuard<'static, ()> {
     static TURN: Mutex<()> = Mutex::new(());
     lock(&TURN)
@@ -120,42 +120,77 @@ fn an_unbound_old_ticket_keeps_records_it_could_lose_to() {
 
 #[test]
 fn a_sync_ticket_is_refused_where_it_would_overtake_a_call_it_cannot_wait_for() {
+    let _turn = pruning_turn();
     let target = &key("sync");
     let ordinary = Ticket::issue();
     ordinary.enter(target, false).unwrap();
     // Ordinary behind ordinary: the later one simply wins.
-    let sync_ordinary = Ticket::issue_sync();
+    let sync_ordinary = Ticket::issue_sync(false);
     assert_eq!(sync_ordinary.enter(target, false), Ok(()));
     drop(sync_ordinary);
     // A no-overwrite call's answer depends on the earlier one.
-    assert_eq!(Ticket::issue_sync().enter(target, true), Err(OrderPending));
+    assert_eq!(
+        Ticket::issue_sync(false).enter(target, true),
+        Err(OrderPending)
+    );
     drop(ordinary);
     let exclusive = Ticket::issue();
     exclusive.enter(target, true).unwrap();
     // Any call after a no-overwrite one still under way would change its answer.
-    assert_eq!(Ticket::issue_sync().enter(target, false), Err(OrderPending));
-    assert_eq!(Ticket::issue_sync().enter(target, true), Err(OrderPending));
+    assert_eq!(
+        Ticket::issue_sync(false).enter(target, false),
+        Err(OrderPending)
+    );
+    assert_eq!(
+        Ticket::issue_sync(false).enter(target, true),
+        Err(OrderPending)
+    );
     // A later call under way is no reason to refuse, nor is one on another file.
-    let sync_first = Ticket::issue_sync();
+    let sync_first = Ticket::issue_sync(false);
     let later = Ticket::issue();
     drop(exclusive);
     later.enter(target, true).unwrap();
     assert_eq!(sync_first.enter(target, true), Ok(()));
-    assert_eq!(Ticket::issue_sync().enter(&key("other"), true), Ok(()));
+    assert_eq!(Ticket::issue_sync(false).enter(&key("other"), true), Ok(()));
     // Async tickets are never refused: they wait on the JavaScript side.
     assert_eq!(Ticket::issue().enter(target, true), Ok(()));
 }
 
 #[test]
 fn a_withdrawn_call_holds_back_no_sync_call() {
+    let _turn = pruning_turn();
     let target = &key("withdrawn");
     let aborted = Ticket::issue();
     aborted.enter(target, true).unwrap();
     aborted.withdraw();
-    assert_eq!(Ticket::issue_sync().enter(target, true), Ok(()));
+    assert_eq!(Ticket::issue_sync(false).enter(target, true), Ok(()));
     // Withdrawn before it found its target: it never counts as under way.
     let early = Ticket::issue();
     early.withdraw();
     early.enter(target, true).unwrap();
-    assert_eq!(Ticket::issue_sync().enter(target, true), Ok(()));
+    assert_eq!(Ticket::issue_sync(false).enter(target, true), Ok(()));
+}
+
+#[test]
+fn a_sync_ticket_is_refused_behind_an_unbound_call_that_may_be_its_file() {
+    let _turn = pruning_turn();
+    let target = &key("unbound");
+    // Not yet resolved on the pool: it may be this file under another spelling.
+    let ordinary = Ticket::issue_for(false, None);
+    assert_eq!(
+        Ticket::issue_sync(true).enter(target, true),
+        Err(OrderPending)
+    );
+    // Ordinary behind ordinary stays allowed: the later one wins, the earlier is superseded.
+    assert_eq!(Ticket::issue_sync(false).enter(target, false), Ok(()));
+    drop(ordinary);
+    let exclusive = Ticket::issue_for(true, None);
+    assert_eq!(
+        Ticket::issue_sync(false).enter(target, false),
+        Err(OrderPending)
+    );
+    // Once it gave up, nothing waits for it.
+    exclusive.withdraw();
+    assert_eq!(Ticket::issue_sync(false).enter(target, false), Ok(()));
+    assert_eq!(Ticket::issue_sync(true).enter(target, true), Ok(()));
 }

@@ -265,7 +265,7 @@ impl Entered {
     pub fn ticket(options: &mut PublishOptions) -> Result<Arc<Ticket>, PublishError> {
         let ticket = options
             .ticket
-            .get_or_insert_with(|| Arc::new(Ticket::issue()))
+            .get_or_insert_with(|| Arc::new(Ticket::issue_for(!options.overwrite, None)))
             .clone();
         if options.cancelled() {
             return Err(PublishError::Aborted);

@@ -63,6 +63,18 @@ pub fn follow_links(target: &Path) -> Result<(PathBuf, Option<Metadata>, bool), 
     Err(FsFailure::target(errors::too_many_links(), Syscall::Open))
 }
 
+/// The order key `target` resolves to now, without creating anything; `None` where that
+/// cannot be told (a directory missing or unreadable).
+pub fn key_now(target: &Path) -> Option<FileKey> {
+    let (file, _, _) = follow_links(target).ok()?;
+    let name = file.file_name()?.to_os_string();
+    let parent = match file.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    Some((DirId::of(parent).ok()?, name))
+}
+
 /// Resolve `target` and make sure its directory exists.
 pub fn prepare(target: &Path) -> Result<ResolvedTarget, FsFailure> {
     // With `create_dirs`, `None` never comes back; were it to, the directory is missing.

@@ -6,6 +6,9 @@ use std::sync::{Arc, Mutex};
 
 use napi_derive::napi;
 
+use napi::bindgen_prelude::{Buffer, Either};
+
+use super::paths::to_path;
 use crate::order::Ticket;
 use crate::publish::{Control, PublishOptions};
 
@@ -21,10 +24,17 @@ pub struct NativeControl {
 impl NativeControl {
     #[napi(constructor)]
     #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
+    /// `exclusive`: the call may not overwrite (unsaid: counted as such, the careful side);
+    /// `target`: the path it was called with, so that a sync call can tell whether it is its
+    /// own file before that call has found it.
+    pub fn new(exclusive: Option<bool>, target: Option<Either<String, Buffer>>) -> Self {
+        let path = target.and_then(|t| to_path(t).ok());
         Self {
             inner: Arc::new(Control::default()),
-            ticket: Mutex::new(Some(Arc::new(Ticket::issue()))),
+            ticket: Mutex::new(Some(Arc::new(Ticket::issue_for(
+                exclusive.unwrap_or(true),
+                path,
+            )))),
         }
     }
 
@@ -45,7 +55,11 @@ impl NativeControl {
     /// its own reference until it ends).
     #[napi]
     pub fn retire(&self) {
-        self.ticket().take();
+        // Settled: it will never rename, so no sync call waits for it, even while something
+        // still holds its ticket.
+        if let Some(ticket) = self.ticket().take() {
+            ticket.withdraw();
+        }
     }
 
     /// Bytes written so far.

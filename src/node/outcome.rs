@@ -104,7 +104,7 @@ impl NativePublishConfig {
             control: None,
             // Taken now, on the JS thread, so tickets follow the order of the calls; a
             // NativeControl made at the call replaces it with the one it took then.
-            ticket: Some(Arc::new(Ticket::issue())),
+            ticket: Some(Arc::new(Ticket::issue_for(!self.overwrite, None))),
             owner: super::lifecycle::current_environment(),
         })
     }

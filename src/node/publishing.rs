@@ -45,7 +45,14 @@ pub fn publish_copy(
     data: &[u8],
     config: NativePublishConfig,
 ) -> Result<AsyncTask<OnPool<CopiedWriteJob, NativeOutcome>>> {
-    let job = (to_path(target)?, data.to_vec(), config.to_options()?);
+    let target = to_path(target)?;
+    let mut options = config.to_options()?;
+    // With its path, so that a sync call can tell whether it is its own file.
+    options.ticket = Some(Arc::new(Ticket::issue_for(
+        !options.overwrite,
+        Some(target.clone()),
+    )));
+    let job = (target, data.to_vec(), options);
     Ok(AsyncTask::new(OnPool::new(
         job,
         |(target, data, options)| {
@@ -127,7 +134,7 @@ pub fn copy_file_sync(
 /// `Ticket::enter`).
 fn sync_options(config: &NativePublishConfig) -> Result<PublishOptions> {
     let mut options = config.to_options()?;
-    options.ticket = Some(Arc::new(Ticket::issue_sync()));
+    options.ticket = Some(Arc::new(Ticket::issue_sync(!options.overwrite)));
     Ok(options)
 }
 
