@@ -9,7 +9,7 @@ import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { AtomicFile } from 'atomic-publish'
 import { freshDir, isRoot, needs, otherUserReachesTmp, posix, runChild, scratchIn, xorshiftBytes } from './helpers.js'
-import { absolute } from './reliability/trace.js'
+import { parseTrace } from './reliability/trace.js'
 
 type Outcome = { outcome: 'threw' | 'rejected' | 'resolved'; code?: string; message?: string }
 const CODE = /^(E[A-Z]+|ERR_[A-Z_]+)$/
@@ -133,17 +133,20 @@ needs(['strace'])('a superseded fsync-on write resolves only once the bytes then
   const prefix = ['strace', '-f', '-y', '-qq', '-s', '4096', '-o', trace, '-e', 'trace=fsync,fdatasync,rename,renameat,renameat2,write', '-e', 'inject=fsync:delay_enter=300000']
   const run = runChild<{ superseded: boolean; content: string }>('edges-input-child', ['superseded-fsync', join(dir, 'work')], { prefix })
   t.is(run.status, 0, run.stderr.slice(-400))
-  const lines = readFileSync(trace, 'utf8').split('\n')
-  const marker = lines.findIndex((l) => l.includes('"A-RESOLVED'))
+  // Read as calls: under load, strace splits a call that another thread interleaves into
+  // `<unfinished ...>` and `<... resumed>` lines, which parseTrace joins.
+  const calls = parseTrace(readFileSync(trace, 'utf8'))
+  const marker = calls.find((c) => c.name === 'write' && c.args.includes('"A-RESOLVED'))?.index ?? -1
   t.true(marker > 0, 'the trace holds the moment A resolved')
   const target = join(dir, 'work', 'target')
-  const renames = lines.slice(0, marker).flatMap((l, i) => {
-    const m = /rename\w*\((?:AT_FDCWD(?:<[^>]*>)?, )?"([^"]+)", (?:AT_FDCWD(?:<[^>]*>)?, )?"([^"]+)"/.exec(absolute(l))
-    return m && m[2] === target && /= 0$/.test(l.trim()) ? [{ i, scratch: m[1] }] : []
+  const before = calls.filter((c) => c.index < marker)
+  const renames = before.flatMap((c) => {
+    const m = /^(?:AT_FDCWD, )?"([^"]+)", (?:AT_FDCWD, )?"([^"]+)"/.exec(c.args)
+    return /^rename/.test(c.name) && m && m[2] === target && c.result === '0' ? [{ index: c.index, scratch: m[1] }] : []
   })
   t.true(renames.length > 0, 'something was renamed onto the target before A resolved')
   const last = renames.at(-1)!
-  const synced = lines.slice(0, marker).some((l, i) => /\bf(data)?sync\(\d+<([^>]+)>/.test(l) && (l.includes(`<${last.scratch}>`) || (i > last.i && l.includes(`<${target}>`))))
+  const synced = before.some((c) => /^f(data)?sync$/.test(c.name) && (c.args.includes(`<${last.scratch}>`) || (c.start > last.index && c.args.includes(`<${target}>`))))
   t.log(`A superseded: ${run.out?.superseded}; bytes on the target when A resolved came from ${last.scratch}`)
   t.true(run.out?.superseded, 'the scenario holds: A was overtaken by B')
   t.true(synced, 'the bytes on the target when A resolved had been fsynced')
