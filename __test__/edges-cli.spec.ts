@@ -1,4 +1,4 @@
-// The command line in a shell pipeline (issue 13.10): an empty standard input is not a publish,
+// The command line in a shell pipeline: an empty standard input is not a publish,
 // a closed stdout ends the command quietly, and --mtime takes ISO 8601 or nanoseconds only.
 
 import test from 'ava'

@@ -1,6 +1,6 @@
 // The Orphans section against other processes and odd trees: a sweep racing the creation of
-// live scratch files with olderThanMs 0 (issue 13.5), a recursive sweep that meets a directory
-// it cannot enter or a tree deeper than PATH_MAX (issue 13.6).
+// live scratch files with olderThanMs 0, a recursive sweep that meets a directory
+// it cannot enter or a tree deeper than PATH_MAX.
 
 import test from 'ava'
 import { execFileSync, spawn } from 'node:child_process'
