@@ -24,7 +24,9 @@ pub struct TargetDir {
     dir: File,
 }
 
-const DIR_FLAGS: OFlag = OFlag::O_RDONLY
+/// How every directory is opened: read-only, refused at once if not a directory (so a FIFO
+/// swapped in never makes the open wait), never inherited by a child.
+pub(super) const DIR_FLAGS: OFlag = OFlag::O_RDONLY
     .union(OFlag::O_DIRECTORY)
     .union(OFlag::O_CLOEXEC);
 

@@ -13,6 +13,7 @@ use nix::sys::stat::{fstat, fstatat, Mode};
 use nix::unistd::{unlinkat, UnlinkatFlags};
 
 use super::unix::DirKey;
+use super::unix_dir::DIR_FLAGS;
 use super::EntryKind;
 
 /// An open directory that a sweep works in. Every step is taken relative to its descriptor
@@ -23,10 +24,6 @@ pub struct SweepDir {
     dir: OwnedFd,
     key: DirKey,
 }
-
-const DIR_FLAGS: OFlag = OFlag::O_RDONLY
-    .union(OFlag::O_DIRECTORY)
-    .union(OFlag::O_CLOEXEC);
 
 impl SweepDir {
     /// The directory at `path`, links followed (the caller named it).
