@@ -9,63 +9,47 @@
 use std::ffi::{CStr, CString, OsStr};
 use std::fs::{File, Metadata};
 use std::io;
-use std::os::unix::fs::MetadataExt;
 use std::os::unix::io::AsRawFd;
 
+use super::unix_xattr_common::{names_in, open_old_file, read_growing};
 use super::TargetDir;
 
 const ACCESS_ACL: &CStr = c"system.posix_acl_access";
 const NEVER_CARRIED: [&[u8]; 2] = [b"security.capability", b"system.posix_acl_default"];
 
 /// Give `file` the access ACL and extended attributes of the file `name` in `dir`, which must
-/// still be the file `old` describes. Returns whether `file`'s access ACL was set or removed,
-/// after which its mode must be set again. An ACL that cannot be carried fails the publish (the
-/// file would be readable by more people than the old one); any other attribute that the
-/// file system or this process's privileges refuse is left behind, as `cp -p` leaves it.
-///
-/// The list is read from the entry in the directory the publish opened, never by path: a
-/// path can name another directory by now. A different file there (replaced meanwhile) is
-/// refused with EAGAIN unless it has the same owner and mode as the one examined, as another
-/// publish of the same file leaves it; a file in its place gone altogether leaves no list.
+/// still be the file `old` describes (see `open_old_file`). Returns whether `file`'s access
+/// ACL was set or removed, after which its mode must be set again. An ACL that cannot be
+/// carried fails the publish (the file would be readable by more people than the old one);
+/// any other attribute that the file system or this process's privileges refuse is left
+/// behind, as `cp -p` leaves it.
 pub fn carry_extended_attributes(
     file: &File,
     dir: &TargetDir,
     name: &OsStr,
     old: &Metadata,
 ) -> io::Result<bool> {
-    let entry = match dir.open_entry(name) {
-        Ok(entry) => Some(entry),
-        Err(e) if e.raw_os_error() == Some(libc::ENOENT) => None,
-        Err(e) => return Err(e),
-    };
+    let entry = open_old_file(dir, name, old)?;
     let names = match &entry {
-        Some(entry) => {
-            let now = entry.metadata()?;
-            if !same_file(&now, old) && !looks_alike(&now, old) {
-                return Err(super::target_changed());
+        Some(entry) => read_growing(|buf, len| unsafe {
+            // SAFETY: `buf` is valid for `len` bytes (or null with 0), the path is
+            // NUL-terminated.
+            match libc::flistxattr(entry.as_raw_fd(), buf.cast(), len) {
+                -1 if is_path_only() => libc::listxattr(proc_path(entry).as_ptr(), buf.cast(), len),
+                n => n,
             }
-            read_list(|buf, len| unsafe {
-                // SAFETY: `buf` is valid for `len` bytes (or null with 0), the path is
-                // NUL-terminated.
-                match libc::flistxattr(entry.as_raw_fd(), buf.cast(), len) {
-                    -1 if is_path_only() => {
-                        libc::listxattr(proc_path(entry).as_ptr(), buf.cast(), len)
-                    }
-                    n => n,
-                }
-            })?
-        }
+        })?,
         None => Vec::new(),
     };
     let mut had_acl = false;
-    for name in names.split(|&b| b == 0).filter(|n| !n.is_empty()) {
+    for name in names_in(&names) {
         if NEVER_CARRIED.contains(&name) {
             continue;
         }
         let name = CString::new(name)?;
         let is_acl = name.as_c_str() == ACCESS_ACL;
         let Some(entry) = &entry else { break };
-        let value = match read_list(|buf, len| unsafe {
+        let value = match read_growing(|buf, len| unsafe {
             // SAFETY: as above; `name` is NUL-terminated.
             match libc::fgetxattr(entry.as_raw_fd(), name.as_ptr(), buf.cast(), len) {
                 -1 if is_path_only() => {
@@ -117,40 +101,4 @@ fn is_path_only() -> bool {
 /// itself is EBADF); it must be followed, which goes to that inode and no further.
 fn proc_path(entry: &File) -> CString {
     CString::new(format!("/proc/self/fd/{}", entry.as_raw_fd())).expect("no NUL in a number")
-}
-
-fn same_file(a: &Metadata, b: &Metadata) -> bool {
-    (a.dev(), a.ino()) == (b.dev(), b.ino())
-}
-
-/// Only its owner (or root) can make a file with that owner: a file another user planted
-/// never passes, so its list cannot widen what the published file allows. The mode includes
-/// the file type: only another regular file passes.
-fn looks_alike(a: &Metadata, b: &Metadata) -> bool {
-    (a.uid(), a.gid(), a.mode()) == (b.uid(), b.gid(), b.mode())
-}
-
-/// Call `read(buf, len)` as `listxattr`/`getxattr` want: with room that grows until the
-/// value fits (ERANGE means it changed size meanwhile).
-fn read_list(read: impl Fn(*mut u8, usize) -> isize) -> io::Result<Vec<u8>> {
-    let mut buf = vec![0u8; 256];
-    loop {
-        let n = read(buf.as_mut_ptr(), buf.len());
-        if n >= 0 {
-            buf.truncate(n as usize);
-            return Ok(buf);
-        }
-        let e = io::Error::last_os_error();
-        match e.raw_os_error() {
-            Some(libc::ERANGE) => {
-                let size = read(std::ptr::null_mut(), 0);
-                if size < 0 {
-                    return Err(io::Error::last_os_error());
-                }
-                buf.resize((size as usize).max(buf.len() * 2), 0);
-            }
-            Some(libc::ENOTSUP) => return Ok(Vec::new()),
-            _ => return Err(e),
-        }
-    }
 }

@@ -10,7 +10,7 @@
 //! - how a new scratch is created, named, written, hinted for writeback, fsynced and renamed,
 //!   and whether it can first be made without a name (Linux's O_TMPFILE);
 //! - whether a directory can and must be fsynced after a rename;
-//! - how a mode and an owner carry over to the new file;
+//! - how a mode and an owner carry over to the new file, and its ACL and extended attributes;
 //! - the descriptor limit that bounds how many scratch files may be open at once.
 
 #[cfg(unix)]
@@ -46,14 +46,25 @@ mod no_unnamed;
 #[cfg(not(target_os = "linux"))]
 pub use no_unnamed::{create_unnamed, link_unnamed, write_all_from};
 
-// A replace keeps the old file's ACL and extended attributes: Linux only so far.
+// A replace keeps the old file's ACL and extended attributes: POSIX ACLs and xattrs on Linux,
+// extended ACLs, xattrs and the resource fork on macOS, each read from the old file's
+// descriptor and written to the scratch's. Which macOS attributes are carried, and which
+// refusals fail the publish, are pure rules tested on every Unix.
 #[cfg(target_os = "linux")]
 mod linux_xattr;
+#[cfg(any(target_os = "linux", target_vendor = "apple"))]
+mod unix_xattr_common;
 #[cfg(target_os = "linux")]
 pub use linux_xattr::carry_extended_attributes;
+#[cfg(target_vendor = "apple")]
+mod macos_xattr;
+#[cfg(target_vendor = "apple")]
+pub use macos_xattr::carry_extended_attributes;
+#[cfg(any(target_vendor = "apple", all(test, unix)))]
+mod macos_attr_rules;
 
 /// Elsewhere the new file takes no attribute list from the old one.
-#[cfg(not(target_os = "linux"))]
+#[cfg(not(any(target_os = "linux", target_vendor = "apple")))]
 pub fn carry_extended_attributes(
     _file: &std::fs::File,
     _dir: &TargetDir,

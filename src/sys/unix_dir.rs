@@ -80,6 +80,19 @@ impl TargetDir {
         }
     }
 
+    /// The entry `name` here, itself (never through a link, never waiting), opened to read.
+    /// macOS has no `O_PATH`: a file this process may not read is EACCES, and its attributes
+    /// could not be read anyway (xnu asks read permission for extended attributes).
+    #[cfg(target_vendor = "apple")]
+    pub fn open_entry(&self, name: &OsStr) -> io::Result<File> {
+        let flags = OFlag::O_RDONLY
+            | OFlag::O_NONBLOCK
+            | OFlag::O_NOCTTY
+            | OFlag::O_NOFOLLOW
+            | OFlag::O_CLOEXEC;
+        Ok(openat(&self.dir, name, flags, Mode::empty())?.into())
+    }
+
     /// Create the file named as `path`'s last component here, exclusively, never through a
     /// link, with `bits` (masked by the umask as `open(2)` masks them).
     pub fn create_new(&self, path: &Path, bits: u32) -> io::Result<File> {
