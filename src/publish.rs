@@ -516,3 +516,7 @@ mod world_tests;
 #[cfg(all(test, target_os = "linux"))]
 #[path = "publish_security_tests.rs"]
 mod security_tests;
+
+#[cfg(all(test, target_os = "macos"))]
+#[path = "publish_macos_tests.rs"]
+mod macos_tests;
