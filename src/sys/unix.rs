@@ -194,20 +194,18 @@ pub fn open_to_sync(path: &Path) -> io::Result<File> {
 
 /// Make `file`'s data and metadata durable.
 ///
-/// macOS: `fsync` there leaves the data in the drive's cache, so this is `F_FULLFSYNC`, with
-/// a plain `fsync` where the file system does not support it (see [`full_fsync_unsupported`]).
+/// macOS: `fsync` there leaves the data in the drive's cache, so this is `F_FULLFSYNC`; where
+/// it fails, `F_BARRIERFSYNC`, then a plain `fsync` (see [`full_fsync_with_fallback`]).
 /// Linux: `fsync`.
 pub fn sync_file(file: &File) -> io::Result<()> {
     #[cfg(target_vendor = "apple")]
     {
         use nix::fcntl::{fcntl, FcntlArg};
-        let full = || {
-            fcntl(file, FcntlArg::F_FULLFSYNC)
-                .map(drop)
-                .map_err(io::Error::from)
-        };
+        let run = |arg| fcntl(file, arg).map(drop).map_err(io::Error::from);
+        let full = || run(FcntlArg::F_FULLFSYNC);
+        let barrier = || run(FcntlArg::F_BARRIERFSYNC);
         let plain = || nix::unistd::fsync(file).map_err(io::Error::from);
-        full_fsync_with_fallback(full, plain)
+        full_fsync_with_fallback(full, barrier, plain)
     }
     #[cfg(not(target_vendor = "apple"))]
     {
@@ -215,29 +213,19 @@ pub fn sync_file(file: &File) -> io::Result<()> {
     }
 }
 
-/// Run `full`; if it fails because the file system does not support it, run `plain` instead.
-/// Any other failure (EIO above all) is the answer: a plain fsync after it could report
-/// success for data that never reached the disk.
+/// Run `full`; if it fails for any reason, `barrier`; if that fails too, `plain`, whose answer
+/// is the answer. This is libuv's order (`uv__fs_fsync`, `src/unix/fs.c`), so a publish is
+/// durable wherever `fs.fsync` succeeds: file systems refuse `F_FULLFSYNC` with ENOTSUP (SMB),
+/// EOPNOTSUPP, ENOTTY (exFAT, msdos), EINVAL (webdav) or ENOSYS (a FUSE daemon), and no list
+/// of them is complete. A failure of all three is the plain `fsync`'s error, as `fs.fsync`
+/// reports it.
 #[cfg_attr(not(target_vendor = "apple"), allow(dead_code))]
 fn full_fsync_with_fallback(
     full: impl FnOnce() -> io::Result<()>,
+    barrier: impl FnOnce() -> io::Result<()>,
     plain: impl FnOnce() -> io::Result<()>,
 ) -> io::Result<()> {
-    match full() {
-        Err(e) if full_fsync_unsupported(&e) => plain(),
-        done => done,
-    }
-}
-
-/// The errnos with which `F_FULLFSYNC` says the file system cannot do it: ENOTSUP (SMB),
-/// ENOTTY (exFAT, msdos), EINVAL (FUSE, webdav). libuv falls back on any error, and tries
-/// `F_BARRIERFSYNC` first; only "not supported" falls back here, so an EIO is never retried
-/// into a success.
-fn full_fsync_unsupported(err: &io::Error) -> bool {
-    matches!(
-        err.raw_os_error(),
-        Some(nix::libc::ENOTSUP | nix::libc::ENOTTY | nix::libc::EINVAL)
-    )
+    full().or_else(|_| barrier()).or_else(|_| plain())
 }
 
 // ---------------------------------------------------------------------------------------------

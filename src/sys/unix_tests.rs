@@ -1,57 +1,62 @@
 use super::*;
 use crate::sys::unix_dir::{flag_refused, TargetDir};
-use std::cell::Cell;
 
-fn fallback_for(errno: i32) -> (io::Result<()>, bool) {
-    let plain_ran = Cell::new(false);
+/// Which of `F_FULLFSYNC`, `F_BARRIERFSYNC` and `fsync` ran, in order, when each fails with
+/// the errno given (`None`: succeeds), and what the caller got.
+fn sync_with(
+    full: Option<i32>,
+    barrier: Option<i32>,
+    plain: Option<i32>,
+) -> (Vec<&'static str>, io::Result<()>) {
+    let ran = std::cell::RefCell::new(Vec::new());
+    let step = |name: &'static str, errno: Option<i32>| {
+        ran.borrow_mut().push(name);
+        errno.map_or(Ok(()), |e| Err(io::Error::from_raw_os_error(e)))
+    };
     let result = full_fsync_with_fallback(
-        || Err(io::Error::from_raw_os_error(errno)),
-        || {
-            plain_ran.set(true);
-            Ok(())
-        },
+        || step("full", full),
+        || step("barrier", barrier),
+        || step("plain", plain),
     );
-    (result, plain_ran.get())
+    (ran.into_inner(), result)
 }
 
 #[test]
-fn full_fsync_unsupported_by_the_file_system_falls_back_to_fsync() {
-    for errno in [nix::libc::ENOTSUP, nix::libc::ENOTTY, nix::libc::EINVAL] {
-        let (result, plain_ran) = fallback_for(errno);
-        assert!(plain_ran, "errno {errno} must fall back");
-        assert!(result.is_ok());
+fn a_successful_full_fsync_needs_nothing_else() {
+    let (ran, result) = sync_with(None, None, None);
+    assert_eq!(ran, ["full"]);
+    assert!(result.is_ok());
+}
+
+#[test]
+fn any_full_fsync_failure_falls_back_to_the_barrier_as_libuv_does() {
+    // ENOTSUP (SMB), EOPNOTSUPP (102 on macOS), ENOTTY (exFAT), EINVAL (webdav), ENOSYS (FUSE).
+    let refusals = [
+        nix::libc::ENOTSUP,
+        nix::libc::EOPNOTSUPP,
+        nix::libc::ENOTTY,
+        nix::libc::EINVAL,
+        nix::libc::ENOSYS,
+        nix::libc::EIO,
+    ];
+    for errno in refusals {
+        let (ran, result) = sync_with(Some(errno), None, None);
+        assert_eq!(ran, ["full", "barrier"], "errno {errno}");
+        assert!(result.is_ok(), "errno {errno}");
     }
 }
 
 #[test]
-fn full_fsync_failing_with_eio_is_the_answer_without_a_fallback() {
-    for errno in [nix::libc::EIO, nix::libc::ENOSPC, nix::libc::EBADF] {
-        let (result, plain_ran) = fallback_for(errno);
-        assert!(!plain_ran, "errno {errno} must not fall back");
-        assert_eq!(result.unwrap_err().raw_os_error(), Some(errno));
-    }
-}
-
-#[test]
-fn a_successful_full_fsync_needs_no_plain_fsync() {
-    let plain_ran = Cell::new(false);
-    full_fsync_with_fallback(
-        || Ok(()),
-        || {
-            plain_ran.set(true);
-            Ok(())
-        },
-    )
-    .unwrap();
-    assert!(!plain_ran.get());
-}
-
-#[test]
-fn a_failed_fallback_reports_the_fallbacks_error() {
-    let result = full_fsync_with_fallback(
-        || Err(io::Error::from_raw_os_error(nix::libc::ENOTTY)),
-        || Err(io::Error::from_raw_os_error(nix::libc::EIO)),
+fn a_failed_barrier_falls_back_to_fsync_whose_answer_is_the_answer() {
+    let (ran, result) = sync_with(Some(nix::libc::ENOSYS), Some(nix::libc::EINVAL), None);
+    assert_eq!(ran, ["full", "barrier", "plain"]);
+    assert!(result.is_ok());
+    let (ran, result) = sync_with(
+        Some(nix::libc::ENOTTY),
+        Some(nix::libc::ENOTTY),
+        Some(nix::libc::EIO),
     );
+    assert_eq!(ran, ["full", "barrier", "plain"]);
     assert_eq!(result.unwrap_err().raw_os_error(), Some(nix::libc::EIO));
 }
 
