@@ -24,7 +24,8 @@ use super::TargetDir;
 
 // The libc crate declares the xattr calls for Apple but none of the ACL or filesec ones.
 // <sys/acl.h> (Libc `posix1e/acl_file.c`): an `acl_t` is an opaque pointer, `acl_type_t` an
-// enum; `acl_get_fd_np` reads through `fstatx_np`, `acl_set_fd_np` writes through `fchmodx_np`.
+// enum; `acl_set_fd_np` writes through `fchmodx_np`. <sys/stat.h>: `fstatx_np`, which reads
+// a file's ACL into a filesec.
 type AclT = *mut c_void;
 const ACL_TYPE_EXTENDED: c_int = 0x0000_0100;
 // <sys/fcntl.h>: `filesec_t` is opaque, FILESEC_ACL is property 5, and the property value
@@ -35,12 +36,13 @@ type FilesecT = *mut c_void;
 const FILESEC_ACL: c_int = 5;
 
 extern "C" {
-    fn acl_get_fd_np(fd: c_int, kind: c_int) -> AclT;
     fn acl_set_fd_np(fd: c_int, acl: AclT, kind: c_int) -> c_int;
     fn acl_free(obj: *mut c_void) -> c_int;
     fn filesec_init() -> FilesecT;
     fn filesec_free(fsec: FilesecT);
     fn filesec_set_property(fsec: FilesecT, property: c_int, value: *const c_void) -> c_int;
+    fn filesec_get_property(fsec: FilesecT, property: c_int, value: *mut c_void) -> c_int;
+    fn fstatx_np(fd: c_int, stat: *mut c_void, fsec: FilesecT) -> c_int;
     fn fchmodx_np(fd: c_int, fsec: FilesecT) -> c_int;
 }
 
@@ -209,7 +211,7 @@ fn carry_resource_fork(from: c_int, to: c_int, name: &CStr) -> io::Result<()> {
     outcome.map(drop)
 }
 
-/// An ACL read from a file, freed when dropped.
+/// An ACL read from a file, freed when dropped (`acl_free`, as for `acl_get_fd_np`'s).
 struct Acl(AclT);
 
 impl Drop for Acl {
@@ -219,20 +221,43 @@ impl Drop for Acl {
     }
 }
 
-/// The ACL of the file open as `fd`; `None` where it has none (ENOENT from
-/// `filesec_get_property`, Libc `gen/filesec.c`). Reading it needs no read permission, only
-/// that no ACL entry denies it (xnu `vn_stat` asks READ_SECURITY, which has no POSIX
-/// fallback): EACCES here is a deny.
+/// The ACL of the file open as `fd`; `None` where it has none. This is `acl_get_fd_np`
+/// (Libc `posix1e/acl_file.c`) with `errno` read right after the call that set it, not after
+/// the frees that follow it there: "no ACL" is ENOENT from `filesec_get_property` (Libc
+/// `gen/filesec.c`), and a file system without ACLs has none. Reading it needs no read
+/// permission, only that no ACL entry denies it (xnu `vn_stat` asks READ_SECURITY, which has
+/// no POSIX fallback): EACCES here is a deny.
 fn read_acl(fd: c_int) -> io::Result<Option<Acl>> {
-    // SAFETY: a valid descriptor; the result is owned by the caller.
-    let acl = unsafe { acl_get_fd_np(fd, ACL_TYPE_EXTENDED) };
-    if !acl.is_null() {
-        return Ok(Some(Acl(acl)));
-    }
-    let e = io::Error::last_os_error();
-    match e.raw_os_error() {
-        Some(libc::ENOENT) => Ok(None),
-        _ => Err(e),
+    // Room for either `struct stat` (x86_64's unsuffixed `fstatx_np` fills the 32-bit-inode
+    // one, 96 bytes; arm64's the 64-bit-inode one, 144 bytes); only the ACL is used.
+    let mut stat = [0u64; 64];
+    // SAFETY: the filesec is created, used and freed here; `stat` is larger than either
+    // layout; `acl` receives an ACL the caller then owns.
+    unsafe {
+        let fsec = filesec_init();
+        if fsec.is_null() {
+            return Err(io::Error::last_os_error());
+        }
+        let mut acl: AclT = std::ptr::null_mut();
+        let result = if fstatx_np(fd, stat.as_mut_ptr().cast(), fsec) != 0 {
+            Err(io::Error::last_os_error())
+        } else if filesec_get_property(fsec, FILESEC_ACL, (&raw mut acl).cast()) == 0 {
+            Ok(Some(Acl(acl)))
+        } else {
+            Err(io::Error::last_os_error())
+        };
+        filesec_free(fsec);
+        match result {
+            Err(e)
+                if matches!(
+                    e.raw_os_error(),
+                    Some(libc::ENOENT | libc::ENOTSUP | libc::EOPNOTSUPP)
+                ) =>
+            {
+                Ok(None)
+            }
+            other => other,
+        }
     }
 }
 
