@@ -201,3 +201,23 @@ fn a_replace_of_a_file_this_process_cannot_read_fails_closed() {
     let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
     assert_eq!(left.len(), 1, "no scratch left behind");
 }
+
+#[test]
+fn a_replaces_scratch_has_no_entry_from_the_directory_before_its_first_byte() {
+    let Some(dir) = dir_granting_nobody() else {
+        eprintln!("SKIPPED: this volume keeps no ACLs");
+        return;
+    };
+    let target = dir.path().join("f");
+    std::fs::write(&target, b"old").unwrap();
+    assert!(chmod(&["-N"], &target));
+    let mut publisher = Publisher::begin(&target, PublishOptions::default(), true).unwrap();
+    assert_eq!(
+        acl_text(publisher.scratch_path()),
+        None,
+        "owner-only from the start"
+    );
+    publisher.append(b"new").unwrap();
+    publisher.finish(None).unwrap();
+    assert_eq!(acl_text(&target), None);
+}

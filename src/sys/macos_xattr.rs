@@ -106,6 +106,18 @@ pub fn carry_extended_attributes(
     }
 }
 
+/// Make a scratch created owner-only owner-only in fact: the directory's inheritable ACL
+/// entries, which the mode does not mask, go before its first byte. This narrows the time
+/// another user they grant has to open it to the two calls between its creation and here; it
+/// cannot take back a descriptor opened in that time (see `docs/platform-notes-macos.md`).
+pub(super) fn drop_inherited_acl(file: &File) -> io::Result<()> {
+    let fd = file.as_raw_fd();
+    match read_acl(fd)? {
+        Some(_) => remove_acl(fd),
+        None => Ok(()),
+    }
+}
+
 /// The error a fail-closed decision reports: EACCES for a refusal, else what happened.
 fn failure(next: Next, cause: Option<io::Error>) -> io::Error {
     match (next, cause) {

@@ -104,7 +104,22 @@ impl TargetDir {
             flags,
             Mode::from_bits_truncate(bits as _),
         )?;
-        Ok(fd.into())
+        let file: File = fd.into();
+        // macOS: a file asked for owner-only gets the directory's inheritable ACL entries,
+        // which the mode does not mask.
+        #[cfg(target_vendor = "apple")]
+        if bits & 0o077 == 0 {
+            if let Err(e) = super::macos_xattr::drop_inherited_acl(&file) {
+                drop(file);
+                let _ = nix::unistd::unlinkat(
+                    &self.dir,
+                    name_of(path)?,
+                    nix::unistd::UnlinkatFlags::NoRemoveDir,
+                );
+                return Err(e);
+            }
+        }
+        Ok(file)
     }
 
     /// fsync the directory, so that a rename inside it survives a power cut.
