@@ -221,3 +221,21 @@ fn a_replaces_scratch_has_no_entry_from_the_directory_before_its_first_byte() {
     publisher.finish(None).unwrap();
     assert_eq!(acl_text(&target), None);
 }
+
+#[test]
+fn creating_a_scratch_leaves_this_threads_working_directory_as_it_was() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("f");
+    std::fs::write(&target, b"old").unwrap();
+    let publisher = Publisher::begin(&target, PublishOptions::default(), true).unwrap();
+    let scratch = publisher.scratch_path().to_path_buf();
+    assert!(scratch.exists());
+    let name = Path::new(scratch.file_name().unwrap());
+    // A relative name resolves against the process's directory again, not the target's.
+    assert!(
+        !name.exists(),
+        "the thread still works in the target's directory"
+    );
+    drop(publisher);
+    assert!(!scratch.exists(), "the scratch is removed on drop");
+}

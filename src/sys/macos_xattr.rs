@@ -33,7 +33,7 @@ const ACL_TYPE_EXTENDED: c_int = 0x0000_0100;
 // altogether (xnu `bsd/vfs/vfs_syscalls.c`, `chmod_extended`: `va_acl` set to NULL), which an
 // `acl_t` with no entries cannot: that stores an empty ACL.
 type FilesecT = *mut c_void;
-const FILESEC_ACL: c_int = 5;
+pub(super) const FILESEC_ACL: c_int = 5;
 
 extern "C" {
     fn acl_set_fd_np(fd: c_int, acl: AclT, kind: c_int) -> c_int;
@@ -106,16 +106,20 @@ pub fn carry_extended_attributes(
     }
 }
 
-/// Make a scratch created owner-only owner-only in fact: the directory's inheritable ACL
-/// entries, which the mode does not mask, go before its first byte. This narrows the time
-/// another user they grant has to open it to the two calls between its creation and here; it
-/// cannot take back a descriptor opened in that time (see `docs/platform-notes-macos.md`).
+/// Remove whatever ACL `file` was created with: the empty one that refused the directory's
+/// inheritable entries (`macos_create`), or, where the file system took none, anything.
 pub(super) fn drop_inherited_acl(file: &File) -> io::Result<()> {
     let fd = file.as_raw_fd();
     match read_acl(fd)? {
         Some(_) => remove_acl(fd),
         None => Ok(()),
     }
+}
+
+/// Whether `file` has no ACL at all.
+#[cfg(test)]
+pub(super) fn has_no_acl(file: &File) -> io::Result<bool> {
+    Ok(read_acl(file.as_raw_fd())?.is_none())
 }
 
 /// The error a fail-closed decision reports: EACCES for a refusal, else what happened.
@@ -223,13 +227,35 @@ fn carry_resource_fork(from: c_int, to: c_int, name: &CStr) -> io::Result<()> {
     outcome.map(drop)
 }
 
-/// An ACL read from a file, freed when dropped (`acl_free`, as for `acl_get_fd_np`'s).
-struct Acl(AclT);
+/// An ACL this process owns (read from a file, or made), freed when dropped (`acl_free`).
+pub(super) struct Acl(pub(super) AclT);
 
 impl Drop for Acl {
     fn drop(&mut self) {
-        // SAFETY: an ACL from `acl_get_fd_np`, freed once.
+        // SAFETY: an ACL from `filesec_get_property` or `acl_init`, freed once.
         unsafe { acl_free(self.0) };
+    }
+}
+
+/// A filesec (Libc `gen/filesec.c`), freed when dropped.
+pub(super) struct Filesec(pub(super) FilesecT);
+
+impl Filesec {
+    pub(super) fn new() -> io::Result<Self> {
+        // SAFETY: no arguments; null is the failure, with errno set.
+        let fsec = unsafe { filesec_init() };
+        if fsec.is_null() {
+            Err(io::Error::last_os_error())
+        } else {
+            Ok(Self(fsec))
+        }
+    }
+}
+
+impl Drop for Filesec {
+    fn drop(&mut self) {
+        // SAFETY: a filesec from `filesec_init`, freed once.
+        unsafe { filesec_free(self.0) };
     }
 }
 
@@ -243,56 +269,43 @@ fn read_acl(fd: c_int) -> io::Result<Option<Acl>> {
     // Room for either `struct stat` (x86_64's unsuffixed `fstatx_np` fills the 32-bit-inode
     // one, 96 bytes; arm64's the 64-bit-inode one, 144 bytes); only the ACL is used.
     let mut stat = [0u64; 64];
-    // SAFETY: the filesec is created, used and freed here; `stat` is larger than either
-    // layout; `acl` receives an ACL the caller then owns.
-    unsafe {
-        let fsec = filesec_init();
-        if fsec.is_null() {
-            return Err(io::Error::last_os_error());
-        }
-        let mut acl: AclT = std::ptr::null_mut();
-        let result = if fstatx_np(fd, stat.as_mut_ptr().cast(), fsec) != 0 {
+    let fsec = Filesec::new()?;
+    let mut acl: AclT = std::ptr::null_mut();
+    // SAFETY: `stat` is larger than either layout; the filesec lives through both calls;
+    // `acl` receives an ACL this function then owns. Each errno is read right after the
+    // call that set it.
+    let result = unsafe {
+        if fstatx_np(fd, stat.as_mut_ptr().cast(), fsec.0) != 0 {
             Err(io::Error::last_os_error())
-        } else if filesec_get_property(fsec, FILESEC_ACL, (&raw mut acl).cast()) == 0 {
+        } else if filesec_get_property(fsec.0, FILESEC_ACL, (&raw mut acl).cast()) == 0 {
             Ok(Some(Acl(acl)))
         } else {
             Err(io::Error::last_os_error())
-        };
-        filesec_free(fsec);
-        match result {
-            Err(e)
-                if matches!(
-                    e.raw_os_error(),
-                    Some(libc::ENOENT | libc::ENOTSUP | libc::EOPNOTSUPP)
-                ) =>
-            {
-                Ok(None)
-            }
-            other => other,
         }
+    };
+    match result {
+        Err(e)
+            if matches!(
+                e.raw_os_error(),
+                Some(libc::ENOENT | libc::ENOTSUP | libc::EOPNOTSUPP)
+            ) =>
+        {
+            Ok(None)
+        }
+        other => other,
     }
 }
 
 /// Remove the ACL of the file open as `fd` (as `chmod -N` does), leaving only its mode.
 fn remove_acl(fd: c_int) -> io::Result<()> {
-    // SAFETY: the filesec is created, used and freed here; `_FILESEC_REMOVE_ACL` is the
-    // documented sentinel value, never dereferenced.
+    let fsec = Filesec::new()?;
+    // SAFETY: a live filesec; `_FILESEC_REMOVE_ACL` is the documented sentinel value, never
+    // dereferenced. errno is read before the filesec is freed.
     unsafe {
-        let fsec = filesec_init();
-        if fsec.is_null() {
+        let remove = std::ptr::without_provenance::<c_void>(1);
+        if filesec_set_property(fsec.0, FILESEC_ACL, remove) != 0 || fchmodx_np(fd, fsec.0) != 0 {
             return Err(io::Error::last_os_error());
         }
-        let remove = std::ptr::without_provenance::<c_void>(1);
-        let done = match filesec_set_property(fsec, FILESEC_ACL, remove) {
-            0 => fchmodx_np(fd, fsec),
-            failed => failed,
-        };
-        let err = io::Error::last_os_error();
-        filesec_free(fsec);
-        if done == 0 {
-            Ok(())
-        } else {
-            Err(err)
-        }
     }
+    Ok(())
 }

@@ -57,6 +57,8 @@ mod unix_xattr_common;
 #[cfg(target_os = "linux")]
 pub use linux_xattr::carry_extended_attributes;
 #[cfg(target_vendor = "apple")]
+mod macos_create;
+#[cfg(target_vendor = "apple")]
 mod macos_xattr;
 #[cfg(target_vendor = "apple")]
 pub use macos_xattr::carry_extended_attributes;

@@ -98,28 +98,24 @@ impl TargetDir {
     pub fn create_new(&self, path: &Path, bits: u32) -> io::Result<File> {
         let flags =
             OFlag::O_RDWR | OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC;
+        // macOS: a file asked for owner-only would get the directory's inheritable ACL
+        // entries, which the mode does not mask, from its first instant.
+        #[cfg(target_vendor = "apple")]
+        if bits & 0o077 == 0 {
+            return super::macos_create::create_without_inherited_acl(
+                &self.dir,
+                name_of(path)?,
+                flags.bits(),
+                bits,
+            );
+        }
         let fd = openat(
             &self.dir,
             name_of(path)?,
             flags,
             Mode::from_bits_truncate(bits as _),
         )?;
-        let file: File = fd.into();
-        // macOS: a file asked for owner-only gets the directory's inheritable ACL entries,
-        // which the mode does not mask.
-        #[cfg(target_vendor = "apple")]
-        if bits & 0o077 == 0 {
-            if let Err(e) = super::macos_xattr::drop_inherited_acl(&file) {
-                drop(file);
-                let _ = nix::unistd::unlinkat(
-                    &self.dir,
-                    name_of(path)?,
-                    nix::unistd::UnlinkatFlags::NoRemoveDir,
-                );
-                return Err(e);
-            }
-        }
-        Ok(file)
+        Ok(fd.into())
     }
 
     /// fsync the directory, so that a rename inside it survives a power cut.
