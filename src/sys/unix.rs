@@ -195,7 +195,8 @@ pub fn open_to_sync(path: &Path) -> io::Result<File> {
 /// Make `file`'s data and metadata durable.
 ///
 /// macOS: `fsync` there leaves the data in the drive's cache, so this is `F_FULLFSYNC`; where
-/// it fails, `F_BARRIERFSYNC`, then a plain `fsync` (see [`full_fsync_with_fallback`]).
+/// the file system refuses it, `F_BARRIERFSYNC`, then a plain `fsync` (see
+/// [`full_fsync_with_fallback`]).
 /// Linux: `fsync`.
 pub fn sync_file(file: &File) -> io::Result<()> {
     #[cfg(target_vendor = "apple")]
@@ -213,19 +214,36 @@ pub fn sync_file(file: &File) -> io::Result<()> {
     }
 }
 
-/// Run `full`; if it fails for any reason, `barrier`; if that fails too, `plain`, whose answer
-/// is the answer. This is libuv's order (`uv__fs_fsync`, `src/unix/fs.c`), so a publish is
-/// durable wherever `fs.fsync` succeeds: file systems refuse `F_FULLFSYNC` with ENOTSUP (SMB),
+/// Run `full`; if it fails, `barrier`; if that fails too, `plain`, whose answer is the
+/// answer. This is libuv's order (`uv__fs_fsync`, `src/unix/fs.c`), so a publish is durable
+/// wherever `fs.fsync` succeeds: file systems refuse `F_FULLFSYNC` with ENOTSUP (SMB),
 /// EOPNOTSUPP, ENOTTY (exFAT, msdos), EINVAL (webdav) or ENOSYS (a FUSE daemon), and no list
-/// of them is complete. A failure of all three is the plain `fsync`'s error, as `fs.fsync`
-/// reports it.
+/// of them is complete. One difference: a step that reports lost data ([`lost_data`]) is the
+/// answer at once, where libuv would go on: a later `fsync` may find nothing left to write
+/// and report success for bytes that never reached the disk.
 #[cfg_attr(not(target_vendor = "apple"), allow(dead_code))]
 fn full_fsync_with_fallback(
     full: impl FnOnce() -> io::Result<()>,
     barrier: impl FnOnce() -> io::Result<()>,
     plain: impl FnOnce() -> io::Result<()>,
 ) -> io::Result<()> {
-    full().or_else(|_| barrier()).or_else(|_| plain())
+    match full() {
+        Err(e) if !lost_data(&e) => match barrier() {
+            Err(e) if !lost_data(&e) => plain(),
+            done => done,
+        },
+        done => done,
+    }
+}
+
+/// The errnos with which a flush says data was not written (rather than that the file system
+/// cannot flush this way).
+#[cfg_attr(not(target_vendor = "apple"), allow(dead_code))]
+fn lost_data(err: &io::Error) -> bool {
+    matches!(
+        err.raw_os_error(),
+        Some(nix::libc::EIO | nix::libc::ENOSPC | nix::libc::EDQUOT)
+    )
 }
 
 // ---------------------------------------------------------------------------------------------

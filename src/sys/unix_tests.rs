@@ -37,12 +37,23 @@ fn any_full_fsync_failure_falls_back_to_the_barrier_as_libuv_does() {
         nix::libc::ENOTTY,
         nix::libc::EINVAL,
         nix::libc::ENOSYS,
-        nix::libc::EIO,
     ];
     for errno in refusals {
         let (ran, result) = sync_with(Some(errno), None, None);
         assert_eq!(ran, ["full", "barrier"], "errno {errno}");
         assert!(result.is_ok(), "errno {errno}");
+    }
+}
+
+#[test]
+fn a_flush_that_lost_data_is_the_answer_without_a_fallback() {
+    for errno in [nix::libc::EIO, nix::libc::ENOSPC, nix::libc::EDQUOT] {
+        let (ran, result) = sync_with(Some(errno), None, None);
+        assert_eq!(ran, ["full"], "errno {errno}");
+        assert_eq!(result.unwrap_err().raw_os_error(), Some(errno));
+        let (ran, result) = sync_with(Some(nix::libc::ENOTTY), Some(errno), None);
+        assert_eq!(ran, ["full", "barrier"], "errno {errno}");
+        assert_eq!(result.unwrap_err().raw_os_error(), Some(errno));
     }
 }
 
