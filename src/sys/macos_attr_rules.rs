@@ -8,7 +8,8 @@
 //! (`copyfile.c`: `copyfile_xattr` copies every listed name and leaves behind one the
 //! destination refuses; `copyfile_rsrc` copies the resource fork in pieces through the
 //! `position` argument; `copyfile_security` keeps the source's ACL and drops entries that the
-//! destination's directory added).
+//! destination's directory added); `xattr_flags.c` (the flags a name may declare after `#`,
+//! and which of them a safe save drops).
 
 /// The kernel's own names (ACL storage, SIP markers): never carried.
 const KERNEL_PREFIX: &[u8] = b"com.apple.system.";
@@ -48,9 +49,44 @@ pub enum XattrRule {
     Required,
 }
 
+/// Names that copyfile keeps for backups only (`xattr_flags.c`, flag `B`): sharing state
+/// that belongs to the old file alone.
+const ONLY_BACKUP: [&[u8]; 5] = [
+    b"com.apple.metadata:kMDItemCollaborationIdentifier",
+    b"com.apple.metadata:kMDItemIsShared",
+    b"com.apple.metadata:kMDItemSharedItemCurrentUserRole",
+    b"com.apple.metadata:kMDItemOwnerName",
+    b"com.apple.metadata:kMDItemFavoriteRank",
+];
+
+/// Whether the flags a name declares after its last `#` (copyfile's `xattr_name_with_flags`:
+/// an upper-case letter sets a flag, its lower-case form clears it, in order) say that a
+/// replace must not carry it: `C` (tied to the old contents, as a checksum), `N` (never
+/// preserved) or `B` (backups only). These are the flags copyfile's safe-save intent
+/// (`XATTR_OPERATION_INTENT_SAVE`) drops.
+fn declared_not_for_replace(name: &[u8]) -> bool {
+    let Some(at) = name.iter().rposition(|&b| b == b'#') else {
+        return false;
+    };
+    let (mut content, mut never, mut backup) = (false, false, false);
+    for &flag in &name[at + 1..] {
+        match flag {
+            b'C' | b'c' => content = flag == b'C',
+            b'N' | b'n' => never = flag == b'N',
+            b'B' | b'b' => backup = flag == b'B',
+            _ => {}
+        }
+    }
+    content || never || backup
+}
+
 /// The rule for the attribute called `name`.
 pub fn xattr_rule(name: &[u8]) -> XattrRule {
-    if name.starts_with(KERNEL_PREFIX) || NEVER_CARRIED.contains(&name) {
+    if name.starts_with(KERNEL_PREFIX)
+        || NEVER_CARRIED.contains(&name)
+        || ONLY_BACKUP.contains(&name)
+        || declared_not_for_replace(name)
+    {
         XattrRule::Skip
     } else if name == QUARANTINE {
         XattrRule::Required
@@ -157,6 +193,30 @@ mod tests {
             b"com.apple.decmpfs",
         ] {
             assert_eq!(xattr_rule(name), XattrRule::Skip, "{name:?}");
+        }
+    }
+
+    #[test]
+    fn names_that_declare_themselves_tied_to_the_contents_never_or_backup_only_are_skipped() {
+        for name in [
+            &b"com.example.sha256#C"[..],
+            b"com.example.token#N",
+            b"com.example.state#PB",
+            b"com.example.x#cN",
+            b"com.apple.metadata:kMDItemIsShared",
+            b"com.apple.metadata:kMDItemOwnerName",
+        ] {
+            assert_eq!(xattr_rule(name), XattrRule::Skip, "{name:?}");
+        }
+        for name in [
+            &b"com.example.tag#S"[..],
+            b"com.example.tag#PS",
+            b"com.example.x#Cc",
+            b"com.example.saved#X",
+            b"com.apple.metadata:kMDItemWhereFroms",
+            b"user.no-flags",
+        ] {
+            assert_eq!(xattr_rule(name), XattrRule::BestEffort, "{name:?}");
         }
     }
 
