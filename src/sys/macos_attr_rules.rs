@@ -18,7 +18,13 @@ const KERNEL_PREFIX: &[u8] = b"com.apple.system.";
 /// `com.apple.rootless` marks SIP-protected files; `com.apple.decmpfs` holds the *old* file's
 /// compressed data (visible only with `XATTR_SHOWCOMPRESSION`, which is never asked for, but
 /// it must never reach new bytes).
-const NEVER_CARRIED: [&[u8]; 2] = [b"com.apple.rootless", b"com.apple.decmpfs"];
+/// `com.apple.root.installed` marks what the system's installer put there (copyfile's
+/// `xattr_flags.c`: content-dependent, "copyable by entitled callers"): new bytes are not that.
+const NEVER_CARRIED: [&[u8]; 3] = [
+    b"com.apple.rootless",
+    b"com.apple.decmpfs",
+    b"com.apple.root.installed",
+];
 
 /// The quarantine flag: Gatekeeper checks a file that has it before it runs. A new file without
 /// it would run unchecked where the old one would not.
@@ -190,6 +196,7 @@ mod tests {
             &b"com.apple.system.Security"[..],
             b"com.apple.system.anything",
             b"com.apple.rootless",
+            b"com.apple.root.installed",
             b"com.apple.decmpfs",
         ] {
             assert_eq!(xattr_rule(name), XattrRule::Skip, "{name:?}");
