@@ -9,6 +9,8 @@
 //! publish's directory descriptor (`pthread_fchdir_np`, libpthread `src/pthread_cwd.c`, as
 //! Libc's `fts` does with `FTS_THREAD_FCHDIR`) and reset to the process's at once: no
 //! directory path is resolved, so no link or renamed directory can move the create elsewhere.
+//! The reset is to the process's directory: a thread of a host that had given it a working
+//! directory of its own (`pthread_chdir_np`) loses it; neither Node nor libuv gives one.
 
 use std::ffi::{c_char, c_int, c_void, CString, OsStr};
 use std::fs::File;
