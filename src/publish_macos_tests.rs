@@ -239,3 +239,42 @@ fn creating_a_scratch_leaves_this_threads_working_directory_as_it_was() {
     drop(publisher);
     assert!(!scratch.exists(), "the scratch is removed on drop");
 }
+
+#[test]
+fn a_replace_that_cannot_keep_the_old_group_opens_nothing_to_the_new_one() {
+    use std::os::unix::fs::MetadataExt;
+    if nix::unistd::geteuid().is_root() {
+        eprintln!("SKIPPED: root keeps every group");
+        return;
+    }
+    // A new file takes its directory's group on macOS: made under /private/tmp (group
+    // wheel), the old file has a group this process is most likely not in.
+    let dir = tempfile::Builder::new().tempdir_in("/private/tmp").unwrap();
+    let target = dir.path().join("f");
+    std::fs::write(&target, b"old").unwrap();
+    std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let old_gid = std::fs::metadata(&target).unwrap().gid();
+    // `id -G` knows every group (getgroups(2) may list only the first 16 on macOS).
+    let groups = Command::new("/usr/bin/id").arg("-G").output().unwrap();
+    let member = String::from_utf8_lossy(&groups.stdout)
+        .split_whitespace()
+        .any(|g| g == old_gid.to_string());
+    if member || old_gid == nix::unistd::getegid().as_raw() {
+        eprintln!("SKIPPED: this process is in the old file's group");
+        return;
+    }
+    // The scratch will take the directory's new group, this process's own.
+    nix::unistd::chown(dir.path(), None, Some(nix::unistd::getegid())).unwrap();
+    write(&target, b"new", PublishOptions::default()).unwrap();
+    let meta = std::fs::metadata(&target).unwrap();
+    assert_ne!(
+        meta.gid(),
+        old_gid,
+        "this process may not give it that group"
+    );
+    assert_eq!(
+        meta.mode() & 0o7777,
+        0o600,
+        "no access for a group it never had"
+    );
+}

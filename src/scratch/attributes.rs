@@ -80,6 +80,17 @@ pub fn create_mode(attributes: &Attributes, existing: Option<&Metadata>) -> u32 
     }
 }
 
+/// The mode a replace keeps: the old file's bits, without its group's (and set-gid) where the
+/// new file could not take its group. The scratch's group is this process's or, on BSD and
+/// macOS, its directory's: the old bits would open the new bytes to another group.
+fn inherited_bits(old_bits: u32, group_kept: bool) -> u32 {
+    if group_kept {
+        old_bits
+    } else {
+        old_bits & !0o2070
+    }
+}
+
 /// The scratch's last byte is written and verified: give it the owner, access list and mode
 /// the published file must have, in that order (a chown clears set-id bits; a mode sets an
 /// ACL's mask).
@@ -106,6 +117,7 @@ pub fn finish(
     let mine = file
         .metadata()
         .map_err(|e| FsFailure::target(e, Syscall::Stat))?;
+    let mut group_kept = true;
     let chowned = match (attributes.owner, existing) {
         (OwnerPolicy::Set { uid, gid }, _) => {
             sys::set_owner(file, uid, gid).or_else(|e| tolerate(e, Syscall::Fchown))?;
@@ -115,12 +127,18 @@ pub fn finish(
             // Keep the replaced file's owner where this process may; an unprivileged
             // process can only replace a file it owns anyway, which is not a failure.
             match sys::copy_owner(file, old) {
-                Err(e) if e.kind() == io::ErrorKind::PermissionDenied => {}
+                Err(e) if e.kind() == io::ErrorKind::PermissionDenied => {
+                    group_kept = sys::same_group(&mine, old);
+                }
                 other => other.or_else(|e| tolerate(e, Syscall::Fchown))?,
             }
             true
         }
         _ => false,
+    };
+    let wanted = match (attributes.mode, wanted) {
+        (ModePolicy::Inherit, Some(bits)) => Some(inherited_bits(bits, group_kept)),
+        (_, wanted) => wanted,
     };
     // A replace keeps the old file's access ACL and extended attributes, as a write in place
     // would, and never an ACL that the directory's default one gave the scratch; the
@@ -138,5 +156,19 @@ pub fn finish(
             sys::set_mode_bits(file, bits).or_else(|e| tolerate(e, Syscall::Fchmod))
         }
         _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::inherited_bits;
+
+    #[test]
+    fn a_replace_that_could_not_keep_the_group_gives_no_group_access() {
+        assert_eq!(inherited_bits(0o640, true), 0o640);
+        assert_eq!(inherited_bits(0o2750, true), 0o2750);
+        assert_eq!(inherited_bits(0o640, false), 0o600);
+        assert_eq!(inherited_bits(0o2775, false), 0o705);
+        assert_eq!(inherited_bits(0o4755, false), 0o4705);
     }
 }

@@ -334,6 +334,11 @@ pub fn same_owner(a: &Metadata, b: &Metadata) -> bool {
     (a.uid(), a.gid()) == (b.uid(), b.gid())
 }
 
+/// Whether `a` and `b` have the same group.
+pub fn same_group(a: &Metadata, b: &Metadata) -> bool {
+    a.gid() == b.gid()
+}
+
 /// fchown `file` to the owner and group of `like`.
 pub fn copy_owner(file: &File, like: &Metadata) -> io::Result<()> {
     fchown(file, Some(like.uid()), Some(like.gid()))
