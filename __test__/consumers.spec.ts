@@ -1,6 +1,6 @@
 // Real consumers on the compatibility entry: conf and configstore, installed from npm into a
 // scratch project whose `atomically` is overridden (npm `overrides`) with the tiny package
-// packages/atomically, as the README's recipe does. Their public APIs must behave as with the
+// packages/atomically, as the recipe in docs/migration.md does. Their public APIs must behave as with the
 // real atomically, and every write must be an atomic-publish publish (scratch `.oxentmp.`).
 
 import test from 'ava'
@@ -27,7 +27,7 @@ function install(): { project: string } | { reason: string } {
       private: true,
       type: 'module',
       dependencies: { ...CONSUMERS, 'atomic-publish': `file:${ROOT}` },
-      // The recipe from the README, with a local copy of the tiny package instead of npm:.
+      // The recipe from docs/migration.md, with a local copy of the tiny package instead of npm:.
       overrides: { atomically: 'file:./shims/atomically' },
     }),
   )

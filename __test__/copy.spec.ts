@@ -1,4 +1,4 @@
-// copyFrom / copyFromSync: the seed's copy tests, ported, and verification of copies.
+// copyFrom / copyFromSync: liboxen's copy tests, ported, and verification of copies.
 
 import test from 'ava'
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'

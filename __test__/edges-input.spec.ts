@@ -128,7 +128,7 @@ function oldFile(path: string | Buffer, content = 'orphan'): void {
   utimesSync(path, HOUR_AGO, HOUR_AGO)
 }
 
-test("sweepOrphans removes scratch names of 6 (the seed's own), 1 and 64 letters and digits", (t) => {
+test("sweepOrphans removes scratch names of 6 (liboxen's own), 1 and 64 letters and digits", (t) => {
   const names = ['a.txt.oxentmp.AbC123', 'b.txt.oxentmp.Z', `c.txt.oxentmp.${'x9'.repeat(32)}`]
   const r = sweepOf((dir) => names.forEach((n) => oldFile(join(dir, n))))
   t.is(r.out.outcome, 'resolved', `${r.out.code} ${r.out.message}`)

@@ -40,7 +40,7 @@ test('the published hash of write is the one xxhsum computes of the file', async
   t.is(result.hash, await referenceHash(join(dir, 'p')))
 })
 
-// shared/research/vectors.md: prefixes of the xorshift32 stream seeded 0x12345678, hashed by
+// Prefixes of the xorshift32 stream seeded 0x12345678 (as in src/hash.rs's tests), hashed by
 // xxhsum -H2, xxhash-addon, hash-wasm and Python's xxhash alike.
 const XORSHIFT_VECTORS: Array<[number, string]> = [
   [0, '99aa06d3014798d86001c324468d497f'],

@@ -1,4 +1,4 @@
-// Regressions from an adversarial review of guarantee 12 and of path resolution: each test
+// Regressions for guarantee 12 and for path resolution, found by attacking them: each test
 // reproduces a way a caller broke the contract before it was fixed.
 
 import test from 'ava'

@@ -119,7 +119,7 @@ function dependentOf(peer: string, range: string, into: string): string {
   return join(into, execFileSync('npm', ['pack', '--silent', '--pack-destination', into, dir], { encoding: 'utf8' }).trim())
 }
 
-test.serial("the README's overrides recipe for a project that also depends on atomically and write-file-atomic itself ($name form), installed offline from local tarballs", (t) => {
+test.serial("the migration guide's overrides recipe for a project that also depends on atomically and write-file-atomic itself ($name form), installed offline from local tarballs", (t) => {
   const tarballs = readdirSync(join(ROOT, 'packed')).filter((f) => f.endsWith('.tgz'))
   const packedFile = (prefix: string) => join(ROOT, 'packed', tarballs.find((f) => f.startsWith(prefix)) as string)
   const work = freshDir('ap-overrides-')

@@ -62,3 +62,16 @@ test('prepublishOnly refuses to publish before anything is published when a ship
   t.is(unbuilt.status, 1)
   t.regex(unbuilt.stderr, /^not built: index\.js, index\.mjs, .*binding\.js.*; run `npm run build`/)
 })
+
+test('each platform package README says what the package is, and names only packages that exist', (t) => {
+  const pkg = read('package.json')
+  for (const dir of readdirSync(join(ROOT, 'npm'))) {
+    const readme = readFileSync(join(ROOT, 'npm', dir, 'README.md'), 'utf8')
+    const name = `${pkg['napi'].packageName}-${dir}`
+    t.true(readme.startsWith(`# \`${name}\`\n`), `${dir}: titled with its own name`)
+    t.regex(readme, /prebuilt binary of \[atomic-publish\]/, dir)
+    t.regex(readme, /installed automatically/, dir)
+    // Every @atomic-publish/… name it gives is its own package's.
+    for (const [mentioned] of readme.matchAll(/@atomic-publish\/[\w-]+/g)) t.is(mentioned, name, `${dir} names ${mentioned}`)
+  }
+})

@@ -1,4 +1,4 @@
-// write / writeSync: the seed's behaviours, ported, and the result shape.
+// write / writeSync: the behaviours of liboxen's `AtomicFile`, ported, and the result shape.
 
 import test from 'ava'
 import { readFileSync, writeFileSync, existsSync, statSync } from 'node:fs'

@@ -1,5 +1,5 @@
 // What every bench shares: medians, the event-loop delay monitor, and the table printer
-// (console.table, or Markdown for the README with BENCH_MARKDOWN=1).
+// (console.table, or Markdown with BENCH_MARKDOWN=1, as docs/performance.md shows them).
 
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 

@@ -139,7 +139,7 @@ pub fn hash_file(path: &Path) -> Result<(u128, u64), FsFailure> {
 mod tests {
     use super::*;
 
-    /// The xorshift32 stream (seed 0x12345678) that `shared/research/vectors.md` hashes.
+    /// The xorshift32 stream (seed 0x12345678) whose prefixes the reference vectors hash.
     fn xorshift_bytes(len: usize) -> Vec<u8> {
         let mut state: u32 = 0x1234_5678;
         let mut out = Vec::with_capacity(len + 4);

@@ -1,5 +1,5 @@
-//! The seed's tests, ported to this core (names kept where the behaviour is the same), and
-//! the ones the seed lacked: modes, owners, symlinks, size checks, directory targets.
+//! The tests of liboxen's `AtomicFile`, ported to this core (names kept where the behaviour is
+//! the same), and the ones it lacked: modes, owners, symlinks, size checks, directory targets.
 
 use super::*;
 use crate::scratch::{is_scratch_name, SCRATCH_INFIX};

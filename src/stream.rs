@@ -3,7 +3,7 @@
 //! Invariant: only an explicit [`StreamPublish::commit`] publishes. A stream that errors, is
 //! aborted, or is simply dropped part-way (its source destroyed, its JS object collected) ends
 //! with its scratch removed, because the only path to the rename goes through `commit`. This
-//! is the seed's "explicit end of stream" rule: a closed channel is never taken for an end.
+//! is liboxen's "explicit end of stream" rule: a closed channel is never taken for an end.
 
 use std::path::PathBuf;
 

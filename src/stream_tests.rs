@@ -1,4 +1,4 @@
-//! The seed's async-stream tests, ported to chunk pushes (names kept), and the end-of-stream
+//! liboxen's async-stream tests, ported to chunk pushes (names kept), and the end-of-stream
 //! rule: nothing but an explicit commit publishes.
 
 use super::*;

@@ -1,4 +1,4 @@
-//! Helpers shared by the unit tests.
+//! What the unit tests share.
 
 use std::ffi::OsString;
 use std::path::Path;

@@ -14,7 +14,7 @@
 //! keep on failure), [`fill_unread`] returns `None` and the caller copies the bytes into
 //! memory of its own and writes them the usual way (`write.rs`).
 //!
-//! Measured against that copy, 256 MiB verified: see the README's "Caller's buffers".
+//! Measured against that copy, 256 MiB verified: see docs/guarantees.md, guarantee 12.
 
 use std::path::Path;
 

@@ -1,7 +1,7 @@
 // A power cut, modelled on a loop-mounted file system image: publish, then copy the image
 // *while it is still mounted* — the copy holds exactly what the file system had sent to its
 // "disk", which is what a power cut at that instant would leave — then mount the copy and
-// look. (shared/research/reliability.md, method e'.) Needs root, losetup and mkfs.<fs>.
+// look. Needs root, losetup and mkfs.<fs>.
 
 import { execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'

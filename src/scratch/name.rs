@@ -26,7 +26,7 @@ pub fn scratch_prefix(file_name: &OsStr) -> OsString {
     prefix
 }
 
-/// The longest random part a sweep takes: writers use anywhere from the seed's 6 (tempfile's
+/// The longest random part a sweep takes: writers use anywhere from liboxen's 6 (tempfile's
 /// default) to our [`RANDOM_LEN`], and other writers other lengths within this bound.
 pub const MAX_RANDOM_LEN: usize = 64;
 
