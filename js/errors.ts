@@ -64,9 +64,12 @@ function fsError(failure: NativeFailure, target: string, source?: string): Publi
   const path = bySource ? source : target
   // Node's own wording where it has one, so messages read exactly like fs's.
   const description = getSystemErrorMap().get(failure.errno)?.[1] ?? failure.description
-  const detail = failure.detail != null ? ` (${failure.detail})` : ''
+  // A failed mkdir names the directory it could not create (in `detail`), as fs.mkdir would;
+  // `path` is still the target.
+  const mkdir = failure.syscall === 'mkdir' && failure.detail != null
+  const detail = failure.detail != null && !mkdir ? ` (${failure.detail})` : ''
   const err = new Error(
-    `${failure.code}: ${description}, ${failure.syscall} '${path}'${detail}`,
+    `${failure.code}: ${description}, ${failure.syscall} '${mkdir ? failure.detail : path}'${detail}`,
   ) as PublishFsError
   err.errno = failure.errno
   err.code = failure.code
