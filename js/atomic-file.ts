@@ -173,7 +173,7 @@ export class AtomicFile {
   /**
    * `true` is `withDurability('full')`, `false` is `withDurability('none')`.
    *
-   * @defaultValue `true`
+   * @default `true`
    * @example
    * ```ts
    * new AtomicFile('cache.json').withFsync(false)
@@ -191,7 +191,7 @@ export class AtomicFile {
    * is not: after a power cut the target holds the old bytes or the new, never a torn file.
    * `'none'`: no fsync; atomic for readers and for a crash of the process.
    *
-   * @defaultValue `'full'`
+   * @default `'full'`
    * @example
    * ```ts
    * new AtomicFile('state.json').withDurability('file')
@@ -208,7 +208,7 @@ export class AtomicFile {
    * with EEXIST and change nothing. Such publishes are never coalesced or superseded: each one
    * really tries, and of several racing for one name exactly one wins.
    *
-   * @defaultValue `true`
+   * @default `true`
    * @example
    * ```ts
    * await new AtomicFile('lock').withOverwrite(false).write(String(process.pid))
@@ -268,7 +268,8 @@ export class AtomicFile {
    * Byte counts as the publish writes them: growing, a few per second, the total last (for
    * `write`, `writeSync` and `copyFromSync`, the total alone). `total` is passed whenever the
    * size is known: a copy's source size, a write's data length, a stream's at its last call.
-   * A callback that throws cancels the publish, which rejects with what it threw.
+   * A callback that throws during a stream or a copy cancels it, which then rejects with what
+   * it threw; the single call after a write comes once the write is done.
    *
    * @example
    * ```ts

@@ -25,44 +25,44 @@ export interface PublishOptions {
   /**
    * The XXH3-128 the published bytes must have: 1–32 hex digits or the 128-bit value
    * (`withHash`). Bytes that hash otherwise are not published (`ERR_HASH_MISMATCH`).
-   * @defaultValue no check
+   * @default no check
    */
   hash?: string | bigint
   /**
    * The mtime to stamp: a Date, milliseconds since the epoch, or nanoseconds as a bigint
    * (`withMtime`).
-   * @defaultValue the time of the write
+   * @default the time of the write
    */
   mtime?: Date | number | bigint
   /**
    * Exactly these permission bits, not masked by the umask (`withMode`).
-   * @defaultValue a replaced file's mode; for a new file 0o666 masked by the umask
+   * @default a replaced file's mode; for a new file 0o666 masked by the umask
    */
   mode?: number
   /**
    * The owner to give the file before the rename (`withOwner`).
-   * @defaultValue the owner of the replaced file where it can be kept, else the process's
+   * @default the owner of the replaced file where it can be kept, else the process's
    */
   owner?: PublishOwner
   /**
    * What a resolved publish survives (`withDurability`).
-   * @defaultValue `'full'`
+   * @default `'full'`
    */
   durability?: Durability
   /**
    * `false`: publish only where no target exists; otherwise reject with EEXIST and change
    * nothing (`withOverwrite`).
-   * @defaultValue `true`
+   * @default `true`
    */
   overwrite?: boolean
   /**
    * Cancels the publish up to its rename (`withSignal`); not for the sync forms.
-   * @defaultValue none
+   * @default none
    */
   signal?: AbortSignal
   /**
    * Called with the bytes written and, when known, the total (`onProgress`).
-   * @defaultValue none
+   * @default none
    */
   onProgress?: ProgressListener
 }

@@ -12,24 +12,24 @@ const MAX_AGE_MS = 8.64e15 * 2
 export interface SweepOptions {
   /**
    * Only scratch files at least this old (by mtime) are taken; younger ones may be live.
-   * @defaultValue `60_000`
+   * @default `60_000`
    */
   olderThanMs?: number
   /**
    * Descend into subdirectories (never through symlinks).
-   * @defaultValue `false`
+   * @default `false`
    */
   recursive?: boolean
   /**
    * List what would be removed, remove nothing.
-   * @defaultValue `false`
+   * @default `false`
    */
   dryRun?: boolean
   /**
    * How paths come back, as `fs.readdir`'s option: text in this encoding (default `'utf8'`; a
    * name that is not UTF-8 comes back with U+FFFD in place of its stray bytes, as `fs` gives
    * it), or `'buffer'` for the exact bytes of every path.
-   * @defaultValue `'utf8'`
+   * @default `'utf8'`
    */
   encoding?: BufferEncoding | 'buffer' | null
 }

@@ -310,7 +310,10 @@ mod tests {
         let failure = FsFailure::mkdir(io::Error::from(io::ErrorKind::PermissionDenied), &wanted);
         assert_eq!(failure.syscall, Syscall::Mkdir);
         let named = dir.path().join("a").join("b");
-        assert_eq!(failure.detail.as_deref(), Some(named.to_string_lossy().as_ref()));
+        assert_eq!(
+            failure.detail.as_deref(),
+            Some(named.to_string_lossy().as_ref())
+        );
     }
 
     #[test]
