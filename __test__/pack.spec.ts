@@ -82,7 +82,7 @@ writeFile(${JSON.stringify(target)}, 'via atomically shim').then(() => console.l
   // ESM consumers get the ESM declarations: the one-call forms type-check, a default import does not.
   const esm = compile('publish-types.mts', '--listFiles')
   t.is(esm.status, 0, esm.stdout)
-  // The main entry's declarations reach nothing internal: no native binding, no helpers.
+  // The main entry's declarations reach nothing internal: no native binding, no internal module.
   const reached = esm.stdout.split('\n').filter((f) => f.includes('/node_modules/atomic-publish/'))
   t.true(reached.some((f) => f.endsWith('/index.d.mts')), esm.stdout)
   t.deepEqual(reached.filter((f) => /\/(binding|internal|errors|args|stream|load-binding)\.d\.ts$/.test(f)), [])
