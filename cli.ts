@@ -3,12 +3,14 @@
 // error (one clear line on stderr), 2 on bad usage; never a stack trace. A reader that leaves
 // early (`| head`) ends the command as it ends xxhsum: killed by SIGPIPE, quietly.
 
-import { createReadStream, fstatSync, statSync } from 'node:fs'
+import { createReadStream, fstatSync, readFileSync, statSync } from 'node:fs'
 import { constants } from 'node:os'
+import { isAbsolute, join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
-import { SingleBar } from 'cli-progress'
 import { AtomicFile, createHasher, hashFile, sweepOrphans, type SweepIncompleteError, type SweptPath } from './index.js'
+import { toHashText } from './js/args.js'
 import { parseDuration, parseMode, parseMtime } from './js/cli-args.js'
+import { ProgressLine } from './js/progress-line.js'
 
 const PROGRESS_FROM_BYTES = 64 << 20
 
@@ -25,7 +27,8 @@ Commands:
   hash <file>...        XXH3-128 of files, printed exactly as \`xxhsum -H2\` prints them
   sweep <dir>           remove scratch files left behind by crashes
 
-Run \`atomic-publish <command> --help\` for a command's options.`,
+Run \`atomic-publish <command> --help\` for a command's options, \`atomic-publish --version\`
+(or -V) for the version.`,
   write: `Usage: atomic-publish write <target> [--hash H] [--mtime ISO|NS] [--mode OCTAL] [--no-fsync] [--allow-empty]
 
 Reads standard input to its end and publishes it at <target>. An empty input is refused
@@ -64,19 +67,44 @@ Removes scratch files (<name>.oxentmp.<random>) older than --older-than and prin
   --dry-run       print what would be removed, remove nothing`,
 }
 
-/** A progress bar on stderr for large work, only when stderr is a terminal. */
-function progressBar(total: number | undefined): { update(n: number): void; stop(): void } | undefined {
+/** A progress line on stderr for large work (pv's format), only when stderr is a terminal. */
+function progressLine(total: number | undefined): ProgressLine | undefined {
   if (!process.stderr.isTTY || (total !== undefined && total < PROGRESS_FROM_BYTES)) return undefined
-  const bar = new SingleBar(
-    {
-      stream: process.stderr,
-      format: total === undefined ? ' {value} bytes' : ' [{bar}] {percentage}% | {value}/{total} bytes',
-      hideCursor: true,
-      clearOnComplete: true,
-    },
-  )
-  bar.start(total ?? 0, 0)
-  return { update: (n) => bar.update(n), stop: () => bar.stop() }
+  return new ProgressLine(process.stderr, total)
+}
+
+/** The paths the user typed, to show them in messages as typed rather than made absolute. */
+const typedPaths: string[] = []
+
+/**
+ * `message` with the absolute forms of the typed paths put back as typed: the API names a
+ * target as `path.resolve` gives it, and a directory it could not create below the working
+ * directory.
+ */
+function asTyped(message: string): string {
+  const cwd = process.cwd()
+  let shown = message
+  for (const typed of typedPaths) {
+    if (isAbsolute(typed)) continue
+    const absolute = resolve(typed)
+    if (absolute !== typed) shown = shown.split(`'${absolute}'`).join(`'${typed}'`)
+    // A directory on the way to the target, as the native side names it: cwd + '/' + typed.
+    const prefix = `${cwd}/`
+    shown = shown.replace(/(mkdir )'([^']*)'/, (whole, verb: string, dir: string) =>
+      dir.startsWith(prefix) && `${prefix}${typed}`.startsWith(`${dir}/`) ? `${verb}'${dir.slice(prefix.length)}'` : whole,
+    )
+  }
+  return shown
+}
+
+/** The `--hash` flag's value, checked under the flag's own name. */
+function hashFlag(value: string): string {
+  return toHashText(value, '--hash')
+}
+
+/** The package's version, from the package.json shipped beside this file. */
+function version(): string {
+  return (JSON.parse(readFileSync(join(__dirname, 'package.json'), 'utf8')) as { version: string }).version
 }
 
 /**
@@ -87,9 +115,9 @@ class WorkFailure {
   constructor(readonly failure: unknown) {}
 }
 
-async function doing(work: Promise<unknown>): Promise<void> {
+async function doing<T>(work: Promise<T>): Promise<T> {
   try {
-    await work
+    return await work
   } catch (e) {
     throw new WorkFailure(e)
   }
@@ -149,17 +177,22 @@ async function write(args: string[]): Promise<void> {
   if (values.help) return void console.log(HELP.write)
   expectPositionals(positionals, 1, 'write')
   const target = positionals[0]
+  typedPaths.push(target)
   const file = new AtomicFile(target)
-  if (values.hash !== undefined) file.withHash(values.hash)
+  if (values.hash !== undefined) file.withHash(hashFlag(values.hash))
   if (values.mtime !== undefined) file.withMtime(parseMtime(values.mtime))
   if (values.mode !== undefined) file.withMode(parseMode(values.mode))
   if (values['no-fsync']) file.withFsync(false)
   if (fstatSync(0).isDirectory()) throw new Error(`standard input is a directory; nothing was published to '${target}'`)
+  // Someone at a terminal who forgot the pipe would otherwise see the command hang.
+  if (process.stdin.isTTY) say(`reading standard input from the terminal; end it with Ctrl-D, or pipe the data in (… | atomic-publish write ${escapeControls(target)})`)
   const input = await refusingEmpty(process.stdin, target, values['allow-empty'] === true)
-  const bar = progressBar(undefined)
-  if (bar) file.onProgress((n) => bar.update(n))
+  const bar = progressLine(undefined)
+  if (bar) file.onProgress((n, total) => bar.update(n, total))
   try {
-    await doing(file.stream(input))
+    const { bytes } = await doing(file.stream(input))
+    // The size is known once the input has ended: the last line shows it as the total.
+    bar?.update(bytes, bytes)
   } finally {
     bar?.stop()
   }
@@ -192,8 +225,9 @@ async function cp(args: string[]): Promise<void> {
   if (values.help) return void console.log(HELP.cp)
   expectPositionals(positionals, 2, 'cp')
   const [src, target] = positionals
+  typedPaths.push(src, target)
   const file = new AtomicFile(target)
-  if (values.hash !== undefined) file.withHash(values.hash)
+  if (values.hash !== undefined) file.withHash(hashFlag(values.hash))
   let size: number | undefined
   let piped = false
   try {
@@ -206,10 +240,10 @@ async function cp(args: string[]): Promise<void> {
   if (piped) {
     // A pipe cannot say its producer failed: an empty one is refused, as standard input is.
     const input = await refusingEmpty(createReadStream(src), target, values['allow-empty'] === true)
-    return doing(file.stream(input))
+    return void (await doing(file.stream(input)))
   }
-  const bar = size !== undefined ? progressBar(size) : undefined
-  if (bar) file.onProgress((n) => bar.update(n))
+  const bar = size !== undefined ? progressLine(size) : undefined
+  if (bar) file.onProgress((n, total) => bar.update(n, total))
   try {
     await doing(file.copyFrom(src))
   } finally {
@@ -252,6 +286,7 @@ async function sweep(args: string[]): Promise<void> {
   if (values.help) return void console.log(HELP.sweep)
   expectPositionals(positionals, 1, 'sweep')
   const olderThanMs = values['older-than'] === undefined ? 60_000 : parseDuration(values['older-than'])
+  typedPaths.push(positionals[0])
   let removed: SweptPath[]
   let incomplete: SweepIncompleteError | undefined
   try {
@@ -290,7 +325,7 @@ let stderrClosed = false
 function messageOf(e: unknown): string {
   if (e instanceof WorkFailure) return messageOf(e.failure)
   if (e instanceof UsageError) return e.message
-  const message = e instanceof Error ? e.message : String(e)
+  const message = asTyped(e instanceof Error ? e.message : String(e))
   return message.replace(/\r/g, '\\r').replace(/\n/g, '\\n')
 }
 
@@ -335,6 +370,10 @@ async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv
   if (command === '--help' || command === '-h' || command === 'help') {
     console.log(HELP.main)
+    return 0
+  }
+  if (command === '--version' || command === '-V') {
+    console.log(version())
     return 0
   }
   if (command === undefined) {

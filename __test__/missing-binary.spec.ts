@@ -12,7 +12,7 @@ import { keyOfMachine, keyOfTriple, missingBinaryMessage, type LoadContext } fro
 import { freshDir } from './helpers.js'
 
 const ROOT = join(__dirname, '..', '..')
-const pkg = require(join(ROOT, 'package.json')) as { version: string; files: string[]; dependencies: Record<string, string>; napi: { binaryName: string; packageName: string; targets: string[] } }
+const pkg = require(join(ROOT, 'package.json')) as { version: string; files: string[]; dependencies?: Record<string, string>; napi: { binaryName: string; packageName: string; targets: string[] } }
 const libc = process.platform === 'linux' ? ((process.report.getReport() as { header: { glibcVersionRuntime?: string } }).header.glibcVersionRuntime ? 'glibc' : 'musl') : null
 const key = keyOfMachine(process.platform, process.arch, libc)
 const platformPackage = `${pkg.napi.packageName}-${key}`
@@ -28,7 +28,7 @@ function stagedProject(): string {
     const names = pattern.includes('*') ? readdirSync(join(ROOT, dir)).filter((f) => f.endsWith(pattern.slice(pattern.indexOf('*') + 1))).map((f) => join(dir, f)) : [pattern]
     for (const name of names) if (existsSync(join(ROOT, name))) cpSync(join(ROOT, name), join(installed, name))
   }
-  for (const dep of Object.keys(pkg.dependencies)) symlinkSync(join(ROOT, 'node_modules', dep), join(project, 'node_modules', dep), 'junction')
+  for (const dep of Object.keys(pkg.dependencies ?? {})) symlinkSync(join(ROOT, 'node_modules', dep), join(project, 'node_modules', dep), 'junction')
   return project
 }
 

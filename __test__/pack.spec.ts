@@ -66,12 +66,12 @@ writeFile(${JSON.stringify(target)}, 'via atomically shim').then(() => console.l
   // Types: a consumer compiles under strict against the shipped index.d.ts; a wrong argument
   // type is refused (the @ts-expect-error lines would fail the compile if it were not).
   mkdirSync(join(project, 'src'))
-  copyFileSync(join(ROOT, '__test__', 'consumer', 'use.ts'), join(project, 'src', 'use.ts'))
-  copyFileSync(join(ROOT, '__test__', 'consumer', 'wrong.ts'), join(project, 'src', 'wrong.ts'))
-  copyFileSync(join(ROOT, '__test__', 'consumer', 'sweep-types.ts'), join(project, 'src', 'sweep-types.ts'))
+  for (const file of ['use.ts', 'wrong.ts', 'sweep-types.ts', 'publish-types.mts', 'esm-default.mts']) {
+    copyFileSync(join(ROOT, '__test__', 'consumer', file), join(project, 'src', file))
+  }
   const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc')
-  const compile = (file: string) =>
-    spawnSync(process.execPath, [tsc, '--strict', '--noEmit', '--module', 'node16', '--moduleResolution', 'node16', '--target', 'es2022', '--typeRoots', join(ROOT, 'node_modules', '@types'), '--types', 'node', join('src', file)], { cwd: project, encoding: 'utf8' })
+  const compile = (file: string, ...flags: string[]) =>
+    spawnSync(process.execPath, [tsc, '--strict', '--noEmit', '--module', 'node16', '--moduleResolution', 'node16', '--target', 'es2022', '--typeRoots', join(ROOT, 'node_modules', '@types'), '--types', 'node', ...flags, join('src', file)], { cwd: project, encoding: 'utf8' })
   const good = compile('use.ts')
   t.is(good.status, 0, good.stdout)
   const sweepTypes = compile('sweep-types.ts')
@@ -79,6 +79,16 @@ writeFile(${JSON.stringify(target)}, 'via atomically shim').then(() => console.l
   const bad = compile('wrong.ts')
   t.not(bad.status, 0)
   t.regex(bad.stdout, /wrong\.ts\(6,\d+\): error TS\d+/)
+  // ESM consumers get the ESM declarations: the one-call forms type-check, a default import does not.
+  const esm = compile('publish-types.mts', '--listFiles')
+  t.is(esm.status, 0, esm.stdout)
+  // The main entry's declarations reach nothing internal: no native binding, no internal module.
+  const reached = esm.stdout.split('\n').filter((f) => f.includes('/node_modules/atomic-publish/'))
+  t.true(reached.some((f) => f.endsWith('/index.d.mts')), esm.stdout)
+  t.deepEqual(reached.filter((f) => /\/(binding|internal|errors|args|stream|load-binding)\.d\.ts$/.test(f)), [])
+  const defaultImport = compile('esm-default.mts')
+  t.not(defaultImport.status, 0)
+  t.regex(defaultImport.stdout, /esm-default\.mts\(5,\d+\): error TS1192/)
 })
 
 /** `name` as Node would find it from `dir`: in the nearest node_modules that holds it. */

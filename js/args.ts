@@ -6,8 +6,9 @@ import { fileURLToPath } from 'node:url'
 import { types } from 'node:util'
 import { invalidArgType, invalidArgValue, outOfRange } from './errors.js'
 
-export type PathLike = string | URL | Buffer
-export type BinaryData = string | Buffer | NodeJS.TypedArray | DataView
+import type { BinaryData, Durability, PathLike } from './types.js'
+
+export type { BinaryData, Durability, PathLike }
 
 /** Latest and earliest instants a JS Date can hold, in milliseconds (ECMA-262 §21.4.1.22). */
 const MAX_DATE_MS = 8.64e15
@@ -102,16 +103,16 @@ export function toTargetPath(value: unknown): TargetPath {
 }
 
 /** An expected XXH3-128: 1–32 hex digits in either case, or the value as a bigint. */
-export function toHashText(value: unknown): string {
+export function toHashText(value: unknown, name = 'expected'): string {
   if (typeof value === 'bigint') {
     if (value < 0n || value > MAX_HASH) {
-      throw invalidArgValue('expected', value, 'must be an unsigned 128-bit value')
+      throw invalidArgValue(name, value, 'must be an unsigned 128-bit value')
     }
     return value.toString(16).padStart(32, '0')
   }
-  if (typeof value !== 'string') throw invalidArgType('expected', 'of type string or bigint', value)
+  if (typeof value !== 'string') throw invalidArgType(name, 'of type string or bigint', value)
   if (!/^[0-9a-fA-F]{1,32}$/.test(value)) {
-    throw invalidArgValue('expected', value, 'must be 1 to 32 hexadecimal digits')
+    throw invalidArgValue(name, value, 'must be 1 to 32 hexadecimal digits')
   }
   return value.toLowerCase().padStart(32, '0')
 }
@@ -122,10 +123,10 @@ export interface SplitTime {
 }
 
 /** A modification time as whole seconds and nanoseconds since the epoch, exactly. */
-export function toSplitTime(value: unknown): SplitTime {
+export function toSplitTime(value: unknown, name = 'mtime'): SplitTime {
   if (typeof value === 'bigint') {
     if (value > BigInt(MAX_DATE_MS) * NS_PER_MS || value < -BigInt(MAX_DATE_MS) * NS_PER_MS) {
-      throw invalidArgValue('mtime', value, 'is outside what a Date can hold')
+      throw invalidArgValue(name, value, 'is outside what a Date can hold')
     }
     let secs = value / 1_000_000_000n
     let nanos = value % 1_000_000_000n
@@ -138,9 +139,9 @@ export function toSplitTime(value: unknown): SplitTime {
   let ms: number
   if (value instanceof Date) ms = value.getTime()
   else if (typeof value === 'number') ms = value
-  else throw invalidArgType('mtime', 'an instance of Date or of type number or bigint', value)
+  else throw invalidArgType(name, 'an instance of Date or of type number or bigint', value)
   if (!Number.isFinite(ms) || Math.abs(ms) > MAX_DATE_MS) {
-    throw invalidArgValue('mtime', value, 'must be a finite time a Date can hold')
+    throw invalidArgValue(name, value, 'must be a finite time a Date can hold')
   }
   const secs = Math.floor(ms / 1000)
   // Whole milliseconds stay exact; a fraction is rounded to the nearest nanosecond.
@@ -148,10 +149,10 @@ export function toSplitTime(value: unknown): SplitTime {
   return { secs, nanos }
 }
 
-export function toMode(value: unknown): number {
-  if (typeof value !== 'number') throw invalidArgType('mode', 'of type number', value)
+export function toMode(value: unknown, name = 'mode'): number {
+  if (typeof value !== 'number') throw invalidArgType(name, 'of type number', value)
   if (!Number.isInteger(value) || value < 0 || value > 0o7777) {
-    throw invalidArgValue('mode', value, 'must be an integer from 0 to 0o7777')
+    throw invalidArgValue(name, value, 'must be an integer from 0 to 0o7777')
   }
   return value
 }
@@ -198,19 +199,17 @@ export function toBytes(value: unknown, name = 'data'): Uint8Array {
   return new Uint8Array(buffer as ArrayBuffer, offset as number, length as number)
 }
 
-export type Durability = 'full' | 'file' | 'none'
-
-export function toDurability(value: unknown): Durability {
+export function toDurability(value: unknown, name = 'level'): Durability {
   if (value === 'full' || value === 'file' || value === 'none') return value
-  if (typeof value !== 'string') throw invalidArgType('level', 'of type string', value)
-  throw invalidArgValue('level', value, "must be one of 'full', 'file' or 'none'")
+  if (typeof value !== 'string') throw invalidArgType(name, 'of type string', value)
+  throw invalidArgValue(name, value, "must be one of 'full', 'file' or 'none'")
 }
 
 /** Largest user or group id, as `fs.chown` bounds it. */
 const MAX_ID = 2 ** 32 - 1
 
 /** A uid or gid checked as `fs.chown` checks it: an integer from -1 (leave as is) to 2^32-1. */
-export function toOwnerId(value: unknown, name: 'uid' | 'gid'): number {
+export function toOwnerId(value: unknown, name: string): number {
   if (typeof value !== 'number') throw invalidArgType(name, 'of type number', value)
   if (!Number.isInteger(value)) throw outOfRange(name, 'an integer', value)
   if (value < -1 || value > MAX_ID) throw outOfRange(name, `>= -1 && <= ${MAX_ID}`, value)

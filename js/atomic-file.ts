@@ -1,13 +1,11 @@
 // The AtomicFile builder. Configuring it checks arguments and touches nothing on disk; the
 // terminals hand one whole publish to the native core (on the thread pool for the async ones).
 
+import { stat } from 'node:fs/promises'
 import { native } from './load-binding.js'
 import type { NativeControl, NativeOutcome, NativePublishConfig, NativeSink } from '../binding.js'
 import {
-  type BinaryData,
   byteLengthOf,
-  type Durability,
-  type PathLike,
   toBoolean,
   toDataInput,
   toDurability,
@@ -20,14 +18,15 @@ import {
   type TargetPath,
 } from './args.js'
 import { AbortError, invalidArgType, toError } from './errors.js'
-import { type ProgressCallback, ProgressReporter } from './progress.js'
+import { ProgressReporter } from './progress.js'
 import { batchedWrite, laneFree, takeLane } from './batch.js'
 import { Call } from './call.js'
 import { coalescedWrite, idle, runAlone } from './coalesce.js'
 import { enterTarget, enterTargetNow, enterTargetSync } from './target-order.js'
 import { cleanUpOnExit, streamSlots } from './lifecycle.js'
 import { bufferChanged, ownBytes, ownBytesNow, readableNow } from './owned-bytes.js'
-import { type ByteSource, iterate, pump } from './stream.js'
+import { iterate, pump } from './stream.js'
+import type { BinaryData, ByteSource, Durability, PathLike } from './types.js'
 import { PublishStream } from './write-stream.js'
 import { type CompatSettings, compatSettings } from './internal.js'
 
@@ -42,40 +41,112 @@ const UNREAD_ABOVE = 8 << 20
 /** How often copyFrom's progress is read from the native side. */
 const COPY_PROGRESS_POLL_MS = 100
 
+/** What a publish resolved with. */
 export interface PublishResult {
   /** The target as given, made absolute (`path.resolve`), links not followed. */
   path: string
   /** How many bytes were published. */
   bytes: number
-  /** XXH3-128 of the published bytes, whenever they were hashed. */
+  /** XXH3-128 of the published bytes, whenever they were hashed (see {@link CopyResult}). */
   hash?: string
-  /** Set when a later publish to the same target overtook this one before it was written. */
+  /**
+   * Set when a later publish to the same target overtook this one before it was written: it
+   * resolved once the later bytes were durable, and its own bytes were never written.
+   */
   superseded?: true
 }
 
+/**
+ * The result of `write`, `writeSync`, `stream` and `createWriteStream`: their bytes are always
+ * hashed, so `hash` is always set.
+ */
+export interface WriteResult extends PublishResult {
+  /** XXH3-128 of the published bytes, 32 lowercase hex digits as `xxhsum -H2` prints it. */
+  hash: string
+}
+
+/**
+ * The result of `copyFrom` and `copyFromSync`. `hash` is set when an expected hash was given;
+ * without one, the copy may take the kernel's fast path (`copy_file_range`, reflink), which
+ * never reads the bytes, and `hash` is then left out.
+ */
+export type CopyResult = PublishResult
+
+/**
+ * Called with the bytes written so far, growing, a few times a second, the total last;
+ * `total` is the size to be written whenever it is known (a copy's source size, the length of
+ * the data of a write; a stream's only at its last call).
+ */
+export type ProgressListener = (bytesWritten: number, total?: number) => void
+
+/**
+ * A publish to one target, configured by chained `with…` calls and run by one terminal
+ * (`write`, `stream`, `copyFrom`, `createWriteStream`, `writeSync`, `copyFromSync`). The bytes
+ * go to a scratch file beside the target (`<name>.oxentmp.<random>`), are fsynced and checked,
+ * then renamed over the target: readers see the old file or the new one, never a part.
+ *
+ * Constructing and configuring touch nothing on disk; each setting is checked at once.
+ *
+ * @example
+ * ```ts
+ * import { AtomicFile } from 'atomic-publish'
+ *
+ * const result = await new AtomicFile('config.json')
+ *   .withMode(0o600)
+ *   .write(JSON.stringify(config))
+ * console.log(result.hash) // XXH3-128 of what was published
+ * ```
+ */
 export class AtomicFile {
   readonly #path: TargetPath
   /** The target as text, for results and messages. */
   readonly #target: string
   #config: NativePublishConfig = { durability: 'full', overwrite: true }
   #signal: AbortSignal | undefined
-  #onProgress: ProgressCallback | undefined
+  #onProgress: ProgressListener | undefined
   #onScratch: ((path: string) => unknown) | undefined
 
-  /** A publish to `target`; nothing on disk is touched until a terminal method runs. */
+  /**
+   * A publish to `target`; nothing on disk is touched until a terminal method runs.
+   *
+   * @param target - the file to publish: a path, a `file:` URL, or a Buffer of the name's bytes.
+   * @throws `ERR_INVALID_ARG_TYPE` when `target` is not a string, Buffer or URL;
+   *   `ERR_INVALID_ARG_VALUE` when it is empty, holds a NUL byte or names no file (`dir/`, `.`).
+   */
   constructor(target: PathLike) {
     this.#path = toTargetPath(target)
     this.#target = this.#path.display
     cleanUpOnExit()
   }
 
-  /** The XXH3-128 the published bytes must have: 1–32 hex digits or the 128-bit value. */
+  /**
+   * The XXH3-128 the published bytes must have: 1–32 hex digits (either case) or the 128-bit
+   * value as a bigint. Bytes that hash otherwise are not published: the terminal rejects with
+   * a `HashMismatchError` (`ERR_HASH_MISMATCH`) and the target is left as it was.
+   *
+   * @example
+   * ```ts
+   * await new AtomicFile('app.tar').withHash('0f4b…e1').copyFrom('download.part')
+   * ```
+   * @throws `ERR_INVALID_ARG_TYPE` for another type; `ERR_INVALID_ARG_VALUE` for text that is
+   *   not 1–32 hex digits or a bigint outside 0 to 2^128-1.
+   */
   withHash(expected: string | bigint): this {
     this.#config.expectedHash = toHashText(expected)
     return this
   }
 
-  /** The mtime to stamp before the rename: a Date, ms since the epoch, or exact ns as a bigint. */
+  /**
+   * The mtime to stamp on the scratch before the rename: a Date, milliseconds since the epoch,
+   * or exact nanoseconds since the epoch as a bigint.
+   *
+   * @example
+   * ```ts
+   * new AtomicFile('out.bin').withMtime(new Date('2024-01-02T03:04:05Z'))
+   * ```
+   * @throws `ERR_INVALID_ARG_TYPE` for another type; `ERR_INVALID_ARG_VALUE` for NaN or a time
+   *   a Date cannot hold.
+   */
   withMtime(time: Date | number | bigint): this {
     const { secs, nanos } = toSplitTime(time)
     this.#config.mtimeSecs = secs
@@ -83,23 +154,49 @@ export class AtomicFile {
     return this
   }
 
-  /** Exactly these permission bits (not masked by the umask), instead of the inherited ones. */
+  /**
+   * Exactly these permission bits (not masked by the umask). Without it, a replaced file keeps
+   * its mode and a new file gets `0o666` masked by the umask, as `fs.writeFile` gives it.
+   *
+   * @example
+   * ```ts
+   * new AtomicFile('secret.key').withMode(0o600)
+   * ```
+   * @throws `ERR_INVALID_ARG_TYPE` for a non-number; `ERR_INVALID_ARG_VALUE` for a value that
+   *   is not an integer from 0 to 0o7777.
+   */
   withMode(mode: number): this {
     this.#config.mode = toMode(mode)
     return this
   }
 
-  /** `true` is `withDurability('full')`, `false` is `withDurability('none')`. */
+  /**
+   * `true` is `withDurability('full')`, `false` is `withDurability('none')`.
+   *
+   * @default `true`
+   * @example
+   * ```ts
+   * new AtomicFile('cache.json').withFsync(false)
+   * ```
+   * @throws `ERR_INVALID_ARG_TYPE` for a non-boolean.
+   */
   withFsync(enabled: boolean): this {
     this.#config.durability = toBoolean(enabled, 'enabled') ? 'full' : 'none'
     return this
   }
 
   /**
-   * What a resolved publish survives. `'full'` (default): a power cut (the scratch is fsynced
+   * What a resolved publish survives. `'full'`: a power cut (the scratch is fsynced
    * before the rename, the directory after it). `'file'`: the scratch is fsynced, the directory
    * is not: after a power cut the target holds the old bytes or the new, never a torn file.
    * `'none'`: no fsync; atomic for readers and for a crash of the process.
+   *
+   * @default `'full'`
+   * @example
+   * ```ts
+   * new AtomicFile('state.json').withDurability('file')
+   * ```
+   * @throws `ERR_INVALID_ARG_TYPE` for a non-string; `ERR_INVALID_ARG_VALUE` for another string.
    */
   withDurability(level: 'full' | 'file' | 'none'): this {
     this.#config.durability = toDurability(level)
@@ -110,6 +207,13 @@ export class AtomicFile {
    * `false`: publish only where no target exists at the moment of the rename; otherwise reject
    * with EEXIST and change nothing. Such publishes are never coalesced or superseded: each one
    * really tries, and of several racing for one name exactly one wins.
+   *
+   * @default `true`
+   * @example
+   * ```ts
+   * await new AtomicFile('lock').withOverwrite(false).write(String(process.pid))
+   * ```
+   * @throws `ERR_INVALID_ARG_TYPE` for a non-boolean.
    */
   withOverwrite(allowed: boolean): this {
     this.#config.overwrite = toBoolean(allowed, 'allowed')
@@ -119,13 +223,23 @@ export class AtomicFile {
   /**
    * The owner to give the scratch before the rename, checked as `fs.chown` checks it (-1 keeps
    * that id as it is). A refusal (EPERM) publishes nothing.
+   *
+   * @example
+   * ```ts
+   * new AtomicFile('/srv/www/index.html').withOwner(33, 33)
+   * ```
+   * @throws `ERR_INVALID_ARG_TYPE` for a non-number; `ERR_OUT_OF_RANGE` for a value that is not
+   *   an integer from -1 to 2^32-1.
    */
   withOwner(uid: number, gid: number): this {
     this.#config.owner = { uid: toOwnerId(uid, 'uid'), gid: toOwnerId(gid, 'gid') }
     return this
   }
 
-  /** For the compatibility entry only: the peers' options that are no public feature. */
+  /**
+   * For the compatibility entry only: the peers' options that are no public feature.
+   * @internal
+   */
   [compatSettings](settings: CompatSettings): this {
     const { onScratch, ...native } = settings
     Object.assign(this.#config, native)
@@ -135,8 +249,14 @@ export class AtomicFile {
 
   /**
    * Cancel async terminals with this signal: one already aborted rejects before the disk is
-   * touched; an abort before the rename removes the scratch and rejects with an AbortError;
-   * an abort after the rename changes nothing.
+   * touched; an abort before the rename removes the scratch and rejects with an `AbortError`
+   * (`ABORT_ERR`); an abort after the rename changes nothing.
+   *
+   * @example
+   * ```ts
+   * await new AtomicFile('big.bin').withSignal(AbortSignal.timeout(10_000)).stream(source)
+   * ```
+   * @throws `ERR_INVALID_ARG_TYPE` for anything but an AbortSignal.
    */
   withSignal(signal: AbortSignal): this {
     if (!isAbortSignal(signal)) throw invalidArgType('signal', 'an instance of AbortSignal', signal)
@@ -144,8 +264,22 @@ export class AtomicFile {
     return this
   }
 
-  /** Byte counts as `stream()` and `copyFrom()` write: growing, a few per second, the total last. */
-  onProgress(callback: (bytesWritten: number) => void): this {
+  /**
+   * Byte counts as the publish writes them: growing, a few per second, the total last (for
+   * `write`, `writeSync` and `copyFromSync`, the total alone). `total` is passed whenever the
+   * size is known: a copy's source size, a write's data length, a stream's at its last call.
+   * A callback that throws during a stream or a copy cancels it, which then rejects with what
+   * it threw; the single call after a write comes once the write is done.
+   *
+   * @example
+   * ```ts
+   * await new AtomicFile('copy.iso')
+   *   .onProgress((bytes, total) => console.log(`${bytes} of ${total ?? '?'}`))
+   *   .copyFrom('image.iso')
+   * ```
+   * @throws `ERR_INVALID_ARG_TYPE` for a non-function.
+   */
+  onProgress(callback: ProgressListener): this {
     if (typeof callback !== 'function') throw invalidArgType('callback', 'of type function', callback)
     this.#onProgress = callback
     return this
@@ -154,19 +288,34 @@ export class AtomicFile {
   /**
    * Publish `data` (a string as UTF-8); the I/O and hashing run on the thread pool, on a copy
    * of `data` taken at the call (large data: in slices, the first at the call).
+   *
+   * @example
+   * ```ts
+   * const { hash } = await new AtomicFile('report.csv').write(csv)
+   * ```
+   * @throws (rejects) `ERR_INVALID_ARG_TYPE` for data of another type; `ERR_HASH_MISMATCH`;
+   *   `ABORT_ERR`; a file-system error as `fs` reports it (`ENOENT`, `EACCES`, `ENOSPC`,
+   *   `EEXIST` without overwrite, …) with `published` telling whether the rename happened.
    */
-  write(data: BinaryData): Promise<PublishResult> {
+  write(data: BinaryData): Promise<WriteResult> {
     let input: string | Uint8Array
     try {
       input = toDataInput(data)
     } catch (error) {
       return Promise.reject(error)
     }
+    let written: Promise<PublishResult> | undefined
     if (!this.#signal && !this.#onScratch && typeof input !== 'string' && byteLengthOf(input) <= LONE_COPY_UP_TO) {
-      const alone = this.#writeAlone(input)
-      if (alone) return alone
+      written = this.#writeAlone(input)
     }
-    return this.#writeQueued(input)
+    written ??= this.#writeQueued(input)
+    return this.#onProgress ? written.then((result) => this.#reportDone<WriteResult>(result)) : (written as Promise<WriteResult>)
+  }
+
+  /** A terminal that reports no progress as it goes reports its total once, when done. */
+  #reportDone<R extends PublishResult>(result: PublishResult): R {
+    new ProgressReporter(this.#onProgress!, () => {}).finish(result.bytes)
+    return result as R
   }
 
   /**
@@ -290,21 +439,35 @@ export class AtomicFile {
    * Uint8Array or string (UTF-8), or a web ReadableStream. At most two chunks are in flight;
    * the source is paused meanwhile. A source that fails, is destroyed, or is aborted publishes
    * nothing, and the promise rejects with the source's own error (or an AbortError).
+   *
+   * @example
+   * ```ts
+   * import { createReadStream } from 'node:fs'
+   * await new AtomicFile('copy.log').stream(createReadStream('app.log'))
+   * ```
+   * @throws (rejects) `ERR_INVALID_ARG_TYPE` for a source of another kind; the source's own
+   *   error; `ERR_HASH_MISMATCH`; `ABORT_ERR`; a file-system error as for `write`.
    */
-  async stream(source: ByteSource): Promise<PublishResult> {
+  async stream(source: ByteSource): Promise<WriteResult> {
     return this.#stream(source, this.#signal)
   }
 
   /**
    * A Writable for `pipeline()` and `.pipe()`: what is written to it is published when it ends,
    * through the same path as `stream()`. 'finish' comes once the publish is durable, with the
-   * PublishResult in `result`; an error, `destroy()` or a missing `end()` publishes nothing.
+   * WriteResult in `result`; an error, `destroy()` or a missing `end()` publishes nothing.
+   *
+   * @example
+   * ```ts
+   * import { pipeline } from 'node:stream/promises'
+   * await pipeline(response.body, new AtomicFile('page.html').createWriteStream())
+   * ```
    */
   createWriteStream(): PublishStream {
     return new PublishStream(this.#signal, (source, signal) => this.#stream(source, signal))
   }
 
-  async #stream(source: ByteSource, signal: AbortSignal | undefined): Promise<PublishResult> {
+  async #stream(source: ByteSource, signal: AbortSignal | undefined): Promise<WriteResult> {
     const iterator = iterate(source)
     if (signal?.aborted) {
       Promise.resolve(iterator.return?.()).catch(() => {})
@@ -321,13 +484,13 @@ export class AtomicFile {
       await call.wait(streamSlots.acquire(() => call.aborted))
       slot = true
       const refused = await call.wait(this.#announceScratch(sink))
-      if (refused) return this.#settle(refused, undefined, signal)
+      if (refused) return this.#settle(refused, undefined, signal) as WriteResult
       const outcome = await pump(iterator, sink, {
         call,
         progress,
         fail: (failure) => toError(failure, this.#target, undefined, signal?.reason),
       })
-      const result = this.#settle(outcome, undefined, signal)
+      const result = this.#settle(outcome, undefined, signal) as WriteResult
       progress?.finish(result.bytes)
       return result
     } catch (err) {
@@ -363,21 +526,42 @@ export class AtomicFile {
   /**
    * Publish `data` on the calling thread. Where it would overtake earlier async calls to the
    * target that it cannot wait for, it throws ERR_ORDER_PENDING and does nothing.
+   *
+   * @example
+   * ```ts
+   * new AtomicFile('pid').writeSync(String(process.pid))
+   * ```
+   * @throws the errors `write` rejects with (not `ABORT_ERR`: no signal applies), and
+   *   `ERR_ORDER_PENDING`.
    */
-  writeSync(data: BinaryData): PublishResult {
+  writeSync(data: BinaryData): WriteResult {
     const input = toDataInput(data)
     const bytes = typeof input === 'string' ? Buffer.from(input, 'utf8') : readableNow(input)
-    return this.#inPlace(() => native.publishBytesSync(this.#path.native, bytes, this.#config, this.#onScratch))
+    const result = this.#inPlace(() => native.publishBytesSync(this.#path.native, bytes, this.#config, this.#onScratch))
+    return this.#onProgress ? this.#reportDone<WriteResult>(result) : (result as WriteResult)
   }
 
-  /** Publish a copy of the file `src`; the copy runs on the thread pool. */
-  async copyFrom(src: PathLike): Promise<PublishResult> {
+  /**
+   * Publish a copy of the file `src` (a regular file or a FIFO); the copy runs on the thread
+   * pool. `hash` is set on the result when an expected hash was given (see {@link CopyResult}).
+   *
+   * @example
+   * ```ts
+   * await new AtomicFile('dist/app.js').copyFrom('build/app.js')
+   * ```
+   * @throws (rejects) `ERR_INVALID_ARG_TYPE`/`ERR_INVALID_ARG_VALUE` for a bad `src`; errors
+   *   about the source carry its path in `path` and the target in `dest`; otherwise as `write`.
+   */
+  async copyFrom(src: PathLike): Promise<CopyResult> {
     const source = toNativePath(src, 'src')
     const signal = this.#signal
     if (signal?.aborted) throw new AbortError(signal.reason)
     const call = new Call(signal, !this.#config.overwrite, this.#path.native)
     const progress = this.#reporter(call.control)
-    const poll = progress && setInterval(() => progress.update(call.control.bytesWritten()), COPY_PROGRESS_POLL_MS)
+    // The source's size, read beside the copy, is the total the progress reports.
+    let total: number | undefined
+    if (progress) stat(source.native).then((s) => void (total = s.isFile() ? s.size : undefined), () => {})
+    const poll = progress && setInterval(() => progress.update(call.control.bytesWritten(), total), COPY_PROGRESS_POLL_MS)
     const place = enterTarget(this.#path.key, !this.#config.overwrite)
     try {
       if (place.ready) await call.wait(place.ready)
@@ -393,10 +577,20 @@ export class AtomicFile {
     }
   }
 
-  /** Publish a copy of the file `src` on the calling thread; ERR_ORDER_PENDING as writeSync. */
-  copyFromSync(src: PathLike): PublishResult {
+  /**
+   * Publish a copy of the file `src` on the calling thread.
+   *
+   * @example
+   * ```ts
+   * new AtomicFile('backup.db').copyFromSync('live.db')
+   * ```
+   * @throws the errors `copyFrom` rejects with (not `ABORT_ERR`), and `ERR_ORDER_PENDING` as
+   *   `writeSync`.
+   */
+  copyFromSync(src: PathLike): CopyResult {
     const source = toNativePath(src, 'src')
-    return this.#inPlace(() => native.copyFileSync(source.native, this.#path.native, this.#config), source.display)
+    const result = this.#inPlace(() => native.copyFileSync(source.native, this.#path.native, this.#config), source.display)
+    return this.#onProgress ? this.#reportDone(result) : result
   }
 
   /** Run a sync publish at its place in the target's call order, held while it runs. */

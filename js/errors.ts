@@ -3,47 +3,14 @@
 
 import { getSystemErrorMap, inspect } from 'node:util'
 import type { NativeFailure, NativeOutcome } from '../binding.js'
+import { AbortError, HashMismatchError, type PublishFsError } from './error-types.js'
+
+export { AbortError, HashMismatchError, type PublishFsError }
 
 /** An outcome that failed before the native side touched the disk (no errno, no syscall). */
 export function failedBeforeDisk(failure: Pick<NativeFailure, 'kind' | 'code'> & Partial<NativeFailure>): NativeOutcome {
   const base = { errno: 0, description: '', syscall: '', subject: 'target', published: false }
   return { bytes: 0, superseded: false, failure: { ...base, ...failure } }
-}
-
-/** A file-system error as Node's `fs` reports it, plus where the publish stood. */
-export interface PublishFsError extends Error {
-  code: string
-  errno: number
-  syscall: string
-  path: string
-  dest?: string
-  /** True only when the rename had happened: the new bytes are visible, maybe not durable. */
-  published: boolean
-  /** A scratch file that could not be removed, left for `sweepOrphans`. */
-  scratch?: string
-}
-
-/** The published bytes would not have hashed to what the caller expected; nothing was published. */
-export class HashMismatchError extends Error {
-  override readonly name = 'HashMismatchError'
-  readonly code = 'ERR_HASH_MISMATCH'
-  readonly published = false
-  constructor(
-    readonly path: string,
-    readonly expected: string,
-    readonly actual: string,
-  ) {
-    super(`XXH3-128 of the data is ${actual}, expected ${expected}; nothing was published to '${path}'`)
-  }
-}
-
-/** Node's AbortError shape: `name` 'AbortError', `code` 'ABORT_ERR', `cause` the signal's reason. */
-export class AbortError extends Error {
-  override readonly name = 'AbortError'
-  readonly code = 'ABORT_ERR'
-  constructor(cause?: unknown) {
-    super('The operation was aborted', { cause })
-  }
 }
 
 /** A sync call refused because earlier calls to its target are still under way. */
@@ -97,9 +64,12 @@ function fsError(failure: NativeFailure, target: string, source?: string): Publi
   const path = bySource ? source : target
   // Node's own wording where it has one, so messages read exactly like fs's.
   const description = getSystemErrorMap().get(failure.errno)?.[1] ?? failure.description
-  const detail = failure.detail != null ? ` (${failure.detail})` : ''
+  // A failed mkdir names the directory it could not create (in `detail`), as fs.mkdir would;
+  // `path` is still the target.
+  const mkdir = failure.syscall === 'mkdir' && failure.detail != null
+  const detail = failure.detail != null && !mkdir ? ` (${failure.detail})` : ''
   const err = new Error(
-    `${failure.code}: ${description}, ${failure.syscall} '${path}'${detail}`,
+    `${failure.code}: ${description}, ${failure.syscall} '${mkdir ? failure.detail : path}'${detail}`,
   ) as PublishFsError
   err.errno = failure.errno
   err.code = failure.code
@@ -127,10 +97,18 @@ function describeReceived(value: unknown): string {
   return `Received type ${typeof value} (${shown})`
 }
 
+/**
+ * What `name` is, in Node's words: `options.mode` is a property, `--hash` a command-line
+ * option, anything else an argument.
+ */
+function kindOf(name: string): string {
+  return name.startsWith('--') ? 'option' : name.includes('.') ? 'property' : 'argument'
+}
+
 /** `ERR_INVALID_ARG_TYPE`, worded as Node words it. */
 export function invalidArgType(name: string, expected: string, actual: unknown): TypeError {
   const err = new TypeError(
-    `The "${name}" argument must be ${expected}. ${describeReceived(actual)}`,
+    `The "${name}" ${kindOf(name)} must be ${expected}. ${describeReceived(actual)}`,
   ) as CodedTypeError
   err.code = 'ERR_INVALID_ARG_TYPE'
   return err
@@ -141,7 +119,7 @@ export function invalidArgValue(name: string, value: unknown, reason: string): T
   let shown = inspect(value)
   if (shown.length > 128) shown = `${shown.slice(0, 128)}...`
   const err = new TypeError(
-    `The argument '${name}' ${reason}. Received ${shown}`,
+    `The ${kindOf(name)} '${name}' ${reason}. Received ${shown}`,
   ) as CodedTypeError
   err.code = 'ERR_INVALID_ARG_VALUE'
   return err

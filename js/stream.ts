@@ -12,6 +12,7 @@
 // buffer per chunk cost a page fault per 4 KiB on the first write and a GC every few MiB,
 // which made a stream from a file (a fresh chunk each time) trail one from a generator.
 
+import type { ByteSource } from './types.js'
 import { types } from 'node:util'
 import type { NativeFailure, NativeOutcome, NativeSink } from '../binding.js'
 import type { Call } from './call.js'
@@ -28,10 +29,7 @@ const PIECE_BYTES = 4 << 20
 /** Private buffers kept for reuse: one per push in flight, and the one being filled. */
 const SPARE_BUFFERS = IN_FLIGHT + 1
 
-export type ByteSource =
-  | NodeJS.ReadableStream
-  | AsyncIterable<Uint8Array | string>
-  | ReadableStream<Uint8Array>
+export type { ByteSource }
 
 interface WebReader {
   read(): Promise<{ done: boolean; value?: unknown }>

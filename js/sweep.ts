@@ -1,23 +1,35 @@
 // sweepOrphans: remove scratch files that a SIGKILL or a power cut left behind.
 
 import { native } from './load-binding.js'
-import { type PathLike, resolveNativePath, toBoolean, toNativePath } from './args.js'
+import { resolveNativePath, toBoolean, toNativePath } from './args.js'
+import type { PathLike } from './types.js'
 import { invalidArgType, invalidArgValue, outOfRange, toError } from './errors.js'
 
 /** The longest age that means anything: the span a Date can hold, in milliseconds. */
 const MAX_AGE_MS = 8.64e15 * 2
 
+/** The options of {@link sweepOrphans}. */
 export interface SweepOptions {
-  /** Only scratch files at least this old (by mtime) are taken; younger ones may be live. Default 60 000. */
+  /**
+   * Only scratch files at least this old (by mtime) are taken; younger ones may be live.
+   * @default `60_000`
+   */
   olderThanMs?: number
-  /** Descend into subdirectories (never through symlinks). Default false. */
+  /**
+   * Descend into subdirectories (never through symlinks).
+   * @default `false`
+   */
   recursive?: boolean
-  /** List what would be removed, remove nothing. Default false. */
+  /**
+   * List what would be removed, remove nothing.
+   * @default `false`
+   */
   dryRun?: boolean
   /**
    * How paths come back, as `fs.readdir`'s option: text in this encoding (default `'utf8'`; a
    * name that is not UTF-8 comes back with U+FFFD in place of its stray bytes, as `fs` gives
    * it), or `'buffer'` for the exact bytes of every path.
+   * @default `'utf8'`
    */
   encoding?: BufferEncoding | 'buffer' | null
 }
@@ -72,6 +84,16 @@ function toEncoding(value: unknown): BufferEncoding | 'buffer' {
  * lists both what it removed and what failed. Only a `dir` that cannot be read at all rejects
  * with its own error (ENOENT when it is missing). However deep the tree, a recursive sweep
  * keeps a bounded number of directories open and about 200 bytes a level.
+ *
+ * @example
+ * ```ts
+ * import { sweepOrphans } from 'atomic-publish'
+ *
+ * const removed = await sweepOrphans('/var/lib/app', { olderThanMs: 3_600_000, recursive: true })
+ * ```
+ * @throws (rejects) `ERR_INVALID_ARG_TYPE`/`ERR_INVALID_ARG_VALUE`/`ERR_OUT_OF_RANGE` for bad
+ *   arguments; `ERR_SWEEP_INCOMPLETE` ({@link SweepIncompleteError}) when part of the tree
+ *   failed; the error of a `dir` that cannot be read (`ENOENT`, `ENOTDIR`, `EACCES`).
  */
 export function sweepOrphans(dir: PathLike, options?: SweepOptions & { encoding?: BufferEncoding | null }): Promise<string[]>
 export function sweepOrphans(dir: PathLike, options: SweepOptions & { encoding: 'buffer' }): Promise<Buffer[]>

@@ -5,7 +5,7 @@
 // nothing; a destroy() that comes after the rename leaves `result` set at 'close'.
 
 import { Writable } from 'node:stream'
-import type { PublishResult } from './atomic-file.js'
+import type { WriteResult } from './atomic-file.js'
 import { invalidArgType } from './errors.js'
 import { cleanedUp } from './stream.js'
 
@@ -17,7 +17,7 @@ import { cleanedUp } from './stream.js'
 const HIGH_WATER_MARK = 2
 
 /** Runs one stream() publish of `source`, cancelled by `signal`. */
-export type StreamPublisher = (source: AsyncIterable<Uint8Array>, signal: AbortSignal) => Promise<PublishResult>
+export type StreamPublisher = (source: AsyncIterable<Uint8Array>, signal: AbortSignal) => Promise<WriteResult>
 
 interface Offered {
   chunk: Uint8Array
@@ -102,18 +102,29 @@ class ChunkChannel implements AsyncIterableIterator<Uint8Array> {
   }
 }
 
-/** The Writable returned by `AtomicFile.createWriteStream()`. */
+/**
+ * The Writable returned by `AtomicFile.createWriteStream()` and `publishStream()`: what is
+ * written to it is published when it ends; `'finish'` comes once the publish is durable.
+ *
+ * @example
+ * ```ts
+ * const out = publishStream('data.ndjson')
+ * await pipeline(source, out)
+ * console.log(out.result?.hash)
+ * ```
+ */
 export class PublishStream extends Writable {
   readonly #channel = new ChunkChannel()
   /** Cancels the publish on destroy(), also during the commit, up to the rename. */
   readonly #stop = new AbortController()
-  readonly #publish: Promise<PublishResult>
-  #result: PublishResult | undefined
+  readonly #publish: Promise<WriteResult>
+  #result: WriteResult | undefined
   #settled = false
   /** What the publish failed with, if it did: the key to its pending clean-up. */
   #failure: unknown
   #finishing = false
 
+  /** @internal Made by `createWriteStream()`, never by callers. */
   constructor(signal: AbortSignal | undefined, publish: StreamPublisher) {
     super({ objectMode: true, highWaterMark: HIGH_WATER_MARK })
     const stop = this.#stop
@@ -137,8 +148,8 @@ export class PublishStream extends Writable {
     )
   }
 
-  /** The PublishResult, once 'finish' has been emitted (or at 'close' if the publish won a late destroy()). */
-  get result(): PublishResult | undefined {
+  /** The WriteResult, once 'finish' has been emitted (or at 'close' if the publish won a late destroy()). */
+  get result(): WriteResult | undefined {
     return this.#result
   }
 

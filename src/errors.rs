@@ -7,7 +7,7 @@
 
 use std::fmt;
 use std::io;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::sys;
 
@@ -148,6 +148,23 @@ impl FsFailure {
         }
     }
 
+    /// Creating the target's directory `dir` (and its missing parents) failed: `detail` is
+    /// the directory whose creation failed, the first missing one from the top, so that the
+    /// message names it rather than the target (`mkdir -p` creates them top down).
+    pub fn mkdir(error: io::Error, dir: &Path) -> Self {
+        let mut failed = dir;
+        while let Some(parent) = failed.parent() {
+            if parent.as_os_str().is_empty() || parent.is_dir() {
+                break;
+            }
+            failed = parent;
+        }
+        Self {
+            detail: Some(failed.to_string_lossy().into_owned()),
+            ..Self::target(error, Syscall::Mkdir)
+        }
+    }
+
     /// `path` is a FIFO, socket or device where only a regular file (or, for a source, a FIFO)
     /// will do: EINVAL, with what it is.
     pub fn wrong_file_type(subject: Subject, kind: FileKind) -> Self {
@@ -284,6 +301,20 @@ impl std::error::Error for PublishError {}
 #[cfg(all(test, unix))]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_failed_mkdir_names_the_first_missing_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("a")).unwrap();
+        let wanted = dir.path().join("a").join("b").join("c");
+        let failure = FsFailure::mkdir(io::Error::from(io::ErrorKind::PermissionDenied), &wanted);
+        assert_eq!(failure.syscall, Syscall::Mkdir);
+        let named = dir.path().join("a").join("b");
+        assert_eq!(
+            failure.detail.as_deref(),
+            Some(named.to_string_lossy().as_ref())
+        );
+    }
 
     #[test]
     fn errno_names_follow_node() {

@@ -132,7 +132,7 @@ fn resolve_once(
         if !create_dirs && !dir.is_dir() {
             return Ok(Some(None));
         }
-        fs::create_dir_all(&dir).map_err(|e| FsFailure::target(e, Syscall::Mkdir))?;
+        fs::create_dir_all(&dir).map_err(|e| FsFailure::mkdir(e, &dir))?;
     }
     let opened = retry::open(|| sys::TargetDir::open(&dir))
         .and_then(|handle| Ok((handle.key_and_metadata()?, handle)));

@@ -1,7 +1,7 @@
 // A consumer's file, compiled under `strict` against the shipped index.d.ts by pack.spec.ts.
 // (Not part of the test build: it imports the installed package.)
 
-import { AbortError, AtomicFile, createHasher, HashMismatchError, hashFile, type PublishResult, type SweepIncompleteError, type SweptPath, sweepOrphans, xxh3_128 } from 'atomic-publish'
+import { AbortError, AtomicFile, createHasher, HashMismatchError, hashFile, type PublishResult, type WriteResult, type SweepIncompleteError, type SweptPath, sweepOrphans, xxh3_128 } from 'atomic-publish'
 
 import writeFileAtomic = require('atomic-publish/compat')
 
@@ -12,7 +12,7 @@ async function main(): Promise<void> {
   await writeFileAtomic.writeFile('/tmp/c', 'y', (err) => void err?.code)
   console.log(text)
   const controller = new AbortController()
-  const result: PublishResult = await new AtomicFile(new URL('file:///tmp/x'))
+  const result: WriteResult = await new AtomicFile(new URL('file:///tmp/x'))
     .withHash(xxh3_128('data'))
     .withMtime(1_700_000_000_000_000_000n)
     .withMode(0o644)
@@ -23,7 +23,8 @@ async function main(): Promise<void> {
     .withSignal(controller.signal)
     .write('data')
   const bytes: number = result.bytes
-  const hash: string | undefined = result.hash
+  // write() always hashes: the result's hash is a string, no `!` needed.
+  const hash: string = result.hash
   await new AtomicFile('/tmp/y').onProgress((n: number) => void n).stream((async function* () { yield new Uint8Array(1) })())
   new AtomicFile(Buffer.from('/tmp/z')).copyFromSync('/tmp/x')
   const sink: import('node:stream').Writable = new AtomicFile('/tmp/v').createWriteStream()
@@ -41,7 +42,13 @@ async function main(): Promise<void> {
     if (err instanceof HashMismatchError) console.log(err.expected, err.actual, err.path)
     if (err instanceof AbortError) console.log(err.cause)
   }
-  console.log(bytes, hash, digest, hasher.digest(), removed)
+  console.log(bytes, hash.toUpperCase(), digest, hasher.digest(), removed)
+  const streamed: string = (await new AtomicFile('/tmp/s').stream((async function* () { yield new Uint8Array(1) })())).hash
+  const copied: PublishResult = new AtomicFile('/tmp/c').copyFromSync('/tmp/x')
+  console.log(streamed, copied)
+  // @ts-expect-error a copy may take the kernel's fast path and leave the hash out
+  const copiedHash: string = copied.hash
+  console.log(copiedHash)
 
   // @ts-expect-error a durability level is one of three strings
   new AtomicFile('/tmp/x').withDurability('data')
