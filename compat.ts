@@ -4,7 +4,7 @@
 //   writeFileAtomic(file, data, options, callback); writeFileAtomic.sync(file, data, options)
 //   import { writeFile, writeFileSync, readFile, readFileSync } from 'atomic-publish/compat'
 //
-// Every write is a full atomic-publish publish; see the README for how each option maps.
+// Every write is a full atomic-publish publish; see docs/migration.md for how each option maps.
 
 import * as impl from './js/compat.js'
 

@@ -34,7 +34,7 @@ import { type CompatSettings, compatSettings } from './internal.js'
 const LONE_COPY_UP_TO = 64 << 10
 /**
  * Larger writes are not copied first where the platform can write them from the caller's
- * memory: the copy of a fresh buffer cost more than the write itself (README, "Caller's buffers").
+ * memory: the copy of a fresh buffer cost more than the write itself (docs/guarantees.md, "The caller's memory").
  */
 const UNREAD_ABOVE = 8 << 20
 

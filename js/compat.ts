@@ -2,7 +2,7 @@
 // onto AtomicFile. Compat never touches a file itself; every publish is the package's own.
 // `atomic-publish/compat` follows one documented rule where the peers differ; the override
 // packages' entries follow their own peer (compat-peers.ts). How each option maps is listed in
-// the README ("Migrating from write-file-atomic / atomically").
+// docs/migration.md.
 
 import { readFileSync as fsReadFileSync, statSync } from 'node:fs'
 import { readFile as fsReadFile, stat } from 'node:fs/promises'
