@@ -244,7 +244,7 @@ impl Publisher {
         if let Some(mtime) = self.options.mtime {
             stamp_mtime(file, mtime)?;
         }
-        if self.options.durability.syncs_file() {
+        if self.options.durability.syncs_file() && crate::durability::SCRATCH_FSYNC {
             sys::sync_file(file).map_err(|e| FsFailure::target(e, Syscall::Fsync))?;
         }
         Ok(())
