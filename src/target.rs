@@ -226,8 +226,14 @@ mod tests {
         assert!(resolved.existing.is_none());
         assert!(dir.path().join("a/b").is_dir());
         // Each directory made is entered in its parent: both parents are to be fsynced.
-        assert_eq!(resolved.made_dirs_in, [dir.path().to_path_buf(), dir.path().join("a")]);
-        assert!(prepare(&target).unwrap().made_dirs_in.is_empty(), "nothing made twice");
+        assert_eq!(
+            resolved.made_dirs_in,
+            [dir.path().to_path_buf(), dir.path().join("a")]
+        );
+        assert!(
+            prepare(&target).unwrap().made_dirs_in.is_empty(),
+            "nothing made twice"
+        );
     }
 
     #[test]

@@ -212,6 +212,9 @@ fn memory_rewritten_during_the_write_never_publishes_unverified_bytes() {
     assert_eq!(published + refused, 4);
 }
 
+/// What each call of the stand-in fsync saw: the file's link count and the directory's names.
+type SyncsSeen = Vec<(u64, Vec<std::ffi::OsString>)>;
+
 /// Publish `data` over an old `blob` at `durability`, with `sync` standing in for the fsync of
 /// the unnamed scratch; returns what each call of `sync` saw and the publish's result.
 fn publish_watching_sync(
@@ -219,7 +222,7 @@ fn publish_watching_sync(
     fail_sync: bool,
 ) -> (
     tempfile::TempDir,
-    Vec<(u64, Vec<std::ffi::OsString>)>,
+    SyncsSeen,
     Result<Published, PublishError>,
 ) {
     let dir = tempfile::tempdir().unwrap();
