@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { basename, join, relative } from 'node:path'
 import { type CrashState } from './enumerate.js'
-import { OLD, newContent, type Workload } from './plan.js'
+import { OLD, type Workload } from './plan.js'
 import { bytesOf } from './tree.js'
 
 /** sweepOrphans' pattern: `<basename>.oxentmp.<1 to 64 letters and digits>`. */
@@ -67,4 +67,3 @@ export function outcome(w: Workload, dir: string, newBytes: Buffer): string {
   return scratch ? `${what} + scratch` : what
 }
 
-export { newContent }

@@ -6,7 +6,7 @@
 
 import { dirname, basename, normalize } from 'node:path'
 import { parseTrace, type Call } from '../reliability/trace.js'
-import { type Op } from './ops.js'
+import { piecesOf, type Op } from './ops.js'
 import { type Tree } from './tree.js'
 import { type Workload } from './plan.js'
 
@@ -237,7 +237,6 @@ function unknown(call: Call, why: string): Error {
   return new Error(`unmodelled syscall (${why}): ${call.name}(${call.args}) = ${call.result}`)
 }
 
-import { piecesOf } from './ops.js'
 function applyLive(t: Tree, op: Op): void {
   for (const p of piecesOf(op, -1, { splitWrites: false, renameAtomic: true })) p.apply(t)
 }

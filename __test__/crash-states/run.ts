@@ -10,8 +10,8 @@ import { check, type CellResult } from './cells.js'
 import { MODELS } from './models.js'
 import { describe } from './ops.js'
 import { parseWorkloads } from './parse.js'
-import { newContent, planWorkloads } from './plan.js'
-import { record } from './record.js'
+import { newContent, planWorkloads, type Workload } from './plan.js'
+import { prepare, record } from './record.js'
 import { selfCheck } from './selfcheck.js'
 import { treeFromDisk, type Tree } from './tree.js'
 import { compareVerdicts, printTable, writeDoc } from './verdicts.js'
@@ -42,7 +42,6 @@ async function main(): Promise<void> {
     const chosen = only ? plan.filter((w) => w.id.includes(only)) : plan
     const text = record(join(work, 'w'), chosen, unsynced)
     const starts = new Map<string, Tree>()
-    // The starting trees, as they were before the trace (rebuilt from the plan on a copy).
     for (const w of chosen) starts.set(w.id, startTree(w, work))
     const parsed = parseWorkloads(text, chosen, starts)
     const results: CellResult[] = []
@@ -66,8 +65,7 @@ async function main(): Promise<void> {
   process.exitCode = failed ? 1 : 0
 }
 
-import { prepare } from './record.js'
-import { type Workload } from './plan.js'
+/** The starting tree of `w`, rebuilt from the plan on a copy (the real one is traced). */
 function startTree(w: Workload, work: string): Tree {
   const copy = { ...w, root: join(work, 'start', w.id, 'root'), source: join(work, 'start', w.id, 'source.bin') }
   copy.target = copy.root + w.target.slice(w.root.length)

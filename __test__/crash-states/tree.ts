@@ -88,7 +88,6 @@ export class Tree {
 export function bytesOf(node: FileNode, source: Buffer): Buffer {
   let size = node.base.length
   for (const e of node.events) size = e.t === 'truncate' ? e.size : Math.max(size, e.off + e.len)
-  let buf = Buffer.alloc(0)
   let cur = Buffer.from(node.base)
   for (const e of node.events) {
     if (e.t === 'truncate') {
@@ -104,9 +103,8 @@ export function bytesOf(node: FileNode, source: Buffer): Buffer {
       source.copy(cur, e.off, e.srcOff, e.srcOff + e.len)
     }
   }
-  buf = cur
-  if (buf.length !== size) throw new Error('size bookkeeping')
-  return buf
+  if (cur.length !== size) throw new Error('size bookkeeping')
+  return cur
 }
 
 /** Read a real directory into a tree, numbering inodes from `next`. */
