@@ -5,6 +5,14 @@
 //! the scratch's before the rename (without it, some file systems can expose a renamed but
 //! empty file), and the directory's after it (without it, the rename itself may be lost).
 
+/// Does the publish fsync its scratch where its level asks for it? Always, except in a debug
+/// build with the `unsynced-scratch-control` feature: the crash-state suite's negative
+/// control, which must see that build fail. A release build refuses the feature.
+pub const SCRATCH_FSYNC: bool = !cfg!(feature = "unsynced-scratch-control");
+
+#[cfg(all(feature = "unsynced-scratch-control", not(debug_assertions)))]
+compile_error!("`unsynced-scratch-control` is a test-only defect: never in a release build");
+
 /// Ordered from weakest to strongest, so `max` picks the level that satisfies two callers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
 pub enum Durability {

@@ -244,7 +244,7 @@ impl Publisher {
         if let Some(mtime) = self.options.mtime {
             stamp_mtime(file, mtime)?;
         }
-        if self.options.durability.syncs_file() {
+        if self.options.durability.syncs_file() && crate::durability::SCRATCH_FSYNC {
             sys::sync_file(file).map_err(|e| FsFailure::target(e, Syscall::Fsync))?;
         }
         Ok(())
@@ -416,7 +416,9 @@ impl Renamed {
 
     /// The result once the directory fsync this publish needed has returned `synced`.
     pub fn settle(self, synced: io::Result<()>) -> Result<Published, PublishError> {
-        let synced = synced.and_then(|()| self.sync_overtaking_bytes());
+        let synced = synced
+            .and_then(|()| self.sync_made_dirs())
+            .and_then(|()| self.sync_overtaking_bytes());
         synced.map_err(|e| FsFailure {
             published: !self.published.superseded,
             ..FsFailure::target(e, Syscall::Fsync)
@@ -487,6 +489,18 @@ fn stamp(file: &File, Mtime { secs, nanos }: Mtime) -> Result<(i64, u32), Publis
 }
 
 impl Renamed {
+    /// At `'full'`, fsync the parent of each directory this publish created: without it, a
+    /// power cut may keep the new file in a directory whose own entry was never written.
+    fn sync_made_dirs(&self) -> io::Result<()> {
+        if !self.sync_dir || !sys::DIRECTORY_FSYNC {
+            return Ok(());
+        }
+        for parent in &self.target.made_dirs_in {
+            sys::TargetDir::open(parent)?.sync()?;
+        }
+        Ok(())
+    }
+
     /// Fsync the target's file when bytes that were never fsynced overtook this durable call.
     fn sync_overtaking_bytes(&self) -> io::Result<()> {
         if !self.sync_target_file {

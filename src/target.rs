@@ -33,6 +33,9 @@ pub struct ResolvedTarget {
     pub file_name: OsString,
     /// What is there now, if anything: its mode and owner carry over to the new file.
     pub existing: Option<Metadata>,
+    /// The parent of each directory this publish created (outermost first): their entries
+    /// must be fsynced too before a `'full'` publish may resolve.
+    pub made_dirs_in: Vec<PathBuf>,
 }
 
 /// Follow symlinks at the last component of `target` without creating anything. Returns the
@@ -128,11 +131,12 @@ fn resolve_once(
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
+    let mut made_dirs_in = Vec::new();
     if existing.is_none() && !followed {
         if !create_dirs && !dir.is_dir() {
             return Ok(Some(None));
         }
-        fs::create_dir_all(&dir).map_err(|e| FsFailure::mkdir(e, &dir))?;
+        made_dirs_in = create_dirs_of(&dir).map_err(|e| FsFailure::mkdir(e, &dir))?;
     }
     let opened = retry::open(|| sys::TargetDir::open(&dir))
         .and_then(|handle| Ok((handle.key_and_metadata()?, handle)));
@@ -151,7 +155,29 @@ fn resolve_once(
         dir_id: DirId::from_key(key),
         file_name,
         existing,
+        made_dirs_in,
     })))
+}
+
+/// `mkdir -p dir`, returning the parent of each directory made here, outermost first (one
+/// made meanwhile by someone else is theirs to make durable).
+fn create_dirs_of(dir: &Path) -> io::Result<Vec<PathBuf>> {
+    let missing: Vec<&Path> = dir
+        .ancestors()
+        .take_while(|d| !d.as_os_str().is_empty() && !d.is_dir())
+        .collect();
+    let mut made_in = Vec::new();
+    for d in missing.into_iter().rev() {
+        match fs::create_dir(d) {
+            Ok(()) => made_in.push(match d.parent() {
+                Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+                _ => PathBuf::from("."),
+            }),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists && d.is_dir() => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(made_in)
 }
 
 /// What makes two spellings of one directory one: its device and inode on Unix, its
@@ -199,6 +225,15 @@ mod tests {
         assert_eq!(resolved.dir, dir.path().join("a/b"));
         assert!(resolved.existing.is_none());
         assert!(dir.path().join("a/b").is_dir());
+        // Each directory made is entered in its parent: both parents are to be fsynced.
+        assert_eq!(
+            resolved.made_dirs_in,
+            [dir.path().to_path_buf(), dir.path().join("a")]
+        );
+        assert!(
+            prepare(&target).unwrap().made_dirs_in.is_empty(),
+            "nothing made twice"
+        );
     }
 
     #[test]

@@ -93,8 +93,26 @@ impl Filled {
 
     /// Name the scratch and publish it: the usual protocol from here (see `publish.rs`).
     pub fn publish(self) -> Result<Published, PublishError> {
+        self.publish_synced_by(sys::sync_file)
+    }
+
+    /// [`Filled::publish`], with `sync` as the fsync of the still unnamed scratch.
+    ///
+    /// At a level that fsyncs at all, the bytes are made durable before the scratch has a
+    /// name, so a power cut before the rename never leaves a named, half-written scratch: only
+    /// an unnamed inode, which the file system frees. After the link the scratch is fsynced
+    /// again by the usual seal (`publish.rs`): btrfs may not persist the data of a file fsynced
+    /// while it had no name, and that second fsync also makes its name and stamp durable.
+    fn publish_synced_by(
+        self,
+        sync: impl FnOnce(&std::fs::File) -> std::io::Result<()>,
+    ) -> Result<Published, PublishError> {
         if self.options.cancelled() {
             return Err(PublishError::Aborted);
+        }
+        if self.options.durability.syncs_file() && crate::durability::SCRATCH_FSYNC {
+            // On failure the unnamed scratch goes with its descriptor: nothing was ever seen.
+            sync(self.unnamed.file()).map_err(|e| FsFailure::target(e, Syscall::Fsync))?;
         }
         let scratch = self
             .unnamed

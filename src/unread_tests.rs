@@ -211,3 +211,66 @@ fn memory_rewritten_during_the_write_never_publishes_unverified_bytes() {
     }
     assert_eq!(published + refused, 4);
 }
+
+/// What each call of the stand-in fsync saw: the file's link count and the directory's names.
+type SyncsSeen = Vec<(u64, Vec<std::ffi::OsString>)>;
+
+/// Publish `data` over an old `blob` at `durability`, with `sync` standing in for the fsync of
+/// the unnamed scratch; returns what each call of `sync` saw and the publish's result.
+fn publish_watching_sync(
+    durability: crate::publish::Durability,
+    fail_sync: bool,
+) -> (
+    tempfile::TempDir,
+    SyncsSeen,
+    Result<Published, PublishError>,
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("blob");
+    std::fs::write(&target, b"old").unwrap();
+    let data = payload_200k();
+    let options = PublishOptions {
+        durability,
+        ..Default::default()
+    };
+    let filled = fill_unread(&target, memory_of(&data), options)
+        .expect("this file system has unnamed files")
+        .unwrap();
+    let mut seen = Vec::new();
+    let result = filled.publish_synced_by(|file| {
+        seen.push((file.metadata().unwrap().nlink(), names_in(dir.path())));
+        if fail_sync {
+            Err(std::io::Error::from_raw_os_error(libc::EIO))
+        } else {
+            file.sync_all()
+        }
+    });
+    (dir, seen, result)
+}
+
+#[test]
+fn the_unnamed_scratch_is_fsynced_before_it_has_a_name() {
+    use crate::publish::Durability;
+    for level in [Durability::Full, Durability::File] {
+        let (dir, seen, result) = publish_watching_sync(level, false);
+        result.unwrap();
+        // Once, with no link to the file and nothing beside the target yet.
+        assert_eq!(seen, [(0, vec!["blob".into()])], "{level:?}");
+        assert!(std::fs::read(dir.path().join("blob")).unwrap() == payload_200k());
+    }
+    let (_dir, seen, result) = publish_watching_sync(Durability::None, false);
+    result.unwrap();
+    assert!(seen.is_empty(), "'none' fsyncs nothing");
+}
+
+#[test]
+fn a_failed_fsync_of_the_unnamed_scratch_leaves_only_the_old_target() {
+    let (dir, seen, result) = publish_watching_sync(crate::publish::Durability::Full, true);
+    assert_eq!(seen.len(), 1);
+    match result {
+        Err(PublishError::Fs(f)) => assert_eq!(f.error.raw_os_error(), Some(libc::EIO)),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(names_in(dir.path()), ["blob"]);
+    assert_eq!(std::fs::read(dir.path().join("blob")).unwrap(), b"old");
+}

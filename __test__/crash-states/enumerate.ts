@@ -1,0 +1,102 @@
+// Enumerate: for every crash point (after each op) every set of pieces the model lets have
+// persisted, built into a tree and deduplicated.
+
+import { type Model } from './models.js'
+import { piecesOf, type Op, type Piece } from './ops.js'
+import { type Tree } from './tree.js'
+
+/** At most this many pieces are left free to persist or not at one crash point (2^14 sets). */
+export const MAX_FREE = 14
+
+export interface CrashState {
+  tree: Tree
+  /** Reached by a crash after the call had returned (its promise resolved). */
+  afterReturn: boolean
+  /** Reached by a crash before it had returned. */
+  beforeReturn: boolean
+}
+
+export interface Enumeration {
+  states: Map<string, CrashState>
+  /** Crash points where free pieces were merged to stay within MAX_FREE. */
+  capped: number
+}
+
+function forcedBy(sync: Extract<Op, { t: 'fsync' }>, at: number, pieces: Piece[], model: Model): Piece[] {
+  const before = pieces.filter((p) => p.op < at)
+  const own = (p: Piece): boolean => p.ino === sync.ino
+  if (sync.dir) {
+    if (model.dirSync === 'journal') return before.filter((p) => p.kind === 'meta')
+    return before.filter((p) => p.kind === 'meta' && p.dirs.includes(sync.ino))
+  }
+  switch (model.fileSync) {
+    case 'journal': return before.filter((p) => p.kind === 'meta' || own(p))
+    case 'data-and-names': return before.filter((p) => own(p) || (p.kind === 'meta' && p.names === sync.ino))
+    case 'data': return before.filter(own)
+  }
+}
+
+function* subsets<T>(items: T[]): Generator<T[]> {
+  const n = items.length
+  for (let mask = 0; mask < 1 << n; mask++) yield items.filter((_, i) => mask & (1 << i))
+}
+
+/** Merge data pieces of one op together until at most `max` free items remain. */
+function group(free: Piece[], max: number): { items: Piece[][]; capped: boolean } {
+  let items = free.map((p) => [p])
+  if (items.length <= max) return { items, capped: false }
+  const byOp = new Map<string, Piece[]>()
+  for (const p of free) {
+    const k = p.kind === 'data' ? `d${p.op}` : p.id
+    byOp.set(k, [...(byOp.get(k) ?? []), p])
+  }
+  items = [...byOp.values()]
+  if (items.length > max) throw new Error(`${items.length} free pieces at one crash point even after merging writes (cap ${max})`)
+  return { items, capped: true }
+}
+
+export function enumerate(start: Tree, ops: Op[], returnedAt: number, model: Model): Enumeration {
+  const pieces = ops.flatMap((op, i) => piecesOf(op, i, model))
+  const states = new Map<string, CrashState>()
+  let capped = 0
+  const add = (persisted: Set<Piece>, after: boolean): void => {
+    const t = start.clone()
+    for (const p of pieces) if (persisted.has(p)) p.apply(t)
+    const key = t.key()
+    const s = states.get(key) ?? { tree: t, afterReturn: false, beforeReturn: false }
+    if (after) s.afterReturn = true
+    else s.beforeReturn = true
+    states.set(key, s)
+  }
+  for (let k = 0; k <= ops.length; k++) {
+    const issued = pieces.filter((p) => p.op < k)
+    const forced = new Set<Piece>()
+    ops.slice(0, k).forEach((op, i) => { if (op.t === 'fsync') for (const p of forcedBy(op, i, pieces, model)) forced.add(p) })
+    const after = k >= returnedAt
+    if (model.order === 'prefix-all') {
+      const minLen = Math.max(0, ...issued.map((p, i) => (forced.has(p) ? i + 1 : 0)))
+      for (let len = minLen; len <= issued.length; len++) add(new Set(issued.slice(0, len)), after)
+      continue
+    }
+    const meta = issued.filter((p) => p.kind === 'meta')
+    const prefixes: Piece[][] = []
+    if (model.order === 'journal') {
+      const minLen = model.fileSync === 'journal' ? Math.max(0, ...meta.map((p, i) => (forced.has(p) ? i + 1 : 0))) : 0
+      for (let len = minLen; len <= meta.length; len++) prefixes.push(meta.slice(0, len))
+    } else prefixes.push([])
+    for (const prefix of prefixes) {
+      const fixed = new Set<Piece>([...prefix, ...forced])
+      const free = issued.filter((p) => !fixed.has(p) && (model.order === 'any' || p.kind === 'data'))
+      const { items, capped: c } = group(free, MAX_FREE)
+      if (c) capped++
+      for (const chosen of subsets(items)) {
+        const persisted = new Set<Piece>([...fixed, ...chosen.flat()])
+        if (model.renameOverForcesData) {
+          for (const p of [...persisted]) if (p.renameOver && p.names !== undefined) for (const d of issued) if (d.kind === 'data' && d.ino === p.names && d.op < p.op) persisted.add(d)
+        }
+        add(persisted, after)
+      }
+    }
+  }
+  return { states, capped }
+}

@@ -1,0 +1,104 @@
+// Spot checks on real file systems (root only): publish onto a loop-mounted image, copy the
+// image while it is mounted (what a power cut at that instant leaves), mount the copy and
+// look. What it shows must be a state the matching model allows after the call returned;
+// anything else means the model is wrong about that file system. The checks assert only
+// "allowed by the model", never which allowed state the kernel chose, so timing cannot fail them.
+
+import { execFileSync } from 'node:child_process'
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { type CellResult } from './cells.js'
+import { outcome } from './check.js'
+import { newContent, OLD, sizeOf, type Level, type Workload } from './plan.js'
+
+interface Image {
+  name: string
+  mkfs: string[]
+  mount: string
+  model: string
+}
+const IMAGES: Image[] = [
+  { name: 'ext4', mkfs: ['mkfs.ext4', '-q', '-F'], mount: 'commit=60', model: 'ext4' },
+  { name: 'ext4 noauto_da_alloc', mkfs: ['mkfs.ext4', '-q', '-F'], mount: 'commit=60,noauto_da_alloc', model: 'xfs' },
+  { name: 'xfs', mkfs: ['mkfs.xfs', '-q', '-f'], mount: 'defaults', model: 'xfs' },
+  { name: 'btrfs', mkfs: ['mkfs.btrfs', '-q', '-f'], mount: 'commit=60', model: 'btrfs' },
+]
+/** Each publish, and the moment the image is copied: right after it, or after another process fsynced the directory. */
+const CASES: Array<{ level: Level; then?: 'fsync-dir' }> = [{ level: 'full' }, { level: 'file' }, { level: 'none' }, { level: 'none', then: 'fsync-dir' }]
+
+const sh = (cmd: string, args: string[]): string => execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 }).trim()
+const has = (tool: string): boolean => {
+  try {
+    sh('sh', ['-c', `command -v ${tool}`])
+    return true
+  } catch {
+    return false
+  }
+}
+
+export function spotChecks(work: string, results: CellResult[]): boolean {
+  if (typeof process.getuid !== 'function' || process.getuid() !== 0) {
+    console.log('SKIP  loop-image spot checks: need root (losetup, mount)')
+    return true
+  }
+  let ok = true
+  for (const image of IMAGES) {
+    if (!has('losetup') || !has(image.mkfs[0])) {
+      console.log(`SKIP  loop image ${image.name}: ${image.mkfs[0]} or losetup missing`)
+      continue
+    }
+    const started = performance.now()
+    const seen = cutAndLook(work, image)
+    const lines = seen.map(({ level, then, found }) => {
+      const allowed = results.find((r) => r.workload.entry === 'writeSync' && r.workload.level === level && r.workload.start === 'old' && r.model === image.model)?.afterReturn
+      const fine = allowed?.has(found) ?? false
+      if (!fine) ok = false
+      return `${level}${then ? ' + fsync dir' : ''} → ${found}${fine ? '' : ` NOT ALLOWED by ${image.model} (allows: ${[...(allowed ?? [])].join(', ')})`}`
+    })
+    console.log(`${lines.some((l) => l.includes('NOT ALLOWED')) ? 'FAIL' : 'PASS'}  loop image ${image.name} (model ${image.model}): ${lines.join('; ')} (${((performance.now() - started) / 1000).toFixed(1)} s)`)
+  }
+  return ok
+}
+
+function cutAndLook(work: string, image: Image): Array<{ level: Level; then?: string; found: string }> {
+  const dir = join(work, `img-${image.name.replace(/\W+/g, '-')}`)
+  const [img, live, after] = [join(dir, 'disk.img'), join(dir, 'live'), join(dir, 'after')]
+  mkdirSync(live, { recursive: true })
+  mkdirSync(after, { recursive: true })
+  sh('truncate', ['-s', '320M', img])
+  const device = sh('losetup', ['-f', '--show', img])
+  const out: Array<{ level: Level; then?: string; found: string }> = []
+  try {
+    sh(image.mkfs[0], [...image.mkfs.slice(1), device])
+    sh('mount', ['-o', image.mount, device, live])
+    try {
+      const size = sizeOf('writeSync')
+      CASES.forEach(({ level, then }, i) => {
+        const root = join(live, `case${i}`)
+        mkdirSync(root)
+        writeFileSync(join(root, 'target.bin'), OLD)
+        sh('sync', ['-f', root])
+        sh(process.execPath, [join(__dirname, 'image-publish.js'), join(root, 'target.bin'), level, String(size), ...(then ? [then] : [])])
+        const copy = join(dir, `copy${i}.img`)
+        sh('cp', ['--sparse=always', img, copy])
+        const w = { root: join(after, `case${i}`), target: join(after, `case${i}`, 'target.bin'), start: 'old' } as Workload
+        const copyDevice = sh('losetup', ['-f', '--show', copy])
+        try {
+          sh('mount', [...(image.name === 'xfs' ? ['-o', 'nouuid'] : []), copyDevice, after])
+          try {
+            out.push({ level, then, found: outcome(w, w.root, newContent(size)) })
+          } finally {
+            sh('umount', [after])
+          }
+        } finally {
+          sh('losetup', ['-d', copyDevice])
+        }
+      })
+    } finally {
+      sh('umount', [live])
+    }
+  } finally {
+    sh('losetup', ['-d', device])
+  }
+  return out
+}

@@ -1,0 +1,83 @@
+// What the suite records: every entry point at every durability level from every starting
+// state, and the negative controls. Pure data, shared by the recorder, the traced child and
+// the checker.
+
+import { join } from 'node:path'
+
+export type Level = 'full' | 'file' | 'none'
+export type Start = 'old' | 'absent' | 'empty' | 'new-parent'
+export const ENTRIES = ['write-1k', 'write-9m', 'writeSync', 'stream', 'createWriteStream', 'copyFrom', 'copyFromSync'] as const
+export const CONTROLS = ['control-writeFileSync', 'control-wfa-nofsync', 'control-unsynced-build'] as const
+export type Entry = (typeof ENTRIES)[number] | (typeof CONTROLS)[number]
+export const LEVELS: Level[] = ['full', 'file', 'none']
+export const STARTS: Start[] = ['old', 'absent', 'empty', 'new-parent']
+
+export interface Workload {
+  id: string
+  entry: Entry
+  level: Level
+  start: Start
+  /** The workload's own tree: everything the call may touch lies under it. */
+  root: string
+  target: string
+  /** copyFrom's source, outside the tree (its bytes are the new content). */
+  source: string
+  begin: string
+  returned: string
+  newSize: number
+  /** A scratch without a name is expected (large write, a level that fsyncs). */
+  unnamed: boolean
+  /** Our own writer: its leftovers must be named for sweepOrphans. */
+  ours: boolean
+}
+
+const KiB = 1024
+/** Above the 8 MiB from which `write` takes the unnamed scratch; 1 KiB; elsewhere 10 KiB, three blocks. */
+export const sizeOf = (entry: Entry): number => (entry === 'write-9m' ? 9 * KiB * KiB + 123 : entry === 'write-1k' ? KiB : 10 * KiB + 7)
+
+/** Deterministic bytes, different for the old and the new version and in every word. */
+export function pattern(length: number, seed: number): Buffer {
+  const out = Buffer.alloc(length)
+  let x = seed >>> 0 || 1
+  for (let i = 0; i < length; i += 4) {
+    x ^= x << 13
+    x ^= x >>> 17
+    x ^= x << 5
+    x >>>= 0
+    out.writeUInt32LE(x, i < length - 3 ? i : length - 4)
+  }
+  return out
+}
+export const OLD = pattern(3000, 0x01d)
+export const newContent = (size: number): Buffer => pattern(size, 0x2e3)
+
+/** The controls run at the levels where they claim something; their writers know no 'full'. */
+const controlLevels: Record<(typeof CONTROLS)[number], Level[]> = {
+  'control-writeFileSync': ['none'],
+  'control-wfa-nofsync': ['none'],
+  'control-unsynced-build': ['full', 'file'],
+}
+
+export function planWorkloads(work: string): Workload[] {
+  const out: Workload[] = []
+  const add = (entry: Entry, level: Level, start: Start): void => {
+    const id = `${entry}.${level}.${start}`
+    const base = join(work, id)
+    const root = join(base, 'root')
+    const target = start === 'new-parent' ? join(root, 'made', 'target.bin') : join(root, 'target.bin')
+    const ours = !entry.startsWith('control-') || entry === 'control-unsynced-build'
+    out.push({
+      id, entry, level, start, root, target,
+      source: join(base, 'source.bin'),
+      begin: join(base, 'begin'),
+      returned: join(base, 'returned'),
+      newSize: sizeOf(entry),
+      // A parent still to create takes the named path (src/unread.rs).
+      unnamed: entry === 'write-9m' && level !== 'none' && start !== 'new-parent',
+      ours,
+    })
+  }
+  for (const entry of ENTRIES) for (const level of LEVELS) for (const start of STARTS) add(entry, level, start)
+  for (const entry of CONTROLS) for (const level of controlLevels[entry]) for (const start of ['old', 'absent'] as Start[]) add(entry, level, start)
+  return out
+}
