@@ -69,7 +69,7 @@ export function compareVerdicts(results: CellResult[], partial: boolean): boolea
     const out: Expected = {}
     for (const r of results) (out[cellKey(r)] ??= {})[r.model] = verdictOf(r)
     writeFileSync(EXPECTED_FILE, `${JSON.stringify(out, null, 1)}\n`)
-    console.log(`wrote ${EXPECTED_FILE}: review every change before committing it`)
+    console.log(`wrote ${EXPECTED_FILE}: check every change before committing it`)
   }
   return problems.length === 0
 }
