@@ -61,6 +61,7 @@ export class AtomicFile {
   #signal: AbortSignal | undefined
   #onProgress: ProgressCallback | undefined
   #onScratch: ((path: string) => unknown) | undefined
+  #startAfter: Promise<unknown> | undefined
 
   /** A publish to `target`; nothing on disk is touched until a terminal method runs. */
   constructor(target: PathLike) {
@@ -127,9 +128,10 @@ export class AtomicFile {
 
   /** For the compatibility entry only: the peers' options that are no public feature. */
   [compatSettings](settings: CompatSettings): this {
-    const { onScratch, ...native } = settings
+    const { onScratch, startAfter, ...native } = settings
     Object.assign(this.#config, native)
     this.#onScratch = onScratch
+    this.#startAfter = startAfter
     return this
   }
 
@@ -162,7 +164,7 @@ export class AtomicFile {
     } catch (error) {
       return Promise.reject(error)
     }
-    if (!this.#signal && !this.#onScratch && typeof input !== 'string' && byteLengthOf(input) <= LONE_COPY_UP_TO) {
+    if (!this.#signal && !this.#onScratch && !this.#startAfter && typeof input !== 'string' && byteLengthOf(input) <= LONE_COPY_UP_TO) {
       const alone = this.#writeAlone(input)
       if (alone) return alone
     }
@@ -235,6 +237,7 @@ export class AtomicFile {
     if (!unread) ownedBytes()
     const place = enterTarget(this.#path.key, !config.overwrite)
     try {
+      if (this.#startAfter) await call.wait(this.#startAfter)
       if (place.ready) await call.wait(place.ready)
       const start = async (durability: string): Promise<NativeOutcome> => {
         const settings = { ...config, durability }
@@ -317,6 +320,7 @@ export class AtomicFile {
     const place = enterTarget(this.#path.key, !this.#config.overwrite)
     let slot = false
     try {
+      if (this.#startAfter) await call.wait(this.#startAfter)
       if (place.ready) await call.wait(place.ready)
       await call.wait(streamSlots.acquire(() => call.aborted))
       slot = true
