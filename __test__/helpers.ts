@@ -141,7 +141,7 @@ export const isRoot = typeof process.getuid === 'function' && process.getuid() =
  * call at once and its clean-up follows on the thread pool, so tests of what an abort leaves
  * on disk look after the clean-up has had its moment.
  */
-export async function cleanedUp(dir: string, ms = 5000): Promise<void> {
+export async function cleanedUp(dir: string, ms = 30_000): Promise<void> {
   const until = Date.now() + ms
   while (scratchIn(dir).length > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 10))
 }

@@ -19,9 +19,9 @@ interface SweeperReport {
 }
 
 /** Run `script` in a child; a child still running `ms` after its start is killed, as hung. */
-function child<T>(script: string, args: string[], ms: number): Promise<T | 'hung'> {
+function child<T>(script: string, args: string[], ms: number, env: NodeJS.ProcessEnv = {}): Promise<T | 'hung'> {
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, [join(__dirname, 'fixtures', script), ...args], { timeout: ms, killSignal: 'SIGKILL' }, (err, stdout) => {
+    execFile(process.execPath, [join(__dirname, 'fixtures', script), ...args], { timeout: ms, killSignal: 'SIGKILL', env: { ...process.env, ...env } }, (err, stdout) => {
       if (err && (err as { killed?: boolean }).killed) resolve('hung')
       else if (err) reject(err)
       else resolve(JSON.parse(stdout) as T)
@@ -29,8 +29,9 @@ function child<T>(script: string, args: string[], ms: number): Promise<T | 'hung
   })
 }
 
-function sweeper(dir: string, ms: number, olderThanMs: number, limit: number): Promise<SweeperReport | 'hung'> {
-  return child<SweeperReport>('sweeper.js', [dir, String(ms), String(olderThanMs)], limit)
+/** Sweeps for `ms`, and at least `minSweeps` times however long that takes (within `limit`). */
+function sweeper(dir: string, ms: number, olderThanMs: number, limit: number, minSweeps = 1): Promise<SweeperReport | 'hung'> {
+  return child<SweeperReport>('sweeper.js', [dir, String(ms), String(olderThanMs)], limit, { SWEEPER_MIN_SWEEPS: String(minSweeps) })
 }
 
 fifoTest('a FIFO named like a scratch never blocks the sweep, and stays', async (t) => {
@@ -38,8 +39,9 @@ fifoTest('a FIFO named like a scratch never blocks the sweep, and stays', async 
   const fifo = join(dir, 'pipe.oxentmp.AbCdE6gH9k')
   execFileSync('mkfifo', [fifo])
   utimesSync(fifo, LONG_AGO, LONG_AGO)
-  const report = await sweeper(dir, 0, 0, 5000)
-  t.not(report, 'hung', 'the sweep settles within seconds')
+  // A sweep blocked opening the FIFO would never settle; 30 s is for a loaded machine's start-up.
+  const report = await sweeper(dir, 0, 0, 30_000)
+  t.not(report, 'hung', 'the sweep settles')
   t.deepEqual(report !== 'hung' && report.removed, [])
   t.true(lstatSync(fifo).isFIFO())
 })
@@ -80,7 +82,7 @@ async function race(kinds: string[], olderThanMs: number): Promise<{ sweeper: Sw
   // 2-core machine has taken over 5 s just to start and wind down the racer).
   const hung = ms + 30_000
   const [sweeperReport, racer] = await Promise.all([
-    sweeper(dir, ms, olderThanMs, hung),
+    sweeper(dir, ms, olderThanMs, hung, 11),
     child<{ swaps: number; vanished: Record<string, number> }>('swap-racer.js', [dir, 'raced.json.oxentmp.AbCdE6gH9k', String(ms), kinds.join(','), pointee], hung),
   ])
   return { sweeper: sweeperReport, racer, pointee }
@@ -112,11 +114,13 @@ test('sweeps racing a young and an old file swapped under one name never remove 
 test('thousands of publishes all succeed while another process sweeps their directory with olderThanMs 0', async (t) => {
   const dir = freshDir()
   const ms = 5000
-  const sweeping = sweeper(dir, ms, 0, ms + 10_000)
-  const started = Date.now()
+  const sweeping = sweeper(dir, ms, 0, ms + 30_000)
+  let sweeperDone = false
+  void sweeping.finally(() => (sweeperDone = true))
   let published = 0
   const failures: string[] = []
-  while (published < 3000 && Date.now() - started < ms - 200) {
+  // At least 1 000 publishes however slow the machine, and more while the sweeper sweeps.
+  while (published < 1000 || (published < 3000 && !sweeperDone)) {
     const calls = Array.from({ length: 16 }, (_, i) => {
       const n = published + i
       return new AtomicFile(join(dir, `f${n % 500}`)).withFsync(false).write(`v${n}`)
@@ -130,7 +134,6 @@ test('thousands of publishes all succeed while another process sweeps their dire
   // A sweeper may take a scratch between its create and its writer's lock; the writer then
   // gives that one up and starts over with another name, so the publish still succeeds.
   t.log(`${published} publishes, ${report !== 'hung' ? `${report.sweeps} sweeps took ${report.removed.length} unclaimed scratch files` : '?'}`)
-  t.true(published >= 1000, `${published} publishes`)
   t.deepEqual(failures.slice(0, 5), [], `${failures.length} of ${published} failed`)
   t.true(namesIn(dir).every((n) => !n.includes('.oxentmp.')))
 })

@@ -105,6 +105,7 @@ export class AtomicFile {
   #signal: AbortSignal | undefined
   #onProgress: ProgressListener | undefined
   #onScratch: ((path: string) => unknown) | undefined
+  #startAfter: Promise<unknown> | undefined
 
   /**
    * A publish to `target`; nothing on disk is touched until a terminal method runs.
@@ -241,9 +242,10 @@ export class AtomicFile {
    * @internal
    */
   [compatSettings](settings: CompatSettings): this {
-    const { onScratch, ...native } = settings
+    const { onScratch, startAfter, ...native } = settings
     Object.assign(this.#config, native)
     this.#onScratch = onScratch
+    this.#startAfter = startAfter
     return this
   }
 
@@ -305,7 +307,7 @@ export class AtomicFile {
       return Promise.reject(error)
     }
     let written: Promise<PublishResult> | undefined
-    if (!this.#signal && !this.#onScratch && typeof input !== 'string' && byteLengthOf(input) <= LONE_COPY_UP_TO) {
+    if (!this.#signal && !this.#onScratch && !this.#startAfter && typeof input !== 'string' && byteLengthOf(input) <= LONE_COPY_UP_TO) {
       written = this.#writeAlone(input)
     }
     written ??= this.#writeQueued(input)
@@ -384,6 +386,7 @@ export class AtomicFile {
     if (!unread) ownedBytes()
     const place = enterTarget(this.#path.key, !config.overwrite)
     try {
+      if (this.#startAfter) await call.wait(this.#startAfter)
       if (place.ready) await call.wait(place.ready)
       const start = async (durability: string): Promise<NativeOutcome> => {
         const settings = { ...config, durability }
@@ -480,6 +483,7 @@ export class AtomicFile {
     const place = enterTarget(this.#path.key, !this.#config.overwrite)
     let slot = false
     try {
+      if (this.#startAfter) await call.wait(this.#startAfter)
       if (place.ready) await call.wait(place.ready)
       await call.wait(streamSlots.acquire(() => call.aborted))
       slot = true

@@ -6,7 +6,7 @@
 
 import { readFileSync as fsReadFileSync, statSync } from 'node:fs'
 import { readFile as fsReadFile, stat } from 'node:fs/promises'
-import { dirname } from 'node:path'
+import { dirname, resolve } from 'node:path'
 import { Readable } from 'node:stream'
 import { AtomicFile } from './atomic-file.js'
 import { type Peer, knows, peerData, peerMode, peerOptions } from './compat-peers.js'
@@ -67,6 +67,8 @@ const READ_RETRY_INTERVAL_MS = 200
 /** A publish as the peer would make it, before anything touches the disk. */
 interface Plan {
   file: AtomicFile
+  /** Applied when the terminal is made (with compat's `startAfter`, if any). */
+  settings: CompatSettings
   data: Uint8Array | Readable
   schedule?: (filePath: string) => Promise<Disposer> | Disposer
   refusedOverExisting?: Error
@@ -104,7 +106,8 @@ function plan(peer: Peer, filename: unknown, data: unknown, rawOptions: unknown,
   }
   const schedule = atomicallyOptions && !sync ? checkHook(peer, options.schedule, 'options.schedule') : undefined
   return {
-    file: file[compatSettings](settings),
+    file,
+    settings,
     data: peerData(peer, data, options.encoding, sync),
     schedule: schedule as Plan['schedule'],
     refusedOverExisting,
@@ -147,27 +150,98 @@ function parentOf(peer: Peer, filename: unknown): string | undefined {
   return peer === 'write-file-atomic' && typeof filename === 'string' ? dirname(filename) : undefined
 }
 
-async function publish(peer: Peer, named: unknown, data: unknown, rawOptions: unknown): Promise<void> {
-  const filename = peerTarget(peer, named, false)
-  const { file, data: bytes, schedule, refusedOverExisting } = plan(peer, filename, data, rawOptions, false)
-  const parent = parentOf(peer, filename)
-  if (parent !== undefined) await stat(parent)
-  if (refusedOverExisting && (await stat(filename as string).then(() => true, () => false))) throw refusedOverExisting
-  const dispose = schedule ? await schedule(String(filename)) : undefined
+function publish(peer: Peer, named: unknown, data: unknown, rawOptions: unknown): Promise<void> {
   try {
-    if (bytes instanceof Readable) await file.stream(bytes)
-    else await file.write(bytes)
+    const filename = peerTarget(peer, named, false)
+    const planned = plan(peer, filename, data, rawOptions, false)
+    return peer === 'compat' ? publishAtCall(planned, filename) : publishAsPeer(peer, planned, filename)
+  } catch (err) {
+    return Promise.reject(err)
+  }
+}
+
+/** The terminal for `planned`, made now: its place in the target's call order is taken now. */
+function start({ file, data, settings }: Plan, startAfter?: Promise<unknown>): Promise<unknown> {
+  file[compatSettings](startAfter ? { ...settings, startAfter } : settings)
+  return data instanceof Readable ? file.stream(data) : file.write(data)
+}
+
+/**
+ * compat's own rule: the call takes its place in call order when it is made (guarantee 7), and
+ * starts once the caller's `schedule` has resolved. A sync call made meanwhile comes after it.
+ */
+async function publishAtCall(planned: Plan, filename: unknown): Promise<void> {
+  const { schedule } = planned
+  let dispose: unknown
+  const scheduled = schedule
+    ? (async () => {
+        dispose = await schedule(String(filename))
+      })()
+    : undefined
+  try {
+    await start(planned, scheduled)
   } finally {
     if (typeof dispose === 'function') dispose()
   }
 }
 
+/**
+ * Per override entry and target (as its peer keys them): the latest async call's entry into
+ * the package's call order, which the next one waits for.
+ */
+const peerEntries = new Map<string, Promise<void>>()
+
+/**
+ * An override package's async call, ordered as its peer orders it. Both peers begin a write
+ * only after the code that called them has run to completion (their first step is
+ * asynchronous): a sync call made in the same turn lands first, and the async one, renamed
+ * later, replaces it. Among themselves their async calls take effect in call order (a queue
+ * per target; atomically's taken once the caller's `schedule` has resolved). So the call
+ * takes its place in the package's call order then, not at the call.
+ */
+async function publishAsPeer(peer: Peer, planned: Plan, filename: unknown): Promise<void> {
+  const { schedule, refusedOverExisting } = planned
+  const dispose = schedule ? await schedule(String(filename)) : undefined
+  try {
+    const key = `${peer}:${peer === 'write-file-atomic' ? resolve(String(filename)) : String(filename)}`
+    const previous = peerEntries.get(key)
+    let entered = (): void => {}
+    const mine = new Promise<void>((r) => (entered = r))
+    peerEntries.set(key, mine)
+    try {
+      const parent = parentOf(peer, filename)
+      // The peer's own first steps: write-file-atomic opens its scratch beside the target (so
+      // a missing directory is ENOENT) and may refuse options it cannot assign to.
+      const checked = (async () => {
+        if (parent !== undefined) await stat(parent)
+        if (refusedOverExisting && (await stat(filename as string).then(() => true, () => false))) throw refusedOverExisting
+      })()
+      await Promise.all([previous, checked, nextTurn()])
+      const publishing = start(planned)
+      entered()
+      await publishing
+    } finally {
+      // A call refused before its turn still lets the next one in only after the one before it.
+      await previous
+      entered()
+      if (peerEntries.get(key) === mine) peerEntries.delete(key)
+    }
+  } finally {
+    if (typeof dispose === 'function') dispose()
+  }
+}
+
+/** Resolves once the code running now, and the promise reactions it queued, have finished. */
+function nextTurn(): Promise<void> {
+  return new Promise((r) => setImmediate(r))
+}
+
 function publishSync(peer: Peer, named: unknown, data: unknown, rawOptions: unknown): void {
   const filename = peerTarget(peer, named, true)
-  const { file, data: bytes } = plan(peer, filename, data, rawOptions, true)
+  const { file, settings, data: bytes } = plan(peer, filename, data, rawOptions, true)
   const parent = parentOf(peer, filename)
   if (parent !== undefined) statSync(parent)
-  file.writeSync(bytes as Uint8Array)
+  file[compatSettings](settings).writeSync(bytes as Uint8Array)
 }
 
 /** The write functions of one peer (or of compat's own rule). */

@@ -16,6 +16,12 @@ export interface CompatSettings {
   attributesBestEffort?: boolean
   /** Called with the scratch's path once it exists, before any byte is written; awaited. */
   onScratch?: (path: string) => unknown
+  /**
+   * An async terminal takes its place in call order at the call, as ever, but starts only once
+   * this has resolved (the caller's `schedule`); if it rejects, the call fails with its error,
+   * having touched nothing, and gives up its place.
+   */
+  startAfter?: Promise<unknown>
   /** Retry EPERM/EBUSY/EACCES/EMFILE/ENFILE/EAGAIN on the scratch's open and the rename this long. */
   retryBudgetMs?: number
   /** A failed publish leaves its scratch file (the peers' `tmpPurge: false`). */

@@ -41,9 +41,14 @@ function killAfter(target: string, start: number, delayMs: number, mode: Mode): 
 
 /**
  * `burst`: every version goes to 12 targets at once (batched writes), and each of them is
- * checked the same way.
+ * checked the same way. `until`: after `rounds`, more rounds (up to `maxRounds`) until it holds,
+ * so that a summary that must show some interleaving (a kill mid-publish) does not depend on
+ * how fast the machine is.
  */
-export async function runCrashes(rounds: number, options: { mode?: Mode; seed?: number } = {}): Promise<CrashSummary> {
+export async function runCrashes(
+  rounds: number,
+  options: { mode?: Mode; seed?: number; until?: (s: CrashSummary) => boolean; maxRounds?: number } = {},
+): Promise<CrashSummary> {
   const dir = mkdtempSync(join(tmpdir(), 'ap-crash-'))
   const target = join(dir, 'target')
   const checked = options.mode === 'burst' ? burstTargets(target) : [target]
@@ -52,7 +57,10 @@ export async function runCrashes(rounds: number, options: { mode?: Mode; seed?: 
   let state = options.seed ?? 1
   const random = () => ((state = (Math.imul(state, 1_103_515_245) + 12_345) >>> 0) / 2 ** 32)
   try {
-    for (let round = 0; round < rounds; round++) {
+    const more = (round: number): boolean =>
+      round < rounds || (options.until !== undefined && !options.until(summary) && round < (options.maxRounds ?? rounds))
+    for (let round = 0; more(round); round++) {
+      summary.rounds = round + 1
       // Versions only grow: start the child past every version any target has shown.
       await killAfter(target, Math.max(...seen.values()), Math.floor(random() * 120), options.mode)
       for (const file of checked) {
