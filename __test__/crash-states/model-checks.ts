@@ -1,10 +1,12 @@
-// Model checks: hand-written op lists whose verdict under a model is known, so a model that
-// forgets one of its rules fails the suite instead of passing a writer it should not.
+// Model and parser checks: hand-written op lists whose verdict under a model is known, and
+// calls the parser must refuse, so a model that forgets one of its rules or a parser that
+// misreads a call fails the suite instead of passing a writer it should not.
 
 import { enumerate } from './enumerate.js'
 import { MODELS } from './models.js'
 import { type Op } from './ops.js'
-import { newContent, OLD } from './plan.js'
+import { parseWorkloads } from './parse.js'
+import { newContent, OLD, planWorkloads } from './plan.js'
 import { bytesOf, Tree } from './tree.js'
 
 const ROOT = 1
@@ -57,5 +59,34 @@ export function modelChecks(): string[] {
   expect('btrfs, unnamed scratch fsynced only before its link, loses the new bytes', losesNewBytes('btrfs', unnamedPublish(false)), true)
   expect('btrfs, unnamed scratch fsynced again after its link, loses the new bytes', losesNewBytes('btrfs', unnamedPublish(true)), false)
   expect('ext4, unnamed scratch fsynced only before its link, loses the new bytes', losesNewBytes('ext4', unnamedPublish(false)), false)
+  return failures
+}
+
+/** Calls that look like a modelled one but mean something else must stop the parse. */
+export function parserChecks(): string[] {
+  const w = planWorkloads('/nonexistent/crash-states')[0]
+  const tree = start()
+  const dir = tree.nodes.get(ROOT)
+  if (dir?.kind === 'dir') dir.entries.set('other.bin', SCRATCH)
+  tree.nodes.set(SCRATCH, { kind: 'file', base: OLD, events: [] })
+  const traced = (call: string): string => [
+    `100 openat(AT_FDCWD, "${w.begin}", O_WRONLY|O_CREAT|O_TRUNC|O_CLOEXEC, 0666) = 20<${w.begin}>`,
+    `100 ${call}`,
+    `100 openat(AT_FDCWD, "${w.returned}", O_WRONLY|O_CREAT|O_TRUNC|O_CLOEXEC, 0666) = 21<${w.returned}>`,
+  ].join('\n')
+  const calls = [
+    `renameat2(AT_FDCWD, "${w.root}/other.bin", AT_FDCWD, "${w.target}", RENAME_EXCHANGE) = 0`,
+    `linkat(7<${w.root}/other.bin>, "", AT_FDCWD, "${w.root}/copy.bin", AT_EMPTY_PATH) = 0`,
+    `fallocate(7<${w.target}>, 0, 0, 4096) = 0`,
+  ]
+  const failures: string[] = []
+  for (const call of calls) {
+    try {
+      parseWorkloads(traced(call), [w], new Map([[w.id, tree]]))
+      failures.push(`the parser accepted ${call}`)
+    } catch (e) {
+      if (!/unmodelled syscall/.test(String(e))) failures.push(`the parser failed otherwise on ${call}: ${String(e)}`)
+    }
+  }
   return failures
 }

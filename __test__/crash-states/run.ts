@@ -17,7 +17,7 @@ import { treeFromDisk, type Tree } from './tree.js'
 import { compareVerdicts, printTable, writeDoc } from './verdicts.js'
 import { buildUnsynced } from './controls.js'
 import { spotChecks } from './loop-images.js'
-import { modelChecks } from './model-checks.js'
+import { modelChecks, parserChecks } from './model-checks.js'
 
 function hasStrace(): boolean {
   try {
@@ -36,7 +36,7 @@ async function main(): Promise<void> {
   }
   const work = mkdtempSync(join(tmpdir(), 'ap-crash-states-'))
   let failed = false
-  for (const f of modelChecks()) {
+  for (const f of [...modelChecks(), ...parserChecks()]) {
     console.log(`MODEL CHECK FAILED  ${f}`)
     failed = true
   }
