@@ -22,13 +22,35 @@ export interface Enumeration {
   capped: number
 }
 
-function forcedBy(sync: Extract<Op, { t: 'fsync' }>, at: number, pieces: Piece[], model: Model): Piece[] {
+/** Has `ino` been made by O_TMPFILE and not yet linked when op `at` runs? */
+function unnamedAt(ino: number, at: number, ops: Op[]): boolean {
+  const made = ops.findIndex((op) => op.t === 'tmpfile' && op.ino === ino)
+  if (made < 0 || made > at) return false
+  return !ops.slice(made, at).some((op) => op.t === 'link' && op.ino === ino)
+}
+
+/**
+ * Where an fsync of a nameless file forces nothing (btrfs), the data it flushed still commits
+ * with the journal: once any name change issued after that fsync has persisted in the journal,
+ * so has that data.
+ */
+function dataOrderedBy(ops: Op[], k: number, pieces: Piece[], model: Model): Array<{ at: number; data: Piece[] }> {
+  if (model.unnamedSyncForcesData) return []
+  const out: Array<{ at: number; data: Piece[] }> = []
+  ops.slice(0, k).forEach((op, at) => {
+    if (op.t === 'fsync' && !op.dir && unnamedAt(op.ino, at, ops)) out.push({ at, data: pieces.filter((p) => p.kind === 'data' && p.ino === op.ino && p.op < at) })
+  })
+  return out
+}
+
+function forcedBy(sync: Extract<Op, { t: 'fsync' }>, at: number, pieces: Piece[], model: Model, ops: Op[]): Piece[] {
   const before = pieces.filter((p) => p.op < at)
   const own = (p: Piece): boolean => p.ino === sync.ino
   if (sync.dir) {
     if (model.dirSync === 'journal') return before.filter((p) => p.kind === 'meta')
     return before.filter((p) => p.kind === 'meta' && p.dirs.includes(sync.ino))
   }
+  if (!model.unnamedSyncForcesData && unnamedAt(sync.ino, at, ops)) return []
   switch (model.fileSync) {
     case 'journal': return before.filter((p) => p.kind === 'meta' || own(p))
     case 'data-and-names': return before.filter((p) => own(p) || (p.kind === 'meta' && p.names === sync.ino))
@@ -71,7 +93,7 @@ export function enumerate(start: Tree, ops: Op[], returnedAt: number, model: Mod
   for (let k = 0; k <= ops.length; k++) {
     const issued = pieces.filter((p) => p.op < k)
     const forced = new Set<Piece>()
-    ops.slice(0, k).forEach((op, i) => { if (op.t === 'fsync') for (const p of forcedBy(op, i, pieces, model)) forced.add(p) })
+    ops.slice(0, k).forEach((op, i) => { if (op.t === 'fsync') for (const p of forcedBy(op, i, pieces, model, ops)) forced.add(p) })
     const after = k >= returnedAt
     if (model.order === 'prefix-all') {
       const minLen = Math.max(0, ...issued.map((p, i) => (forced.has(p) ? i + 1 : 0)))
@@ -84,8 +106,10 @@ export function enumerate(start: Tree, ops: Op[], returnedAt: number, model: Mod
       const minLen = model.fileSync === 'journal' ? Math.max(0, ...meta.map((p, i) => (forced.has(p) ? i + 1 : 0))) : 0
       for (let len = minLen; len <= meta.length; len++) prefixes.push(meta.slice(0, len))
     } else prefixes.push([])
+    const ordered = dataOrderedBy(ops, k, pieces, model)
     for (const prefix of prefixes) {
       const fixed = new Set<Piece>([...prefix, ...forced])
+      for (const { at, data } of ordered) if (prefix.some((p) => p.op > at)) for (const d of data) fixed.add(d)
       const free = issued.filter((p) => !fixed.has(p) && (model.order === 'any' || p.kind === 'data'))
       const { items, capped: c } = group(free, MAX_FREE)
       if (c) capped++

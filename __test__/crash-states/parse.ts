@@ -135,6 +135,7 @@ export function parseWorkloads(text: string, plan: Workload[], starts: Map<strin
       case 'linkat':
       case 'link': {
         const [from, to] = [...args.matchAll(str)].map((m) => m[1])
+        if (!procFd && !from) throw unknown(call, 'a link by descriptor (AT_EMPTY_PATH)')
         const ino = procFd ? inoOfFd(procFd[1]) : touched.tree.lookup(rel(from))
         if (ino === undefined) throw unknown(call, 'link of an unknown file')
         push({ t: 'link', ...parentAndName(to), ino })
@@ -148,6 +149,8 @@ export function parseWorkloads(text: string, plan: Workload[], starts: Map<strin
       case 'rename':
       case 'renameat':
       case 'renameat2': {
+        // An exchange swaps two names and a whiteout leaves one behind: neither is a rename.
+        if (/RENAME_EXCHANGE|RENAME_WHITEOUT/.test(args)) throw unknown(call, 'a rename that is not a move')
         const [from, to] = [...args.matchAll(str)].map((m) => normalize(m[1]))
         if (!inRoot(from) || !inRoot(to)) throw unknown(call, 'a rename across the tree')
         const ino = touched.tree.lookup(rel(from))

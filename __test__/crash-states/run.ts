@@ -17,6 +17,7 @@ import { treeFromDisk, type Tree } from './tree.js'
 import { compareVerdicts, printTable, writeDoc } from './verdicts.js'
 import { buildUnsynced } from './controls.js'
 import { spotChecks } from './loop-images.js'
+import { modelChecks, parserChecks } from './model-checks.js'
 
 function hasStrace(): boolean {
   try {
@@ -35,6 +36,10 @@ async function main(): Promise<void> {
   }
   const work = mkdtempSync(join(tmpdir(), 'ap-crash-states-'))
   let failed = false
+  for (const f of [...modelChecks(), ...parserChecks()]) {
+    console.log(`MODEL CHECK FAILED  ${f}`)
+    failed = true
+  }
   try {
     const unsynced = buildUnsynced()
     const plan = planWorkloads(join(work, 'w'))

@@ -90,7 +90,7 @@ function durabilityTableDisagreements(results: CellResult[]): string[] {
 export function writeDoc(results: CellResult[]): void {
   const doc = join(REPO, 'docs', 'crash-states.md')
   mkdirSync(join(REPO, 'docs'), { recursive: true })
-  const models = MODELS.map((m) => `- **${m.name}**: ${m.title}. Order: ${m.order}; a file fsync forces ${m.fileSync}; a directory fsync forces ${m.dirSync}${m.renameOverForcesData ? '; a rename over a file carries its data' : ''}${m.renameAtomic ? '' : '; rename not atomic'}.`).join('\n')
+  const models = MODELS.map((m) => `- **${m.name}**: ${m.title}. Order: ${m.order}; a file fsync forces ${m.fileSync}; a directory fsync forces ${m.dirSync}${m.renameOverForcesData ? '; a rename over a file carries its data' : ''}${m.renameAtomic ? '' : '; rename not atomic'}${m.unnamedSyncForcesData ? '' : '; an fsync of a file not yet linked forces nothing (its data commits with the journal only)'}.`).join('\n')
   const text = readFileSync(join(REPO, '__test__', 'crash-states', 'doc-template.md'), 'utf8')
     .replace('{{MODELS}}', models)
     .replace('{{TABLE}}', table(results, ENTRIES))
