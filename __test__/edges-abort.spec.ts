@@ -20,11 +20,11 @@ interface Settled {
 }
 
 /**
- * How long after abort() a call may take to reject: generous, as a busy machine can hold a
- * process off the CPU for a few hundred ms; a wait that ignored the abort would last until the
- * fixture's 3 s cap (or the rest of a 768 MiB write).
+ * How long after abort() a 768 MiB write may take to settle. An accepted abort rejects on the
+ * JavaScript side without waiting for the pool, so only the event loop's delay counts, which
+ * scheduling does not stretch to seconds; an abort ignored would last the rest of the write.
  */
-const AT_ONCE_MS = 1000
+const LARGE_SETTLE_MS = 5000
 
 function child<T>(scenario: string, opts: { shell?: string; prefix?: string[] } = {}) {
   const run = runChild<T & { setupFailed?: string }>('edges-child', [scenario, freshDir()], { nodeArgs: ['--expose-gc'], env: { UV_THREADPOOL_SIZE: '4' }, ...opts })
@@ -70,17 +70,18 @@ function assertRejectedAtOnce(t: import('ava').ExecutionContext, run: ReturnType
   t.is(out.setupFailed, undefined)
   t.log(`${what}: settled ${out.after.toFixed(0)} ms after abort()${out.early === 'pending' ? ' (still pending at the cap)' : ''}`)
   assertAborted(t, out.result, what)
-  t.true(out.early !== 'pending' && out.after < AT_ONCE_MS, `${what}: rejected ${out.after.toFixed(0)} ms after the abort`)
+  // What it waited for was held until it settled: only the abort could have settled it.
+  t.not(out.early, 'pending', `${what}: still pending ${out.after.toFixed(0)} ms after the abort, its wait held`)
   t.is(out.left, 0, 'no scratch remains after clean-up')
 }
 
-test('a write waiting for a pool thread rejects within 1 s of abort()', (t) => {
+test('a write waiting for a full pool rejects on abort(), the pool still held', (t) => {
   const run = child<Waited>('abort-waiting-for-pool')
   assertRejectedAtOnce(t, run, 'write waiting for a pool thread')
   t.is(run.out!.content, 'old')
 })
 
-test('a stream waiting for a stream slot rejects within 1 s of abort()', (t) => {
+test('a stream waiting for a stream slot rejects on abort(), every slot still held', (t) => {
   // 64 descriptors give 16 stream slots; 16 stalled streams take them all.
   const run = child<Waited>('abort-waiting-for-slot', { shell: 'ulimit -n 64' })
   assertRejectedAtOnce(t, run, 'stream waiting for a slot')
@@ -123,19 +124,19 @@ needs([], { also: posix })('process.exit while copies read FIFOs that never end 
   }
 })
 
-needs([], { also: posix })('copyFrom of a FIFO nobody writes to rejects within 1 s of abort() and publishes nothing', (t) => {
+needs([], { also: posix })('copyFrom of a FIFO nobody writes to rejects on abort(), the FIFO still unopened, and publishes nothing', (t) => {
   const run = child<Waited>('abort-fifo-source')
   assertRejectedAtOnce(t, run, 'copyFrom blocked opening a FIFO')
   t.false(run.out!.published, 'bytes written to the FIFO after the abort are not published')
 })
 
-needs([], { also: roomFor(3072 << 20) })('768 MiB writes aborted 250, 600, 1000 and 1500 ms in (hashing, writing, fsyncing) each settle within 1 s', (t) => {
+needs([], { also: roomFor(3072 << 20) })('768 MiB writes aborted 250, 600, 1000 and 1500 ms in (hashing, writing, fsyncing) each settle within 5 s', (t) => {
   type Round = { delay: number; after: number; early: Settled | 'pending'; result: Settled; content: string }
   const run = child<{ rounds: Round[]; left: number }>('abort-large-write')
   t.is(run.status, 0, run.stderr.slice(-400))
   for (const r of run.out!.rounds) {
     t.log(`abort at ${r.delay} ms: settled ${r.after.toFixed(0)} ms later, ${r.result.ok ? 'resolved' : r.result.name}`)
-    t.true(r.early !== 'pending' && r.after < AT_ONCE_MS, `abort at ${r.delay} ms: settled ${r.after.toFixed(0)} ms after it`)
+    t.true(r.early !== 'pending' && r.after < LARGE_SETTLE_MS, `abort at ${r.delay} ms: settled ${r.after.toFixed(0)} ms after it`)
     // Resolving is right only for an abort that came after the rename, which a prompt settle shows.
     if (!r.result.ok) {
       assertAborted(t, r.result, `abort at ${r.delay} ms`)

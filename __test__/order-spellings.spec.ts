@@ -146,3 +146,38 @@ test('a call that gave up while waiting its turn holds back no later call, sync 
   }
   t.deepEqual(scratchIn(dir), [])
 })
+
+test(`no-overwrite writeSync calls on another thread hold back no writeSync to another file, ${ROUNDS * 10} calls`, async (t) => {
+  const dir = freshDir()
+  const worker = new Worker(
+    `const { parentPort, workerData } = require('node:worker_threads')
+     const { join } = require('node:path')
+     const { AtomicFile } = require(workerData.entry)
+     let stop = false, i = 0
+     parentPort.on('message', () => { stop = true })
+     const spin = () => {
+       for (let k = 0; k < 20 && !stop; k++) {
+         try { new AtomicFile(join(workerData.dir, 'w' + (i++ % 16))).withOverwrite(false).writeSync('x') } catch {}
+       }
+       if (i === 20) parentPort.postMessage('spinning')
+       if (stop) parentPort.postMessage('stopped')
+       else setImmediate(spin)
+     }
+     spin()`,
+    { eval: true, workerData: { entry: require.resolve('atomic-publish'), dir } },
+  )
+  try {
+    await once(worker, 'message')
+    const target = join(dir, 'mine')
+    const refused: number[] = []
+    for (let call = 0; call < ROUNDS * 10; call++) {
+      if (codeOf(() => new AtomicFile(target).writeSync(String(call))) !== 'ok') refused.push(call)
+    }
+    t.deepEqual(refused, [])
+    t.is(readFileSync(target, 'latin1'), String(ROUNDS * 10 - 1))
+    worker.postMessage('stop')
+    await once(worker, 'message')
+  } finally {
+    await worker.terminate()
+  }
+})

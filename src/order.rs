@@ -142,9 +142,11 @@ impl Ticket {
         Self::take(false, exclusive, path)
     }
 
-    /// Take the next place in call order for a sync call (see [`Ticket::enter`]).
-    pub fn issue_sync(exclusive: bool) -> Self {
-        Self::take(true, exclusive, None)
+    /// Take the next place in call order for a sync call to `path` (see [`Ticket::enter`]).
+    /// Until it has found its file, a sync call on another thread checks it by this path;
+    /// without one it could be any file, and would hold back every call it might overtake.
+    pub fn issue_sync(exclusive: bool, path: Option<PathBuf>) -> Self {
+        Self::take(true, exclusive, path)
     }
 
     fn take(sync: bool, exclusive: bool, path: Option<PathBuf>) -> Self {

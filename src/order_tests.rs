@@ -125,12 +125,12 @@ fn a_sync_ticket_is_refused_where_it_would_overtake_a_call_it_cannot_wait_for() 
     let ordinary = Ticket::issue();
     ordinary.enter(target, false).unwrap();
     // Ordinary behind ordinary: the later one simply wins.
-    let sync_ordinary = Ticket::issue_sync(false);
+    let sync_ordinary = Ticket::issue_sync(false, None);
     assert_eq!(sync_ordinary.enter(target, false), Ok(()));
     drop(sync_ordinary);
     // A no-overwrite call's answer depends on the earlier one.
     assert_eq!(
-        Ticket::issue_sync(false).enter(target, true),
+        Ticket::issue_sync(false, None).enter(target, true),
         Err(OrderPending)
     );
     drop(ordinary);
@@ -138,20 +138,23 @@ fn a_sync_ticket_is_refused_where_it_would_overtake_a_call_it_cannot_wait_for() 
     exclusive.enter(target, true).unwrap();
     // Any call after a no-overwrite one still under way would change its answer.
     assert_eq!(
-        Ticket::issue_sync(false).enter(target, false),
+        Ticket::issue_sync(false, None).enter(target, false),
         Err(OrderPending)
     );
     assert_eq!(
-        Ticket::issue_sync(false).enter(target, true),
+        Ticket::issue_sync(false, None).enter(target, true),
         Err(OrderPending)
     );
     // A later call under way is no reason to refuse, nor is one on another file.
-    let sync_first = Ticket::issue_sync(false);
+    let sync_first = Ticket::issue_sync(false, None);
     let later = Ticket::issue();
     drop(exclusive);
     later.enter(target, true).unwrap();
     assert_eq!(sync_first.enter(target, true), Ok(()));
-    assert_eq!(Ticket::issue_sync(false).enter(&key("other"), true), Ok(()));
+    assert_eq!(
+        Ticket::issue_sync(false, None).enter(&key("other"), true),
+        Ok(())
+    );
     // Async tickets are never refused: they wait on the JavaScript side.
     assert_eq!(Ticket::issue().enter(target, true), Ok(()));
 }
@@ -163,12 +166,12 @@ fn a_withdrawn_call_holds_back_no_sync_call() {
     let aborted = Ticket::issue();
     aborted.enter(target, true).unwrap();
     aborted.withdraw();
-    assert_eq!(Ticket::issue_sync(false).enter(target, true), Ok(()));
+    assert_eq!(Ticket::issue_sync(false, None).enter(target, true), Ok(()));
     // Withdrawn before it found its target: it never counts as under way.
     let early = Ticket::issue();
     early.withdraw();
     early.enter(target, true).unwrap();
-    assert_eq!(Ticket::issue_sync(false).enter(target, true), Ok(()));
+    assert_eq!(Ticket::issue_sync(false, None).enter(target, true), Ok(()));
 }
 
 #[test]
@@ -178,19 +181,38 @@ fn a_sync_ticket_is_refused_behind_an_unbound_call_that_may_be_its_file() {
     // Not yet resolved on the pool: it may be this file under another spelling.
     let ordinary = Ticket::issue_for(false, None);
     assert_eq!(
-        Ticket::issue_sync(true).enter(target, true),
+        Ticket::issue_sync(true, None).enter(target, true),
         Err(OrderPending)
     );
     // Ordinary behind ordinary stays allowed: the later one wins, the earlier is superseded.
-    assert_eq!(Ticket::issue_sync(false).enter(target, false), Ok(()));
+    assert_eq!(Ticket::issue_sync(false, None).enter(target, false), Ok(()));
     drop(ordinary);
     let exclusive = Ticket::issue_for(true, None);
     assert_eq!(
-        Ticket::issue_sync(false).enter(target, false),
+        Ticket::issue_sync(false, None).enter(target, false),
         Err(OrderPending)
     );
     // Once it gave up, nothing waits for it.
     exclusive.withdraw();
-    assert_eq!(Ticket::issue_sync(false).enter(target, false), Ok(()));
-    assert_eq!(Ticket::issue_sync(true).enter(target, true), Ok(()));
+    assert_eq!(Ticket::issue_sync(false, None).enter(target, false), Ok(()));
+    assert_eq!(Ticket::issue_sync(true, None).enter(target, true), Ok(()));
+}
+
+#[test]
+fn a_sync_call_that_has_not_found_its_file_holds_back_only_calls_to_its_own_path() {
+    let _turn = pruning_turn();
+    let mine = &key("mine");
+    // A no-overwrite sync call on another thread, its target not yet resolved.
+    let elsewhere = Ticket::issue_sync(true, Some("order-test-elsewhere".into()));
+    assert_eq!(Ticket::issue_sync(false, None).enter(mine, false), Ok(()));
+    assert_eq!(Ticket::issue_sync(true, None).enter(mine, true), Ok(()));
+    drop(elsewhere);
+    // One for this very file still holds back what it could change.
+    let same = Ticket::issue_sync(true, Some("order-test-mine".into()));
+    assert_eq!(
+        Ticket::issue_sync(false, None).enter(mine, false),
+        Err(OrderPending)
+    );
+    drop(same);
+    assert_eq!(Ticket::issue_sync(false, None).enter(mine, false), Ok(()));
 }

@@ -1,7 +1,8 @@
 // Per-call cost that must not grow with the number of calls, and tiny chunks streamed whole.
-// Growth is checked with bounds a busy machine does not reach (8× the calls may cost up to 40×,
-// where a per-call cost that grows with the calls gives 64×; the last medians up to 4× the
-// first); each logs its figures. How fast tiny chunks go against fs.createWriteStream is a
+// Growth is checked with bounds a busy machine does not reach: 8× the calls may cost up to 40×,
+// where a per-call cost that grows with the calls gives 64×, each the fastest of three runs (a
+// stall would have to hit all three); the last 2 000 sync calls may cost up to 4× the first,
+// by their 10th percentile, which a call held off the CPU does not move. Each logs its figures. How fast tiny chunks go against fs.createWriteStream is a
 // measurement, not a pass/fail: `npm run bench:hardening`.
 
 import test from 'ava'
@@ -26,8 +27,13 @@ async function issueTime(count: number): Promise<number> {
 
 test.serial('issuing 40 000 writes to one target costs per call about what 5 000 do', async (t) => {
   await issueTime(1000) // warm-up
-  const small = await issueTime(5000)
-  const large = await issueTime(40_000)
+  const fastest = async (count: number): Promise<number> => {
+    const runs: number[] = []
+    for (let run = 0; run < 3; run++) runs.push(await issueTime(count))
+    return Math.min(...runs)
+  }
+  const small = await fastest(5000)
+  const large = await fastest(40_000)
   t.log(`issue time: 5 000 calls ${small.toFixed(0)} ms, 40 000 calls ${large.toFixed(0)} ms (ratio ${(large / small).toFixed(1)}, linear is 8)`)
   t.true(large / small < 40, `40 000 calls took ${(large / small).toFixed(1)}× the time of 5 000`)
 })
@@ -50,11 +56,12 @@ test.serial('writeSync to 16 000 new files while a stream is in flight: the last
   }
   finish()
   await stream
-  // Medians: a stall of the shared machine moves a mean, not a median; growth moves both.
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1] * 1000
-  const first = median(times.slice(0, 2000))
-  const last = median(times.slice(-2000))
-  t.log(`writeSync: first 2 000 ${first.toFixed(0)} µs/call, last 2 000 ${last.toFixed(0)} µs/call (medians)`)
+  // 10th percentiles: load on the shared machine, even load that starts midway, moves a mean
+  // or a median; it leaves the calls that ran undisturbed. Growth moves them all.
+  const fast = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 10)] * 1000
+  const first = fast(times.slice(0, 2000))
+  const last = fast(times.slice(-2000))
+  t.log(`writeSync: first 2 000 ${first.toFixed(0)} µs/call, last 2 000 ${last.toFixed(0)} µs/call (10th percentiles)`)
   t.true(last / first < 4, `the per-call cost grew ${(last / first).toFixed(1)}×`)
   t.is(statSync(join(dir, 'streamed')).size, 'held open'.length)
 })

@@ -38,9 +38,10 @@ impl NativeBatch {
         config: NativePublishConfig,
         control: &NativeControl,
     ) -> Result<()> {
-        let mut options = config.to_options()?;
+        let target = to_path(target)?;
+        let mut options = config.to_options(&target)?;
         control.attach(&mut options);
-        self.jobs.push((to_path(target)?, data, options));
+        self.jobs.push((target, data, options));
         Ok(())
     }
 

@@ -5,6 +5,7 @@ use napi_derive::napi;
 
 use crate::errors::{FsFailure, PublishError, Subject};
 use crate::hash;
+use std::path::Path;
 use std::sync::Arc;
 
 use crate::order::Ticket;
@@ -50,7 +51,8 @@ fn owner_id(id: i64) -> Result<Option<u32>> {
 }
 
 impl NativePublishConfig {
-    pub fn to_options(&self) -> Result<PublishOptions> {
+    /// Options for a publish to `target`, with its place in call order taken now.
+    pub fn to_options(&self, target: &Path) -> Result<PublishOptions> {
         let expected_hash = match &self.expected_hash {
             Some(text) => Some(hash::from_hex(text).ok_or_else(|| {
                 Error::new(
@@ -103,8 +105,13 @@ impl NativePublishConfig {
             },
             control: None,
             // Taken now, on the JS thread, so tickets follow the order of the calls; a
-            // NativeControl made at the call replaces it with the one it took then.
-            ticket: Some(Arc::new(Ticket::issue_for(!self.overwrite, None))),
+            // NativeControl made at the call replaces it with the one it took then. With its
+            // path: a ticket without one could be for any file, and a sync call on another
+            // thread would be refused behind it whatever file it is for.
+            ticket: Some(Arc::new(Ticket::issue_for(
+                !self.overwrite,
+                Some(target.to_path_buf()),
+            ))),
             owner: super::lifecycle::current_environment(),
         })
     }

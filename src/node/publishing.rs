@@ -1,7 +1,7 @@
 //! `write`, `copyFrom` and their sync twins: one libuv work item per publish, doing the whole
 //! sequence (no round trip to JavaScript between steps).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use napi::bindgen_prelude::{AsyncTask, Buffer, Either, Function, Uint8Array, Unknown};
@@ -24,7 +24,9 @@ pub fn publish_bytes(
     control: Option<&NativeControl>,
 ) -> Result<AsyncTask<OnPool<WriteJob, NativeOutcome>>> {
     // The caller's bytes are referenced, not copied, until the task is dropped.
-    let job = (to_path(target)?, data, with_control(&config, control)?);
+    let target = to_path(target)?;
+    let options = with_control(&config, control, &target)?;
+    let job = (target, data, options);
     Ok(AsyncTask::new(OnPool::new(
         job,
         |(target, data, options)| {
@@ -46,12 +48,7 @@ pub fn publish_copy(
     config: NativePublishConfig,
 ) -> Result<AsyncTask<OnPool<CopiedWriteJob, NativeOutcome>>> {
     let target = to_path(target)?;
-    let mut options = config.to_options()?;
-    // With its path, so that a sync call can tell whether it is its own file.
-    options.ticket = Some(Arc::new(Ticket::issue_for(
-        !options.overwrite,
-        Some(target.clone()),
-    )));
+    let options = config.to_options(&target)?;
     let job = (target, data.to_vec(), options);
     Ok(AsyncTask::new(OnPool::new(
         job,
@@ -73,7 +70,8 @@ pub fn publish_bytes_sync(
     config: NativePublishConfig,
     on_scratch: Option<Function<String, Unknown>>,
 ) -> Result<NativeOutcome> {
-    let (target, options) = (to_path(target)?, sync_options(&config)?);
+    let target = to_path(target)?;
+    let options = sync_options(&config, &target)?;
     let Some(hook) = on_scratch else {
         return Ok(NativeOutcome::from_publish(publish::write(
             &target, data, options,
@@ -104,11 +102,9 @@ pub fn copy_file(
     config: NativePublishConfig,
     control: Option<&NativeControl>,
 ) -> Result<AsyncTask<OnPool<CopyJob, NativeOutcome>>> {
-    let job = (
-        to_path(source)?,
-        to_path(target)?,
-        with_control(&config, control)?,
-    );
+    let (source, target) = (to_path(source)?, to_path(target)?);
+    let options = with_control(&config, control, &target)?;
+    let job = (source, target, options);
     Ok(AsyncTask::new(OnPool::new(
         job,
         |(source, target, options)| {
@@ -126,23 +122,28 @@ pub fn copy_file_sync(
     target: Either<String, Buffer>,
     config: NativePublishConfig,
 ) -> Result<NativeOutcome> {
-    let result = publish::copy_from(&to_path(source)?, &to_path(target)?, sync_options(&config)?);
+    let (source, target) = (to_path(source)?, to_path(target)?);
+    let result = publish::copy_from(&source, &target, sync_options(&config, &target)?);
     Ok(NativeOutcome::from_publish(result))
 }
 
 /// Options for a sync call: its place in call order is one that cannot wait (see
 /// `Ticket::enter`).
-fn sync_options(config: &NativePublishConfig) -> Result<PublishOptions> {
-    let mut options = config.to_options()?;
-    options.ticket = Some(Arc::new(Ticket::issue_sync(!options.overwrite)));
+fn sync_options(config: &NativePublishConfig, target: &Path) -> Result<PublishOptions> {
+    let mut options = config.to_options(target)?;
+    options.ticket = Some(Arc::new(Ticket::issue_sync(
+        !options.overwrite,
+        Some(target.to_path_buf()),
+    )));
     Ok(options)
 }
 
 pub(super) fn with_control(
     config: &NativePublishConfig,
     control: Option<&NativeControl>,
+    target: &Path,
 ) -> Result<PublishOptions> {
-    let mut options = config.to_options()?;
+    let mut options = config.to_options(target)?;
     if let Some(control) = control {
         control.attach(&mut options);
     }

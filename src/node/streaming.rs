@@ -40,12 +40,13 @@ impl NativeSink {
         config: NativePublishConfig,
         control: Option<&NativeControl>,
     ) -> Result<Self> {
-        let mut options = config.to_options()?;
+        let target = to_path(target)?;
+        let mut options = config.to_options(&target)?;
         if let Some(control) = control {
             control.attach(&mut options);
         }
         Ok(Self {
-            state: Arc::new(Mutex::new(StreamPublish::new(to_path(target)?, options))),
+            state: Arc::new(Mutex::new(StreamPublish::new(target, options))),
         })
     }
 

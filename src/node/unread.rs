@@ -54,7 +54,9 @@ impl NativeUnreadWrite {
         control: Option<&NativeControl>,
     ) -> Result<Self> {
         let memory = CallerMemory::new(data.as_ptr() as usize, data.len());
-        let ready = Stage::Ready(to_path(target)?, memory, with_control(&config, control)?);
+        let target = to_path(target)?;
+        let options = with_control(&config, control, &target)?;
+        let ready = Stage::Ready(target, memory, options);
         Ok(Self {
             stage: Arc::new(Mutex::new(ready)),
         })
