@@ -212,6 +212,11 @@ test('onProgress: growing counts, at most one per chunk, the total last', async 
   const chunks = 40
   const slow = (async function* () {
     for (let i = 0; i < chunks; i++) {
+      // Halfway, wait for a report of what is down so far, however slow the machine: the
+      // report before the total is then certain, not a matter of timing.
+      for (let waited = 0; i === chunks / 2 && seen.length === 0 && waited < 60_000; waited += 10) {
+        await new Promise((r) => setTimeout(r, 10))
+      }
       await new Promise((r) => setTimeout(r, 10))
       yield Buffer.alloc(1000, i)
     }
