@@ -175,6 +175,15 @@ test('strict options: the async forms reject (never throw) on bad arguments', as
   t.deepEqual(namesIn(dir), [])
 })
 
+test('a detached ArrayBuffer is refused with ERR_INVALID_ARG_VALUE by publish and publishSync, nothing on disk changed', async (t) => {
+  const { dir, before, target } = dirWithOldTarget()
+  const detached = new ArrayBuffer(8)
+  structuredClone(detached, { transfer: [detached] })
+  await t.throwsAsync(publish(target, detached), { code: 'ERR_INVALID_ARG_VALUE', message: /"?'?data'?"?.*detached/ })
+  t.throws(() => publishSync(target, detached), { code: 'ERR_INVALID_ARG_VALUE', message: /"?'?data'?"?.*detached/ })
+  t.deepEqual(snapshot(dir), before)
+})
+
 test('strict options: keys set to undefined count as absent; a signal is refused by the sync forms', async (t) => {
   const dir = freshDir()
   const result = await publish(join(dir, 'a'), FOX, { hash: undefined, mode: undefined, signal: undefined, onProgress: undefined })

@@ -226,5 +226,11 @@ export function publishStream(target: PathLike, options?: PublishOptions): Publi
 
 /** An ArrayBuffer is published as its bytes; anything else as the builder takes it. */
 function bytesOf(data: BinaryData | ArrayBuffer): BinaryData {
-  return types.isAnyArrayBuffer(data) ? new Uint8Array(data) : data
+  if (!types.isAnyArrayBuffer(data)) return data
+  try {
+    return new Uint8Array(data)
+  } catch {
+    // Only a detached (transferred) buffer cannot be viewed: V8's own TypeError has no code.
+    throw invalidArgValue('data', data, 'is a detached ArrayBuffer')
+  }
 }
