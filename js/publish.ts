@@ -156,7 +156,8 @@ export function publish(target: PathLike, data: BinaryData | ArrayBuffer, option
 
 /**
  * `publish` on the calling thread: `new AtomicFile(target)`, the options applied, then
- * `writeSync(data)`. `signal` is refused: nothing can cancel a synchronous call.
+ * `writeSync(data)`. The options have no `signal` (refused with `ERR_INVALID_ARG_VALUE` if
+ * given anyway): nothing can cancel a synchronous call.
  *
  * @example
  * ```ts
@@ -167,7 +168,7 @@ export function publish(target: PathLike, data: BinaryData | ArrayBuffer, option
  * @throws the errors `publish` rejects with (not `ABORT_ERR`), and `ERR_ORDER_PENDING` when
  *   earlier async publishes to the same file are still under way.
  */
-export function publishSync(target: PathLike, data: BinaryData | ArrayBuffer, options?: PublishOptions): WriteResult {
+export function publishSync(target: PathLike, data: BinaryData | ArrayBuffer, options?: Omit<PublishOptions, 'signal'>): WriteResult {
   return configured(target, options, true).writeSync(bytesOf(data))
 }
 
@@ -189,7 +190,8 @@ export function publishCopy(target: PathLike, source: PathLike, options?: Publis
 }
 
 /**
- * `publishCopy` on the calling thread (`copyFromSync`).
+ * `publishCopy` on the calling thread (`copyFromSync`); as for `publishSync`, the options have
+ * no `signal`.
  *
  * @example
  * ```ts
@@ -199,7 +201,7 @@ export function publishCopy(target: PathLike, source: PathLike, options?: Publis
  * ```
  * @throws the errors `publishCopy` rejects with (not `ABORT_ERR`), and `ERR_ORDER_PENDING`.
  */
-export function publishCopySync(target: PathLike, source: PathLike, options?: PublishOptions): CopyResult {
+export function publishCopySync(target: PathLike, source: PathLike, options?: Omit<PublishOptions, 'signal'>): CopyResult {
   return configured(target, options, true).copyFromSync(source)
 }
 
