@@ -184,6 +184,20 @@ test('a detached ArrayBuffer is refused with ERR_INVALID_ARG_VALUE by publish an
   t.deepEqual(snapshot(dir), before)
 })
 
+test('options.mtime is read once: a Date that changes between reads is judged and stamped as first read', async (t) => {
+  const { dir, before, target } = dirWithOldTarget()
+  let reads = 0
+  const fickle = new Date(0)
+  fickle.getTime = () => (reads++ === 0 ? Number.NaN : 1_000)
+  await t.throwsAsync(publish(target, FOX, { mtime: fickle }), { code: 'ERR_INVALID_ARG_VALUE', message: /'options\.mtime'/ })
+  t.deepEqual(snapshot(dir), before)
+  reads = 0
+  const shifting = new Date(0)
+  shifting.getTime = () => (reads++ === 0 ? 1_700_000_000_123 : Number.NaN)
+  await publish(target, FOX, { mtime: shifting })
+  t.is(statSync(target).mtimeMs, 1_700_000_000_123)
+})
+
 test('strict options: keys set to undefined count as absent; a signal is refused by the sync forms', async (t) => {
   const dir = freshDir()
   const result = await publish(join(dir, 'a'), FOX, { hash: undefined, mode: undefined, signal: undefined, onProgress: undefined })

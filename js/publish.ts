@@ -86,8 +86,9 @@ function configured(target: PathLike, options: unknown, sync: boolean): AtomicFi
   const { hash, mtime, mode, owner, durability, overwrite, signal, onProgress } = given
   if (hash !== undefined) file.withHash(toHashText(hash, 'options.hash'))
   if (mtime !== undefined) {
-    toSplitTime(mtime, 'options.mtime')
-    file.withMtime(mtime as Date | number | bigint)
+    // Read once (a Date's getTime may be replaced) and handed on as the exact nanoseconds read.
+    const { secs, nanos } = toSplitTime(mtime, 'options.mtime')
+    file.withMtime(BigInt(secs) * 1_000_000_000n + BigInt(nanos))
   }
   if (mode !== undefined) file.withMode(toMode(mode, 'options.mode'))
   if (owner !== undefined) {
