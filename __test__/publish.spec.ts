@@ -128,6 +128,8 @@ test('publishStream returns a Writable that publishes on end, with the result', 
 /** Bad options, with the code and the name each must be refused under. */
 const BAD_OPTIONS: [string, unknown, string, RegExp][] = [
   ['an unknown key', { hsah: 'ab' }, 'ERR_INVALID_ARG_VALUE', /'options' has an unknown key.*'hsah'/s],
+  ['an inherited unknown key', Object.create({ hsah: 'ab' }), 'ERR_INVALID_ARG_VALUE', /'options' has an unknown key.*'hsah'/s],
+  ['an owner with an inherited unknown key', { owner: Object.assign(Object.create({ user: 'x' }), { uid: 0, gid: 0 }) }, 'ERR_INVALID_ARG_VALUE', /'options\.owner'/],
   ['options not an object', 'fast', 'ERR_INVALID_ARG_TYPE', /"options" argument/],
   ['options null', null, 'ERR_INVALID_ARG_TYPE', /"options" argument/],
   ['hash of the wrong type', { hash: 12 }, 'ERR_INVALID_ARG_TYPE', /"options\.hash" property/],
@@ -196,6 +198,13 @@ test('options.mtime is read once: a Date that changes between reads is judged an
   shifting.getTime = () => (reads++ === 0 ? 1_700_000_000_123 : Number.NaN)
   await publish(target, FOX, { mtime: shifting })
   t.is(statSync(target).mtimeMs, 1_700_000_000_123)
+})
+
+test('inherited option keys are read as Node reads options: a known one takes effect', async (t) => {
+  const dir = freshDir()
+  const defaults = { mode: 0o640 }
+  await publish(join(dir, 'a'), FOX, Object.create(defaults))
+  t.is(statSync(join(dir, 'a')).mode & 0o7777, 0o640)
 })
 
 test('strict options: keys set to undefined count as absent; a signal is refused by the sync forms', async (t) => {

@@ -18,8 +18,8 @@ export interface PublishOwner {
 /**
  * Every setting of the `AtomicFile` builder, as one object for `publish`, `publishSync`,
  * `publishCopy`, `publishCopySync` and `publishStream`. A key set to `undefined` is as if
- * absent, so settings can be passed through from configuration as they are; an unknown key
- * is refused.
+ * absent, so settings can be passed through from configuration as they are; an unknown key,
+ * set directly or inherited, is refused.
  */
 export interface PublishOptions {
   /**
@@ -80,7 +80,9 @@ function configured(target: PathLike, options: unknown, sync: boolean): AtomicFi
     throw invalidArgType('options', 'of type object', options)
   }
   const given = options as Record<string, unknown>
-  for (const key of Object.keys(given)) {
+  // Every enumerable key, inherited ones too: the options are read as Node reads them (through
+  // the prototype), so an unknown key there is refused as one set directly would be.
+  for (const key in given) {
     if (!OPTION_KEYS.has(key)) throw invalidArgValue('options', key, `has an unknown key (known: ${[...OPTION_KEYS].join(', ')})`)
   }
   const { hash, mtime, mode, owner, durability, overwrite, signal, onProgress } = given
@@ -117,7 +119,7 @@ function toOwner(value: unknown): PublishOwner {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw invalidArgType('options.owner', 'of type object', value)
   }
-  for (const key of Object.keys(value)) {
+  for (const key in value) {
     if (key !== 'uid' && key !== 'gid') throw invalidArgValue('options.owner', key, 'has an unknown key (known: uid, gid)')
   }
   const { uid, gid } = value as Record<string, unknown>
