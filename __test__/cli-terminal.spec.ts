@@ -36,6 +36,7 @@ test('--version and -V print the package version', (t) => {
 test('progress renderer: binary units, one decimal below 100', (t) => {
   t.is(formatBytes(0), '0 B')
   t.is(formatBytes(1023), '1023 B')
+  t.is(formatBytes(1023.6), '1.0 KiB', 'a fractional rate just under 1 KiB is not shown as 1024 B')
   t.is(formatBytes(1024), '1.0 KiB')
   t.is(formatBytes(1.2 * 2 ** 30), '1.2 GiB')
   t.is(formatBytes(312 * 2 ** 20), '312 MiB')

@@ -128,6 +128,8 @@ test('publishStream returns a Writable that publishes on end, with the result', 
 /** Bad options, with the code and the name each must be refused under. */
 const BAD_OPTIONS: [string, unknown, string, RegExp][] = [
   ['an unknown key', { hsah: 'ab' }, 'ERR_INVALID_ARG_VALUE', /'options' has an unknown key.*'hsah'/s],
+  ['an inherited unknown key', Object.create({ hsah: 'ab' }), 'ERR_INVALID_ARG_VALUE', /'options' has an unknown key.*'hsah'/s],
+  ['an owner with an inherited unknown key', { owner: Object.assign(Object.create({ user: 'x' }), { uid: 0, gid: 0 }) }, 'ERR_INVALID_ARG_VALUE', /'options\.owner'/],
   ['options not an object', 'fast', 'ERR_INVALID_ARG_TYPE', /"options" argument/],
   ['options null', null, 'ERR_INVALID_ARG_TYPE', /"options" argument/],
   ['hash of the wrong type', { hash: 12 }, 'ERR_INVALID_ARG_TYPE', /"options\.hash" property/],
@@ -175,12 +177,43 @@ test('strict options: the async forms reject (never throw) on bad arguments', as
   t.deepEqual(namesIn(dir), [])
 })
 
+test('a detached ArrayBuffer is refused with ERR_INVALID_ARG_VALUE by publish and publishSync, nothing on disk changed', async (t) => {
+  const { dir, before, target } = dirWithOldTarget()
+  const detached = new ArrayBuffer(8)
+  structuredClone(detached, { transfer: [detached] })
+  await t.throwsAsync(publish(target, detached), { code: 'ERR_INVALID_ARG_VALUE', message: /"?'?data'?"?.*detached/ })
+  t.throws(() => publishSync(target, detached), { code: 'ERR_INVALID_ARG_VALUE', message: /"?'?data'?"?.*detached/ })
+  t.deepEqual(snapshot(dir), before)
+})
+
+test('options.mtime is read once: a Date that changes between reads is judged and stamped as first read', async (t) => {
+  const { dir, before, target } = dirWithOldTarget()
+  let reads = 0
+  const fickle = new Date(0)
+  fickle.getTime = () => (reads++ === 0 ? Number.NaN : 1_000)
+  await t.throwsAsync(publish(target, FOX, { mtime: fickle }), { code: 'ERR_INVALID_ARG_VALUE', message: /'options\.mtime'/ })
+  t.deepEqual(snapshot(dir), before)
+  reads = 0
+  const shifting = new Date(0)
+  shifting.getTime = () => (reads++ === 0 ? 1_700_000_000_123 : Number.NaN)
+  await publish(target, FOX, { mtime: shifting })
+  t.is(statSync(target).mtimeMs, 1_700_000_000_123)
+})
+
+test('inherited option keys are read as Node reads options: a known one takes effect', async (t) => {
+  const dir = freshDir()
+  const defaults = { mode: 0o640 }
+  await publish(join(dir, 'a'), FOX, Object.create(defaults))
+  t.is(statSync(join(dir, 'a')).mode & 0o7777, 0o640)
+})
+
 test('strict options: keys set to undefined count as absent; a signal is refused by the sync forms', async (t) => {
   const dir = freshDir()
   const result = await publish(join(dir, 'a'), FOX, { hash: undefined, mode: undefined, signal: undefined, onProgress: undefined })
   t.is(result.bytes, FOX.length)
   const signal = new AbortController().signal
-  t.throws(() => publishSync(join(dir, 'b'), FOX, { signal }), { code: 'ERR_INVALID_ARG_VALUE', message: /'options\.signal'.*synchronous/ })
-  t.throws(() => publishCopySync(join(dir, 'b'), join(dir, 'a'), { signal }), { code: 'ERR_INVALID_ARG_VALUE' })
+  // The types leave `signal` out of the sync forms' options; a JavaScript caller may pass it anyway.
+  t.throws(() => publishSync(join(dir, 'b'), FOX, { signal } as never), { code: 'ERR_INVALID_ARG_VALUE', message: /'options\.signal'.*synchronous/ })
+  t.throws(() => publishCopySync(join(dir, 'b'), join(dir, 'a'), { signal } as never), { code: 'ERR_INVALID_ARG_VALUE' })
   t.deepEqual(namesIn(dir), ['a'])
 })

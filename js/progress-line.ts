@@ -12,9 +12,9 @@ export function formatBytes(n: number): string {
     value /= 1024
     unit++
   }
-  if (unit === 0) return `${Math.round(value)} B`
-  // 1023.96 KiB would round to "1024": shown in the next unit up instead.
+  // 1023.96 KiB (or a rate of 1023.6 B/s) would round to "1024": shown in the next unit up instead.
   if (Math.round(value) >= 1024 && unit < UNITS.length - 1) return `1.0 ${UNITS[unit + 1]}`
+  if (unit === 0) return `${Math.round(value)} B`
   const tenths = Math.round(value * 10) / 10
   return `${tenths < 100 ? tenths.toFixed(1) : Math.round(value).toString()} ${UNITS[unit]}`
 }

@@ -18,8 +18,8 @@ export interface PublishOwner {
 /**
  * Every setting of the `AtomicFile` builder, as one object for `publish`, `publishSync`,
  * `publishCopy`, `publishCopySync` and `publishStream`. A key set to `undefined` is as if
- * absent, so settings can be passed through from configuration as they are; an unknown key
- * is refused.
+ * absent, so settings can be passed through from configuration as they are; an unknown key,
+ * set directly or inherited, is refused.
  */
 export interface PublishOptions {
   /**
@@ -80,14 +80,17 @@ function configured(target: PathLike, options: unknown, sync: boolean): AtomicFi
     throw invalidArgType('options', 'of type object', options)
   }
   const given = options as Record<string, unknown>
-  for (const key of Object.keys(given)) {
+  // Every enumerable key, inherited ones too: the options are read as Node reads them (through
+  // the prototype), so an unknown key there is refused as one set directly would be.
+  for (const key in given) {
     if (!OPTION_KEYS.has(key)) throw invalidArgValue('options', key, `has an unknown key (known: ${[...OPTION_KEYS].join(', ')})`)
   }
   const { hash, mtime, mode, owner, durability, overwrite, signal, onProgress } = given
   if (hash !== undefined) file.withHash(toHashText(hash, 'options.hash'))
   if (mtime !== undefined) {
-    toSplitTime(mtime, 'options.mtime')
-    file.withMtime(mtime as Date | number | bigint)
+    // Read once (a Date's getTime may be replaced) and handed on as the exact nanoseconds read.
+    const { secs, nanos } = toSplitTime(mtime, 'options.mtime')
+    file.withMtime(BigInt(secs) * 1_000_000_000n + BigInt(nanos))
   }
   if (mode !== undefined) file.withMode(toMode(mode, 'options.mode'))
   if (owner !== undefined) {
@@ -116,7 +119,7 @@ function toOwner(value: unknown): PublishOwner {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw invalidArgType('options.owner', 'of type object', value)
   }
-  for (const key of Object.keys(value)) {
+  for (const key in value) {
     if (key !== 'uid' && key !== 'gid') throw invalidArgValue('options.owner', key, 'has an unknown key (known: uid, gid)')
   }
   const { uid, gid } = value as Record<string, unknown>
@@ -156,7 +159,8 @@ export function publish(target: PathLike, data: BinaryData | ArrayBuffer, option
 
 /**
  * `publish` on the calling thread: `new AtomicFile(target)`, the options applied, then
- * `writeSync(data)`. `signal` is refused: nothing can cancel a synchronous call.
+ * `writeSync(data)`. The options have no `signal` (refused with `ERR_INVALID_ARG_VALUE` if
+ * given anyway): nothing can cancel a synchronous call.
  *
  * @example
  * ```ts
@@ -167,7 +171,7 @@ export function publish(target: PathLike, data: BinaryData | ArrayBuffer, option
  * @throws the errors `publish` rejects with (not `ABORT_ERR`), and `ERR_ORDER_PENDING` when
  *   earlier async publishes to the same file are still under way.
  */
-export function publishSync(target: PathLike, data: BinaryData | ArrayBuffer, options?: PublishOptions): WriteResult {
+export function publishSync(target: PathLike, data: BinaryData | ArrayBuffer, options?: Omit<PublishOptions, 'signal'>): WriteResult {
   return configured(target, options, true).writeSync(bytesOf(data))
 }
 
@@ -189,7 +193,8 @@ export function publishCopy(target: PathLike, source: PathLike, options?: Publis
 }
 
 /**
- * `publishCopy` on the calling thread (`copyFromSync`).
+ * `publishCopy` on the calling thread (`copyFromSync`); as for `publishSync`, the options have
+ * no `signal`.
  *
  * @example
  * ```ts
@@ -199,7 +204,7 @@ export function publishCopy(target: PathLike, source: PathLike, options?: Publis
  * ```
  * @throws the errors `publishCopy` rejects with (not `ABORT_ERR`), and `ERR_ORDER_PENDING`.
  */
-export function publishCopySync(target: PathLike, source: PathLike, options?: PublishOptions): CopyResult {
+export function publishCopySync(target: PathLike, source: PathLike, options?: Omit<PublishOptions, 'signal'>): CopyResult {
   return configured(target, options, true).copyFromSync(source)
 }
 
@@ -226,5 +231,11 @@ export function publishStream(target: PathLike, options?: PublishOptions): Publi
 
 /** An ArrayBuffer is published as its bytes; anything else as the builder takes it. */
 function bytesOf(data: BinaryData | ArrayBuffer): BinaryData {
-  return types.isAnyArrayBuffer(data) ? new Uint8Array(data) : data
+  if (!types.isAnyArrayBuffer(data)) return data
+  try {
+    return new Uint8Array(data)
+  } catch {
+    // Only a detached (transferred) buffer cannot be viewed: V8's own TypeError has no code.
+    throw invalidArgValue('data', data, 'is a detached ArrayBuffer')
+  }
 }

@@ -42,4 +42,8 @@ publishSync('/tmp/a', 'data', { owner: 1000 })
 const notAlways: string = copied.hash
 // @ts-expect-error a number is not data to publish
 await publish('/tmp/a', 42)
+// @ts-expect-error nothing can cancel a synchronous publish: its options have no signal
+publishSync('/tmp/a', 'data', { signal: AbortSignal.timeout(1000) })
+// @ts-expect-error nor have a synchronous copy's
+publishCopySync('/tmp/e', '/tmp/a', { signal: AbortSignal.timeout(1000) })
 console.log(notAlways)
