@@ -75,7 +75,8 @@ export type CopyResult = PublishResult
 /**
  * Called with the bytes written so far, growing, a few times a second, the total last;
  * `total` is the size to be written whenever it is known (a copy's source size, the length of
- * the data of a write; a stream's only at its last call).
+ * the data of a write; a stream's only at its last call, and not even there when that count was
+ * already reported, since no count is reported twice).
  */
 export type ProgressListener = (bytesWritten: number, total?: number) => void
 
@@ -269,7 +270,8 @@ export class AtomicFile {
   /**
    * Byte counts as the publish writes them: growing, a few per second, the total last (for
    * `write`, `writeSync` and `copyFromSync`, the total alone). `total` is passed whenever the
-   * size is known: a copy's source size, a write's data length, a stream's at its last call.
+   * size is known: a copy's source size, a write's data length, a stream's at its last call
+   * (unless that count was already reported: no count is reported twice).
    * A callback that throws during a stream or a copy cancels it, which then rejects with what
    * it threw; the single call after a write comes once the write is done.
    *
@@ -562,10 +564,17 @@ export class AtomicFile {
     if (signal?.aborted) throw new AbortError(signal.reason)
     const call = new Call(signal, !this.#config.overwrite, this.#path.native)
     const progress = this.#reporter(call.control)
-    // The source's size, read beside the copy, is the total the progress reports.
+    // The source's size, read beside the copy, is the total the progress reports. No count is
+    // reported before that read settles: a count reported without its total could be the last.
     let total: number | undefined
-    if (progress) stat(source.native).then((s) => void (total = s.isFile() ? s.size : undefined), () => {})
-    const poll = progress && setInterval(() => progress.update(call.control.bytesWritten(), total), COPY_PROGRESS_POLL_MS)
+    let sized = false
+    if (progress) {
+      stat(source.native).then(
+        (s) => void ((total = s.isFile() ? s.size : undefined), (sized = true)),
+        () => void (sized = true),
+      )
+    }
+    const poll = progress && setInterval(() => sized && progress.update(call.control.bytesWritten(), total), COPY_PROGRESS_POLL_MS)
     const place = enterTarget(this.#path.key, !this.#config.overwrite)
     try {
       if (place.ready) await call.wait(place.ready)
