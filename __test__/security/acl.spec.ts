@@ -1,4 +1,4 @@
-// Finding: a replace drops the file's ACL. An admin took nobody's access away from one file
+// The attack: a replace that drops the file's ACL. An admin took nobody's access away from one file
 // while the directory's default ACL grants it; a replace keeps the file's own ACL (as a write
 // in place does) and never gains the default one where the file had none.
 

@@ -1,4 +1,4 @@
-// Finding: copyFrom widens a copy. A copy gets at most its source's permission bits, taken from
+// The attack: a copyFrom that widens a copy. A copy gets at most its source's permission bits, taken from
 // the opened source (as fs.copyFile takes them), so neither a 0600 source nor a link swapped
 // in for the source's name exposes the copy to nobody.
 

@@ -1,4 +1,4 @@
-// Finding: the directory fsync can be hung for good. nobody, who may write the folder above
+// The attack: hanging the directory fsync for good. nobody, who may write the folder above
 // the target's directory, swaps a FIFO in for that directory for a moment after each rename;
 // the publish's fsync is of the directory it opened (O_DIRECTORY) and never opens it again.
 

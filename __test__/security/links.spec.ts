@@ -1,4 +1,4 @@
-// Findings: a link the kernel refuses is followed, and a planted target takes root's bytes.
+// The attacks: following a link the kernel refuses, and a planted target taking root's bytes.
 // With fs.protected_symlinks and protected_regular, a publish refuses (EACCES) exactly what
 // fs.writeFile is refused: another user's link, or another user's file, in a sticky
 // world-writable directory. Nothing on disk changes.

@@ -1,4 +1,4 @@
-// Finding: secrets read through the scratch, and a new owner rewriting verified bytes. The
+// The attacks: secrets read through the scratch, and a new owner rewriting verified bytes. The
 // scratch is nobody else's until its last byte is written and verified (guarantee 9), for
 // every terminal, compat included, with withOwner, withMode, on a replace.
 
