@@ -87,6 +87,12 @@ impl Publisher {
         }
     }
 
+    /// Hash every byte appended from here on (see `unread.rs`).
+    pub(crate) fn hashing(mut self) -> Self {
+        self.hasher = Some(Hasher::new());
+        self
+    }
+
     /// The scratch file's path.
     pub fn scratch_path(&self) -> &Path {
         self.scratch.path()

@@ -91,6 +91,34 @@ pub fn prepare_in_place(target: &Path) -> Result<Option<ResolvedTarget>, FsFailu
     prepare_with(target, false)
 }
 
+/// For a target whose directories are still to be made (where [`prepare_in_place`] says
+/// `None`): the nearest directory above it that exists, open, where bytes can wait unseen
+/// until the directories may be made. `None` where the target is not plainly missing (a link
+/// to follow, a file in the way, an ancestor that cannot be examined): [`prepare`] then makes
+/// the directories, or names the failure, as it always does.
+pub fn nearest_existing_dir(target: &Path) -> Result<Option<sys::TargetDir>, FsFailure> {
+    let (file, existing, followed) = follow_links(target)?;
+    if existing.is_some() || followed {
+        return Ok(None);
+    }
+    let Some(dir) = file.parent() else {
+        return Ok(None);
+    };
+    for above in dir.ancestors() {
+        let above = if above.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            above
+        };
+        match fs::metadata(above) {
+            Ok(meta) if meta.is_dir() => return Ok(sys::TargetDir::open(above).ok()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+            _ => return Ok(None),
+        }
+    }
+    Ok(None)
+}
+
 /// How often a resolution whose directory changed under it is redone before giving up.
 const MAX_RESOLVE_TRIES: usize = 32;
 

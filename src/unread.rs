@@ -10,18 +10,31 @@
 //! A mismatched write must touch nothing on disk (guarantee 3), and here the bytes can only be
 //! checked once written. So the scratch is made without a name (`scratch::Unnamed`) and
 //! linked under its scratch name only once its bytes match. Where that cannot be done (not
-//! Linux, no O_TMPFILE on the file system, a parent directory still to create, a scratch to
-//! keep on failure), [`fill_unread`] returns `None` and the caller copies the bytes into
-//! memory of its own and writes them the usual way (`write.rs`).
+//! Linux, no O_TMPFILE on the file system, a scratch to keep on failure), [`fill_unread`]
+//! returns `None` and the caller copies the bytes into memory of its own and writes them the
+//! usual way (`write.rs`).
+//!
+//! A target whose directories are still to be made gets its scratch in the nearest directory
+//! above it that exists (the new ones will be inside it, on its file system): a mismatch must
+//! not leave them either, and removing them again is no answer, since another publish may be
+//! about to link its own scratch into one. They are made only once the bytes match, by the
+//! same rules as any publish (`target::prepare`), and the scratch is linked into its own
+//! directory then. Should a file made there get other attributes than the one made above (a
+//! directory made meanwhile by someone else, set-group-id or with its own default ACL), or sit
+//! on another file system (one mounted there meanwhile: EXDEV), the bytes are copied in the
+//! kernel into a scratch made there, and checked again.
 //!
 //! Measured against that copy, 256 MiB verified: see docs/guarantees.md, guarantee 12.
 
-use std::path::Path;
+use std::io::{Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use crate::errors::{FsFailure, PublishError, Syscall};
 use crate::hash;
+use crate::order::Ticket;
 use crate::publish::{scratch_spec, Entered, PublishOptions, Published, Publisher};
-use crate::scratch::Unnamed;
+use crate::scratch::{Scratch, Unnamed};
 use crate::sys;
 use crate::target;
 
@@ -63,19 +76,47 @@ fn fill_where_possible(
     mut options: PublishOptions,
 ) -> Result<Option<Filled>, PublishError> {
     let ticket = Entered::ticket(&mut options)?;
-    let Some(resolved) = target::prepare_in_place(target)? else {
-        return Ok(None);
+    let spec = scratch_spec(&options);
+    let (place, unnamed) = match target::prepare_in_place(target)? {
+        Some(resolved) => {
+            let entered = Entered::at(resolved, ticket, &options)?;
+            let Some(unnamed) = Unnamed::create(&entered.target, &spec)? else {
+                return Ok(None);
+            };
+            (Place::Resolved(Box::new(entered)), unnamed)
+        }
+        None => {
+            let Some(above) = target::nearest_existing_dir(target)? else {
+                return Ok(None);
+            };
+            let Some(unnamed) = Unnamed::create_in(&above, None, &spec)? else {
+                return Ok(None);
+            };
+            let to_make = Place::DirsToMake {
+                target: target.to_path_buf(),
+                ticket,
+                filled_in: above,
+            };
+            (to_make, unnamed)
+        }
     };
-    let entered = Entered::at(resolved, ticket, &options)?;
-    let Some(unnamed) = Unnamed::create(&entered.target, &scratch_spec(&options))? else {
-        return Ok(None);
-    };
-    fill_and_check(entered, unnamed, data, options).map(Some)
+    fill_and_check(place, unnamed, data, options).map(Some)
+}
+
+/// Where filled bytes go: a target resolved before the fill, or one whose directories are made
+/// only once the bytes match (the scratch waits in `filled_in`, the nearest one that exists).
+enum Place {
+    Resolved(Box<Entered>),
+    DirsToMake {
+        target: PathBuf,
+        ticket: Arc<Ticket>,
+        filled_in: sys::TargetDir,
+    },
 }
 
 /// A large write whose bytes are in its unnamed scratch and match, not yet published.
 pub struct Filled {
-    entered: Entered,
+    place: Place,
     unnamed: Unnamed,
     written: u64,
     digest: u128,
@@ -107,26 +148,78 @@ impl Filled {
         self,
         sync: impl FnOnce(&std::fs::File) -> std::io::Result<()>,
     ) -> Result<Published, PublishError> {
-        if self.options.cancelled() {
+        let Self {
+            place,
+            unnamed,
+            written,
+            digest,
+            options,
+        } = self;
+        if options.cancelled() {
             return Err(PublishError::Aborted);
         }
-        if self.options.durability.syncs_file() && crate::durability::SCRATCH_FSYNC {
+        if options.durability.syncs_file() && crate::durability::SCRATCH_FSYNC {
             // On failure the unnamed scratch goes with its descriptor: nothing was ever seen.
-            sync(self.unnamed.file()).map_err(|e| FsFailure::target(e, Syscall::Fsync))?;
+            sync(unnamed.file()).map_err(|e| FsFailure::target(e, Syscall::Fsync))?;
         }
-        let scratch = self
-            .unnamed
-            .name(&self.entered.target, self.options.owner)?;
-        Publisher::with_scratch(self.entered, scratch, self.written, self.options)
-            .finish(Some(self.digest))
+        let entered = match place {
+            Place::Resolved(entered) => *entered,
+            Place::DirsToMake {
+                target,
+                ticket,
+                filled_in,
+            } => {
+                let entered = Entered::at(target::prepare(&target)?, ticket, &options)?;
+                // Unreadable attributes count as different: copying is always right.
+                if !sys::new_files_alike(&filled_in, &entered.target.dir_handle).unwrap_or(false) {
+                    return publish_copied(entered, unnamed, digest, options);
+                }
+                entered
+            }
+        };
+        match unnamed.name_or_give_back(&entered.target, options.owner)? {
+            Ok(scratch) => {
+                Publisher::with_scratch(entered, scratch, written, options).finish(Some(digest))
+            }
+            Err((unnamed, _)) => publish_copied(entered, unnamed, digest, options),
+        }
     }
 
     /// Drop the bytes unseen: the unnamed scratch goes with its descriptor.
     pub fn discard(self) {}
 }
 
-fn fill_and_check(
+/// The filled bytes cannot be linked where they must go (see the module's note): copy them
+/// in the kernel into a scratch made there, as any publish makes it, and publish that, hashed
+/// again from what it holds and checked against `digest`.
+fn publish_copied(
     entered: Entered,
+    unnamed: Unnamed,
+    digest: u128,
+    mut options: PublishOptions,
+) -> Result<Published, PublishError> {
+    options.expected_hash = Some(digest);
+    let scratch = Scratch::create(&entered.target, &scratch_spec(&options), options.owner)?;
+    let mut publisher = Publisher::with_scratch(entered, scratch, 0, options).hashing();
+    let mut readback = vec![0u8; hash::FILE_CHUNK];
+    let mut source = unnamed.file();
+    let copied = publisher.append_through(
+        |into| {
+            source
+                .seek(SeekFrom::Start(0))
+                .and_then(|_| std::io::copy(&mut source, into))
+                .map_err(|e| FsFailure::target(e, Syscall::Write))
+        },
+        &mut readback,
+    );
+    if let Err(failure) = copied {
+        return Err(publisher.fail(failure));
+    }
+    publisher.finish(None)
+}
+
+fn fill_and_check(
+    place: Place,
     unnamed: Unnamed,
     data: CallerMemory,
     options: PublishOptions,
@@ -147,7 +240,7 @@ fn fill_and_check(
         });
     }
     Ok(Filled {
-        entered,
+        place,
         unnamed,
         written: data.len as u64,
         digest,
@@ -185,3 +278,7 @@ fn fill(
 #[cfg(all(test, target_os = "linux"))]
 #[path = "unread_tests.rs"]
 mod tests;
+
+#[cfg(all(test, target_os = "linux"))]
+#[path = "unread_dirs_tests.rs"]
+mod dirs_tests;

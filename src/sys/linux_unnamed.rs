@@ -6,6 +6,7 @@
 
 use std::fs::File;
 use std::io;
+use std::os::unix::fs::MetadataExt;
 use std::os::unix::io::AsRawFd;
 use std::path::Path;
 
@@ -13,6 +14,7 @@ use nix::errno::Errno;
 use nix::fcntl::OFlag;
 use nix::sys::stat::Mode;
 
+use super::unix_xattr_common::read_growing;
 use super::TargetDir;
 
 /// An unnamed regular file in `dir`, opened by `options` (access and create mode set); `None`
@@ -46,6 +48,31 @@ pub fn link_unnamed(file: &File, dir: &TargetDir, path: &Path) -> io::Result<()>
         nix::fcntl::AtFlags::AT_SYMLINK_FOLLOW,
     )
     .map_err(io::Error::from)
+}
+
+/// Whether a file made in `a` gets what one made in `b` would: the same file system, the group
+/// a set-group-id directory hands down, the same default ACL (which also overrides the umask).
+/// A file made unnamed in `a` and then linked into `b` must look as if made in `b`.
+pub fn new_files_alike(a: &TargetDir, b: &TargetDir) -> io::Result<bool> {
+    let (_, ma) = a.key_and_metadata()?;
+    let (_, mb) = b.key_and_metadata()?;
+    let hands_down = |m: &std::fs::Metadata| (m.mode() & 0o2000 != 0).then_some(m.gid());
+    Ok(ma.dev() == mb.dev()
+        && hands_down(&ma) == hands_down(&mb)
+        && default_acl(a)? == default_acl(b)?)
+}
+
+/// The directory's default ACL as the kernel stores it; empty where it has none.
+fn default_acl(dir: &TargetDir) -> io::Result<Vec<u8>> {
+    let fd = std::os::fd::AsFd::as_fd(dir).as_raw_fd();
+    let read = read_growing(|buf, len| unsafe {
+        // SAFETY: `buf` is valid for `len` bytes (or null with 0), the name is NUL-terminated.
+        libc::fgetxattr(fd, c"system.posix_acl_default".as_ptr(), buf.cast(), len)
+    });
+    match read {
+        Err(e) if e.raw_os_error() == Some(libc::ENODATA) => Ok(Vec::new()),
+        other => other,
+    }
 }
 
 // 64-bit file offsets everywhere: 32-bit glibc (armv7) has a 32-bit `off_t` and the 64-bit call
