@@ -72,8 +72,8 @@ export function planWorkloads(work: string): Workload[] {
       begin: join(base, 'begin'),
       returned: join(base, 'returned'),
       newSize: sizeOf(entry),
-      // A parent still to create takes the named path (src/unread.rs).
-      unnamed: entry === 'write-9m' && level !== 'none' && start !== 'new-parent',
+      // Also where the call makes the parent: the scratch waits unnamed above it (src/unread.rs).
+      unnamed: entry === 'write-9m' && level !== 'none',
       ours,
     })
   }
