@@ -89,13 +89,16 @@ fn fill_where_possible(
             let Some(above) = target::nearest_existing_dir(target)? else {
                 return Ok(None);
             };
+            let Ok(filled_in) = sys::new_file_traits(&above) else {
+                return Ok(None);
+            };
             let Some(unnamed) = Unnamed::create_in(&above, None, &spec)? else {
                 return Ok(None);
             };
             let to_make = Place::DirsToMake {
                 target: target.to_path_buf(),
                 ticket,
-                filled_in: above,
+                filled_in,
             };
             (to_make, unnamed)
         }
@@ -104,13 +107,14 @@ fn fill_where_possible(
 }
 
 /// Where filled bytes go: a target resolved before the fill, or one whose directories are made
-/// only once the bytes match (the scratch waits in `filled_in`, the nearest one that exists).
+/// only once the bytes match (the scratch waits in the nearest one that exists, which gives new
+/// files `filled_in`).
 enum Place {
     Resolved(Box<Entered>),
     DirsToMake {
         target: PathBuf,
         ticket: Arc<Ticket>,
-        filled_in: sys::TargetDir,
+        filled_in: sys::NewFileTraits,
     },
 }
 
@@ -170,8 +174,9 @@ impl Filled {
                 filled_in,
             } => {
                 let entered = Entered::at(target::prepare(&target)?, ticket, &options)?;
-                // Unreadable attributes count as different: copying is always right.
-                if !sys::new_files_alike(&filled_in, &entered.target.dir_handle).unwrap_or(false) {
+                // Unreadable traits count as different: copying is always right.
+                let there = sys::new_file_traits(&entered.target.dir_handle);
+                if there.ok().as_ref() != Some(&filled_in) {
                     return publish_copied(entered, unnamed, digest, options);
                 }
                 entered

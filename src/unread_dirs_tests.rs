@@ -8,6 +8,7 @@ use std::path::Path;
 use std::sync::Barrier;
 
 use super::*;
+use crate::errors::PublishError;
 use crate::test_support::{assert_mismatch, names_in, payload_200k, with_hash};
 
 fn memory_of(bytes: &[u8]) -> CallerMemory {
@@ -269,4 +270,19 @@ fn root_only_a_file_system_mounted_meanwhile_gets_the_bytes_copied_there() {
         "no scratch left on the mounted file system"
     );
     assert_eq!(names_in(dir.path()), ["a"], "none left where it was filled");
+}
+
+#[test]
+fn a_file_in_the_way_of_a_directory_is_enotdir_and_nothing_is_made() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("plain"), b"x").unwrap();
+    let target = dir.path().join("plain/a/blob");
+    let before = dir_state(dir.path());
+    let data = payload_200k();
+    match fill_unread(&target, memory_of(&data), PublishOptions::default()) {
+        Some(Err(PublishError::Fs(f))) => assert_eq!(f.errno().code, "ENOTDIR"),
+        Some(other) => panic!("expected ENOTDIR, got {:?}", other.map(|_| ())),
+        None => panic!("expected ENOTDIR, left to the copying path"),
+    }
+    assert_eq!(dir_state(dir.path()), before);
 }

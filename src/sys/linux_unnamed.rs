@@ -50,16 +50,25 @@ pub fn link_unnamed(file: &File, dir: &TargetDir, path: &Path) -> io::Result<()>
     .map_err(io::Error::from)
 }
 
-/// Whether a file made in `a` gets what one made in `b` would: the same file system, the group
-/// a set-group-id directory hands down, the same default ACL (which also overrides the umask).
-/// A file made unnamed in `a` and then linked into `b` must look as if made in `b`.
-pub fn new_files_alike(a: &TargetDir, b: &TargetDir) -> io::Result<bool> {
-    let (_, ma) = a.key_and_metadata()?;
-    let (_, mb) = b.key_and_metadata()?;
-    let hands_down = |m: &std::fs::Metadata| (m.mode() & 0o2000 != 0).then_some(m.gid());
-    Ok(ma.dev() == mb.dev()
-        && hands_down(&ma) == hands_down(&mb)
-        && default_acl(a)? == default_acl(b)?)
+/// What a file made in a directory takes from it: its file system, the group a
+/// set-group-id directory hands down, its default ACL (which also overrides the umask). A file
+/// made unnamed in one directory and linked into another must look made in the second: the two
+/// must give the same.
+#[derive(Debug, PartialEq, Eq)]
+pub struct NewFileTraits {
+    dev: u64,
+    handed_down_group: Option<u32>,
+    default_acl: Vec<u8>,
+}
+
+/// What a file made in `dir` takes from it.
+pub fn new_file_traits(dir: &TargetDir) -> io::Result<NewFileTraits> {
+    let (_, meta) = dir.key_and_metadata()?;
+    Ok(NewFileTraits {
+        dev: meta.dev(),
+        handed_down_group: (meta.mode() & 0o2000 != 0).then_some(meta.gid()),
+        default_acl: default_acl(dir)?,
+    })
 }
 
 /// The directory's default ACL as the kernel stores it; empty where it has none.

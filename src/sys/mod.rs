@@ -40,11 +40,15 @@ pub use windows_dir::{check_link_followable, check_replaceable, TargetDir};
 #[cfg(target_os = "linux")]
 mod linux_unnamed;
 #[cfg(target_os = "linux")]
-pub use linux_unnamed::{create_unnamed, link_unnamed, new_files_alike, write_all_from};
+pub use linux_unnamed::{
+    create_unnamed, link_unnamed, new_file_traits, write_all_from, NewFileTraits,
+};
 #[cfg(not(target_os = "linux"))]
 mod no_unnamed;
 #[cfg(not(target_os = "linux"))]
-pub use no_unnamed::{create_unnamed, link_unnamed, new_files_alike, write_all_from};
+pub use no_unnamed::{
+    create_unnamed, link_unnamed, new_file_traits, write_all_from, NewFileTraits,
+};
 
 // A replace keeps the old file's ACL and extended attributes: POSIX ACLs and xattrs on Linux,
 // extended ACLs, xattrs and the resource fork on macOS, each read from the old file's
