@@ -1,6 +1,7 @@
 //! macOS: which ACL and extended attributes a replaced file keeps. Each test works on a file
 //! of its own in a fresh directory (APFS keeps ACLs and attributes); where the volume does not,
-//! the test says so and skips.
+//! the test says so and skips. Also FIFO sources, whose reads without a writer xnu answers with
+//! an end of file.
 
 use super::*;
 use std::ffi::{c_char, c_int, c_void, CStr, CString};
@@ -277,4 +278,47 @@ fn a_replace_that_cannot_keep_the_old_group_opens_nothing_to_the_new_one() {
         0o600,
         "no access for a group it never had"
     );
+}
+
+/// A FIFO in a fresh directory, and a writer that opens it after `delay` and writes `bytes`.
+fn fifo_with_late_writer(
+    delay: std::time::Duration,
+    bytes: Vec<u8>,
+) -> (
+    tempfile::TempDir,
+    std::path::PathBuf,
+    std::thread::JoinHandle<()>,
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("fifo");
+    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+    let writer = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(delay);
+            std::fs::write(fifo, bytes).unwrap();
+        })
+    };
+    (dir, fifo, writer)
+}
+
+#[test]
+fn a_fifo_source_is_waited_for_not_taken_as_empty_before_its_writer_comes() {
+    let late = std::time::Duration::from_millis(300);
+    let (dir, fifo, writer) = fifo_with_late_writer(late, vec![9u8; 100_000]);
+    let target = dir.path().join("out");
+    let published = copy_from(&fifo, &target, PublishOptions::default()).unwrap();
+    writer.join().unwrap();
+    assert_eq!(published.bytes, 100_000);
+    assert_eq!(std::fs::read(&target).unwrap(), vec![9u8; 100_000]);
+}
+
+#[test]
+fn a_fifo_writer_that_leaves_without_a_byte_publishes_an_empty_file() {
+    let (dir, fifo, writer) = fifo_with_late_writer(std::time::Duration::ZERO, Vec::new());
+    let target = dir.path().join("out");
+    let published = copy_from(&fifo, &target, PublishOptions::default()).unwrap();
+    writer.join().unwrap();
+    assert_eq!(published.bytes, 0);
+    assert_eq!(std::fs::read(&target).unwrap(), b"");
 }

@@ -149,7 +149,6 @@ fn an_mtime_is_named_in_seconds_to_the_nanosecond_it_asks_for() {
 }
 
 /// A copy of `fifo` into `target` whose call is cancelled `after` from another thread.
-#[cfg(target_os = "linux")]
 fn copy_cancelled_after(
     fifo: &Path,
     target: &Path,
@@ -174,7 +173,6 @@ fn copy_cancelled_after(
     result
 }
 
-#[cfg(target_os = "linux")]
 #[test]
 fn a_fifo_copy_waiting_for_a_writer_that_never_comes_gives_up_on_cancel() {
     let dir = tempfile::tempdir().unwrap();
@@ -187,7 +185,6 @@ fn a_fifo_copy_waiting_for_a_writer_that_never_comes_gives_up_on_cancel() {
     assert_eq!(names_in(dir.path()), ["fifo"]);
 }
 
-#[cfg(target_os = "linux")]
 #[test]
 fn a_fifo_copy_whose_writer_stalls_gives_up_on_cancel_and_publishes_nothing() {
     for expected_hash in [None, Some(0xbad)] {
@@ -212,7 +209,6 @@ fn a_fifo_copy_whose_writer_stalls_gives_up_on_cancel_and_publishes_nothing() {
     }
 }
 
-#[cfg(target_os = "linux")]
 const MS_200: std::time::Duration = std::time::Duration::from_millis(200);
 
 #[cfg(target_os = "linux")]

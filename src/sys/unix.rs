@@ -391,79 +391,63 @@ pub fn is_gone_or_other_kind(err: &io::Error) -> bool {
 mod tests;
 
 /// How long one wait for a FIFO's writer lasts before a cancel is looked at again.
-#[cfg(target_os = "linux")]
 const FIFO_WAIT_SLICE_MS: u16 = 50;
 
-/// Open a copy's source for reading. On Linux a FIFO is opened without waiting for a writer
+/// Open a copy's source for reading. A FIFO is opened without waiting for a writer
 /// (O_NONBLOCK); [`read_waiting`] then waits in short slices, so that a cancel is seen while no
 /// writer comes or one stalls, and no thread of the pool is held forever (libuv joins its
-/// threads at exit). Elsewhere an open of a FIFO with no writer cannot be given up: O_NONBLOCK
-/// there may read an end of file before any writer came.
+/// threads at exit). A blocking open or read there could not be given up.
 pub fn open_source(path: &Path) -> io::Result<File> {
     let mut options = OpenOptions::new();
     options.read(true);
-    #[cfg(target_os = "linux")]
     std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NONBLOCK);
     options.open(path)
 }
 
 /// Wait until `file`, as [`open_source`] opened it, has something to read (data, or an end
-/// after its writer came and went); false once `cancelled` says so. On Linux it polls in short
-/// slices; elsewhere it returns at once and the read waits.
+/// after its writer came and went); false once `cancelled` says so. It polls in short slices.
+///
+/// Polled before any read, as a read of a FIFO whose writer has not come yet gives its end:
+/// on Linux a poll reports no end until a writer has come since the open; on macOS (xnu's
+/// FIFOs are socket pairs) the read side of a fresh FIFO is not shut until a writer leaves.
 pub fn wait_readable(file: &File, cancelled: &dyn Fn() -> bool) -> io::Result<bool> {
-    #[cfg(target_os = "linux")]
-    {
-        use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
-        use std::os::fd::AsFd;
-        loop {
-            if cancelled() {
-                return Ok(false);
-            }
-            let mut fds = [PollFd::new(file.as_fd(), PollFlags::POLLIN)];
-            match poll(&mut fds, PollTimeout::from(FIFO_WAIT_SLICE_MS)) {
-                Ok(0) | Err(Errno::EINTR) => {}
-                Ok(_) => return Ok(true),
-                Err(e) => return Err(e.into()),
-            }
+    use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+    use std::os::fd::AsFd;
+    loop {
+        if cancelled() {
+            return Ok(false);
         }
-    }
-    #[cfg(not(target_os = "linux"))]
-    {
-        let _ = file;
-        Ok(!cancelled())
+        let mut fds = [PollFd::new(file.as_fd(), PollFlags::POLLIN)];
+        match poll(&mut fds, PollTimeout::from(FIFO_WAIT_SLICE_MS)) {
+            Ok(0) | Err(Errno::EINTR) => {}
+            Ok(_) => return Ok(true),
+            Err(e) => return Err(e.into()),
+        }
     }
 }
 
 /// Read from `file`, as [`open_source`] opened it, into `buf`: `Ok(None)` once `cancelled`
-/// says so, else what `read` gives (0 at the end). On Linux it waits for data in short polls,
-/// never in a read that could block for good.
+/// says so, else what `read` gives (0 at the end). It waits for data in short polls, never in
+/// a read that could block for good.
 pub fn read_waiting(
     file: &File,
     buf: &mut [u8],
     cancelled: &dyn Fn() -> bool,
 ) -> io::Result<Option<usize>> {
-    #[cfg(target_os = "linux")]
-    {
-        use std::io::Read;
-        loop {
-            // Wait first: a FIFO whose writer has not come yet reads as its end.
-            if !wait_readable(file, cancelled)? {
-                return Ok(None);
-            }
-            match (&*file).read(buf) {
-                Ok(n) => return Ok(Some(n)),
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
-                    ) => {}
-                Err(e) => return Err(e),
-            }
+    use std::io::Read;
+    loop {
+        // Wait first: a FIFO whose writer has not come yet reads as its end.
+        if !wait_readable(file, cancelled)? {
+            return Ok(None);
         }
-    }
-    #[cfg(not(target_os = "linux"))]
-    {
-        let _ = cancelled;
-        std::io::Read::read(&mut &*file, buf).map(Some)
+        match (&*file).read(buf) {
+            Ok(n) => return Ok(Some(n)),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
+                ) => {}
+            Err(e) => return Err(e),
+        }
     }
 }
