@@ -286,3 +286,58 @@ fn a_file_in_the_way_of_a_directory_is_enotdir_and_nothing_is_made() {
     }
     assert_eq!(dir_state(dir.path()), before);
 }
+
+#[test]
+fn an_abort_after_the_fill_makes_no_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let control = std::sync::Arc::new(crate::publish::Control::default());
+    let options = PublishOptions {
+        control: Some(control.clone()),
+        ..Default::default()
+    };
+    let before = dir_state(dir.path());
+    let filled = fill(&dir.path().join("a/blob"), &payload_200k(), options);
+    control.cancel();
+    assert!(matches!(filled.publish(), Err(PublishError::Aborted)));
+    assert_eq!(dir_state(dir.path()), before);
+}
+
+#[test]
+fn root_only_a_file_system_that_fills_up_makes_no_directory() {
+    if !is_root() {
+        eprintln!("skipped: only root can mount");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let point = CString::new(dir.path().as_os_str().as_bytes()).unwrap();
+    // SAFETY: every string is NUL-terminated.
+    let mounted = unsafe {
+        libc::mount(
+            c"tmpfs".as_ptr(),
+            point.as_ptr(),
+            c"tmpfs".as_ptr(),
+            0,
+            c"size=4m".as_ptr().cast(),
+        )
+    };
+    if mounted != 0 {
+        let e = std::io::Error::last_os_error();
+        eprintln!("skipped: cannot mount a tmpfs here ({e})");
+        return;
+    }
+    let data = nine_mib();
+    let result = fill_unread(
+        &dir.path().join("a/b/blob"),
+        memory_of(&data),
+        PublishOptions::default(),
+    );
+    let left = names_in(dir.path());
+    // SAFETY: as above.
+    assert_eq!(unsafe { libc::umount(point.as_ptr()) }, 0);
+    match result {
+        Some(Err(PublishError::Fs(f))) => assert_eq!(f.errno().code, "ENOSPC"),
+        Some(other) => panic!("expected ENOSPC, got {:?}", other.map(|_| ())),
+        None => panic!("expected ENOSPC, left to the copying path"),
+    }
+    assert!(left.is_empty(), "{left:?}");
+}
