@@ -21,8 +21,9 @@
 //! same rules as any publish (`target::prepare`), and the scratch is linked into its own
 //! directory then. Should a file made there get other attributes than the one made above (a
 //! directory made meanwhile by someone else, set-group-id or with its own default ACL), or sit
-//! on another file system (one mounted there meanwhile: EXDEV), the bytes are copied in the
-//! kernel into a scratch made there, and checked again.
+//! on another file system (one mounted there meanwhile: EXDEV), or should a target have
+//! appeared meanwhile, the bytes are copied in the kernel into a scratch made there, as any
+//! publish makes it, and checked again.
 //!
 //! Measured against that copy, 256 MiB verified: see docs/guarantees.md, guarantee 12.
 
@@ -174,9 +175,11 @@ impl Filled {
                 filled_in,
             } => {
                 let entered = Entered::at(target::prepare(&target)?, ticket, &options)?;
-                // Unreadable traits count as different: copying is always right.
+                // Unreadable traits count as different: copying is always right. So does a
+                // target made meanwhile: the scratch was made with a new file's mode, and a
+                // replace's starts owner-only (`scratch::attributes`).
                 let there = sys::new_file_traits(&entered.target.dir_handle);
-                if there.ok().as_ref() != Some(&filled_in) {
+                if there.ok().as_ref() != Some(&filled_in) || entered.target.existing.is_some() {
                     return publish_copied(entered, unnamed, digest, options);
                 }
                 entered

@@ -341,3 +341,19 @@ fn root_only_a_file_system_that_fills_up_makes_no_directory() {
     }
     assert!(left.is_empty(), "{left:?}");
 }
+
+#[test]
+fn a_target_made_meanwhile_is_replaced_keeping_its_mode() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("a/blob");
+    let data = payload_200k();
+    let filled = fill(&target, &data, PublishOptions::default());
+    std::fs::create_dir(dir.path().join("a")).unwrap();
+    std::fs::write(&target, b"old").unwrap();
+    std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o600)).unwrap();
+    filled.publish().unwrap();
+    assert!(std::fs::read(&target).unwrap() == data);
+    let mode = std::fs::metadata(&target).unwrap().permissions().mode() & 0o7777;
+    assert_eq!(mode, 0o600);
+    assert_eq!(names_in(&dir.path().join("a")), ["blob"]);
+}
