@@ -2,7 +2,7 @@
 //! environment ends or the process exits, and how many scratch files it may hold open at once.
 
 use std::cell::Cell;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use napi::{Env, Result};
 use napi_derive::napi;
@@ -43,10 +43,35 @@ pub fn register_environment(env: Env) -> Result<()> {
 /// publish create one from now on; for an exiting process only.
 #[napi]
 pub fn remove_in_flight_scratch() -> u32 {
+    end_process() as u32
+}
+
+fn end_process() -> usize {
     // The process is ending: a pool thread waiting on a FIFO's writer gives up, or the exit
     // would wait for it (libuv joins its threads).
     crate::waits::end_all();
-    close_and_remove(None) as u32
+    close_and_remove(None)
+}
+
+/// Set once the main thread's JavaScript stands in for SIGINT, SIGTERM and SIGHUP.
+static MAIN_THREAD_LISTENS: AtomicBool = AtomicBool::new(false);
+
+/// The main thread's JavaScript takes charge of the signals (it loaded the package).
+#[napi]
+pub fn main_thread_listens() {
+    MAIN_THREAD_LISTENS.store(true, Ordering::SeqCst);
+}
+
+/// Called by a worker thread's load: unless the main thread's JavaScript already listens, a
+/// native handler removes the scratch in flight on SIGINT, SIGTERM and SIGHUP, for no JavaScript
+/// listener off the main thread ever hears them (see `sys::guard_signals`).
+#[napi]
+pub fn guard_signals_natively() {
+    if !MAIN_THREAD_LISTENS.load(Ordering::SeqCst) {
+        sys::guard_signals(|| {
+            end_process();
+        });
+    }
 }
 
 /// How many streams may hold a scratch file open at once: a quarter of the descriptor limit,
