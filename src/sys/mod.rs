@@ -111,3 +111,7 @@ pub use unix_signals::guard_signals;
 /// Elsewhere there is nothing to guard.
 #[cfg(not(any(target_os = "linux", target_vendor = "apple")))]
 pub fn guard_signals(_clean_up: fn()) {}
+
+// How a directory's file system compares names: the call-order key folds them the same way.
+mod name_folding;
+pub use name_folding::name_folding;
