@@ -15,7 +15,13 @@ pub fn name_folding(dir: &Path) -> NameFolding {
     const FS_IOC_GETFLAGS: u32 =
         (2 << 30) | ((std::mem::size_of::<libc::c_long>() as u32) << 16) | (0x66 << 8) | 1;
     const FS_CASEFOLD_FL: libc::c_long = 0x4000_0000;
-    let Ok(handle) = std::fs::File::open(dir) else {
+    use std::os::unix::fs::OpenOptionsExt;
+    // Only a directory is opened: never a FIFO put in its place, whose open would wait.
+    let Ok(handle) = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_DIRECTORY | libc::O_NONBLOCK)
+        .open(dir)
+    else {
         return NameFolding::EXACT;
     };
     let mut flags: libc::c_long = 0;
@@ -118,6 +124,14 @@ mod tests {
             key_now(&dir.path().join("Data.json")),
             key_now(&dir.path().join("data.json"))
         );
+    }
+
+    #[test]
+    fn a_fifo_where_the_directory_was_is_not_waited_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("fifo");
+        nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::S_IRWXU).unwrap();
+        assert_eq!(name_folding(&fifo), NameFolding::EXACT);
     }
 
     #[test]
