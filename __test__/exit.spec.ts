@@ -86,3 +86,16 @@ test('an application that stops handling SIGINT gives it back its default: the p
   t.is(ended.signal, 'SIGINT')
   t.deepEqual(namesIn(dir), [])
 })
+
+for (const mode of ['remove-all', 'remove-ours'] as const) {
+  const how = mode === 'remove-all' ? 'process.removeAllListeners(signal)' : "removeListener on each of the signal's listeners"
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    test(`an application that takes every ${signal} listener away (${how}): the clean-up comes back, no scratch left, the process dies of ${signal}`, async (t) => {
+      const dir = freshDir()
+      const ended = await runChild(mode, dir, signal)
+      t.true(ended.stdout.includes('ready'))
+      t.is(ended.signal, signal)
+      t.deepEqual(namesIn(dir), [])
+    })
+  }
+}

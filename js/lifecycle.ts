@@ -16,13 +16,16 @@ let exitHookInstalled = false
  * SIGTERM or SIGHUP, and from then on no publish creates one (see `process-end.ts` for how
  * the process still ends as it would have, and an application that handles the signal itself
  * keeps running, its publishes with it). That hook belongs to the main thread: a worker's
- * 'exit' is not the process's.
+ * 'exit' is not the process's. Where only workers load the package, no JavaScript listener
+ * hears a signal at all, so a worker's load installs a native handler for the three signals
+ * instead (Unix; it steps aside for any JavaScript listener, as the stand-ins do).
  */
 export function cleanUpOnExit(): void {
   if (exitHookInstalled) return
   exitHookInstalled = true
   native.registerEnvironment()
-  if (!isMainThread) return
+  if (!isMainThread) return native.guardSignalsNatively()
+  native.mainThreadListens()
   onProcessEnd(() => {
     native.removeInFlightScratch()
   })

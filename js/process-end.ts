@@ -12,7 +12,8 @@
 // listener is added (the application's own, or a library's that counts listeners before
 // re-raising, as signal-exit and when-exit do), it steps aside, and comes back when the last
 // one goes: a library that re-raises removes its listener first, so the re-raised signal
-// finds the stand-in, which then cleans up and re-raises once more.
+// finds the stand-in, which then cleans up and re-raises once more. The same holds when the
+// application removes the stand-in itself.
 
 import { constants } from 'node:os'
 
@@ -32,9 +33,11 @@ export function onProcessEnd(cleanUp: () => void): void {
     const standIn = standIns.get(event)
     if (standIn && listener !== standIn.listener) queueMicrotask(standIn.settle)
   })
-  process.on('removeListener', (event: string | symbol, listener: unknown) => {
-    const standIn = standIns.get(event)
-    if (standIn && listener !== standIn.listener) standIn.settle()
+  process.on('removeListener', (event: string | symbol) => {
+    // Any removal, the stand-in's own included (process.removeAllListeners(signal), say): it
+    // comes back at once if nobody listens, before a signal could find none. Safe inside
+    // removeAllListeners, whose loop runs over the listeners it found when it began.
+    standIns.get(event)?.settle()
   })
   for (const standIn of standIns.values()) standIn.settle()
 }

@@ -11,6 +11,7 @@ pub mod dirsync;
 pub mod durability;
 pub mod errors;
 pub mod hash;
+pub mod name_folding;
 pub mod options;
 pub mod order;
 pub mod publish;

@@ -75,7 +75,10 @@ pub fn key_now(target: &Path) -> Option<FileKey> {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
-    Some((DirId::of(parent).ok()?, name))
+    Some((
+        DirId::of(parent).ok()?,
+        sys::name_folding(parent).fold(&name),
+    ))
 }
 
 /// Resolve `target` and make sure its directory exists.
@@ -233,9 +236,12 @@ impl DirId {
 pub type FileKey = (DirId, OsString);
 
 impl ResolvedTarget {
-    /// The key of call order: two spellings of one file are one target.
+    /// The key of call order: two spellings of one file are one target, including names the
+    /// directory's file system takes for one (`Data.json` and `data.json` where case is
+    /// ignored; NFC and NFD on APFS).
     pub fn order_key(&self) -> FileKey {
-        (self.dir_id.clone(), self.file_name.clone())
+        let folding = sys::name_folding(&self.dir);
+        (self.dir_id.clone(), folding.fold(&self.file_name))
     }
 }
 

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use napi::bindgen_prelude::{AsyncTask, Buffer, Either, Uint8Array};
-use napi::Result;
+use napi::{Env, Result};
 use napi_derive::napi;
 
 use super::control::NativeControl;
@@ -33,13 +33,14 @@ impl NativeBatch {
     #[napi]
     pub fn add(
         &mut self,
+        env: Env,
         target: Either<String, Buffer>,
         data: Uint8Array,
         config: NativePublishConfig,
         control: &NativeControl,
     ) -> Result<()> {
         let target = to_path(target)?;
-        let mut options = config.to_options(&target)?;
+        let mut options = config.to_options(&env, &target)?;
         control.attach(&mut options);
         self.jobs.push((target, data, options));
         Ok(())

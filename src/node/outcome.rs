@@ -1,6 +1,6 @@
 //! What crosses the boundary: publish settings in, outcomes out.
 
-use napi::{Error, Result, Status};
+use napi::{Env, Error, Result, Status};
 use napi_derive::napi;
 
 use crate::errors::{FsFailure, PublishError, Subject};
@@ -52,7 +52,7 @@ fn owner_id(id: i64) -> Result<Option<u32>> {
 
 impl NativePublishConfig {
     /// Options for a publish to `target`, with its place in call order taken now.
-    pub fn to_options(&self, target: &Path) -> Result<PublishOptions> {
+    pub fn to_options(&self, env: &Env, target: &Path) -> Result<PublishOptions> {
         let expected_hash = match &self.expected_hash {
             Some(text) => Some(hash::from_hex(text).ok_or_else(|| {
                 Error::new(
@@ -112,7 +112,7 @@ impl NativePublishConfig {
                 !self.overwrite,
                 Some(target.to_path_buf()),
             ))),
-            owner: super::lifecycle::current_environment(),
+            owner: super::lifecycle::environment_of(env),
         })
     }
 }

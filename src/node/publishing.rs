@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use napi::bindgen_prelude::{AsyncTask, Buffer, Either, Function, Uint8Array, Unknown};
-use napi::Result;
+use napi::{Env, Result};
 use napi_derive::napi;
 
 use super::control::NativeControl;
@@ -18,6 +18,7 @@ use crate::publish::{self, PublishOptions};
 /// Publish `data` at `target` on the thread pool.
 #[napi(ts_return_type = "Promise<NativeOutcome>")]
 pub fn publish_bytes(
+    env: Env,
     target: Either<String, Buffer>,
     data: Uint8Array,
     config: NativePublishConfig,
@@ -25,7 +26,7 @@ pub fn publish_bytes(
 ) -> Result<AsyncTask<OnPool<WriteJob, NativeOutcome>>> {
     // The caller's bytes are referenced, not copied, until the task is dropped.
     let target = to_path(target)?;
-    let options = with_control(&config, control, &target)?;
+    let options = with_control(&env, &config, control, &target)?;
     let job = (target, data, options);
     Ok(AsyncTask::new(OnPool::new(
         job,
@@ -43,12 +44,13 @@ type WriteJob = (PathBuf, Uint8Array, PublishOptions);
 /// order is taken now too (see `NativePublishConfig::to_options`).
 #[napi(ts_return_type = "Promise<NativeOutcome>")]
 pub fn publish_copy(
+    env: Env,
     target: Either<String, Buffer>,
     data: &[u8],
     config: NativePublishConfig,
 ) -> Result<AsyncTask<OnPool<CopiedWriteJob, NativeOutcome>>> {
     let target = to_path(target)?;
-    let options = config.to_options(&target)?;
+    let options = config.to_options(&env, &target)?;
     let job = (target, data.to_vec(), options);
     Ok(AsyncTask::new(OnPool::new(
         job,
@@ -65,13 +67,14 @@ type CopiedWriteJob = (PathBuf, Vec<u8>, PublishOptions);
 /// the scratch is removed and its exception is the call's.
 #[napi(catch_unwind)]
 pub fn publish_bytes_sync(
+    env: Env,
     target: Either<String, Buffer>,
     data: &[u8],
     config: NativePublishConfig,
     on_scratch: Option<Function<String, Unknown>>,
 ) -> Result<NativeOutcome> {
     let target = to_path(target)?;
-    let options = sync_options(&config, &target)?;
+    let options = sync_options(&env, &config, &target)?;
     let Some(hook) = on_scratch else {
         return Ok(NativeOutcome::from_publish(publish::write(
             &target, data, options,
@@ -97,13 +100,14 @@ pub fn publish_bytes_sync(
 /// Publish a copy of `source` at `target` on the thread pool.
 #[napi(ts_return_type = "Promise<NativeOutcome>")]
 pub fn copy_file(
+    env: Env,
     source: Either<String, Buffer>,
     target: Either<String, Buffer>,
     config: NativePublishConfig,
     control: Option<&NativeControl>,
 ) -> Result<AsyncTask<OnPool<CopyJob, NativeOutcome>>> {
     let (source, target) = (to_path(source)?, to_path(target)?);
-    let options = with_control(&config, control, &target)?;
+    let options = with_control(&env, &config, control, &target)?;
     let job = (source, target, options);
     Ok(AsyncTask::new(OnPool::new(
         job,
@@ -118,19 +122,20 @@ type CopyJob = (PathBuf, PathBuf, PublishOptions);
 /// Publish a copy of `source` at `target` on the calling thread.
 #[napi(catch_unwind)]
 pub fn copy_file_sync(
+    env: Env,
     source: Either<String, Buffer>,
     target: Either<String, Buffer>,
     config: NativePublishConfig,
 ) -> Result<NativeOutcome> {
     let (source, target) = (to_path(source)?, to_path(target)?);
-    let result = publish::copy_from(&source, &target, sync_options(&config, &target)?);
+    let result = publish::copy_from(&source, &target, sync_options(&env, &config, &target)?);
     Ok(NativeOutcome::from_publish(result))
 }
 
 /// Options for a sync call: its place in call order is one that cannot wait (see
 /// `Ticket::enter`).
-fn sync_options(config: &NativePublishConfig, target: &Path) -> Result<PublishOptions> {
-    let mut options = config.to_options(target)?;
+fn sync_options(env: &Env, config: &NativePublishConfig, target: &Path) -> Result<PublishOptions> {
+    let mut options = config.to_options(env, target)?;
     options.ticket = Some(Arc::new(Ticket::issue_sync(
         !options.overwrite,
         Some(target.to_path_buf()),
@@ -139,11 +144,12 @@ fn sync_options(config: &NativePublishConfig, target: &Path) -> Result<PublishOp
 }
 
 pub(super) fn with_control(
+    env: &Env,
     config: &NativePublishConfig,
     control: Option<&NativeControl>,
     target: &Path,
 ) -> Result<PublishOptions> {
-    let mut options = config.to_options(target)?;
+    let mut options = config.to_options(env, target)?;
     if let Some(control) = control {
         control.attach(&mut options);
     }

@@ -5,7 +5,7 @@
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use napi::bindgen_prelude::{AsyncTask, Buffer, Either, Uint8Array};
-use napi::Result;
+use napi::{Env, Result};
 use napi_derive::napi;
 
 use super::control::NativeControl;
@@ -36,12 +36,13 @@ impl NativeSink {
     /// Nothing touches the disk until the first push (or the commit of an empty stream).
     #[napi(constructor)]
     pub fn new(
+        env: Env,
         target: Either<String, Buffer>,
         config: NativePublishConfig,
         control: Option<&NativeControl>,
     ) -> Result<Self> {
         let target = to_path(target)?;
-        let mut options = config.to_options(&target)?;
+        let mut options = config.to_options(&env, &target)?;
         if let Some(control) = control {
             control.attach(&mut options);
         }

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use napi::bindgen_prelude::{AsyncTask, Buffer, Either};
-use napi::Result;
+use napi::{Env, Result};
 use napi_derive::napi;
 
 use super::control::NativeControl;
@@ -48,6 +48,7 @@ impl NativeUnreadWrite {
     /// referenced until the write has settled.
     #[napi(constructor)]
     pub fn new(
+        env: Env,
         target: Either<String, Buffer>,
         data: &[u8],
         config: NativePublishConfig,
@@ -55,7 +56,7 @@ impl NativeUnreadWrite {
     ) -> Result<Self> {
         let memory = CallerMemory::new(data.as_ptr() as usize, data.len());
         let target = to_path(target)?;
-        let options = with_control(&config, control, &target)?;
+        let options = with_control(&env, &config, control, &target)?;
         let ready = Stage::Ready(target, memory, options);
         Ok(Self {
             stage: Arc::new(Mutex::new(ready)),

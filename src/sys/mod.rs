@@ -102,3 +102,20 @@ pub enum EntryKind {
 /// Compiled for tests everywhere, so the table is unit-tested where the tests run.
 #[cfg(any(windows, test))]
 mod windows_errors;
+
+// Signal clean-up for a process whose main thread never loads the package (only workers do):
+// a native handler on Linux and macOS. Windows has no such signals: a console's Ctrl+C or
+// close ends a process whose main thread has no JavaScript listener without running any
+// clean-up, and `sweepOrphans` removes what is left.
+#[cfg(any(target_os = "linux", target_vendor = "apple"))]
+mod unix_signals;
+#[cfg(any(target_os = "linux", target_vendor = "apple"))]
+pub use unix_signals::guard_signals;
+
+/// Elsewhere there is nothing to guard.
+#[cfg(not(any(target_os = "linux", target_vendor = "apple")))]
+pub fn guard_signals(_clean_up: fn()) {}
+
+// How a directory's file system compares names: the call-order key folds them the same way.
+mod name_folding;
+pub use name_folding::name_folding;
