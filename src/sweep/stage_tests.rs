@@ -36,7 +36,10 @@ fn an_orphaned_stage_goes_whole_and_nothing_through_its_links() {
         dry_run: true,
         ..SweepOptions::default()
     };
-    assert_eq!(sweep_orphans(d, &dry).unwrap().removed, [stage.clone()]);
+    assert_eq!(
+        sweep_orphans(d, &dry).unwrap().removed,
+        std::slice::from_ref(&stage)
+    );
     assert!(stage.exists());
     let report = sweep_orphans(d, &SweepOptions::default()).unwrap();
     assert!(report.failures.is_empty(), "{:?}", report.failures);
