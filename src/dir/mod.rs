@@ -43,9 +43,10 @@ const CLAIM_ATTEMPTS: usize = 16;
 pub enum SyncMethod {
     /// Every file fsynced, after writeback of all of them was started: the first fsync's
     /// journal commit carries the rest.
-    #[default]
     EachFile,
-    /// One `syncfs` of the stage's file system (Linux), then every directory of the stage.
+    /// One `syncfs` of the stage's file system where it reports every writeback error (Linux
+    /// 5.8 and later; elsewhere each file as above), then every directory of the stage.
+    #[default]
     FileSystem,
 }
 

@@ -333,3 +333,35 @@ fn removal_left_to_a_thread_still_removes_the_old_tree() {
         std::thread::sleep(std::time::Duration::from_millis(5));
     }
 }
+
+/// Not a test: `cargo test --release -- --ignored sync_methods --nocapture` prints how long each
+/// way of making 10 000 staged files of 1 KiB durable takes (see `SyncMethod`).
+#[test]
+#[ignore]
+fn sync_methods_timed() {
+    let base = std::env::var_os("STAGE_BENCH_DIR").map(std::path::PathBuf::from);
+    let dir = match &base {
+        Some(b) => tempfile::tempdir_in(b).unwrap(),
+        None => tempfile::tempdir().unwrap(),
+    };
+    let data = vec![b'x'; 1024];
+    for round in 0..3 {
+        for method in [SyncMethod::EachFile, SyncMethod::FileSystem] {
+            let target = dir.path().join(format!("t{round}{method:?}"));
+            let start = std::time::Instant::now();
+            let stage = DirStage::begin(
+                &target,
+                DirOptions {
+                    sync_method: method,
+                    ..DirOptions::default()
+                },
+            )
+            .unwrap();
+            for i in 0..10_000 {
+                stage_file(&stage, &format!("d{}/f{i}", i % 100), &data).unwrap();
+            }
+            stage.commit().unwrap();
+            eprintln!("{method:?}: {:?}", start.elapsed());
+        }
+    }
+}

@@ -232,20 +232,44 @@ fn rename_flags(dir: BorrowedFd<'_>, from: &OsStr, to: &OsStr, flag: RenameFlag)
     }
 }
 
-/// Flush the whole file system that `dir` is on (Linux `syncfs`); elsewhere unsupported.
+/// Flush the whole file system that `dir` is on with one `syncfs`, where that is as
+/// trustworthy as an fsync of each file: Linux 5.8 and later, whose `syncfs` reports a
+/// writeback error of any file of the file system since `dir` was opened (earlier kernels
+/// could lose it). `Ok(false)` where it is not (the caller fsyncs each file instead); a
+/// failure is the failure, never a reason to try another way.
 #[cfg(target_os = "linux")]
-pub fn sync_file_system(dir: &StageDir) -> io::Result<()> {
+pub fn sync_file_system(dir: &StageDir) -> io::Result<bool> {
+    if !syncfs_reports_errors() {
+        return Ok(false);
+    }
     // SAFETY: the descriptor is open for the call.
     if unsafe { libc::syncfs(dir.as_fd().as_raw_fd()) } == 0 {
-        Ok(())
+        Ok(true)
     } else {
         Err(io::Error::last_os_error())
     }
 }
 
 #[cfg(not(target_os = "linux"))]
-pub fn sync_file_system(_dir: &StageDir) -> io::Result<()> {
-    Err(io::Error::from_raw_os_error(nix::libc::ENOSYS))
+pub fn sync_file_system(_dir: &StageDir) -> io::Result<bool> {
+    Ok(false)
+}
+
+/// Is this kernel 5.8 or later?
+#[cfg(target_os = "linux")]
+fn syncfs_reports_errors() -> bool {
+    static KNOWN: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *KNOWN.get_or_init(|| {
+        let Ok(release) = std::fs::read_to_string("/proc/sys/kernel/osrelease") else {
+            return false;
+        };
+        let mut parts = release
+            .trim()
+            .split(['.', '-'])
+            .map(|p| p.parse::<u32>().unwrap_or(0));
+        let (major, minor) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
+        (major, minor) >= (5, 8)
+    })
 }
 
 /// One directory of a tree being removed: its descriptor, its path for reports, and the

@@ -78,8 +78,8 @@ pub fn exchange(_dir: &TargetDir, _a: &OsStr, _b: &OsStr) -> io::Result<()> {
 pub fn rename_dir_noreplace(_dir: &TargetDir, _from: &OsStr, _to: &OsStr) -> io::Result<()> {
     Err(unsupported())
 }
-pub fn sync_file_system(_dir: &StageDir) -> io::Result<()> {
-    Err(unsupported())
+pub fn sync_file_system(_dir: &StageDir) -> io::Result<bool> {
+    Ok(false)
 }
 pub fn remove_tree(_parent: &TargetDir, _name: &OsStr, path: &Path) -> Vec<(PathBuf, io::Error)> {
     vec![(path.to_path_buf(), unsupported())]
