@@ -2,7 +2,7 @@
 
 import test from 'ava'
 import { spawn, spawnSync } from 'node:child_process'
-import { mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs'
+import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { AtomicDir, publishDir, sweepOrphans, xxh3_128 } from 'atomic-publish'
 import { freshDir, hasCommand, namesIn } from './helpers.js'
@@ -283,4 +283,28 @@ const hasPython = hasCommand('python3')
   for (const name of namesIn(dir)) if (name !== 'tree') utimesSync(join(dir, name), new Date(0), new Date(0))
   await sweepOrphans(dir, { olderThanMs: 0 })
   t.deepEqual(namesIn(dir), ['tree'])
+})
+
+posixOnly('atomic-publish dir copies a tree, modes and empty directories too; a link in the source publishes nothing', (t) => {
+  const dir = freshDir()
+  const src = join(dir, 'build')
+  mkdirSync(join(src, 'assets', 'empty'), { recursive: true })
+  writeFileSync(join(src, 'index.html'), '<h1>', { mode: 0o640 })
+  writeFileSync(join(src, 'assets', 'app.js'), 'app')
+  chmodSync(join(src, 'index.html'), 0o640)
+  const target = join(dir, 'www', 'site')
+  const cli = (...args: string[]) => spawnSync(process.execPath, [join(ROOT, 'cli.js'), 'dir', ...args], { encoding: 'utf8', timeout: 120_000 })
+  const ok = cli(src, target)
+  t.is(ok.status, 0, ok.stderr)
+  t.deepEqual(treeOf(target), ['assets/app.js=app', 'index.html=<h1>'])
+  t.deepEqual(readdirSync(join(target, 'assets', 'empty')), [])
+  t.is(statSync(join(target, 'index.html')).mode & 0o777, 0o640)
+  symlinkSync('/etc/passwd', join(src, 'link'))
+  writeFileSync(join(src, 'index.html'), 'changed')
+  const refused = cli(src, target)
+  t.is(refused.status, 1)
+  t.regex(refused.stderr, /ENOTSUP|not a regular file/)
+  t.deepEqual(treeOf(target), ['assets/app.js=app', 'index.html=<h1>'])
+  t.deepEqual(namesIn(join(dir, 'www')), ['site'])
+  t.is(cli(src).status, 2)
 })

@@ -224,6 +224,19 @@ export class AtomicDir {
   }
 
   /**
+   * Make the directory at `path` (and those above it) in the new tree, so that an empty
+   * directory is published too; files make their directories without it. Named after
+   * `fs.mkdir` with `recursive: true`, which it behaves like.
+   *
+   * @throws `ERR_INVALID_ARG_VALUE` for a path `file` would refuse.
+   */
+  mkdir(path: string | Buffer): Promise<void> {
+    const native = toEntryPath(path)
+    const display = typeof path === 'string' ? path : path.toString()
+    return this._stageOne((stage) => stage.makeDir(native), display).then(() => undefined)
+  }
+
+  /**
    * Run one staging call, tracked so that `commit` and `abort` wait for it.
    * @internal
    */

@@ -273,6 +273,29 @@ impl DirStage {
         }
     }
 
+    /// Make the directory at the relative path `raw` in the stage (and those above it), so that
+    /// an empty directory is published too. One that exists already is fine.
+    pub fn make_dir(&self, raw: &OsStr) -> Result<(), PublishError> {
+        let path = EntryPath::parse(raw).map_err(|reason| PublishError::InvalidEntry {
+            path: raw.to_string_lossy().into_owned(),
+            reason,
+        })?;
+        {
+            let state = self.state();
+            match state.phase {
+                Phase::Open => {}
+                Phase::Dropped => return Err(PublishError::Aborted),
+                _ => return Err(fs_err(sys::bad_descriptor(), Syscall::Mkdir)),
+            }
+            if state.entries.contains_key(&path) {
+                return Err(fs_err(io::ErrorKind::AlreadyExists.into(), Syscall::Mkdir));
+            }
+        }
+        let mut parts = path.dirs().to_vec();
+        parts.push(path.name().to_os_string());
+        self.open_dirs(&parts).map(drop)
+    }
+
     /// Record a mismatch that the commit must refuse, and return it for this call.
     fn poison(&self, error: PublishError) -> PublishError {
         let mut state = self.state();

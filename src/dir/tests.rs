@@ -271,6 +271,21 @@ fn every_durability_level_and_sync_method_publishes_the_same_tree() {
 }
 
 #[test]
+fn an_empty_directory_is_published_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("t");
+    let stage = DirStage::begin(&target, DirOptions::default()).unwrap();
+    stage.make_dir(OsStr::new("a/empty")).unwrap();
+    stage.make_dir(OsStr::new("a")).unwrap();
+    assert_eq!(
+        stage.make_dir(OsStr::new("../x")).unwrap_err().code(),
+        "ERR_INVALID_ARG_VALUE"
+    );
+    stage.commit().unwrap();
+    assert!(names_in(&target.join("a/empty")).is_empty());
+}
+
+#[test]
 fn a_file_at_the_target_is_refused_and_kept() {
     let dir = tempfile::tempdir().unwrap();
     let target = dir.path().join("t");

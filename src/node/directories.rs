@@ -216,6 +216,22 @@ impl NativeDirStage {
         )))
     }
 
+    /// Make the directory `path` (and those above it) in the stage.
+    #[napi(ts_return_type = "Promise<NativeOutcome>")]
+    pub fn make_dir(
+        &self,
+        path: Either<String, Buffer>,
+    ) -> Result<AsyncTask<OnPool<(Slot, PathBuf), NativeOutcome>>> {
+        let job = (self.stage.clone(), to_path(path)?);
+        Ok(AsyncTask::new(OnPool::new(
+            job,
+            |(slot, path)| match stage_of(slot).and_then(|s| s.make_dir(path.as_os_str())) {
+                Ok(()) => NativeOutcome::success(0, None),
+                Err(e) => NativeOutcome::failed(describe(e)),
+            },
+        )))
+    }
+
     /// Publish the stage; every staging call must have settled.
     #[napi(ts_return_type = "Promise<NativeDirOutcome>")]
     pub fn commit(&self) -> AsyncTask<OnPool<Slot, NativeDirOutcome>> {
