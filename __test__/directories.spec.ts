@@ -242,13 +242,20 @@ const hasPython = hasCommand('python3')
     t.is(first.status, 0, first.stderr)
     const reader = spawn('python3', [join(ROOT, '__test__', 'fixtures', 'dir-fd-reader.py'), target, stop], { stdio: ['ignore', 'pipe', 'inherit'] })
     let out = ''
-    reader.stdout.on('data', (c: Buffer) => { out += c.toString() })
+    let ready: () => void
+    const walking = new Promise<void>((resolve) => (ready = resolve))
+    reader.stdout.on('data', (c: Buffer) => {
+      out += c.toString()
+      if (out.includes('ready')) ready()
+    })
     const done = new Promise<number | null>((resolve) => reader.on('close', resolve))
+    // The commits start once the reader has walked the first version.
+    await walking
     const writer = spawnSync(process.execPath, [join(__dirname, 'fixtures', 'dir-versions.js'), target, '300'], { encoding: 'utf8', timeout: 600_000 })
     writeFileSync(stop, '')
     t.is(await done, 0)
     t.is(writer.status, 0, writer.stderr)
-    const report = JSON.parse(out) as { walks: number; mixed: number; incomplete: number; removed: number }
+    const report = JSON.parse(out.trim().split('\n').at(-1) ?? '') as { walks: number; mixed: number; incomplete: number; removed: number }
     t.log(report)
     t.is(report.mixed, 0)
     t.is(report.incomplete, 0)
@@ -307,4 +314,30 @@ posixOnly('atomic-publish dir copies a tree, modes and empty directories too; a 
   t.deepEqual(treeOf(target), ['assets/app.js=app', 'index.html=<h1>'])
   t.deepEqual(namesIn(join(dir, 'www')), ['site'])
   t.is(cli(src).status, 2)
+})
+
+posixOnly('a staged file from a stream or a write stream; a failing source fails the commit and leaves nothing', async (t) => {
+  const dir = freshDir()
+  const target = join(dir, 't')
+  const tree = new AtomicDir(target)
+  const streamed = await tree.file('s/iter').withHash(xxh3_128('abcdef')).stream((async function* () {
+    yield 'abc'
+    yield Buffer.from('def')
+  })())
+  t.is(streamed.bytes, 6)
+  const ws = tree.file('s/ws').createWriteStream()
+  ws.write('hello ')
+  ws.end('world')
+  t.is((await ws.done).hash, xxh3_128('hello world'))
+  const manifest = await tree.commit()
+  t.deepEqual(treeOf(target), ['s/iter=abcdef', 's/ws=hello world'])
+  t.is(manifest.bytes, 17)
+  const failing = new AtomicDir(target)
+  await t.throwsAsync(failing.file('x').stream((async function* () {
+    yield 'part'
+    throw new Error('source broke')
+  })()), { message: 'source broke' })
+  await t.throwsAsync(failing.commit(), { message: 'source broke' })
+  t.deepEqual(treeOf(target), ['s/iter=abcdef', 's/ws=hello world'])
+  t.deepEqual(namesIn(dir), ['t'])
 })

@@ -6,7 +6,9 @@ import type { NativeDirOutcome, NativeDirStage, NativeEntryConfig, NativeOutcome
 import { toBoolean, toBytes, toDurability, toHashText, toMode, toNativePath, toSplitTime, toTargetPath, type TargetPath } from './args.js'
 import { AbortError, invalidArgType, invalidArgValue, toError } from './errors.js'
 import { cleanUpOnExit } from './lifecycle.js'
-import type { BinaryData, Durability, PathLike } from './types.js'
+import { iterate } from './stream.js'
+import { Writable } from 'node:stream'
+import type { BinaryData, ByteSource, Durability, PathLike } from './types.js'
 
 /** One file of a published tree. */
 export interface DirManifestFile {
@@ -71,7 +73,8 @@ function toEntryPath(value: unknown): string | Buffer {
  * docs/directories.md for how a reader pins one version while it walks.
  *
  * The name mirrors `AtomicFile`: the same `with…` settings, and a staged file has the same
- * terminals (`write`, `copyFrom`) and settings (`withHash`, `withMtime`, `withMode`).
+ * terminals (`write`, `stream`, `createWriteStream`, `copyFrom`) and settings (`withHash`,
+ * `withMtime`, `withMode`).
  * Constructing and configuring touch nothing on disk; the first staging call makes the stage.
  * Windows has no atomic exchange of directories: there every staging call and `commit` reject
  * with `ENOTSUP` and nothing is made.
@@ -99,6 +102,7 @@ export class AtomicDir {
   #pending = new Set<Promise<unknown>>()
   #failure: unknown
   #settled: 'committed' | 'aborted' | undefined
+  #aborting: Promise<void> | undefined
 
   /**
    * A directory publish to `target`; nothing on disk is touched until a file is staged or
@@ -189,7 +193,8 @@ export class AtomicDir {
 
   /**
    * The file at `path` (relative to the target, `/`-separated) in the new tree: a builder with
-   * `withHash`, `withMtime`, `withMode` and the terminals `write` and `copyFrom`.
+   * `withHash`, `withMtime`, `withMode` and the terminals `write`, `stream`,
+   * `createWriteStream` and `copyFrom`.
    * Subdirectories are made as needed.
    *
    * @throws `ERR_INVALID_ARG_VALUE` for an absolute path or one with empty, `.` or `..`
@@ -211,7 +216,12 @@ export class AtomicDir {
         fromCurrent: this.#fromCurrent,
       })
       this.#native = stage
-      this.#signal?.addEventListener('abort', () => stage.cancel(), { once: true })
+      // The stage stops at once and goes: a commit after this rejects with the AbortError.
+      // A commit under way stops before its swap if it can.
+      this.#signal?.addEventListener('abort', () => {
+        stage.cancel()
+        void this.abort().catch(() => undefined)
+      }, { once: true })
       this.#begun = stage.begin().then((outcome) => this.#check(outcome) && undefined)
     }
     await this.#begun
@@ -302,8 +312,14 @@ export class AtomicDir {
    * Drop the stage: nothing is published and nothing is left beside the target. Staging calls
    * under way stop and reject with an `AbortError`. A no-op once committed or aborted.
    */
-  async abort(): Promise<void> {
-    if (this.#settled === 'committed') return
+  abort(): Promise<void> {
+    if (this.#settled === 'committed') return Promise.resolve()
+    // One removal, however many callers: each resolves once the stage is gone.
+    this.#aborting ??= this.#dropStage()
+    return this.#aborting
+  }
+
+  async #dropStage(): Promise<void> {
     this.#settled = 'aborted'
     const stage = this.#native
     if (!stage) return
@@ -365,6 +381,74 @@ export class StagedFile {
     const bytes = toBytes(data)
     const config = { ...this.#config }
     return this.#dir._stageOne((stage) => stage.writeFile(this.#path, bytes, config), this.#display)
+  }
+
+  /**
+   * Stage everything `source` yields (a Node Readable, an async iterable of chunks, or a web
+   * ReadableStream; strings are UTF-8), written piece by piece on the thread pool and hashed
+   * as it goes. A source that fails removes the file and fails the commit.
+   */
+  stream(source: ByteSource): Promise<StagedFileResult> {
+    const chunks = iterate(source)
+    const config = { ...this.#config }
+    return this.#dir._stageOne(async (stage) => {
+      const entry = stage.openEntry(this.#path, config)
+      try {
+        for (let next = await chunks.next(); !next.done; next = await chunks.next()) {
+          const pushed = await entry.push(toBytes(next.value, 'chunk'))
+          if (pushed.failure) return pushed
+        }
+      } catch (err) {
+        entry.discard()
+        throw err
+      }
+      return entry.finish()
+    }, this.#display)
+  }
+
+  /**
+   * A Node Writable that stages what is written to it; the file is staged when the stream
+   * finishes (`'finish'`), and `done` settles then with the result. Destroyed or failed, the
+   * file is removed and the commit fails.
+   */
+  createWriteStream(): Writable & { done: Promise<StagedFileResult> } {
+    const pieces: Array<{ chunk: Uint8Array; callback: (error?: Error | null) => void }> = []
+    let wake: (() => void) | undefined
+    let ended = false
+    let failed: Error | undefined
+    async function* fed(): AsyncGenerator<Uint8Array> {
+      for (;;) {
+        const piece = pieces.shift()
+        if (piece) {
+          yield piece.chunk
+          piece.callback()
+          continue
+        }
+        if (failed) throw failed
+        if (ended) return
+        await new Promise<void>((resolve) => (wake = resolve))
+      }
+    }
+    const stream = new Writable({
+      write(chunk: Uint8Array, _encoding, callback) {
+        pieces.push({ chunk, callback })
+        wake?.()
+      },
+      final(callback) {
+        ended = true
+        wake?.()
+        done.then(() => callback(), callback)
+      },
+      destroy(error, callback) {
+        failed = error ?? new AbortError()
+        wake?.()
+        callback(error)
+      },
+    }) as Writable & { done: Promise<StagedFileResult> }
+    const done = this.stream(fed())
+    done.catch((err: Error) => stream.destroy(err))
+    stream.done = done
+    return stream
   }
 
   /** Stage a copy of the file `source`. A missing source rejects and stages nothing. */

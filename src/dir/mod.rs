@@ -13,6 +13,7 @@ mod commit;
 mod current;
 mod entry_path;
 mod manifest;
+mod open_entry;
 mod staging;
 #[cfg(all(test, unix))]
 mod tests;
@@ -33,6 +34,7 @@ use crate::target::DirId;
 
 pub use entry_path::EntryPath;
 pub use manifest::{Manifest, ManifestEntry};
+pub use open_entry::OpenEntry;
 pub use staging::{EntryOptions, Source};
 
 /// How many stage names a publish tries while sweepers or other publishes keep taking them.

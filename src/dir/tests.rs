@@ -380,3 +380,42 @@ fn sync_methods_timed() {
         }
     }
 }
+
+#[test]
+fn a_file_filled_piece_by_piece_is_verified_and_an_unfinished_one_leaves_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("t");
+    let stage = Arc::new(DirStage::begin(&target, DirOptions::default()).unwrap());
+    let options = EntryOptions {
+        expected_hash: Some(hash::digest(b"abcdef")),
+        ..EntryOptions::default()
+    };
+    let mut entry = stage.open_entry(OsStr::new("s/stream"), options).unwrap();
+    entry.append(b"abc").unwrap();
+    assert_eq!(entry.append(b"def").unwrap(), 6);
+    assert_eq!(entry.finish().unwrap().size, 6);
+    let mut dropped = stage
+        .open_entry(OsStr::new("s/dropped"), EntryOptions::default())
+        .unwrap();
+    dropped.append(b"partial").unwrap();
+    drop(dropped);
+    let mut wrong = stage.open_entry(OsStr::new("s/wrong"), options).unwrap();
+    wrong.append(b"abc").unwrap();
+    assert_eq!(wrong.finish().unwrap_err().code(), "ERR_HASH_MISMATCH");
+    assert_eq!(stage.commit().unwrap_err().code(), "ERR_HASH_MISMATCH");
+    assert!(names_in(dir.path()).is_empty());
+    let stage = Arc::new(DirStage::begin(&target, DirOptions::default()).unwrap());
+    let mut again = stage
+        .open_entry(OsStr::new("s/a"), EntryOptions::default())
+        .unwrap();
+    again.append(b"1").unwrap();
+    again.finish().unwrap();
+    drop(
+        stage
+            .open_entry(OsStr::new("s/gone"), EntryOptions::default())
+            .unwrap(),
+    );
+    let manifest = stage.commit().unwrap();
+    assert_eq!(manifest.files.len(), 1);
+    assert_eq!(names_in(&target.join("s")), ["a"]);
+}

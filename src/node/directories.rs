@@ -11,7 +11,7 @@ use napi_derive::napi;
 use super::outcome::{describe, NativeFailure, NativeOutcome};
 use super::paths::to_path;
 use super::pool::OnPool;
-use crate::dir::{DirOptions, DirStage, EntryOptions, Manifest, Source};
+use crate::dir::{DirOptions, DirStage, EntryOptions, Manifest, OpenEntry, Source};
 use crate::errors::PublishError;
 use crate::hash;
 use crate::options::{Control, Mtime};
@@ -232,6 +232,22 @@ impl NativeDirStage {
         )))
     }
 
+    /// A staged file to be filled piece by piece (`stream`, `createWriteStream`). Nothing is
+    /// made until its first push.
+    #[napi]
+    pub fn open_entry(
+        &self,
+        path: Either<String, Buffer>,
+        config: NativeEntryConfig,
+    ) -> Result<NativeDirEntry> {
+        Ok(NativeDirEntry {
+            slot: self.stage.clone(),
+            path: to_path(path)?,
+            options: entry_options(&config)?,
+            open: Arc::new(Mutex::new(None)),
+        })
+    }
+
     /// Publish the stage; every staging call must have settled.
     #[napi(ts_return_type = "Promise<NativeDirOutcome>")]
     pub fn commit(&self) -> AsyncTask<OnPool<Slot, NativeDirOutcome>> {
@@ -297,5 +313,85 @@ fn dir_outcome(result: std::result::Result<Manifest, PublishError>) -> NativeDir
             old_tree_left: Vec::new(),
             failure: Some(describe(e)),
         },
+    }
+}
+
+type OpenSlot = Arc<Mutex<Option<OpenEntry>>>;
+type PushJob = (Slot, PathBuf, EntryOptions, OpenSlot, Uint8Array);
+type FinishJob = (Slot, PathBuf, EntryOptions, OpenSlot);
+
+/// One staged file being filled piece by piece; each push and the finish run on the pool, one
+/// after another (the wrapper waits for each). Collected unfinished, its file is removed.
+#[napi]
+pub struct NativeDirEntry {
+    slot: Slot,
+    path: PathBuf,
+    options: EntryOptions,
+    open: OpenSlot,
+}
+
+/// The open entry, created at the first use.
+fn with_open<T>(
+    slot: &Slot,
+    path: &std::path::Path,
+    options: &EntryOptions,
+    open: &OpenSlot,
+    then: impl FnOnce(&mut Option<OpenEntry>) -> std::result::Result<T, PublishError>,
+) -> std::result::Result<T, PublishError> {
+    let mut open = open.lock().unwrap_or_else(|p| p.into_inner());
+    if open.is_none() {
+        *open = Some(stage_of(slot)?.open_entry(path.as_os_str(), *options)?);
+    }
+    let result = then(&mut open);
+    if result.is_err() {
+        // A failed piece: the file goes now, its path is free again.
+        open.take();
+    }
+    result
+}
+
+#[napi]
+impl NativeDirEntry {
+    /// Append one piece; resolves with the bytes written so far.
+    #[napi(ts_return_type = "Promise<NativeOutcome>")]
+    pub fn push(&self, chunk: Uint8Array) -> AsyncTask<OnPool<PushJob, NativeOutcome>> {
+        let job = (
+            self.slot.clone(),
+            self.path.clone(),
+            self.options,
+            self.open.clone(),
+            chunk,
+        );
+        AsyncTask::new(OnPool::new(job, |(slot, path, options, open, chunk)| {
+            let pushed = with_open(slot, path, options, open, |entry| {
+                entry.as_mut().expect("opened above").append(chunk)
+            });
+            match pushed {
+                Ok(written) => NativeOutcome::success(written, None),
+                Err(e) => NativeOutcome::failed(describe(e)),
+            }
+        }))
+    }
+
+    /// End the file: verified, moded, stamped, recorded as staged.
+    #[napi(ts_return_type = "Promise<NativeOutcome>")]
+    pub fn finish(&self) -> AsyncTask<OnPool<FinishJob, NativeOutcome>> {
+        let job = (
+            self.slot.clone(),
+            self.path.clone(),
+            self.options,
+            self.open.clone(),
+        );
+        AsyncTask::new(OnPool::new(job, |(slot, path, options, open)| {
+            entry_outcome(with_open(slot, path, options, open, |entry| {
+                entry.take().expect("opened above").finish()
+            }))
+        }))
+    }
+
+    /// Give up: the file is removed.
+    #[napi]
+    pub fn discard(&self) {
+        self.open.lock().unwrap_or_else(|p| p.into_inner()).take();
     }
 }
