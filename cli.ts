@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The command line: `atomic-publish write | cp | hash | sweep`. Exit 0 on success, 1 on an
+// The command line: `atomic-publish write | cp | dir | hash | sweep`. Exit 0 on success, 1 on an
 // error (one clear line on stderr), 2 on bad usage; never a stack trace. A reader that leaves
 // early (`| head`) ends the command as it ends xxhsum: killed by SIGPIPE, quietly.
 
@@ -11,6 +11,7 @@ import { AtomicFile, createHasher, hashFile, sweepOrphans, type SweepIncompleteE
 import { toHashText } from './js/args.js'
 import { parseDuration, parseMode, parseMtime } from './js/cli-args.js'
 import { ProgressLine } from './js/progress-line.js'
+import { publishTreeCopy } from './js/cli-dir.js'
 
 const PROGRESS_FROM_BYTES = 64 << 20
 
@@ -24,6 +25,7 @@ Publish files atomically and verifiably (write-temp-then-rename, fsync, XXH3-128
 Commands:
   write <target>        publish standard input at <target> (like sponge, but crash-safe)
   cp <src> <target>     publish a copy of <src> at <target>
+  dir <src> <target>    publish a copy of the tree <src> at <target>, all at once
   hash <file>...        XXH3-128 of files, printed exactly as \`xxhsum -H2\` prints them
   sweep <dir>           remove scratch files left behind by crashes
 
@@ -54,6 +56,14 @@ gives nothing is refused, as an empty standard input is for write: its producer 
 
   --hash H        the XXH3-128 the copy must have (1-32 hex digits)
   --allow-empty   publish an empty file when a piped <src> gives nothing`,
+  dir: `Usage: atomic-publish dir <src-dir> <target-dir> [--no-fsync]
+
+Publishes a copy of the tree <src-dir> at <target-dir> in one step: readers of <target-dir> see
+the whole old tree or the whole new one, never a mix (Linux and macOS; refused on Windows).
+Files keep their modes; empty directories are copied; a symbolic link or special file in
+<src-dir> is refused and nothing is published.
+
+  --no-fsync      atomic for readers, but not durable across a power cut`,
   hash: `Usage: atomic-publish hash <file>...
 
 Prints "<XXH3-128>  <file>" for each file, byte for byte as \`xxhsum -H2\` does.`,
@@ -308,7 +318,18 @@ async function sweep(args: string[]): Promise<void> {
   if (incomplete) process.exitCode = 1
 }
 
-const COMMANDS: Record<string, (args: string[]) => Promise<void>> = { write, cp, hash, sweep }
+async function dir(args: string[]): Promise<void> {
+  const { values, positionals } = parsed(args, (args) =>
+    parseArgs({ args, allowPositionals: true, options: { help, 'no-fsync': { type: 'boolean' } } }),
+  )
+  if (values.help) return void console.log(HELP.dir)
+  expectPositionals(positionals, 2, 'dir')
+  const [src, target] = positionals
+  typedPaths.push(src, target)
+  await doing(publishTreeCopy(src, target, values['no-fsync'] === true ? 'none' : 'full'))
+}
+
+const COMMANDS: Record<string, (args: string[]) => Promise<void>> = { write, cp, dir, hash, sweep }
 
 /** One line on stderr, unless stderr is gone: then the exit status alone tells. */
 function say(message: string): void {
@@ -377,7 +398,7 @@ async function main(argv: string[]): Promise<number> {
     return 0
   }
   if (command === undefined) {
-    say("a command is needed: write, cp, hash or sweep (see 'atomic-publish --help')")
+    say("a command is needed: write, cp, dir, hash or sweep (see 'atomic-publish --help')")
     return 2
   }
   const known = Object.hasOwn(COMMANDS, command)

@@ -4,6 +4,7 @@
 
 export {
   AbortError,
+  AtomicDir,
   AtomicFile,
   createHasher,
   HashMismatchError,
@@ -12,8 +13,10 @@ export {
   publish,
   publishCopy,
   publishCopySync,
+  publishDir,
   publishStream,
   publishSync,
+  StagedFile,
   sweepOrphans,
   xxh3_128,
 } from './index.js'
@@ -21,6 +24,9 @@ export type {
   BinaryData,
   ByteSource,
   CopyResult,
+  DirManifest,
+  DirManifestFile,
+  DirProgressListener,
   Durability,
   Hasher,
   PathLike,
@@ -30,6 +36,7 @@ export type {
   PublishOwner,
   PublishResult,
   PublishStream,
+  StagedFileResult,
   SweepFailure,
   SweepIncompleteError,
   SweepOptions,

@@ -2,7 +2,7 @@
 
 import test from 'ava'
 
-const EXPORTS = ['AbortError', 'AtomicFile', 'HashMismatchError', 'createHasher', 'hashFile', 'hashFileSync', 'publish', 'publishCopy', 'publishCopySync', 'publishStream', 'publishSync', 'sweepOrphans', 'xxh3_128']
+const EXPORTS = ['AbortError', 'AtomicDir', 'AtomicFile', 'HashMismatchError', 'StagedFile', 'createHasher', 'hashFile', 'hashFileSync', 'publish', 'publishCopy', 'publishCopySync', 'publishDir', 'publishStream', 'publishSync', 'sweepOrphans', 'xxh3_128']
 
 test('ESM and CommonJS expose the same API', async (t) => {
   const cjs = require('atomic-publish') as Record<string, unknown>

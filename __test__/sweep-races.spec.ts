@@ -59,16 +59,20 @@ test('a symlink named like a scratch is neither followed nor removed, nor is wha
   t.is(readFileSync(pointee, 'utf8'), 'not ours')
 })
 
-test('a directory named like a scratch is not removed and does not fail the sweep', async (t) => {
+test('an old directory named like a scratch is an orphaned stage and goes whole; a young one stays', async (t) => {
   const dir = freshDir()
   const sub = join(dir, 'sub.oxentmp.AbCdE6gH9k')
-  mkdirSync(sub)
+  mkdirSync(join(sub, 'inner'), { recursive: true })
+  writeFileSync(join(sub, 'inner', 'f'), 'x')
   utimesSync(sub, LONG_AGO, LONG_AGO)
+  const young = join(dir, 'young.oxentmp.Yy1Yy1Yy1Y')
+  mkdirSync(young)
   const orphan = join(dir, 'real.oxentmp.Qq1Qq1Qq1Q')
   writeFileSync(orphan, 'x')
   utimesSync(orphan, LONG_AGO, LONG_AGO)
-  t.deepEqual(await sweepOrphans(dir), [orphan])
-  t.true(lstatSync(sub).isDirectory())
+  t.deepEqual((await sweepOrphans(dir)).sort(), [orphan, sub])
+  t.false(existsSync(sub))
+  t.true(lstatSync(young).isDirectory())
 })
 
 /** A racer swaps `kinds` under one scratch name while a sweeper sweeps, both for `ms`. */
@@ -88,7 +92,7 @@ async function race(kinds: string[], olderThanMs: number): Promise<{ sweeper: Sw
   return { sweeper: sweeperReport, racer, pointee }
 }
 
-fifoTest('sweeps racing a file, FIFO, symlink and directory swapped under one name never hang, reject, or remove anything but a regular file', async (t) => {
+fifoTest('sweeps racing a file, FIFO, symlink and directory swapped under one name never hang, reject, or remove anything but a regular file or an orphaned stage directory', async (t) => {
   const { sweeper: s, racer, pointee } = await race(['old-file', 'fifo', 'old-file', 'symlink', 'old-file', 'dir'], 0)
   t.not(s, 'hung', 'every sweep settles')
   t.not(racer, 'hung')
@@ -96,7 +100,8 @@ fifoTest('sweeps racing a file, FIFO, symlink and directory swapped under one na
   t.log(`${s.sweeps} sweeps, ${racer.swaps} swaps, vanished ${JSON.stringify(racer.vanished)}`)
   t.true(s.sweeps > 10, `${s.sweeps} sweeps`)
   t.deepEqual(s.rejections, [])
-  t.deepEqual(Object.keys(racer.vanished).filter((kind) => kind !== 'old-file'), [], 'only regular files were swept')
+  // A directory under a scratch name, unlocked and not live, is an orphaned stage.
+  t.deepEqual(Object.keys(racer.vanished).filter((kind) => kind !== 'old-file' && kind !== 'dir'), [], 'only regular files and stages were swept')
   t.true(existsSync(pointee), 'a link is never followed')
 })
 

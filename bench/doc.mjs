@@ -11,6 +11,7 @@ const INTRO = {
   stream: ['Streams', 'bench:stream', 'A large file streamed in 1 MiB chunks, each run in its own process, against `fs.createWriteStream` + fsync, fs-write-stream-atomic and `dd conv=fsync`.'],
   hash: ['XXH3-128', 'bench:hash', 'Hashing throughput against hash-wasm, @node-rs/xxhash, xxhash-addon when installed, and `xxhsum`.'],
   copy: ['Copies', 'bench:copy', '`copyFrom` (the kernel copies; with a hash, the copy is read back and hashed on a second thread) against `fs.promises.copyFile` + fsync + rename.'],
+  directory: ['A whole tree', 'bench:directory', '10 000 files of 1 KiB at `\'full\'` published as one directory (`AtomicDir`), against write-file-atomic and `AtomicFile` publishing them file by file, 64 in flight.'],
   hardening: ['Large writes and per-call cost', 'bench:hardening', 'A verified large `write` against `fs.promises.writeFile` + fsync, and the per-call cost over many calls to one target and to many targets.'],
 }
 

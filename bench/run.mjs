@@ -9,7 +9,7 @@ import { writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { describeRun, performancePage } from './doc.mjs'
 
-const BENCHES = ['small-publish', 'ceiling', 'stream', 'hash', 'copy', 'hardening']
+const BENCHES = ['small-publish', 'ceiling', 'stream', 'hash', 'copy', 'hardening', 'directory']
 const script = (name) => fileURLToPath(new URL(`${name}.mjs`, import.meta.url))
 const run = (name) => execFileSync(process.execPath, [script(name)], { stdio: 'inherit' })
 

@@ -43,6 +43,8 @@ export function toError(failure: NativeFailure, target: string, source?: string,
       return withScratch(new AbortError(abortReason), failure)
     case 'orderPending':
       return orderPending(target)
+    case 'invalidEntry':
+      return invalidArgValue('path', failure.detail ?? '', 'must be a relative path of plain names')
     case 'outOfRange': {
       const err = outOfRange('mtime', 'a time this file system can store', failure.detail)
       err.message = `${failure.detail ?? 'The mtime cannot be stored'}; nothing was published to '${target}'`

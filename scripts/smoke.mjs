@@ -7,7 +7,7 @@ import { getSystemErrorName } from 'node:util'
 import { spawn } from 'node:child_process'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { AbortError, AtomicFile, createHasher, HashMismatchError, hashFile, hashFileSync, sweepOrphans, xxh3_128 } from '../index.mjs'
+import { AbortError, AtomicDir, AtomicFile, createHasher, HashMismatchError, hashFile, hashFileSync, sweepOrphans, xxh3_128 } from '../index.mjs'
 
 const dir = mkdtempSync(join(tmpdir(), 'ap-smoke-'))
 let passed = 0
@@ -152,6 +152,21 @@ if (process.platform === 'win32' && !process.env.SMOKE_HOLD_OPEN) {
     assert(left.length === 0, `scratch left: ${left}`)
   })
 }
+
+await check(process.platform === 'win32' ? 'a directory publish is refused with ENOTSUP and makes nothing' : 'a directory publish swaps in a whole tree', async () => {
+  const target = join(dir, 'tree')
+  const tree = new AtomicDir(target)
+  if (process.platform === 'win32') {
+    const err = await caught(() => tree.file('a/b').write('x'))
+    assert(err.code === 'ENOTSUP', `${err.code}: ${err.message}`)
+    await tree.abort()
+    assert(!readdirSync(dir).some((f) => f.startsWith('tree')), `made: ${readdirSync(dir)}`)
+    return
+  }
+  await tree.file('a/b').write('x')
+  const manifest = await tree.commit()
+  assert(manifest.fileCount === 1 && readFileSync(join(target, 'a', 'b'), 'utf8') === 'x', 'tree published')
+})
 
 rmSync(dir, { recursive: true, force: true })
 console.log(`smoke: ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`)

@@ -89,6 +89,7 @@ pub fn errno_name(err: &io::Error) -> ErrnoName {
         io::ErrorKind::IsADirectory => "EISDIR",
         io::ErrorKind::NotADirectory => "ENOTDIR",
         io::ErrorKind::ReadOnlyFilesystem => "EROFS",
+        io::ErrorKind::ResourceBusy => "EBUSY",
         _ => "EIO",
     };
     sys::name_code(fallback)
@@ -241,6 +242,11 @@ pub enum PublishError {
     /// A sync call would have overtaken earlier calls to its file still under way, which it
     /// cannot wait for (guarantee 7); nothing was published.
     OrderPending,
+    /// A staged entry's relative path is refused (`reason`); nothing was made.
+    InvalidEntry {
+        path: String,
+        reason: &'static str,
+    },
 }
 
 impl PublishError {
@@ -252,6 +258,7 @@ impl PublishError {
             PublishError::HashMismatch { .. } => "ERR_HASH_MISMATCH".into(),
             PublishError::Aborted => "ABORT_ERR".into(),
             PublishError::OrderPending => "ERR_ORDER_PENDING".into(),
+            PublishError::InvalidEntry { .. } => "ERR_INVALID_ARG_VALUE".into(),
         }
     }
 }
@@ -284,6 +291,9 @@ impl fmt::Display for PublishError {
             PublishError::Aborted => f.write_str("the operation was aborted"),
             PublishError::OrderPending => {
                 f.write_str("earlier publishes to this file are still under way")
+            }
+            PublishError::InvalidEntry { path, reason } => {
+                write!(f, "the staged path {path:?} {reason}")
             }
             PublishError::LeftBehind { cause, scratch } => {
                 write!(f, "{cause} (left behind: {})", scratch.display())

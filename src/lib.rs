@@ -7,6 +7,7 @@
 
 pub mod batch;
 pub mod copy;
+pub mod dir;
 pub mod dirsync;
 pub mod durability;
 pub mod errors;

@@ -439,7 +439,7 @@ const MTIME_ROUNDING_SECS: i64 = 2;
 
 /// Stamp `mtime` on `file` and check that the file system kept it: one that cannot hold it
 /// (ext4 clamps to 1901–2446) must not publish a silently different time (guarantee 10).
-fn stamp_mtime(file: &File, asked: Mtime) -> Result<(), PublishError> {
+pub(crate) fn stamp_mtime(file: &File, asked: Mtime) -> Result<(), PublishError> {
     let stored = stamp(file, asked)?;
     if stored == (asked.secs, asked.nanos) {
         return Ok(());

@@ -7,6 +7,7 @@
 
 pub mod batching;
 pub mod control;
+pub mod directories;
 pub mod hashing;
 pub mod lifecycle;
 pub mod outcome;

@@ -233,6 +233,10 @@ pub fn describe(err: PublishError) -> NativeFailure {
         },
         PublishError::Aborted => other("aborted", "ABORT_ERR".into()),
         PublishError::OrderPending => other("orderPending", "ERR_ORDER_PENDING".into()),
+        PublishError::InvalidEntry { path, reason } => NativeFailure {
+            detail: Some(format!("the staged path {path:?} {reason}")),
+            ..other("invalidEntry", "ERR_INVALID_ARG_VALUE".into())
+        },
         PublishError::LeftBehind { cause, scratch } => NativeFailure {
             scratch: Some(scratch.to_string_lossy().into_owned()),
             ..describe(*cause)

@@ -27,9 +27,24 @@ pub type Owner = u64;
 /// not hang on it. A create that outlives the wait still finds the gate closed at its entry.
 const CREATES_UNDER_WAY_WAIT: Duration = Duration::from_secs(1);
 
+/// What a live entry is: a scratch file, or a directory stage (removed as a whole tree).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    File,
+    Stage,
+}
+
+/// Remove the scratch or stage at `path`; true if it went.
+fn remove(path: &std::path::Path, kind: Kind) -> bool {
+    match kind {
+        Kind::File => std::fs::remove_file(path).is_ok(),
+        Kind::Stage => crate::sys::remove_tree_by_path(path).is_empty(),
+    }
+}
+
 #[derive(Default)]
 struct Registry {
-    live: HashMap<FileKey, (PathBuf, Owner)>,
+    live: HashMap<FileKey, (PathBuf, Owner, Kind)>,
     /// Creates that hold a ticket, per owner.
     creating: HashMap<Owner, usize>,
     /// Owners whose environment has ended, and the thread that ended each; `all_closed` once
@@ -111,8 +126,8 @@ pub fn close_and_remove(owner: Option<Owner>) -> usize {
     }
     reg.live
         .values()
-        .filter(|(_, of)| owner.is_none_or(|o| o == *of))
-        .filter(|(path, _)| std::fs::remove_file(path).is_ok())
+        .filter(|(_, of, _)| owner.is_none_or(|o| o == *of))
+        .filter(|(path, _, kind)| remove(path, *kind))
         .count()
 }
 
@@ -139,12 +154,17 @@ impl CreateTicket {
     /// was being made (the wait for it having run out), the file is removed here instead,
     /// before the ticket is given back, and `None` tells the caller it is gone.
     pub fn enter(self, key: FileKey, path: PathBuf) -> Option<LiveEntry> {
+        self.enter_as(key, path, Kind::File)
+    }
+
+    /// [`CreateTicket::enter`] for a scratch of either kind.
+    pub fn enter_as(self, key: FileKey, path: PathBuf, kind: Kind) -> Option<LiveEntry> {
         let mut reg = registry();
         if reg.is_closed(self.0) {
-            let _ = std::fs::remove_file(&path);
+            remove(&path, kind);
             return None;
         }
-        reg.live.insert(key.clone(), (path, self.0));
+        reg.live.insert(key.clone(), (path, self.0, kind));
         Some(LiveEntry(key))
     }
 }

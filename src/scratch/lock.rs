@@ -45,3 +45,12 @@ pub fn claim(file: &File, path: &Path) -> Claim {
 pub fn held_by_writer(file: &File) -> bool {
     matches!(file.try_lock(), Err(TryLockError::WouldBlock))
 }
+
+/// Lock a freshly made stage directory (open as `dir`) for as long as it stays open, as a
+/// scratch file is locked: the sweep never takes a locked stage. `Lost` if a sweeper holds it.
+pub fn lock_directory(dir: &File) -> Claim {
+    match dir.try_lock() {
+        Ok(()) | Err(TryLockError::Error(_)) => Claim::Held,
+        Err(TryLockError::WouldBlock) => Claim::Lost(sys::lock_contended()),
+    }
+}

@@ -28,17 +28,21 @@ use crate::sys;
 use crate::target::ResolvedTarget;
 
 pub use attributes::{Attributes, ModePolicy, OwnerPolicy};
-pub use live::{close_and_remove, has_ended, is_live, Owner};
-pub use lock::held_by_writer;
-pub use name::{is_scratch_name, sweep_aside_name, SCRATCH_INFIX};
+pub use live::{
+    close_and_remove, has_ended, is_live, CreateTicket as LiveTicket, Kind as LiveKind, LiveEntry,
+    Owner,
+};
+pub use lock::{held_by_writer, lock_directory, Claim};
+pub use name::{
+    is_scratch_name, random_part, scratch_prefix, sweep_aside_name, RANDOM_LEN, SCRATCH_INFIX,
+};
 pub use unnamed::Unnamed;
 
 /// How many scratch files a publish creates, one after another, while sweepers keep taking
 /// them between create and lock, before it gives up.
 const CLAIM_ATTEMPTS: usize = 16;
 
-use live::{CreateTicket, LiveEntry};
-use lock::Claim;
+use live::CreateTicket;
 
 /// How one publish's scratch is made and, on failure, disposed of.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -64,6 +64,22 @@ pub fn sweep_aside_name() -> OsString {
     OsString::from(name)
 }
 
+/// `len` random ASCII letters and digits, from the operating system's randomness: the
+/// random part of a stage directory's name (made by `mkdir`, which has no builder of its own).
+pub fn random_part(len: usize) -> String {
+    use std::hash::{BuildHasher, RandomState};
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let keys = RandomState::new();
+    let mut bits = u128::from(keys.hash_one(1u8)) << 64 | u128::from(keys.hash_one(2u8));
+    (0..len)
+        .map(|_| {
+            let c = char::from(ALPHABET[(bits % 62) as usize]);
+            bits /= 62;
+            c
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,7 +1,8 @@
 //! Finding and removing scratch files orphaned by a SIGKILL or a power cut (guarantee 4).
 //!
 //! What is taken: an entry whose name has the scratch shape (see `scratch::is_scratch_name`),
-//! that is a regular file, whose mtime is at least `older_than` old (a younger one may be a
+//! that is a regular file or a directory (a directory publish's stage, or an old tree left by
+//! a crash after its swap; removed with everything in it, never through a link), whose mtime is at least `older_than` old (a younger one may be a
 //! live writer's in another process), that is not one of this process's in-flight publishes,
 //! and whose lock no writer holds, in any process (a publish with an mtime in the past stamps
 //! its scratch before the rename, so age alone cannot tell).
@@ -23,6 +24,8 @@
 
 #[cfg(all(test, unix))]
 mod deep_tests;
+#[cfg(all(test, unix))]
+mod stage_tests;
 #[cfg(all(test, unix))]
 mod tests;
 mod trail;
@@ -151,15 +154,15 @@ impl Sweep<'_> {
         let recursive = self.options.recursive;
         let dir = trail.deepest();
         let entries = dir.entries(|name, kind| {
-            (recursive && kind != EntryKind::Other)
-                || (kind != EntryKind::Directory && is_scratch_name(name))
+            (recursive && kind != EntryKind::Other) || is_scratch_name(name)
         })?;
         let mut subdirs = Vec::new();
         for (name, kind) in entries {
-            if kind != EntryKind::Directory && is_scratch_name(&name) {
+            // A scratch-named directory is a stage, live or orphaned: examined as a whole,
+            // never entered by the walk.
+            if is_scratch_name(&name) {
                 self.examine(dir, &name, trail);
-            }
-            if recursive && kind != EntryKind::Other {
+            } else if recursive && kind != EntryKind::Other {
                 subdirs.push(name);
             }
         }
@@ -181,11 +184,14 @@ impl Sweep<'_> {
             Ok(meta) => meta,
             Err(e) => return self.fail(path(), e, Syscall::Stat),
         };
-        if !meta.is_file() || !self.old_enough(&meta) {
+        if !(meta.is_file() || meta.is_dir()) || !self.old_enough(&meta) {
             return;
         }
         if is_live(&(DirId::from_key(dir.key()), name.to_os_string())) || held_by_writer(&file) {
             return;
+        }
+        if meta.is_dir() {
+            return self.remove_stage(dir, name, &file, path());
         }
         // Locked (or no locks here): only a name still naming this file may go.
         if self.options.dry_run {
@@ -202,6 +208,27 @@ impl Sweep<'_> {
             }
         }
         self.report.removed.push(path());
+    }
+
+    /// Remove the orphaned stage `name` (open and locked as `stage`), and its whole tree.
+    fn remove_stage(&mut self, dir: &SweepDir, name: &OsStr, stage: &std::fs::File, path: PathBuf) {
+        if self.options.dry_run {
+            if dir.names_file(name, stage).unwrap_or(false) {
+                self.report.removed.push(path);
+            }
+            return;
+        }
+        match dir.remove_tree_if_same(name, stage, &sweep_aside_name, &path) {
+            Ok(None) => {}
+            Ok(Some(left)) if left.is_empty() => self.report.removed.push(path),
+            Ok(Some(left)) => {
+                for (at, e) in left {
+                    self.fail(at, e, Syscall::Unlink);
+                }
+            }
+            Err(e) if sys::is_gone_or_other_kind(&e) => {}
+            Err(e) => self.fail(path, e, Syscall::Unlink),
+        }
     }
 
     fn fail(&mut self, path: PathBuf, error: io::Error, syscall: Syscall) {

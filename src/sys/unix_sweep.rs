@@ -3,7 +3,7 @@
 use std::ffi::{OsStr, OsString};
 use std::fs::File;
 use std::io;
-use std::os::fd::OwnedFd;
+use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
@@ -142,6 +142,50 @@ impl SweepDir {
             }
             self.unlink(name).map(|()| true)
         }
+    }
+}
+
+impl SweepDir {
+    /// Remove the stage directory `name` (spelled `path` in reports) only if it names the
+    /// open, locked `dir`, and all of its tree, never through a link. Linux: first moved aside
+    /// under a fresh scratch name and checked there, so no directory swapped in under `name`
+    /// meanwhile is touched; a tree left half removed keeps that scratch name for the next
+    /// sweep. Elsewhere: check, then remove. `None` if `name` no longer names `dir`; else what
+    /// could not be removed.
+    pub fn remove_tree_if_same(
+        &self,
+        name: &OsStr,
+        dir: &File,
+        fresh_aside: &dyn Fn() -> OsString,
+        path: &Path,
+    ) -> io::Result<Option<Vec<(std::path::PathBuf, io::Error)>>> {
+        #[cfg(target_os = "linux")]
+        let name = {
+            let mut aside = fresh_aside();
+            let mut tries = 0;
+            while let Err(e) = renameat_noreplace(&self.dir, name, &aside) {
+                tries += 1;
+                if e.kind() != io::ErrorKind::AlreadyExists || tries == 8 {
+                    return Err(e);
+                }
+                aside = fresh_aside();
+            }
+            if !self.names_file(&aside, dir).unwrap_or(false) {
+                let _ = renameat_noreplace(&self.dir, &aside, name);
+                return Ok(None);
+            }
+            aside
+        };
+        #[cfg(not(target_os = "linux"))]
+        let name = {
+            let _ = fresh_aside;
+            if !self.names_file(name, dir)? {
+                return Ok(None);
+            }
+            name.to_os_string()
+        };
+        let left = super::unix_stage::remove_tree_at(self.dir.as_fd(), &name, path);
+        Ok(Some(left))
     }
 }
 

@@ -106,4 +106,16 @@ impl SweepDir {
         }
         self.unlink(name).map(|()| true)
     }
+
+    /// No stage is ever made here (directory publishes are refused): a scratch-named
+    /// directory is left alone.
+    pub fn remove_tree_if_same(
+        &self,
+        _name: &OsStr,
+        _dir: &File,
+        _fresh_aside: &dyn Fn() -> OsString,
+        _path: &Path,
+    ) -> io::Result<Option<Vec<(PathBuf, io::Error)>>> {
+        Ok(None)
+    }
 }
