@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use napi::bindgen_prelude::{AsyncTask, Uint8Array};
-use napi::{Error, Result, Status};
+use napi::{Env, Error, Result, Status};
 use napi_derive::napi;
 
 use super::outcome::{describe, NativeFailure, NativeOutcome};
@@ -117,7 +117,7 @@ type CopyJob = (Slot, PathBuf, PathBuf, EntryOptions);
 impl NativeDirStage {
     /// Settings only: nothing on disk is touched until `begin`.
     #[napi(constructor)]
-    pub fn new(target: Either<String, Buffer>, config: NativeDirConfig) -> Result<Self> {
+    pub fn new(env: Env, target: Either<String, Buffer>, config: NativeDirConfig) -> Result<Self> {
         let durability = Durability::parse(&config.durability)
             .ok_or_else(|| invalid(format!("not a durability level: {:?}", config.durability)))?;
         let control = Arc::new(Control::default());
@@ -128,7 +128,7 @@ impl NativeDirStage {
                 overwrite: config.overwrite,
                 wait_for_removal: !config.background_removal,
                 control: Some(control.clone()),
-                owner: super::lifecycle::current_environment(),
+                owner: super::lifecycle::environment_of(&env),
                 ..DirOptions::default()
             },
             from_current: config.from_current,
