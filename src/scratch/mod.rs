@@ -234,9 +234,13 @@ impl PendingRename {
     /// Without `replace`, only where no file is there (EEXIST otherwise).
     pub fn attempt(&self, target: &ResolvedTarget, replace: bool) -> io::Result<()> {
         if replace {
-            target.dir_handle.rename(&self.path, &target.file)
+            target
+                .dir_handle
+                .rename(self._open.as_ref(), &self.path, &target.file)
         } else {
-            target.dir_handle.rename_noreplace(&self.path, &target.file)
+            target
+                .dir_handle
+                .rename_noreplace(self._open.as_ref(), &self.path, &target.file)
         }
     }
 

@@ -34,6 +34,8 @@ pub use unix_protected::{check_link_followable, check_replaceable};
 #[cfg(windows)]
 mod windows_dir;
 #[cfg(windows)]
+mod windows_rename;
+#[cfg(windows)]
 pub use windows_dir::{check_link_followable, check_replaceable, TargetDir};
 
 // Unnamed scratch files (O_TMPFILE), and writes from memory only the kernel reads: Linux only.
@@ -98,3 +100,5 @@ pub enum EntryKind {
 /// Compiled for tests everywhere, so the table is unit-tested where the tests run.
 #[cfg(any(windows, test))]
 mod windows_errors;
+#[cfg(any(windows, test))]
+mod windows_time;
