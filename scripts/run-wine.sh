@@ -41,7 +41,7 @@ NAPI_RS_NATIVE_LIBRARY_PATH=$(winpath target/link-check/atomic-publish.win32-x64
   SMOKE_HOLD_OPEN=$(winpath "$TOOLS/hold-open.exe") \
   timeout 600 "$WINE" "$NODE_EXE" -e 'console.log(`node ${process.version} ${process.platform}-${process.arch} under Wine`)' >"$out" 2>&1
 NAPI_RS_NATIVE_LIBRARY_PATH=$(winpath target/link-check/atomic-publish.win32-x64-gnu.node) \
-  SMOKE_HOLD_OPEN=$(winpath "$TOOLS/hold-open.exe") \
+  SMOKE_HOLD_OPEN=$(winpath "$TOOLS/hold-open.exe") SMOKE_UNDER_WINE=1 \
   timeout 600 "$WINE" "$NODE_EXE" scripts/smoke.mjs >>"$out" 2>&1
 status=$?
 set -e

@@ -23,6 +23,10 @@ async function check(name, fn) {
     console.log(`FAIL ${name}: ${e?.stack ?? e}`)
   }
 }
+function skip(why) {
+  skipped++
+  console.log(`skip ${why}`)
+}
 function assert(cond, what) {
   if (!cond) throw new Error(what)
 }
@@ -151,6 +155,13 @@ if (process.platform === 'win32' && !process.env.SMOKE_HOLD_OPEN) {
     const left = readdirSync(dir).filter((f) => f.includes('.oxentmp.'))
     assert(left.length === 0, `scratch left: ${left}`)
   })
+}
+
+if (process.platform === 'win32') {
+  const { windowsChecks } = await import('./smoke-windows.mjs')
+  const exe = process.env.SMOKE_HOLD_OPEN
+  const underWine = process.env.SMOKE_UNDER_WINE === '1'
+  await windowsChecks({ check, skipped: skip, assert, caught, dir, underWine, holdOpen: exe ? (file, ms) => holdOpen(exe, file, ms) : null })
 }
 
 rmSync(dir, { recursive: true, force: true })

@@ -106,6 +106,15 @@ impl Scratch {
                 }
             }
         };
+        // Windows: the replaced file's DACL, before a byte is written (see `sys`).
+        if let Some(old) = &target.existing {
+            if let Err(e) = sys::carry_security(file.as_file(), &target.file, old) {
+                let (lost, path) = file.into_parts();
+                let mut failure = FsFailure::target(e, Syscall::Fsetxattr);
+                failure.scratch_left = remove_scratch(path, Some(&lost));
+                return Err(failure.into());
+            }
+        }
         let (file, path) = file.into_parts();
         let (live, path) = enter_live(ticket, target, path)?;
         Ok(Self {

@@ -36,7 +36,11 @@ mod windows_dir;
 #[cfg(windows)]
 mod windows_rename;
 #[cfg(windows)]
+mod windows_security;
+#[cfg(windows)]
 pub use windows_dir::{check_link_followable, check_replaceable, TargetDir};
+#[cfg(windows)]
+pub use windows_security::carry_to_scratch as carry_security;
 
 // Unnamed scratch files (O_TMPFILE), and writes from memory only the kernel reads: Linux only.
 #[cfg(target_os = "linux")]

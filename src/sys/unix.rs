@@ -318,6 +318,12 @@ pub fn status_changed(meta: &Metadata) -> Option<std::time::SystemTime> {
     std::time::UNIX_EPOCH.checked_add(std::time::Duration::new(secs, nanos))
 }
 
+/// Unix carries the mode, owner and ACL once the bytes are written (see `scratch::attributes`):
+/// the scratch is created owner-only, so nothing is needed at its creation.
+pub fn carry_security(_file: &File, _old_path: &Path, _old: &Metadata) -> io::Result<()> {
+    Ok(())
+}
+
 /// Devices, FIFOs and sockets show in their metadata here (see [`file_kind`]).
 pub fn device_kind(_file: &File) -> Option<FileKind> {
     None

@@ -59,19 +59,27 @@ pub fn is_out_of_descriptors(err: &io::Error) -> bool {
     err.raw_os_error() == Some(ERROR_TOO_MANY_OPEN_FILES)
 }
 
-/// A rename onto a file that another process holds open (an antivirus scan, a search
-/// indexer) fails with one of these until it lets go.
+/// A rename onto a file that another process holds open without delete sharing (an
+/// antivirus scan, a search indexer) fails with a sharing violation until it lets go. Where
+/// the rename had to go the older way (no POSIX semantics), a target merely open elsewhere
+/// fails with ACCESS_DENIED too, and that is waited out as well; a rename with POSIX
+/// semantics refused with ACCESS_DENIED was refused by an ACL or the read-only attribute,
+/// which no wait changes.
 pub fn is_transient_rename_failure(err: &io::Error) -> bool {
+    match err.raw_os_error() {
+        Some(ERROR_SHARING_VIOLATION | ERROR_LOCK_VIOLATION) => true,
+        Some(ERROR_ACCESS_DENIED) => !super::windows_rename::last_refusal_was_posix(),
+        _ => false,
+    }
+}
+
+/// What a caller's retry budget also waits out: access denied, sharing and lock violations,
+/// on any step.
+pub fn is_busy_or_refused(err: &io::Error) -> bool {
     matches!(
         err.raw_os_error(),
         Some(ERROR_ACCESS_DENIED | ERROR_SHARING_VIOLATION | ERROR_LOCK_VIOLATION)
     )
-}
-
-/// What a caller's retry budget also waits out: access denied, sharing and lock violations
-/// (the transient rename failures above), on any step.
-pub fn is_busy_or_refused(err: &io::Error) -> bool {
-    is_transient_rename_failure(err)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -328,23 +336,40 @@ pub fn names_file(path: &Path, file: &File) -> io::Result<bool> {
     Ok(file_id(&open_not_following(path)?)? == file_id(file)?)
 }
 
-/// The volume and file index of an open file: what identifies it across names.
-fn file_id(file: &File) -> io::Result<(u32, u32, u32)> {
+/// The volume and 128-bit file id of an open file: what identifies it across names
+/// (`FileIdInfo`; ReFS ids do not fit the 64-bit `nFileIndex`). Where that class is refused
+/// (before Windows 8, some network redirectors), the volume serial and `nFileIndex`.
+fn file_id(file: &File) -> io::Result<(u64, [u8; 16])> {
     use std::os::windows::io::AsRawHandle;
     use windows_sys::Win32::Storage::FileSystem::{
-        GetFileInformationByHandle, BY_HANDLE_FILE_INFORMATION,
+        FileIdInfo, GetFileInformationByHandle, GetFileInformationByHandleEx,
+        BY_HANDLE_FILE_INFORMATION, FILE_ID_INFO,
     };
+    // SAFETY: an all-zero FILE_ID_INFO is a valid value of plain integers.
+    let mut id: FILE_ID_INFO = unsafe { std::mem::zeroed() };
+    // SAFETY: the handle is owned by `file` and open for the whole call; `id` is writable
+    // and as large as said.
+    let got = unsafe {
+        GetFileInformationByHandleEx(
+            file.as_raw_handle(),
+            FileIdInfo,
+            (&raw mut id).cast(),
+            std::mem::size_of::<FILE_ID_INFO>() as u32,
+        )
+    };
+    if got != 0 {
+        return Ok((id.VolumeSerialNumber, id.FileId.Identifier));
+    }
     // SAFETY: an all-zero BY_HANDLE_FILE_INFORMATION is a valid value of plain integers.
     let mut info: BY_HANDLE_FILE_INFORMATION = unsafe { std::mem::zeroed() };
     // SAFETY: the handle is owned by `file` and open for the whole call; `info` is writable.
     if unsafe { GetFileInformationByHandle(file.as_raw_handle(), &mut info) } == 0 {
         return Err(io::Error::last_os_error());
     }
-    Ok((
-        info.dwVolumeSerialNumber,
-        info.nFileIndexHigh,
-        info.nFileIndexLow,
-    ))
+    let index = (u64::from(info.nFileIndexHigh) << 32) | u64::from(info.nFileIndexLow);
+    let mut identifier = [0u8; 16];
+    identifier[..8].copy_from_slice(&index.to_le_bytes());
+    Ok((u64::from(info.dwVolumeSerialNumber), identifier))
 }
 
 /// Open `path` for reading as itself: a reparse point (a link) is opened, not followed, and

@@ -44,15 +44,16 @@ impl TargetDir {
     }
 
     /// Create `path` exclusively (no permission bits to give it here), open with DELETE
-    /// access so that it can later be renamed through this handle, and every sharing mode.
+    /// access so that it can later be renamed through this handle, WRITE_DAC to give it the
+    /// replaced file's DACL (`windows_security`), and every sharing mode.
     pub fn create_new(&self, path: &Path, _bits: u32) -> io::Result<File> {
         use std::os::windows::fs::OpenOptionsExt;
         use windows_sys::Win32::Foundation::{GENERIC_READ, GENERIC_WRITE};
-        use windows_sys::Win32::Storage::FileSystem::DELETE;
+        use windows_sys::Win32::Storage::FileSystem::{DELETE, WRITE_DAC};
         OpenOptions::new()
             .read(true)
             .write(true)
-            .access_mode(GENERIC_READ | GENERIC_WRITE | DELETE)
+            .access_mode(GENERIC_READ | GENERIC_WRITE | DELETE | WRITE_DAC)
             .create_new(true)
             .open(path)
     }

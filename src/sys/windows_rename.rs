@@ -13,6 +13,7 @@
 //! exFAT, some network shares: a target held open is then waited for, as before), and last
 //! `MoveFileExW` by path.
 
+use std::cell::Cell;
 use std::fs::File;
 use std::io;
 use std::os::windows::io::AsRawHandle;
@@ -47,6 +48,16 @@ pub enum Replace {
     Never,
 }
 
+thread_local! {
+    /// Whether this thread's last refused rename was refused with POSIX semantics (see
+    /// `is_transient_rename_failure`): the retry that asks runs on the thread that renamed.
+    static LAST_REFUSAL_POSIX: Cell<bool> = const { Cell::new(false) };
+}
+
+pub fn last_refusal_was_posix() -> bool {
+    LAST_REFUSAL_POSIX.with(Cell::get)
+}
+
 /// Rename the scratch open as `file` (and named `from`) onto `to`.
 pub fn rename_open(file: &File, from: &Path, to: &Path, replace: Replace) -> io::Result<()> {
     // A rename by handle resolves a relative name against nothing: give it a full path.
@@ -62,9 +73,14 @@ pub fn rename_open(file: &File, from: &Path, to: &Path, replace: Replace) -> io:
         ],
         Replace::Never => &[(FileRenameInfo, 0)],
     };
+    LAST_REFUSAL_POSIX.with(|last| last.set(false));
     for &(class, flags) in attempts {
         match set_rename_info(file, class, flags, &target) {
             Err(e) if is_unsupported(&e) => continue,
+            Err(e) => {
+                LAST_REFUSAL_POSIX.with(|last| last.set(flags & POSIX_SEMANTICS != 0));
+                return Err(e);
+            }
             done => return done,
         }
     }
