@@ -159,12 +159,19 @@ export async function windowsChecks({ check, skipped, assert, caught, dir, holdO
       try {
         const hold = await holdOpen(target, 400)
         let settled = false
-        const publish = new AtomicFile(target).write('new').finally(() => (settled = true))
+        // An mtime in the past makes the scratch old enough for the sweep by the time its rename
+        // waits (it is stamped before the rename): only its lock keeps it.
+        const publish = new AtomicFile(target)
+          .withMtime(new Date(0))
+          .write('new')
+          .then(() => null, (e) => e)
+          .finally(() => (settled = true))
         while (scratches(sub).length === 0 && !settled) await new Promise((r) => setTimeout(r, 5))
         const removed = await sweeper.sweep()
         await hold.exited
-        await publish
+        const failed = await publish
         assert(removed === '[]', `the other process's sweep removed ${removed}`)
+        assert(failed === null, `the publish failed: ${failed?.message}`)
         assert(readFileSync(target, 'utf8') === 'new', 'published after the hold')
       } finally {
         sweeper.end()
