@@ -137,6 +137,13 @@ export async function windowsChecks({ check, skipped, assert, caught, dir, holdO
       }
     })
   }
+  await check('withOverwrite(false) publishes onto a free name by handle, and refuses an existing one with EEXIST', async () => {
+    const target = join(dir, 'exclusive')
+    await new AtomicFile(target).withOverwrite(false).write('first')
+    const e = await caught(() => new AtomicFile(target).withOverwrite(false).write('second'))
+    assert(e.code === 'EEXIST', `${e.code}: ${e.message}`)
+    assert(readFileSync(target, 'utf8') === 'first' && scratches(dir).length === 0, 'first bytes, no scratch')
+  })
   await check('a read-only target is replaced, as a rename replaces it on Unix', async () => {
     const target = join(dir, 'read-only')
     writeFileSync(target, 'old')
