@@ -65,14 +65,26 @@ impl TargetDir {
     /// the rename is as durable as the file system makes it.
     pub fn sync(&self) -> io::Result<()> {
         use std::os::windows::fs::OpenOptionsExt;
+        use windows_sys::Win32::Foundation::GENERIC_WRITE;
         use windows_sys::Win32::Storage::FileSystem::{
-            FILE_FLAG_BACKUP_SEMANTICS, FILE_SHARE_DELETE, FILE_SHARE_READ, FILE_SHARE_WRITE,
+            FILE_ADD_FILE, FILE_FLAG_BACKUP_SEMANTICS, FILE_SHARE_DELETE, FILE_SHARE_READ,
+            FILE_SHARE_WRITE,
         };
-        let dir = OpenOptions::new()
-            .write(true)
-            .share_mode(FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE)
-            .custom_flags(FILE_FLAG_BACKUP_SEMANTICS)
-            .open(&self.path)?;
+        let open = |access| {
+            OpenOptions::new()
+                .access_mode(access)
+                .share_mode(FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE)
+                .custom_flags(FILE_FLAG_BACKUP_SEMANTICS)
+                .open(&self.path)
+        };
+        // GENERIC_WRITE, as FlushFileBuffers documents; where an ACL grants less on the
+        // directory, the right to add a file, which the scratch's creation already needed.
+        let dir = match open(GENERIC_WRITE) {
+            Err(e) if e.raw_os_error() == Some(super::windows_errors::ERROR_ACCESS_DENIED) => {
+                open(FILE_ADD_FILE)?
+            }
+            opened => opened?,
+        };
         match dir.sync_all() {
             Err(e) if matches!(e.raw_os_error(), Some(1 | 50)) => Ok(()),
             done => done,

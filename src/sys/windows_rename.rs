@@ -100,11 +100,13 @@ fn set_rename_info(
     // u64 storage keeps the structure's 8-byte alignment (it holds a HANDLE).
     let mut storage = vec![0u64; size.div_ceil(8)];
     let info = storage.as_mut_ptr().cast::<FILE_RENAME_INFO>();
+    // FileRenameInfo reads the first byte as the BOOLEAN ReplaceIfExists: the whole word is
+    // written either way, so no byte of the union is left unset.
     let anonymous = if class == FileRenameInfoEx {
         FILE_RENAME_INFO_0 { Flags: flags }
     } else {
         FILE_RENAME_INFO_0 {
-            ReplaceIfExists: flags & REPLACE_IF_EXISTS != 0,
+            Flags: flags & REPLACE_IF_EXISTS,
         }
     };
     let name_bytes = u32::try_from(std::mem::size_of_val(name))
