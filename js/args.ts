@@ -26,6 +26,9 @@ export interface NativePath {
   display: string
 }
 
+/** A high surrogate not followed by a low one, or a low one not preceded by a high one. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
+
 /** A path argument, checked for the things no file system accepts. */
 export function toNativePath(value: unknown, name: string): NativePath {
   let text: string
@@ -50,6 +53,11 @@ export function toNativePath(value: unknown, name: string): NativePath {
   if (text.length === 0) throw invalidArgValue(name, text, 'must not be empty')
   if (text.includes('\u0000')) {
     throw invalidArgValue(name, text, 'must be a string without null bytes')
+  }
+  // Windows names are UTF-16 and may hold a lone surrogate, which Node's fs passes on (WTF-8);
+  // across to the native core it would become U+FFFD and name another file.
+  if (process.platform === 'win32' && LONE_SURROGATE.test(text)) {
+    throw invalidArgValue(name, text, 'must not hold a lone surrogate (half of a UTF-16 pair) on Windows')
   }
   return { native: bytes ?? text, display: text }
 }

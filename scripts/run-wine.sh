@@ -4,7 +4,8 @@
 # for a missing file and a missing directory with Node's own (code, libuv errno, syscall,
 # message), and publish onto a target that another process holds open without delete sharing
 # (hold-open.exe): briefly, which the publish waits out, and too long, which must fail like Node
-# and leave the target and no scratch file.
+# and leave the target and no scratch file; then the Windows checks of scripts/smoke-windows.mjs
+# (SMOKE_UNDER_WINE=1 picks the ones for Wine's older rename: it has no FileRenameInfoEx).
 #
 # The addon is the x86_64-pc-windows-gnu build (MinGW), a stand-in for the msvc binary that
 # is published: same Rust code and Windows APIs, another C runtime. Wine 8 (Debian 12) lacks
@@ -41,7 +42,7 @@ NAPI_RS_NATIVE_LIBRARY_PATH=$(winpath target/link-check/atomic-publish.win32-x64
   SMOKE_HOLD_OPEN=$(winpath "$TOOLS/hold-open.exe") \
   timeout 600 "$WINE" "$NODE_EXE" -e 'console.log(`node ${process.version} ${process.platform}-${process.arch} under Wine`)' >"$out" 2>&1
 NAPI_RS_NATIVE_LIBRARY_PATH=$(winpath target/link-check/atomic-publish.win32-x64-gnu.node) \
-  SMOKE_HOLD_OPEN=$(winpath "$TOOLS/hold-open.exe") \
+  SMOKE_HOLD_OPEN=$(winpath "$TOOLS/hold-open.exe") SMOKE_UNDER_WINE=1 \
   timeout 600 "$WINE" "$NODE_EXE" scripts/smoke.mjs >>"$out" 2>&1
 status=$?
 set -e

@@ -23,6 +23,10 @@ async function check(name, fn) {
     console.log(`FAIL ${name}: ${e?.stack ?? e}`)
   }
 }
+function skip(why) {
+  skipped++
+  console.log(`skip ${why}`)
+}
 function assert(cond, what) {
   if (!cond) throw new Error(what)
 }
@@ -167,6 +171,12 @@ await check(process.platform === 'win32' ? 'a directory publish is refused with 
   const manifest = await tree.commit()
   assert(manifest.fileCount === 1 && readFileSync(join(target, 'a', 'b'), 'utf8') === 'x', 'tree published')
 })
+if (process.platform === 'win32') {
+  const { windowsChecks } = await import('./smoke-windows.mjs')
+  const exe = process.env.SMOKE_HOLD_OPEN
+  const underWine = process.env.SMOKE_UNDER_WINE === '1'
+  await windowsChecks({ check, skipped: skip, assert, caught, dir, underWine, holdOpen: exe ? (file, ms) => holdOpen(exe, file, ms) : null })
+}
 
 rmSync(dir, { recursive: true, force: true })
 console.log(`smoke: ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`)

@@ -47,6 +47,10 @@ pub fn copy_from(
     }
     let source =
         retry::open(|| sys::open_source(src)).map_err(|e| FsFailure::source(e, Syscall::Open))?;
+    // Before any read: a console or a pipe would block a read that nothing can cancel.
+    if let Some(kind) = sys::device_kind(&source) {
+        return Err(FsFailure::wrong_file_type(Subject::Source, kind).into());
+    }
     let meta = source
         .metadata()
         .map_err(|e| FsFailure::source(e, Syscall::Stat))?;

@@ -90,6 +90,7 @@ pub fn errno_name(err: &io::Error) -> ErrnoName {
         io::ErrorKind::NotADirectory => "ENOTDIR",
         io::ErrorKind::ReadOnlyFilesystem => "EROFS",
         io::ErrorKind::ResourceBusy => "EBUSY",
+        io::ErrorKind::QuotaExceeded => "EDQUOT",
         _ => "EIO",
     };
     sys::name_code(fallback)
@@ -202,6 +203,9 @@ pub enum FileKind {
     Socket,
     CharDevice,
     BlockDevice,
+    /// A pipe (on Windows, a name under `\\.\pipe\`).
+    #[cfg_attr(not(windows), allow(dead_code))]
+    Pipe,
     Other,
 }
 
@@ -212,6 +216,7 @@ impl fmt::Display for FileKind {
             FileKind::Socket => "a socket",
             FileKind::CharDevice => "a character device",
             FileKind::BlockDevice => "a block device",
+            FileKind::Pipe => "a pipe",
             FileKind::Other => "not a regular file",
         })
     }
@@ -231,6 +236,11 @@ pub enum PublishError {
     MtimeNotStorable {
         asked: crate::options::Mtime,
         stored: crate::options::Mtime,
+    },
+    /// The platform's file times cannot hold the mtime asked for (Windows: 1601 to 30828);
+    /// refused before anything touched the disk.
+    MtimeOutOfRange {
+        asked: crate::options::Mtime,
     },
     /// The bytes do not hash to what the caller expected; nothing was published.
     HashMismatch {
@@ -254,7 +264,9 @@ impl PublishError {
         match self {
             PublishError::Fs(f) => f.errno().code,
             PublishError::LeftBehind { cause, .. } => cause.code(),
-            PublishError::MtimeNotStorable { .. } => "ERR_OUT_OF_RANGE".into(),
+            PublishError::MtimeNotStorable { .. } | PublishError::MtimeOutOfRange { .. } => {
+                "ERR_OUT_OF_RANGE".into()
+            }
             PublishError::HashMismatch { .. } => "ERR_HASH_MISMATCH".into(),
             PublishError::Aborted => "ABORT_ERR".into(),
             PublishError::OrderPending => "ERR_ORDER_PENDING".into(),
@@ -302,6 +314,9 @@ impl fmt::Display for PublishError {
                 f,
                 "the file system cannot store mtime {asked} s (it stored {stored} s)"
             ),
+            PublishError::MtimeOutOfRange { asked } => {
+                write!(f, "this platform's file times cannot hold mtime {asked} s")
+            }
         }
     }
 }

@@ -269,6 +269,9 @@ impl Entered {
     /// Take the call's place in order (its ticket, if the call did not take it already) and
     /// honour an abort that came first: what comes before the target is resolved.
     pub fn ticket(options: &mut PublishOptions) -> Result<Arc<Ticket>, PublishError> {
+        if let Some(asked) = options.mtime.filter(|m| !sys::mtime_fits(m.secs, m.nanos)) {
+            return Err(PublishError::MtimeOutOfRange { asked });
+        }
         let ticket = options
             .ticket
             .get_or_insert_with(|| Arc::new(Ticket::issue_for(!options.overwrite, None)))
@@ -465,6 +468,7 @@ pub(crate) fn stamp_mtime(file: &File, asked: Mtime) -> Result<(), PublishError>
             .secs
             .checked_add(step)
             .map(|secs| Mtime { secs, ..asked })
+            .filter(|m| sys::mtime_fits(m.secs, m.nanos))
         else {
             edges += 1;
             continue;

@@ -57,13 +57,27 @@ pub fn follow_links(target: &Path) -> Result<(PathBuf, Option<Metadata>, bool), 
                 };
                 followed = true;
             }
-            Ok(meta) => return Ok((file, Some(meta), followed)),
+            Ok(meta) => {
+                check_not_device(&file)?;
+                return Ok((file, Some(meta), followed));
+            }
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok((file, None, followed)),
             // Reported as the open that `fs.writeFile` would have failed at.
-            Err(e) => return Err(FsFailure::target(e, Syscall::Open)),
+            Err(e) => {
+                check_not_device(&file)?;
+                return Err(FsFailure::target(e, Syscall::Open));
+            }
         }
     }
     Err(FsFailure::target(errors::too_many_links(), Syscall::Open))
+}
+
+/// Refuse a device that the metadata showed as a file (`NUL`, `CON`, a pipe on Windows).
+fn check_not_device(file: &Path) -> Result<(), FsFailure> {
+    match sys::device_at(file) {
+        Some(kind) => Err(FsFailure::wrong_file_type(Subject::Target, kind)),
+        None => Ok(()),
+    }
 }
 
 /// The order key `target` resolves to now, without creating anything; `None` where that

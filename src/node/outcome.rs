@@ -247,5 +247,11 @@ pub fn describe(err: PublishError) -> NativeFailure {
             )),
             ..other("outOfRange", "ERR_OUT_OF_RANGE".into())
         },
+        PublishError::MtimeOutOfRange { asked } => NativeFailure {
+            detail: Some(format!(
+                "this platform's file times cannot hold this mtime ({asked} s since the epoch)"
+            )),
+            ..other("outOfRange", "ERR_OUT_OF_RANGE".into())
+        },
     }
 }

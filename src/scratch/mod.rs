@@ -110,6 +110,15 @@ impl Scratch {
                 }
             }
         };
+        // Windows: the replaced file's DACL, before a byte is written (see `sys`).
+        if let Some(old) = &target.existing {
+            if let Err(e) = sys::carry_security(file.as_file(), &target.file, old) {
+                let (lost, path) = file.into_parts();
+                let mut failure = FsFailure::target(e, Syscall::Fsetxattr);
+                failure.scratch_left = remove_scratch(path, Some(&lost));
+                return Err(failure.into());
+            }
+        }
         let (file, path) = file.into_parts();
         let (live, path) = enter_live(ticket, target, path)?;
         Ok(Self {
@@ -238,9 +247,13 @@ impl PendingRename {
     /// Without `replace`, only where no file is there (EEXIST otherwise).
     pub fn attempt(&self, target: &ResolvedTarget, replace: bool) -> io::Result<()> {
         if replace {
-            target.dir_handle.rename(&self.path, &target.file)
+            target
+                .dir_handle
+                .rename(self._open.as_ref(), &self.path, &target.file)
         } else {
-            target.dir_handle.rename_noreplace(&self.path, &target.file)
+            target
+                .dir_handle
+                .rename_noreplace(self._open.as_ref(), &self.path, &target.file)
         }
     }
 

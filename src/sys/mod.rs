@@ -34,7 +34,13 @@ pub use unix_protected::{check_link_followable, check_replaceable};
 #[cfg(windows)]
 mod windows_dir;
 #[cfg(windows)]
+mod windows_rename;
+#[cfg(windows)]
+mod windows_security;
+#[cfg(windows)]
 pub use windows_dir::{check_link_followable, check_replaceable, TargetDir};
+#[cfg(windows)]
+pub use windows_security::carry_to_scratch as carry_security;
 
 // Unnamed scratch files (O_TMPFILE), and writes from memory only the kernel reads: Linux only.
 #[cfg(target_os = "linux")]
@@ -135,3 +141,5 @@ pub fn guard_signals(_clean_up: fn()) {}
 // How a directory's file system compares names: the call-order key folds them the same way.
 mod name_folding;
 pub use name_folding::name_folding;
+#[cfg(any(windows, test))]
+mod windows_time;

@@ -35,6 +35,7 @@ pub fn name_code(code: &str) -> ErrnoName {
         "EISDIR" => Errno::EISDIR,
         "ENOTDIR" => Errno::ENOTDIR,
         "EROFS" => Errno::EROFS,
+        "EDQUOT" => Errno::EDQUOT,
         _ => Errno::EIO,
     };
     describe(errno)
@@ -315,6 +316,27 @@ pub fn status_changed(meta: &Metadata) -> Option<std::time::SystemTime> {
     let secs = u64::try_from(meta.ctime()).ok()?;
     let nanos = u32::try_from(meta.ctime_nsec()).ok()?;
     std::time::UNIX_EPOCH.checked_add(std::time::Duration::new(secs, nanos))
+}
+
+/// Unix carries the mode, owner and ACL once the bytes are written (see `scratch::attributes`):
+/// the scratch is created owner-only, so nothing is needed at its creation.
+pub fn carry_security(_file: &File, _old_path: &Path, _old: &Metadata) -> io::Result<()> {
+    Ok(())
+}
+
+/// Devices, FIFOs and sockets show in their metadata here (see [`file_kind`]).
+pub fn device_kind(_file: &File) -> Option<FileKind> {
+    None
+}
+
+/// See [`device_kind`].
+pub fn device_at(_path: &Path) -> Option<FileKind> {
+    None
+}
+
+/// Every mtime is tried here: a file system that clamps it is caught by reading it back.
+pub fn mtime_fits(_secs: i64, _nanos: u32) -> bool {
+    true
 }
 
 pub fn is_fifo(meta: &Metadata) -> bool {

@@ -124,7 +124,8 @@ impl TargetDir {
     }
 
     /// Rename the entry named as `from`'s last component onto `to`'s, both here.
-    pub fn rename(&self, from: &Path, to: &Path) -> io::Result<()> {
+    /// The scratch's open file (`_scratch`) is not needed here, where renames go by name.
+    pub fn rename(&self, _scratch: Option<&File>, from: &Path, to: &Path) -> io::Result<()> {
         nix::fcntl::renameat(&self.dir, name_of(from)?, &self.dir, name_of(to)?)
             .map_err(io::Error::from)
     }
@@ -137,7 +138,12 @@ impl TargetDir {
     /// made only where no name exists, just as atomically. Should the unlink of the scratch
     /// name then fail, that name is one more link to the published file, which
     /// `sweepOrphans` removes like any orphan.
-    pub fn rename_noreplace(&self, from: &Path, to: &Path) -> io::Result<()> {
+    pub fn rename_noreplace(
+        &self,
+        _scratch: Option<&File>,
+        from: &Path,
+        to: &Path,
+    ) -> io::Result<()> {
         match self.rename_exclusive(name_of(from)?, name_of(to)?) {
             Err(e) if flag_refused(&e) => self.link_then_unlink(from, to),
             done => done,

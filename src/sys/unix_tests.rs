@@ -83,7 +83,10 @@ fn two_files() -> (tempfile::TempDir, std::path::PathBuf, std::path::PathBuf) {
 fn an_exclusive_rename_refuses_an_existing_name_and_takes_a_free_one() {
     type Rename = fn(&TargetDir, &Path, &Path) -> io::Result<()>;
     for (name, rename) in [
-        ("rename_noreplace", TargetDir::rename_noreplace as Rename),
+        (
+            "rename_noreplace",
+            (|dir, from, to| dir.rename_noreplace(None, from, to)) as Rename,
+        ),
         ("link_then_unlink", TargetDir::link_then_unlink as Rename),
     ] {
         let (dir, from, to) = two_files();

@@ -5,10 +5,6 @@ use std::fs::{File, Metadata, OpenOptions};
 use std::io;
 use std::path::{Path, PathBuf};
 
-use windows_sys::Win32::Storage::FileSystem::{
-    MoveFileExW, MOVEFILE_REPLACE_EXISTING, MOVEFILE_WRITE_THROUGH,
-};
-
 use super::windows_errors::{
     self as uv, UvError, ERROR_ACCESS_DENIED, ERROR_CANT_RESOLVE_FILENAME, ERROR_INVALID_HANDLE,
     ERROR_LOCK_VIOLATION, ERROR_SHARING_VIOLATION, ERROR_TOO_MANY_OPEN_FILES,
@@ -63,19 +59,27 @@ pub fn is_out_of_descriptors(err: &io::Error) -> bool {
     err.raw_os_error() == Some(ERROR_TOO_MANY_OPEN_FILES)
 }
 
-/// A rename onto a file that another process holds open (an antivirus scan, a search
-/// indexer) fails with one of these until it lets go.
+/// A rename onto a file that another process holds open without delete sharing (an
+/// antivirus scan, a search indexer) fails with a sharing violation until it lets go. Where
+/// the rename had to go the older way (no POSIX semantics), a target merely open elsewhere
+/// fails with ACCESS_DENIED too, and that is waited out as well; a rename with POSIX
+/// semantics refused with ACCESS_DENIED was refused by an ACL or the read-only attribute,
+/// which no wait changes.
 pub fn is_transient_rename_failure(err: &io::Error) -> bool {
+    match err.raw_os_error() {
+        Some(ERROR_SHARING_VIOLATION | ERROR_LOCK_VIOLATION) => true,
+        Some(ERROR_ACCESS_DENIED) => !super::windows_rename::last_refusal_was_posix(),
+        _ => false,
+    }
+}
+
+/// What a caller's retry budget also waits out: access denied, sharing and lock violations,
+/// on any step.
+pub fn is_busy_or_refused(err: &io::Error) -> bool {
     matches!(
         err.raw_os_error(),
         Some(ERROR_ACCESS_DENIED | ERROR_SHARING_VIOLATION | ERROR_LOCK_VIOLATION)
     )
-}
-
-/// What a caller's retry budget also waits out: access denied, sharing and lock violations
-/// (the transient rename failures above), on any step.
-pub fn is_busy_or_refused(err: &io::Error) -> bool {
-    is_transient_rename_failure(err)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -96,9 +100,10 @@ pub fn dir_key(path: &Path) -> io::Result<DirKey> {
     std::fs::canonicalize(path)
 }
 
-/// No directory fsync here: Windows cannot open a directory as a `File` to flush it, and
-/// needs none, because [`rename`] is write-through (it returns once the rename is durable).
-pub const DIRECTORY_FSYNC: bool = false;
+/// At `'full'`, the directory is flushed after a rename: `FlushFileBuffers` on a directory
+/// handle (opened with backup semantics) writes its metadata, as NTFS and ReFS document for
+/// `NtFlushBuffersFileEx`. A rename by handle has no write-through flag of its own.
+pub const DIRECTORY_FSYNC: bool = true;
 
 // ---------------------------------------------------------------------------------------------
 // Scratch files
@@ -161,42 +166,14 @@ pub fn start_writeback(_file: &File) {}
 /// No writeback hint exists here.
 pub fn start_writeback_of(_file: &File, _offset: u64, _len: u64) {}
 
-/// Windows cannot rename a file open without delete sharing: the scratch is closed first.
-pub const CLOSE_BEFORE_RENAME: bool = true;
-
-/// `MoveFileExW` with `MOVEFILE_WRITE_THROUGH`: it returns only once the rename is on disk,
-/// which is what a directory fsync gives on Unix (see [`DIRECTORY_FSYNC`]).
-pub fn rename(from: &Path, to: &Path) -> io::Result<()> {
-    let (from, to) = (win32_path(from)?, win32_path(to)?);
-    // SAFETY: both are NUL-terminated UTF-16 strings that outlive the call.
-    let ok = unsafe {
-        MoveFileExW(
-            from.as_ptr(),
-            to.as_ptr(),
-            MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH,
-        )
-    };
-    if ok == 0 {
-        return Err(io::Error::last_os_error());
-    }
-    Ok(())
-}
-
-/// `MoveFileExW` without `MOVEFILE_REPLACE_EXISTING`: the move fails with
-/// ERROR_ALREADY_EXISTS (EEXIST) where `to` exists, checked and done as one step.
-pub fn rename_noreplace(from: &Path, to: &Path) -> io::Result<()> {
-    let (from, to) = (win32_path(from)?, win32_path(to)?);
-    // SAFETY: both are NUL-terminated UTF-16 strings that outlive the call.
-    let ok = unsafe { MoveFileExW(from.as_ptr(), to.as_ptr(), MOVEFILE_WRITE_THROUGH) };
-    if ok == 0 {
-        return Err(io::Error::last_os_error());
-    }
-    Ok(())
-}
+/// The scratch stays open through its rename: the rename is done through its handle (see
+/// `windows_rename`), and its lock, which on Windows bars every other handle from its bytes,
+/// keeps sweepers in other processes off it until then.
+pub const CLOSE_BEFORE_RENAME: bool = false;
 
 /// `path` as a NUL-terminated wide string for a Win32 call. Paths past the legacy MAX_PATH
 /// limit are made absolute and verbatim (`\\?\`), as std does for its own calls.
-fn win32_path(path: &Path) -> io::Result<Vec<u16>> {
+pub(super) fn win32_path(path: &Path) -> io::Result<Vec<u16>> {
     use std::os::windows::ffi::OsStrExt;
     /// std's threshold: directories may be no longer than MAX_PATH - 12.
     const LEGACY_MAX: usize = 248;
@@ -240,10 +217,43 @@ pub fn sync_file(file: &File) -> io::Result<()> {
 // ---------------------------------------------------------------------------------------------
 // Mode and owner
 
-/// Windows knows only the read-only attribute: 0o444 or 0o666.
-/// Windows names no FIFOs, sockets or devices in the file system's namespace we publish to.
+/// What metadata alone tells of a file that is neither a regular file nor a directory: on
+/// Windows, nothing (devices are told apart by [`device_kind`], on an open handle).
 pub fn file_kind(_meta: &Metadata) -> FileKind {
     FileKind::Other
+}
+
+/// `None` for a file on a disk; otherwise what `GetFileType` says the open `file` is: the
+/// console (`CON`), `NUL`, a COM port (character devices) or a pipe. std's `is_file()` is
+/// true of all of them ("not a directory or a link").
+pub fn device_kind(file: &File) -> Option<FileKind> {
+    use std::os::windows::io::AsRawHandle;
+    use windows_sys::Win32::Storage::FileSystem::{
+        GetFileType, FILE_TYPE_CHAR, FILE_TYPE_DISK, FILE_TYPE_PIPE,
+    };
+    // SAFETY: the handle is owned by `file` and open for the whole call.
+    match unsafe { GetFileType(file.as_raw_handle()) } {
+        FILE_TYPE_DISK => None,
+        FILE_TYPE_CHAR => Some(FileKind::CharDevice),
+        FILE_TYPE_PIPE => Some(FileKind::Pipe),
+        _ => Some(FileKind::Other),
+    }
+}
+
+/// [`device_kind`] of whatever `path` opens (no access asked, nothing read); `None` where it
+/// cannot be opened, which the caller's own calls then report.
+pub fn device_at(path: &Path) -> Option<FileKind> {
+    use std::os::windows::fs::OpenOptionsExt;
+    use windows_sys::Win32::Storage::FileSystem::{
+        FILE_FLAG_BACKUP_SEMANTICS, FILE_SHARE_DELETE, FILE_SHARE_READ, FILE_SHARE_WRITE,
+    };
+    let file = OpenOptions::new()
+        .access_mode(0)
+        .share_mode(FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE)
+        .custom_flags(FILE_FLAG_BACKUP_SEMANTICS)
+        .open(path)
+        .ok()?;
+    device_kind(&file)
 }
 
 /// Windows closes a scratch before touching its name, so there is no descriptor to ask.
@@ -259,6 +269,11 @@ pub fn is_unlinked(_file: &File) -> bool {
 /// A path given as bytes: Windows names are UTF-16, so only UTF-8 bytes name a path.
 pub fn path_from_bytes(bytes: &[u8]) -> Option<PathBuf> {
     std::str::from_utf8(bytes).ok().map(PathBuf::from)
+}
+
+/// Whether a FILETIME can hold this mtime (see `windows_time`).
+pub fn mtime_fits(secs: i64, nanos: u32) -> bool {
+    super::windows_time::filetime_of(secs, nanos).is_some()
 }
 
 /// Windows keeps no status-change time: its creation time stands in.
@@ -321,23 +336,40 @@ pub fn names_file(path: &Path, file: &File) -> io::Result<bool> {
     Ok(file_id(&open_not_following(path)?)? == file_id(file)?)
 }
 
-/// The volume and file index of an open file: what identifies it across names.
-fn file_id(file: &File) -> io::Result<(u32, u32, u32)> {
+/// The volume and 128-bit file id of an open file: what identifies it across names
+/// (`FileIdInfo`; ReFS ids do not fit the 64-bit `nFileIndex`). Where that class is refused
+/// (before Windows 8, some network redirectors), the volume serial and `nFileIndex`.
+fn file_id(file: &File) -> io::Result<(u64, [u8; 16])> {
     use std::os::windows::io::AsRawHandle;
     use windows_sys::Win32::Storage::FileSystem::{
-        GetFileInformationByHandle, BY_HANDLE_FILE_INFORMATION,
+        FileIdInfo, GetFileInformationByHandle, GetFileInformationByHandleEx,
+        BY_HANDLE_FILE_INFORMATION, FILE_ID_INFO,
     };
+    // SAFETY: an all-zero FILE_ID_INFO is a valid value of plain integers.
+    let mut id: FILE_ID_INFO = unsafe { std::mem::zeroed() };
+    // SAFETY: the handle is owned by `file` and open for the whole call; `id` is writable
+    // and as large as said.
+    let got = unsafe {
+        GetFileInformationByHandleEx(
+            file.as_raw_handle(),
+            FileIdInfo,
+            (&raw mut id).cast(),
+            std::mem::size_of::<FILE_ID_INFO>() as u32,
+        )
+    };
+    if got != 0 {
+        return Ok((id.VolumeSerialNumber, id.FileId.Identifier));
+    }
     // SAFETY: an all-zero BY_HANDLE_FILE_INFORMATION is a valid value of plain integers.
     let mut info: BY_HANDLE_FILE_INFORMATION = unsafe { std::mem::zeroed() };
     // SAFETY: the handle is owned by `file` and open for the whole call; `info` is writable.
     if unsafe { GetFileInformationByHandle(file.as_raw_handle(), &mut info) } == 0 {
         return Err(io::Error::last_os_error());
     }
-    Ok((
-        info.dwVolumeSerialNumber,
-        info.nFileIndexHigh,
-        info.nFileIndexLow,
-    ))
+    let index = (u64::from(info.nFileIndexHigh) << 32) | u64::from(info.nFileIndexLow);
+    let mut identifier = [0u8; 16];
+    identifier[..8].copy_from_slice(&index.to_le_bytes());
+    Ok((u64::from(info.dwVolumeSerialNumber), identifier))
 }
 
 /// Open `path` for reading as itself: a reparse point (a link) is opened, not followed, and

@@ -1,6 +1,8 @@
-//! Windows error codes named as Node names them: libuv's `uv_translate_sys_error` table (the
-//! file-system and pipe codes; Winsock codes never reach a file publish), with libuv's Windows
-//! numbers (Node's `err.errno`, e.g. -4058 for ENOENT) and `uv_strerror`'s messages.
+//! Windows error codes named as Node names them: libuv 1.49.2's `uv_translate_sys_error` table
+//! (`src/win/error.c`; the file-system and pipe codes, since Winsock codes never reach a file
+//! publish), with libuv's Windows numbers (Node's `err.errno`, e.g. -4058 for ENOENT) and
+//! `uv_strerror`'s messages. One code libuv lacks is named beyond it: a disk quota exceeded is
+//! EDQUOT, numbered as libuv numbers errors on Unix (the negated system code, -1295).
 //!
 //! Pure data and lookups, so they are unit-tested on every platform.
 
@@ -21,6 +23,7 @@ const fn uv(code: &'static str, errno: i32, message: &'static str) -> UvError {
 }
 
 // Numbers from libuv's include/uv/errno.h (the `_WIN32` branch), messages from UV_ERRNO_MAP.
+pub const EAGAIN: UvError = uv("EAGAIN", -4088, "resource temporarily unavailable");
 pub const EACCES: UvError = uv("EACCES", -4092, "permission denied");
 pub const EBADF: UvError = uv("EBADF", -4083, "bad file descriptor");
 pub const EBUSY: UvError = uv("EBUSY", -4082, "resource busy or locked");
@@ -54,6 +57,9 @@ pub const ETIMEDOUT: UvError = uv("ETIMEDOUT", -4039, "connection timed out");
 pub const EXDEV: UvError = uv("EXDEV", -4037, "cross-device link not permitted");
 pub const E2BIG: UvError = uv("E2BIG", -4093, "argument list too long");
 pub const EOF: UvError = uv("EOF", -4095, "end of file");
+pub const EFTYPE: UvError = uv("EFTYPE", -4028, "inappropriate file type or format");
+/// Not in libuv: ERROR_DISK_QUOTA_EXCEEDED, negated, with the wording of Linux's EDQUOT.
+pub const EDQUOT: UvError = uv("EDQUOT", -1295, "disk quota exceeded");
 
 /// Win32 error codes the core names itself (values from winerror.h).
 pub const ERROR_ACCESS_DENIED: i32 = 5;
@@ -67,8 +73,10 @@ pub const ERROR_CANT_RESOLVE_FILENAME: i32 = 1921;
 /// (the caller then names the error by its kind, so `code` is never 'UNKNOWN').
 pub fn translate(code: i32) -> Option<UvError> {
     Some(match code {
-        // ERROR_NOACCESS, ERROR_ELEVATION_REQUIRED, ERROR_CANT_ACCESS_FILE
-        998 | 740 | 1920 => EACCES,
+        // ERROR_ELEVATION_REQUIRED, ERROR_CANT_ACCESS_FILE
+        740 | 1920 => EACCES,
+        // ERROR_NO_DATA (a pipe with nothing to read; libuv's write path says EPIPE)
+        232 => EAGAIN,
         // ERROR_INVALID_FLAGS, ERROR_INVALID_HANDLE
         1004 | ERROR_INVALID_HANDLE => EBADF,
         // ERROR_LOCK_VIOLATION, ERROR_PIPE_BUSY, ERROR_SHARING_VIOLATION
@@ -83,8 +91,8 @@ pub fn translate(code: i32) -> Option<UvError> {
         64 => ECONNRESET,
         // ERROR_ALREADY_EXISTS, ERROR_FILE_EXISTS
         183 | 80 => EEXIST,
-        // ERROR_BUFFER_OVERFLOW
-        111 => EFAULT,
+        // ERROR_NOACCESS
+        998 => EFAULT,
         // ERROR_HOST_UNREACHABLE
         1232 => EHOSTUNREACH,
         // ERROR_INSUFFICIENT_BUFFER, ERROR_INVALID_DATA, ERROR_INVALID_PARAMETER,
@@ -99,8 +107,8 @@ pub fn translate(code: i32) -> Option<UvError> {
         | 110 | 1103 | 156 => EIO,
         ERROR_CANT_RESOLVE_FILENAME => ELOOP,
         ERROR_TOO_MANY_OPEN_FILES => EMFILE,
-        // ERROR_FILENAME_EXCED_RANGE
-        206 => ENAMETOOLONG,
+        // ERROR_BUFFER_OVERFLOW, ERROR_FILENAME_EXCED_RANGE
+        111 | 206 => ENAMETOOLONG,
         // ERROR_NETWORK_UNREACHABLE
         1231 => ENETUNREACH,
         // ERROR_BAD_PATHNAME, ERROR_DIRECTORY, ERROR_ENVVAR_NOT_FOUND, ERROR_FILE_NOT_FOUND,
@@ -124,8 +132,8 @@ pub fn translate(code: i32) -> Option<UvError> {
         // ERROR_ACCESS_DENIED is EPERM in the libuv that Node 22 bundles: under Wine, Node's own
         // fs.renameSync onto a file held open says `EPERM -4048`, and we say what fs says.
         ERROR_ACCESS_DENIED | 1314 => EPERM,
-        // ERROR_BAD_PIPE, ERROR_NO_DATA, ERROR_PIPE_NOT_CONNECTED
-        230 | 232 | 233 => EPIPE,
+        // ERROR_BAD_PIPE, ERROR_PIPE_NOT_CONNECTED
+        230 | 233 => EPIPE,
         // ERROR_WRITE_PROTECT
         19 => EROFS,
         // ERROR_SEM_TIMEOUT
@@ -136,6 +144,10 @@ pub fn translate(code: i32) -> Option<UvError> {
         1 => EISDIR,
         // ERROR_META_EXPANSION_TOO_LONG
         208 => E2BIG,
+        // ERROR_BAD_EXE_FORMAT
+        193 => EFTYPE,
+        // ERROR_DISK_QUOTA_EXCEEDED: UNKNOWN in libuv
+        1295 => EDQUOT,
         _ => return None,
     })
 }
@@ -146,6 +158,7 @@ pub fn by_name(code: &str) -> UvError {
         EACCES,
         EBADF,
         EBUSY,
+        EDQUOT,
         EEXIST,
         EINTR,
         EINVAL,
@@ -219,9 +232,27 @@ mod tests {
         );
     }
 
+    /// The rows libuv 1.49 and 1.49.2 changed from 1.48 (`git diff v1.48.0 v1.49.2 --
+    /// src/win/error.c`), and the one code named beyond libuv.
+    #[test]
+    fn the_rows_libuv_1_49_2_changed_are_named_as_it_names_them() {
+        for (win32, code) in [
+            (232, "EAGAIN"),       // ERROR_NO_DATA (was EPIPE)
+            (998, "EFAULT"),       // ERROR_NOACCESS (was EACCES)
+            (111, "ENAMETOOLONG"), // ERROR_BUFFER_OVERFLOW (was EFAULT)
+            (193, "EFTYPE"),       // ERROR_BAD_EXE_FORMAT (new)
+            (1295, "EDQUOT"),      // ERROR_DISK_QUOTA_EXCEEDED (UNKNOWN in libuv)
+        ] {
+            assert_eq!(named(win32), code, "Win32 error {win32}");
+        }
+        assert_eq!(translate(998).unwrap().errno, -4074);
+        assert_eq!(translate(232).unwrap().errno, -4088);
+        assert_eq!(translate(1295).unwrap().message, "disk quota exceeded");
+    }
+
     #[test]
     fn a_code_libuv_does_not_know_is_left_to_the_kind_fallback() {
-        assert_eq!(translate(1295), None); // ERROR_DISK_QUOTA_EXCEEDED: UNKNOWN in libuv
+        assert_eq!(translate(1816), None); // ERROR_NOT_ENOUGH_QUOTA: UNKNOWN in libuv
         assert_eq!(translate(0), None);
     }
 
@@ -235,6 +266,7 @@ mod tests {
     #[test]
     fn every_errno_is_distinct() {
         let all = [
+            EAGAIN,
             EACCES,
             EBADF,
             EBUSY,
@@ -268,6 +300,8 @@ mod tests {
             EXDEV,
             E2BIG,
             EOF,
+            EFTYPE,
+            EDQUOT,
         ];
         for (i, a) in all.iter().enumerate() {
             for b in &all[i + 1..] {
