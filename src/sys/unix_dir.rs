@@ -9,9 +9,9 @@ use std::ffi::OsStr;
 use std::fs::{File, Metadata};
 use std::io;
 use std::os::fd::AsFd;
-// For the exclusive rename's raw call, which only Linux and Apple systems have.
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
+// For the exclusive rename's raw call, which only Linux and Apple systems have.
 #[cfg(any(target_os = "linux", target_vendor = "apple"))]
 use std::{ffi::CString, os::fd::AsRawFd, os::unix::ffi::OsStrExt};
 
