@@ -8,7 +8,7 @@ import { execFileSync, spawnSync } from 'node:child_process'
 import { existsSync, lutimesSync, mkdirSync, readdirSync, readFileSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { AtomicFile } from 'atomic-publish'
-import { freshDir, needs, runChild } from './helpers.js'
+import { freshDir, needs, posix, runChild } from './helpers.js'
 
 const REFUSED = ['ERR_OUT_OF_RANGE', 'ERR_INVALID_ARG_VALUE', 'ERR_INVALID_ARG_TYPE']
 const CLI = join(__dirname, '..', '..', 'cli.js')
@@ -149,7 +149,7 @@ test('sweepOrphans leaves names with 65 characters or anything but letters and d
   t.deepEqual(r.after, [...names].sort())
 })
 
-test('sweepOrphans never follows a symlink named like a scratch: the link and its destination stay', (t) => {
+needs([], { also: posix })('sweepOrphans never follows a symlink named like a scratch: the link and its destination stay', (t) => {
   const elsewhere = freshDir()
   const victim = join(elsewhere, 'precious.txt.oxentmp.AbC123DEF4')
   oldFile(victim, 'precious')
@@ -163,7 +163,7 @@ test('sweepOrphans never follows a symlink named like a scratch: the link and it
   t.is(readFileSync(victim, 'utf8'), 'precious', 'its destination is untouched')
 })
 
-test('a FIFO named like a scratch never blocks sweepOrphans and is left alone', (t) => {
+needs(['mkfifo'], { also: posix })('a FIFO named like a scratch never blocks sweepOrphans and is left alone', (t) => {
   const r = sweepOf((dir) => {
     const fifo = join(dir, 'p.txt.oxentmp.AbC123DEF4')
     execFileSync('mkfifo', [fifo])
