@@ -234,7 +234,7 @@ test('ESM: the entries have their peer’s names (write-file-atomic: default and
   t.is(atomically.writeFile, atomicallyEntry.writeFile)
 })
 
-test('options write-file-atomic cannot assign mode or chown to (frozen, sealed, getter-only, read-only): refused over an existing target, as the peer refuses', async (t) => {
+needs([], { also: posixOnly('owners (write-file-atomic looks up the owner to assign only where there are uids)') })('options write-file-atomic cannot assign mode or chown to (frozen, sealed, getter-only, read-only): refused over an existing target, as the peer refuses', async (t) => {
   const dir = freshDir()
   const shapes: Record<string, () => object> = {
     frozen: () => Object.freeze({ encoding: 'utf8' }),
