@@ -11,7 +11,7 @@ const perFile = new Map()
 const failures = []
 const reasons = new Map()
 for (const line of lines) {
-  const m = /^(ok|not ok) \d+ - (?:(\S+) › )?(.*)$/.exec(line)
+  const m = /^(ok|not ok)(?: \d+)? - (?:(\S+) › )?(.*)$/.exec(line)
   if (!m) continue
   const [, result, spec = '(hooks)', rest] = m
   const counts = perFile.get(spec) ?? { pass: 0, fail: 0, skip: 0 }
