@@ -91,6 +91,8 @@ for spec in "${specs[@]}"; do
     --tap --timeout 20m "$spec" >"$out" 2>&1
   code=$?
   set -e
+  # ava names no file in its titles when it runs one: the summary takes it from this line.
+  echo "# spec $(basename "$spec" .spec.js)" >>"$tap"
   cat "$out" >>"$tap"
   # A run that ended without its plan line (a crash, the time limit) is reported as such.
   grep -qE '^1\.\.[0-9]+' "$out" || echo "not ok - $(basename "$spec" .spec.js) › the file's run did not finish (exit $code)" >>"$tap"

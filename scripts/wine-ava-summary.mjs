@@ -10,10 +10,13 @@ const lines = readFileSync(file, 'utf8').split(/\r?\n/)
 const perFile = new Map()
 const failures = []
 const reasons = new Map()
+let current = '(hooks)'
 for (const line of lines) {
+  const file = /^# spec (\S+)$/.exec(line)
+  if (file) current = file[1]
   const m = /^(ok|not ok)(?: \d+)? - (?:(\S+) › )?(.*)$/.exec(line)
   if (!m) continue
-  const [, result, spec = '(hooks)', rest] = m
+  const [, result, spec = current, rest] = m
   const counts = perFile.get(spec) ?? { pass: 0, fail: 0, skip: 0 }
   perFile.set(spec, counts)
   if (/ # SKIP$/.test(rest)) {
