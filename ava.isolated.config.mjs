@@ -5,5 +5,5 @@ export default {
   workerThreads: false,
   concurrency: 1,
   serial: true,
-  timeout: '3m',
+  timeout: '10m',
 }
