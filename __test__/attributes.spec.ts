@@ -5,11 +5,11 @@ import test from 'ava'
 import { chownSync, chmodSync, lstatSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync, utimesSync } from 'node:fs'
 import { join } from 'node:path'
 import { AtomicFile } from 'atomic-publish'
-import { freshDir, namesIn, needs } from './helpers.js'
+import { freshDir, namesIn, needs, notUnderWine, posix, posixOnly } from './helpers.js'
 
 const rootOnly = needs([], { root: true })
 
-test('a bigint mtime round-trips exactly through mtimeNs', async (t) => {
+needs([], { also: posixOnly('nanosecond file times (Windows keeps 100 ns)') })('a bigint mtime round-trips exactly through mtimeNs', async (t) => {
   const dir = freshDir()
   for (const ns of [1_700_000_000_123_456_789n, 1n, -1_500n, 0n]) {
     const target = join(dir, `f${ns}`)
@@ -18,7 +18,7 @@ test('a bigint mtime round-trips exactly through mtimeNs', async (t) => {
   }
 })
 
-test('a Date or a number of ms round-trips exactly through mtimeMs, unlike fs.utimes', async (t) => {
+needs([], { also: notUnderWine('a time before 1970 reads back wrapped') })('a Date or a number of ms round-trips exactly through mtimeMs, unlike fs.utimes', async (t) => {
   const dir = freshDir()
   const ms = 1_700_000_000_123
   await new AtomicFile(join(dir, 'date')).withMtime(new Date(ms)).write('x')
@@ -33,7 +33,7 @@ test('a Date or a number of ms round-trips exactly through mtimeMs, unlike fs.ut
   t.log(`fs.utimes gave mtimeNs ${statSync(join(dir, 'utimes'), { bigint: true }).mtimeNs} for ${ms} ms`)
 })
 
-test('the mtime is stamped on the scratch, so the target never shows a wrong one', async (t) => {
+needs([], { also: posixOnly('nanosecond file times (Windows keeps 100 ns)') })('the mtime is stamped on the scratch, so the target never shows a wrong one', async (t) => {
   const dir = freshDir()
   const target = join(dir, 'stamped')
   writeFileSync(target, 'old')
@@ -48,7 +48,7 @@ test('a new file gets 0o666 masked by the umask', async (t) => {
   t.is(statSync(join(dir, 'new')).mode & 0o7777, 0o666 & ~process.umask())
 })
 
-test('a replaced file keeps its mode', async (t) => {
+needs([], { also: posixOnly('file modes (Windows has a read-only bit)') })('a replaced file keeps its mode', async (t) => {
   const dir = freshDir()
   const target = join(dir, 'script.sh')
   writeFileSync(target, 'old')
@@ -57,7 +57,7 @@ test('a replaced file keeps its mode', async (t) => {
   t.is(statSync(target).mode & 0o7777, 0o751)
 })
 
-test('withMode gives exactly that mode, not masked by the umask', async (t) => {
+needs([], { also: posixOnly('file modes (Windows has a read-only bit)') })('withMode gives exactly that mode, not masked by the umask', async (t) => {
   const dir = freshDir()
   await new AtomicFile(join(dir, 'open')).withMode(0o777).write('x')
   t.is(statSync(join(dir, 'open')).mode & 0o7777, 0o777)
@@ -77,7 +77,7 @@ rootOnly('a replaced file keeps its owner where the process may set it', async (
   t.deepEqual([st.uid, st.gid], [4242, 4343])
 })
 
-test('a symlinked target keeps its link; the file behind it is replaced, its scratch beside it', async (t) => {
+needs([], { also: posix })('a symlinked target keeps its link; the file behind it is replaced, its scratch beside it', async (t) => {
   const dir = freshDir()
   mkdirSync(join(dir, 'real'))
   writeFileSync(join(dir, 'real', 'config'), 'old')
@@ -91,7 +91,7 @@ test('a symlinked target keeps its link; the file behind it is replaced, its scr
   t.deepEqual(namesIn(join(dir, 'real')), ['config'])
 })
 
-test('a dangling symlink is written through, creating the file it names', async (t) => {
+needs([], { also: posix })('a dangling symlink is written through, creating the file it names', async (t) => {
   const dir = freshDir()
   mkdirSync(join(dir, 'data'))
   symlinkSync('data/new.txt', join(dir, 'link'))
@@ -100,7 +100,7 @@ test('a dangling symlink is written through, creating the file it names', async 
   t.is(readFileSync(join(dir, 'data', 'new.txt'), 'utf8'), 'created')
 })
 
-test('a dangling symlink into a missing directory is ENOENT, as fs, and creates no directory', async (t) => {
+needs([], { also: posix })('a dangling symlink into a missing directory is ENOENT, as fs, and creates no directory', async (t) => {
   const dir = freshDir()
   symlinkSync('data/new.txt', join(dir, 'link'))
   const err = t.throws(() => new AtomicFile(join(dir, 'link')).writeSync('x'))

@@ -6,7 +6,10 @@ import { spawnSync } from 'node:child_process'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { xxh3_128 } from 'atomic-publish'
-import { freshDir, hasCommand, namesIn } from './helpers.js'
+import { freshDir, hasCommand, namesIn, needs, posixOnly } from './helpers.js'
+
+/** Every test here runs a bash pipeline, and reads exit statuses of SIGPIPE. */
+const inShell = needs(['bash'], { also: posixOnly('shell pipelines (bash, SIGPIPE)') })
 
 const CLI = join(__dirname, '..', '..', 'cli.js')
 const NODE = process.execPath
@@ -21,7 +24,7 @@ function sh(script: string, cwd?: string) {
 
 const NO_TRACE = /Unhandled 'error' event|node:internal|\n\s+at |Error: .*\n.*\n/
 
-test('write refuses an empty standard input: exit 1, one line, the old target and its directory untouched', (t) => {
+inShell('write refuses an empty standard input: exit 1, one line, the old target and its directory untouched', (t) => {
   const dir = freshDir()
   writeFileSync(join(dir, 't'), 'old')
   const r = sh('false | "$NODE" "$CLI" write t', dir)
@@ -34,7 +37,7 @@ test('write refuses an empty standard input: exit 1, one line, the old target an
   t.deepEqual(namesIn(dir), ['t'], 'not even the missing directories were created')
 })
 
-test('cp from a pipe that gives nothing (<(false)) is refused like an empty stdin; --allow-empty publishes it; a full pipe is copied', (t) => {
+inShell('cp from a pipe that gives nothing (<(false)) is refused like an empty stdin; --allow-empty publishes it; a full pipe is copied', (t) => {
   const dir = freshDir()
   writeFileSync(join(dir, 't'), 'old')
   const r = sh('"$NODE" "$CLI" cp <(false) t', dir)
@@ -49,7 +52,7 @@ test('cp from a pipe that gives nothing (<(false)) is refused like an empty stdi
   t.is(readFileSync(join(dir, 't'), 'utf8'), 'from a pipe')
 })
 
-test('write --allow-empty publishes an empty file', (t) => {
+inShell('write --allow-empty publishes an empty file', (t) => {
   const dir = freshDir()
   writeFileSync(join(dir, 't'), 'old')
   const r = sh('false | "$NODE" "$CLI" write t --allow-empty', dir)
@@ -58,7 +61,7 @@ test('write --allow-empty publishes an empty file', (t) => {
   t.deepEqual(namesIn(dir), ['t'])
 })
 
-test('a killed producer publishes its prefix; pipefail reports it; --hash of the full content refuses it', (t) => {
+inShell('a killed producer publishes its prefix; pipefail reports it; --hash of the full content refuses it', (t) => {
   const dir = freshDir()
   writeFileSync(join(dir, 't'), 'old')
   // The producer prints part of its output, then dies: the pipe just ends, as it would at the end.
@@ -83,7 +86,7 @@ function manyFiles(dir: string): string {
   return Array.from({ length: 3000 }, () => 'f').join(' ')
 }
 
-test('hash into a reader that leaves early (| head -c1) ends quietly, with the status xxhsum has', (t) => {
+inShell('hash into a reader that leaves early (| head -c1) ends quietly, with the status xxhsum has', (t) => {
   const dir = freshDir()
   const files = manyFiles(dir)
   const ours = sh(`"$NODE" "$CLI" hash ${files} 2>err | head -c1; echo "\${PIPESTATUS[0]}"`, dir)
@@ -94,7 +97,7 @@ test('hash into a reader that leaves early (| head -c1) ends quietly, with the s
   t.is(ours.stdout.slice(1), theirs.stdout.slice(1), 'the same status as xxhsum')
 })
 
-test('sweep into a reader that leaves early ends quietly', (t) => {
+inShell('sweep into a reader that leaves early ends quietly', (t) => {
   const dir = freshDir()
   mkdirSync(join(dir, 'd'))
   const old = 'touch -d 2001-01-01'
@@ -105,7 +108,7 @@ test('sweep into a reader that leaves early ends quietly', (t) => {
   t.is(readFileSync(join(dir, 'err'), 'utf8'), '')
 })
 
-test('a closed stderr never stops the work nor crashes: every file is still hashed, exit 1 for the missing ones', (t) => {
+inShell('a closed stderr never stops the work nor crashes: every file is still hashed, exit 1 for the missing ones', (t) => {
   const dir = freshDir()
   writeFileSync(join(dir, 'f'), 'x')
   // Alternate readable and missing files; the error lines go to a reader that leaves at once.
@@ -116,7 +119,7 @@ test('a closed stderr never stops the work nor crashes: every file is still hash
   t.is(lines.length, 1500, 'the run went on to the end')
 })
 
-test('a closed stderr leaves the error for the exit status: a refused write still exits 1', (t) => {
+inShell('a closed stderr leaves the error for the exit status: a refused write still exits 1', (t) => {
   const dir = freshDir()
   writeFileSync(join(dir, 't'), 'old')
   const r = sh('printf data | "$NODE" "$CLI" write t --hash 1 2>&1 >/dev/null | true; echo "${PIPESTATUS[1]}"', dir)
@@ -125,7 +128,7 @@ test('a closed stderr leaves the error for the exit status: a refused write stil
   t.deepEqual(namesIn(dir), ['t'])
 })
 
-test('every error path: one line on stderr, exit 1 at run time or 2 for bad usage, never a stack trace', (t) => {
+inShell('every error path: one line on stderr, exit 1 at run time or 2 for bad usage, never a stack trace', (t) => {
   const dir = freshDir()
   writeFileSync(join(dir, 'file'), 'x')
   mkdirSync(join(dir, 'adir'))

@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { formatBytes, formatDuration, ProgressLine, renderProgress } from '../js/progress-line.js'
-import { freshDir, isRoot, namesIn, xorshiftBytes } from './helpers.js'
+import { freshDir, isRoot, linuxOnly, namesIn, needs, xorshiftBytes } from './helpers.js'
 
 const ROOT = join(__dirname, '..', '..')
 const CLI = join(ROOT, 'cli.js')
@@ -126,7 +126,7 @@ test('paths in errors as typed: a relative target is not made absolute', (t) => 
 
 // Creating a directory under /proc fails for root too; under a read-only directory, only for
 // a user the permissions bind.
-const procDir = process.platform === 'linux' ? test : test.skip
+const procDir = needs([], { also: linuxOnly('/proc, where no one may create a directory') })
 procDir('a failed mkdir names the directory it tried to create, as typed', (t) => {
   const absolute = run(['write', '/proc/atomic-publish-absent/sub/t'], { input: 'data' })
   t.is(absolute.code, 1, absolute.stderr)

@@ -4,7 +4,7 @@ import test from 'ava'
 import { execFileSync, spawnSync } from 'node:child_process'
 import { mkdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { freshDir, hashReferenceName, namesIn, needs, referenceHash, referenceHashLines, xorshiftBytes } from './helpers.js'
+import { freshDir, hashReferenceName, namesIn, needs, posixOnly, referenceHash, referenceHashLines, xorshiftBytes } from './helpers.js'
 
 const CLI = join(__dirname, '..', '..', 'cli.js')
 
@@ -30,7 +30,7 @@ test('write: standard input to an atomic, verified publish', async (t) => {
   t.deepEqual(namesIn(join(dir, 'out')), ['data.bin'])
 })
 
-test('write: --mtime (ISO and ns), --mode and --no-fsync', (t) => {
+needs([], { also: posixOnly('file modes (Windows has a read-only bit)') })('write: --mtime (ISO and ns), --mode and --no-fsync', (t) => {
   const dir = freshDir()
   t.is(run(['write', join(dir, 'a'), '--mtime', '2024-05-06T07:08:09.123Z', '--mode', '640'], 'a').code, 0)
   t.is(statSync(join(dir, 'a')).mtimeMs, Date.parse('2024-05-06T07:08:09.123Z'))
@@ -86,7 +86,7 @@ test('sweep: --older-than, --recursive, --dry-run', (t) => {
   t.deepEqual(namesIn(dir), ['sub'])
 })
 
-test('sweep prints a name that is not UTF-8 as its bytes, and liboxen\'s 6-character scratch', (t) => {
+needs([], { also: posixOnly('file names as bytes (Windows names are UTF-16)') })('sweep prints a name that is not UTF-8 as its bytes, and liboxen\'s 6-character scratch', (t) => {
   const dir = freshDir()
   const old = new Date('2001-01-01')
   const bytes = Buffer.concat([Buffer.from(`${dir}/n`), Buffer.from([0xe9]), Buffer.from('.oxentmp.Ab3dE6')])

@@ -12,7 +12,7 @@ import { join } from 'node:path'
 import compat = require('atomic-publish/compat')
 import writeFileAtomicEntry = require('atomic-publish/compat/write-file-atomic')
 import * as atomicallyEntry from 'atomic-publish/compat/atomically'
-import { freshDir } from './helpers.js'
+import { freshDir, needs, posix, posixOnly } from './helpers.js'
 
 type Write = (file: string, data: unknown, options?: unknown) => Promise<unknown>
 type WriteSync = (file: string, data: unknown, options?: unknown) => unknown
@@ -158,7 +158,7 @@ for (const peer of ['write-file-atomic', 'atomically'] as const) {
   })
 }
 
-test('the differences, named: mode 0o666, unknown encodings, options as a number, ArrayBuffer', async (t) => {
+needs([], { also: posixOnly('file modes (Windows has a read-only bit)') })('the differences, named: mode 0o666, unknown encodings, options as a number, ArrayBuffer', async (t) => {
   const dir = freshDir()
   const umask = process.umask()
   const modeOf = (path: string) => statSync(path).mode & 0o7777
@@ -234,7 +234,7 @@ test('ESM: the entries have their peer’s names (write-file-atomic: default and
   t.is(atomically.writeFile, atomicallyEntry.writeFile)
 })
 
-test('options write-file-atomic cannot assign mode or chown to (frozen, sealed, getter-only, read-only): refused over an existing target, as the peer refuses', async (t) => {
+needs([], { also: posixOnly('owners (write-file-atomic looks up the owner to assign only where there are uids)') })('options write-file-atomic cannot assign mode or chown to (frozen, sealed, getter-only, read-only): refused over an existing target, as the peer refuses', async (t) => {
   const dir = freshDir()
   const shapes: Record<string, () => object> = {
     frozen: () => Object.freeze({ encoding: 'utf8' }),
@@ -297,7 +297,7 @@ test('Buffer and URL filenames: each entry writes where its peer writes and refu
   t.deepEqual(readdirSync(dir).filter((n) => n.includes('.oxentmp.')), [])
 })
 
-test('a dangling symlink target: the entries create nothing at its destination (the peers replace the link; the entries refuse with ENOENT)', async (t) => {
+needs([], { also: posix })('a dangling symlink target: the entries create nothing at its destination (the peers replace the link; the entries refuse with ENOENT)', async (t) => {
   const dir = freshDir()
   mkdirSync(join(dir, 'elsewhere'))
   const entries: Array<[string, Write, WriteSync]> = [

@@ -7,7 +7,7 @@ import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, statSync, wr
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import compat = require('atomic-publish/compat')
-import { fixtureForOtherUser, freshDir, isRoot, namesIn, needs, otherUserReachesTmp, scratchIn } from './helpers.js'
+import { fixtureForOtherUser, freshDir, isRoot, namesIn, needs, otherUserReachesTmp, posix, posixOnly, scratchIn } from './helpers.js'
 
 /** write-file-atomic ships no types; this is the part of its shape the tests use. */
 const writeFileAtomic = require('write-file-atomic') as (file: string, data: unknown, options?: unknown) => Promise<void>
@@ -35,7 +35,7 @@ test('ESM: the same functions under the default export and the names', async (t)
   t.is(esm.readFileSync, compat.readFileSync)
 })
 
-test('promise and callback forms, as both peers', async (t) => {
+needs([], { also: posixOnly('file modes (Windows has a read-only bit)') })('promise and callback forms, as both peers', async (t) => {
   const dir = freshDir()
   t.is(await compat(join(dir, 'a'), 'promise'), undefined)
   const viaCallback = await new Promise<unknown[]>((resolve) => void compat(join(dir, 'b'), 'cb', (...args: unknown[]) => resolve(args)))
@@ -88,7 +88,7 @@ test('data: strings in any encoding, every ArrayBufferView, null and undefined, 
   t.is(readFileSync(streamed, 'utf8'), 'from a Readable')
 })
 
-test('mode: inherited by default, exact when given (number or octal string), 0o666 & ~umask for false and 0o666; as atomically', async (t) => {
+needs([], { also: posixOnly('file modes (Windows has a read-only bit)') })('mode: inherited by default, exact when given (number or octal string), 0o666 & ~umask for false and 0o666; as atomically', async (t) => {
   const dir = freshDir()
   const { writeFile: atomicallyWrite } = await atomically()
   const scenarios: Array<[string, number | undefined, compat.WriteOptions]> = [
@@ -268,7 +268,7 @@ test('tmpCreate is accepted and not used: scratch names stay sweepable', async (
   t.is(readFileSync(target, 'utf8'), 'x')
 })
 
-test('parents are created as atomically creates them; writes go through a symlink as both peers', async (t) => {
+needs([], { also: posix })('parents are created as atomically creates them; writes go through a symlink as both peers', async (t) => {
   const dir = freshDir()
   await compat(join(dir, 'a', 'b', 'c.json'), '{}')
   t.is(readFileSync(join(dir, 'a', 'b', 'c.json'), 'utf8'), '{}')

@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process'
 import { cpSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { type Call, traceCommand } from './reliability/trace.js'
-import { freshDir, hasCommand } from './helpers.js'
+import { freshDir, hasCommand, needs } from './helpers.js'
 
 const ROOT = join(__dirname, '..', '..')
 const DRIVERS = join(ROOT, '__test__', 'consumers')
@@ -46,8 +46,9 @@ function install(): { project: string } | { reason: string } {
 
 const installed = install()
 const reason = 'reason' in installed ? installed.reason : undefined
-const withConsumers = reason ? test.skip : test
-const withStrace = reason || !hasCommand('strace') ? test.skip : test
+const consumersInstalled = { ok: reason === undefined, what: `conf and configstore installed (${reason})` }
+const withConsumers = needs([], { also: consumersInstalled })
+const withStrace = needs(['strace'], { also: consumersInstalled })
 if (reason) console.warn(`consumers: skipped: ${reason}`)
 const project = 'project' in installed ? installed.project : ''
 

@@ -4,11 +4,11 @@ import test from 'ava'
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { AtomicFile, HashMismatchError, type PublishFsError, xxh3_128 } from 'atomic-publish'
-import { freshDir, namesIn, snapshot, xorshiftBytes } from './helpers.js'
+import { freshDir, namesIn, needs, posixOnly, snapshot, xorshiftBytes } from './helpers.js'
 
 const FIXED_MTIME_NS = 1_700_000_000_123_456_789n
 
-test('test_atomic_copy_with_mtime_round_trip', async (t) => {
+needs([], { also: posixOnly('nanosecond file times (Windows keeps 100 ns)') })('test_atomic_copy_with_mtime_round_trip', async (t) => {
   const dir = freshDir()
   const [src, dst] = [join(dir, 'src.bin'), join(dir, 'dst.bin')]
   const payload = xorshiftBytes(20_000)

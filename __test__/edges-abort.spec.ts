@@ -9,7 +9,7 @@ import { once } from 'node:events'
 import { existsSync, readdirSync, readFileSync, renameSync } from 'node:fs'
 import { basename, join } from 'node:path'
 import { AtomicFile } from 'atomic-publish'
-import { freshDir, gnuLinux, needs, posix, roomFor, runChild, scratchIn } from './helpers.js'
+import { freshDir, gnuLinux, needs, posix, posixOnly, roomFor, runChild, scratchIn } from './helpers.js'
 
 interface Settled {
   ok: boolean
@@ -81,7 +81,7 @@ test('a write waiting for a full pool rejects on abort(), the pool still held', 
   t.is(run.out!.content, 'old')
 })
 
-test('a stream waiting for a stream slot rejects on abort(), every slot still held', (t) => {
+needs([], { also: posixOnly('descriptor limits (ulimit -n)') })('a stream waiting for a stream slot rejects on abort(), every slot still held', (t) => {
   // 64 descriptors give 16 stream slots; 16 stalled streams take them all.
   const run = child<Waited>('abort-waiting-for-slot', { shell: 'ulimit -n 64' })
   assertRejectedAtOnce(t, run, 'stream waiting for a slot')

@@ -8,7 +8,7 @@ import { execFileSync, spawnSync } from 'node:child_process'
 import { existsSync, lutimesSync, mkdirSync, readdirSync, readFileSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { AtomicFile } from 'atomic-publish'
-import { freshDir, needs, runChild } from './helpers.js'
+import { freshDir, needs, posix, posixOnly, runChild } from './helpers.js'
 
 const REFUSED = ['ERR_OUT_OF_RANGE', 'ERR_INVALID_ARG_VALUE', 'ERR_INVALID_ARG_TYPE']
 const CLI = join(__dirname, '..', '..', 'cli.js')
@@ -98,7 +98,7 @@ for (const value of ['Date(1800)', 'Date(2500)', ...EDGE_TIMES]) {
   })
 }
 
-test('a Buffer target that is not UTF-8 replaces exactly the file of those bytes and creates no other', async (t) => {
+needs([], { also: posixOnly('file names as bytes (Windows names are UTF-16)') })('a Buffer target that is not UTF-8 replaces exactly the file of those bytes and creates no other', async (t) => {
   const dir = freshDir()
   const name = Buffer.from([0x6e, 0xe9, 0x2e, 0x74, 0x78, 0x74]) // "n\xe9.txt", Latin-1
   const target = Buffer.concat([Buffer.from(`${dir}/`), name])
@@ -136,7 +136,7 @@ test("sweepOrphans removes scratch names of 6 (liboxen's own), 1 and 64 letters 
   t.deepEqual(r.after, [], `left: ${r.after.join(', ')}`)
 })
 
-test('sweepOrphans removes scratch names that are not UTF-8', (t) => {
+needs([], { also: posixOnly('file names as bytes (Windows names are UTF-16)') })('sweepOrphans removes scratch names that are not UTF-8', (t) => {
   const r = sweepOf((dir) => oldFile(Buffer.concat([Buffer.from(`${dir}/`), Buffer.from([0x6e, 0xe9]), Buffer.from('.txt.oxentmp.AbC123')])))
   t.is(r.out.outcome, 'resolved', `${r.out.code} ${r.out.message}`)
   t.deepEqual(r.after, [], `left: ${r.after.join(', ')}`)
@@ -149,7 +149,7 @@ test('sweepOrphans leaves names with 65 characters or anything but letters and d
   t.deepEqual(r.after, [...names].sort())
 })
 
-test('sweepOrphans never follows a symlink named like a scratch: the link and its destination stay', (t) => {
+needs([], { also: posix })('sweepOrphans never follows a symlink named like a scratch: the link and its destination stay', (t) => {
   const elsewhere = freshDir()
   const victim = join(elsewhere, 'precious.txt.oxentmp.AbC123DEF4')
   oldFile(victim, 'precious')
@@ -163,7 +163,7 @@ test('sweepOrphans never follows a symlink named like a scratch: the link and it
   t.is(readFileSync(victim, 'utf8'), 'precious', 'its destination is untouched')
 })
 
-test('a FIFO named like a scratch never blocks sweepOrphans and is left alone', (t) => {
+needs(['mkfifo'], { also: posix })('a FIFO named like a scratch never blocks sweepOrphans and is left alone', (t) => {
   const r = sweepOf((dir) => {
     const fifo = join(dir, 'p.txt.oxentmp.AbC123DEF4')
     execFileSync('mkfifo', [fifo])
@@ -177,7 +177,7 @@ test('a FIFO named like a scratch never blocks sweepOrphans and is left alone', 
   t.true(existsSync(join(r.dir, 'p.txt.oxentmp.AbC123DEF4')))
 })
 
-test('sweeps racing a name swapped between files, a FIFO, a symlink and a directory never block or fail, and touch nothing outside the directory', (t) => {
+needs([], { also: posix })('sweeps racing a name swapped between files, a FIFO, a symlink and a directory never block or fail, and touch nothing outside the directory', (t) => {
   type Race = { sweeps: number; swaps: number; removed: number; failures: string[]; stashLeft: string[]; setupFailed?: string }
   const run = runChild<Race>('edges-input-child', ['sweep-race', freshDir()], { timeout: 90_000 })
   t.is(run.signal, null, 'a sweep blocked on a FIFO and the child was killed after 90 s')

@@ -7,7 +7,7 @@ import { execFileSync, spawn } from 'node:child_process'
 import { chownSync } from 'node:fs'
 import { join } from 'node:path'
 import { sweepOrphans } from 'atomic-publish'
-import { freshDir, isRoot, needs, otherUserReachesTmp, runChild } from './helpers.js'
+import { freshDir, isRoot, needs, otherUserReachesTmp, posixOnly, runChild } from './helpers.js'
 
 test('a sweep with olderThanMs 0 racing another process publishing never takes a live scratch', async (t) => {
   const dir = freshDir()
@@ -31,7 +31,7 @@ test('a sweep with olderThanMs 0 racing another process publishing never takes a
   t.deepEqual(out.failures, {}, 'no publish lost its scratch to the sweeper')
 })
 
-const nonRoot = needs(isRoot ? ['runuser'] : [], { also: otherUserReachesTmp })
+const nonRoot = needs(isRoot ? ['runuser'] : [], { also: [otherUserReachesTmp, posixOnly('directory permissions (chmod 000)')] })
 nonRoot('a recursive sweep that cannot enter one subdirectory sweeps the rest, and its failure names that subdirectory', (t) => {
   const dir = freshDir()
   const user = isRoot ? 'nobody' : undefined
@@ -44,7 +44,7 @@ nonRoot('a recursive sweep that cannot enter one subdirectory sweeps the rest, a
   if (out.outcome !== 'resolved') t.is(out.errorPath, join(dir, 'a-locked'), 'the failure names the subdirectory, not the top')
 })
 
-test('a recursive sweep reaches an orphan deeper than PATH_MAX', async (t) => {
+needs(['bash', 'find', 'touch'], { also: posixOnly('paths longer than PATH_MAX (MAX_PATH on Windows)') })('a recursive sweep reaches an orphan deeper than PATH_MAX', async (t) => {
   const dir = freshDir()
   const part = 'd'.repeat(200)
   // 30 levels of 201 bytes: about 6 KiB, past PATH_MAX (4 KiB); built relative, as no path could.

@@ -8,7 +8,7 @@ import { chownSync, createWriteStream, existsSync, lstatSync, readFileSync, syml
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { AtomicFile } from 'atomic-publish'
-import { freshDir, isRoot, needs, otherUserReachesTmp, posix, runChild, scratchIn, xorshiftBytes } from './helpers.js'
+import { freshDir, isRoot, needs, otherUserReachesTmp, posix, posixOnly, runChild, scratchIn, xorshiftBytes } from './helpers.js'
 import { parseTrace } from './reliability/trace.js'
 
 type Outcome = { outcome: 'threw' | 'rejected' | 'resolved'; code?: string; message?: string }
@@ -160,7 +160,7 @@ needs([], { also: posix })('a dangling symlink whose destination directory is mi
   t.false(existsSync(join(dir, 'missing')), 'the link destination directory was not created')
 })
 
-test('ENOTDIR and ENAMETOOLONG carry syscall open, as Node fs says', async (t) => {
+needs([], { also: posixOnly('ENOTDIR for a path through a file') })('ENOTDIR and ENAMETOOLONG carry syscall open, as Node fs says', async (t) => {
   const dir = freshDir()
   writeFileSync(join(dir, 'file.txt'), 'a file')
   const notDir = await t.throwsAsync(new AtomicFile(join(dir, 'file.txt', 'child')).write('x'))

@@ -6,7 +6,10 @@
 import test from 'ava'
 import { spawn } from 'node:child_process'
 import { join } from 'node:path'
-import { freshDir, namesIn } from './helpers.js'
+import { freshDir, namesIn, needs, posixOnly } from './helpers.js'
+
+/** Signal handlers run only where signals are POSIX ones. */
+const signals = posixOnly('signals (on Windows kill() ends a process at once, no handler runs)')
 
 interface Ended {
   code: number | null
@@ -44,7 +47,8 @@ test("nyc's sequence: write-file-atomic's replacement loaded first, then signal-
 for (const ending of ['exit', 'natural', 'throw', 'SIGINT', 'SIGTERM', 'SIGHUP']) {
   for (const order of ['before', 'between', 'after']) {
     const when = { before: 'before the package loads', between: 'between its load and its first publish', after: 'after its first publish' }[order]
-    test(`${ending}, handlers registered ${when}: the same handlers run and the process ends the same way as without it`, async (t) => {
+    const register = needs([], { also: ending.startsWith('SIG') ? signals : [] })
+    register(`${ending}, handlers registered ${when}: the same handlers run and the process ends the same way as without it`, async (t) => {
       const withDir = freshDir()
       const [withIt, without] = await Promise.all([
         runChild('exit-handlers-child.js', ['with', order, ending, withDir]),

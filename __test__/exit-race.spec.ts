@@ -7,7 +7,10 @@ import test from 'ava'
 import { spawn } from 'node:child_process'
 import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
-import { freshDir, namesIn, removeTree } from './helpers.js'
+import { freshDir, namesIn, needs, posixOnly, removeTree } from './helpers.js'
+
+/** Signal handlers run only where signals are POSIX ones. */
+const withSignals = needs([], { also: posixOnly('signals (on Windows kill() ends a process at once, no handler runs)') })
 
 const CHILD = join(__dirname, 'fixtures', 'exit-race-child.js')
 
@@ -64,7 +67,7 @@ test('children dying of an uncaught exception at a random moment leave no scratc
 })
 
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-  test(`children sent ${signal} at a random moment leave no scratch, and die of it`, async (t) => {
+  withSignals(`children sent ${signal} at a random moment leave no scratch, and die of it`, async (t) => {
     t.timeout(5 * 60_000)
     t.deepEqual(await race(50, signal, (e) => e.signal === signal), [])
   })

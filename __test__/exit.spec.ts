@@ -6,7 +6,10 @@ import test from 'ava'
 import { spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { freshDir, namesIn } from './helpers.js'
+import { freshDir, namesIn, needs, posixOnly } from './helpers.js'
+
+/** Signal handlers run only where signals are POSIX ones. */
+const withSignals = needs([], { also: posixOnly('signals (on Windows kill() ends a process at once, no handler runs)') })
 
 interface Ended {
   code: number | null
@@ -61,7 +64,7 @@ test('an uncaught exception with a stream in flight: no scratch left, the proces
 })
 
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-  test(`${signal} with a stream in flight: no scratch left, the process dies of ${signal}`, async (t) => {
+  withSignals(`${signal} with a stream in flight: no scratch left, the process dies of ${signal}`, async (t) => {
     const dir = freshDir()
     const ended = await runChild('signal', dir, signal)
     t.true(ended.stdout.includes('ready'))
@@ -70,7 +73,7 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
   })
 }
 
-test('an application that handles SIGINT itself keeps running, and its publish completes', async (t) => {
+withSignals('an application that handles SIGINT itself keeps running, and its publish completes', async (t) => {
   const dir = freshDir()
   const ended = await runChild('handled', dir, 'SIGINT')
   t.true(ended.stdout.includes('handled SIGINT'))
@@ -79,7 +82,7 @@ test('an application that handles SIGINT itself keeps running, and its publish c
   t.deepEqual(namesIn(dir), ['target'])
 })
 
-test('an application that stops handling SIGINT gives it back its default: the process dies of it, no scratch left', async (t) => {
+withSignals('an application that stops handling SIGINT gives it back its default: the process dies of it, no scratch left', async (t) => {
   const dir = freshDir()
   const ended = await runChild('unhandled', dir, 'SIGINT')
   t.false(ended.stdout.includes('handled SIGINT'))

@@ -3,7 +3,7 @@
 // xxhsum on machines without it).
 
 import test from 'ava'
-import { writeFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { AtomicFile, createHasher, hashFile, hashFileSync, xxh3_128 } from 'atomic-publish'
 import { freshDir, hashReferenceName, referenceHash, xorshiftBytes } from './helpers.js'
@@ -104,7 +104,9 @@ test('hashFile reports missing files and directories the way fs does', async (t)
   const dir = freshDir()
   const missing = join(dir, 'missing')
   const err = await t.throwsAsync(hashFile(missing))
-  t.like(err, { code: 'ENOENT', errno: -2, syscall: 'open', path: missing })
+  // libuv's errno, as fs gives it: -2 on Unix, -4058 on Windows.
+  const fsErrno = (t.throws(() => readFileSync(missing)) as NodeJS.ErrnoException).errno
+  t.like(err, { code: 'ENOENT', errno: fsErrno, syscall: 'open', path: missing })
   t.is(err.message, `ENOENT: no such file or directory, open '${missing}'`)
   t.throws(() => hashFileSync(dir), { code: 'EISDIR' })
 })

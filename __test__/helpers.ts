@@ -146,15 +146,21 @@ export async function cleanedUp(dir: string, ms = 30_000): Promise<void> {
   while (scratchIn(dir).length > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 10))
 }
 
+/** What a test needs besides tools and root, and how its skip title names it. */
+export interface Condition {
+  ok: boolean
+  what: string
+}
+
 /**
  * `register` (ava's `test` or `test.serial`) where every command in `tools` is on the PATH and,
- * with `root: true`, the process is root (and `also.ok` holds); otherwise the test is skipped with what is missing in
+ * with `root: true`, the process is root (and every `also` holds); otherwise the test is skipped with what is missing in
  * its title, so the report says why.
  */
-export function needs(tools: string[], opts: { root?: boolean; serial?: boolean; also?: { ok: boolean; what: string } } = {}): (title: string, impl: Implementation<[]>) => void {
+export function needs(tools: string[], opts: { root?: boolean; serial?: boolean; also?: Condition | Condition[] } = {}): (title: string, impl: Implementation<[]>) => void {
   const missing = tools.filter((tool) => !hasCommand(tool))
   if (opts.root && !isRoot) missing.push('root')
-  if (opts.also && !opts.also.ok) missing.push(opts.also.what)
+  for (const also of [opts.also ?? []].flat()) if (!also.ok) missing.push(also.what)
   if (missing.length > 0) return (title) => test.skip(`${title} [skipped: needs ${missing.join(', ')}]`, () => {})
   return (title, impl) => (opts.serial ? test.serial(title, impl) : test(title, impl))
 }
@@ -167,6 +173,21 @@ export const posix = { ok: process.platform !== 'win32', what: 'POSIX (FIFOs, so
 
 /** For `needs(…, { also })`: GNU coreutils' `mv -T` (no BSD or macOS mv has it): Linux. */
 export const gnuLinux = { ok: process.platform === 'linux', what: 'Linux (GNU mv -T)' }
+
+/**
+ * For `needs(…, { also })`: a POSIX behaviour that Windows lacks, named in the skip title (file
+ * modes, nanosecond times, signals, a shell, errno values).
+ */
+export const posixOnly = (what: string): Condition => ({ ok: process.platform !== 'win32', what: `POSIX ${what}` })
+
+/** For `needs(…, { also })`: what only Linux has (`/proc`, its errno values, `setpriv`). */
+export const linuxOnly = (what: string): Condition => ({ ok: process.platform === 'linux', what: `Linux ${what}` })
+
+/**
+ * For `needs(…, { also })`: what Windows has and Wine (`npm run test:wine -- --ava` sets
+ * ATOMIC_PUBLISH_UNDER_WINE) does not emulate.
+ */
+export const notUnderWine = (what: string): Condition => ({ ok: process.env['ATOMIC_PUBLISH_UNDER_WINE'] !== '1', what: `Windows itself, not Wine (${what})` })
 
 /**
  * For `needs(…, { also })`: is there room for `bytes` in the temporary directory, with 256 MiB to

@@ -5,7 +5,7 @@ import test from 'ava'
 import { execFileSync, spawnSync } from 'node:child_process'
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
-import { freshDir, referenceHash, referenceHashLines } from './helpers.js'
+import { freshDir, needs, referenceHash, referenceHashLines } from './helpers.js'
 
 const ROOT = join(__dirname, '..', '..')
 // Only system directories and Node's own: no ~/.cargo/bin, so nothing could build Rust.
@@ -13,11 +13,13 @@ const NO_RUST_PATH = [join(process.execPath, '..'), '/usr/local/bin', '/usr/bin'
 
 // Packed once for the file: both tests install the same tarballs (packing again in parallel
 // would race on packed/).
+const packing = { ok: process.platform !== 'win32', what: 'POSIX search PATH (/usr/bin, `:`), to install without Rust' }
 test.before(() => {
+  if (!packing.ok) return
   execFileSync(process.execPath, [join(ROOT, 'scripts', 'pack-local.mjs'), '--no-build'], { cwd: ROOT, stdio: 'ignore' })
 })
 
-test.serial('the packed tarballs install without Rust and work from ESM, CommonJS, the CLI and strict TypeScript', async (t) => {
+needs(['npm', 'tar'], { also: packing, serial: true })('the packed tarballs install without Rust and work from ESM, CommonJS, the CLI and strict TypeScript', async (t) => {
   const tarballs = readdirSync(join(ROOT, 'packed')).filter((f) => f.endsWith('.tgz'))
   const main = tarballs.find((f) => f.startsWith('atomic-publish-0'))
   const binary = tarballs.find((f) => f.includes('binding'))
@@ -129,7 +131,7 @@ function dependentOf(peer: string, range: string, into: string): string {
   return join(into, execFileSync('npm', ['pack', '--silent', '--pack-destination', into, dir], { encoding: 'utf8' }).trim())
 }
 
-test.serial("the migration guide's overrides recipe for a project that also depends on atomically and write-file-atomic itself ($name form), installed offline from local tarballs", (t) => {
+needs(['npm'], { also: packing, serial: true })("the migration guide's overrides recipe for a project that also depends on atomically and write-file-atomic itself ($name form), installed offline from local tarballs", (t) => {
   const tarballs = readdirSync(join(ROOT, 'packed')).filter((f) => f.endsWith('.tgz'))
   const packedFile = (prefix: string) => join(ROOT, 'packed', tarballs.find((f) => f.startsWith(prefix)) as string)
   const work = freshDir('ap-overrides-')

@@ -7,6 +7,7 @@ import test from 'ava'
 import { execFileSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { needs } from './helpers.js'
 
 const ROOT = join(__dirname, '..', '..')
 const THIS_FILE = '__test__/product-text.spec.ts' // its samples hold the words it looks for
@@ -59,7 +60,7 @@ function hits(file: string, text: string): string[] {
   return found
 }
 
-test('no tracked text says how the work was organised', (t) => {
+needs(['git'])('no tracked text says how the work was organised', (t) => {
   const files = trackedText()
   t.true(files.length > 100, `files read: ${files.length}`)
   const found: string[] = []
@@ -80,7 +81,7 @@ test('the check finds each listed word and honours only its allow-list', (t) => 
   t.is(hits('docs/x.md', `Done in this ${SESS}, see ${ISS} #24 and the ${REV}.`).length, 3)
   t.is(hits('README.md', `as the ${SEED} does; see ${OUTSIDE[0]}notes/API.md and ${OUTSIDE[2]}notes`).length, 3)
   t.is(hits('README.md', `a ${HELP}, an ${AGENT}, a ${TICK}, a ${TASK}, the ${MISS}`).length, 5)
-  t.deepEqual(hits('__test__/x.spec.ts', "import { freshDir } from './helpers.js'"), [])
+  t.deepEqual(hits('__test__/x.spec.ts', "import { freshDir, needs } from './helpers.js'"), [])
   t.is(hits('__test__/x.spec.ts', '// shared helpers for the specs').length, 1, 'the module name only')
   t.deepEqual(hits('src/order.rs', 'let ticket = order.take_ticket();'), [])
   t.is(hits('docs/guarantees.md', 'each call takes a ticket').length, 1, 'tickets only in the code')

@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { AtomicFile, publish, publishCopy, publishCopySync, publishStream, publishSync, xxh3_128 } from 'atomic-publish'
-import { dirWithOldTarget, freshDir, namesIn, snapshot, xorshiftBytes } from './helpers.js'
+import { dirWithOldTarget, freshDir, namesIn, needs, posixOnly, snapshot, xorshiftBytes } from './helpers.js'
 
 const FOX = 'the quick brown fox jumps over the lazy dog'
 
@@ -36,7 +36,7 @@ test('publish and publishSync take strings, Buffers, typed arrays, DataViews and
   }
 })
 
-test('every option takes effect: hash, mtime, mode, owner, durability, overwrite', async (t) => {
+needs([], { also: posixOnly('file modes (Windows has a read-only bit)') })('every option takes effect: hash, mtime, mode, owner, durability, overwrite', async (t) => {
   const dir = freshDir()
   const target = join(dir, 'f')
   const uid = process.getuid?.() ?? -1
@@ -98,7 +98,7 @@ test('options.onProgress: a write reports its length as bytes and total; a copy 
   t.deepEqual(seen, [[size, size]])
 })
 
-test('publishCopy and publishCopySync publish a copy; hash set when expected', async (t) => {
+needs([], { also: posixOnly('file modes (Windows has a read-only bit)') })('publishCopy and publishCopySync publish a copy; hash set when expected', async (t) => {
   const dir = freshDir()
   const src = join(dir, 'src')
   writeFileSync(src, FOX)
@@ -112,7 +112,7 @@ test('publishCopy and publishCopySync publish a copy; hash set when expected', a
   t.is((missing as Error & { path?: string }).path, join(dir, 'absent'))
 })
 
-test('publishStream returns a Writable that publishes on end, with the result', async (t) => {
+needs([], { also: posixOnly('file modes (Windows has a read-only bit)') })('publishStream returns a Writable that publishes on end, with the result', async (t) => {
   const dir = freshDir()
   const target = join(dir, 'streamed')
   const out = publishStream(target, { mode: 0o600, hash: xxh3_128('abcdef') })
@@ -200,7 +200,7 @@ test('options.mtime is read once: a Date that changes between reads is judged an
   t.is(statSync(target).mtimeMs, 1_700_000_000_123)
 })
 
-test('inherited option keys are read as Node reads options: a known one takes effect', async (t) => {
+needs([], { also: posixOnly('file modes (Windows has a read-only bit)') })('inherited option keys are read as Node reads options: a known one takes effect', async (t) => {
   const dir = freshDir()
   const defaults = { mode: 0o640 }
   await publish(join(dir, 'a'), FOX, Object.create(defaults))

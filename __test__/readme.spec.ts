@@ -23,7 +23,7 @@ test('the README examples run and print what their comments say', (t) => {
   const dir = freshDir('ap-readme-')
   // The package by its name, as an installed dependency would be.
   mkdirSync(join(dir, 'node_modules'))
-  symlinkSync(ROOT, join(dir, 'node_modules', 'atomic-publish'))
+  symlinkSync(ROOT, join(dir, 'node_modules', 'atomic-publish'), 'junction')
   let out = ''
   run.forEach((block, i) => {
     writeFileSync(join(dir, `example-${i}.mjs`), block.code)

@@ -6,7 +6,7 @@
 import test from 'ava'
 import { execFileSync } from 'node:child_process'
 import { join } from 'node:path'
-import { freshDir, namesIn, needs, roomFor } from './helpers.js'
+import { freshDir, namesIn, needs, removeTree, roomFor } from './helpers.js'
 
 const MiB = 1 << 20
 const fixture = (name: string) => join(__dirname, 'fixtures', `${name}.js`)
@@ -14,7 +14,7 @@ const fixture = (name: string) => join(__dirname, 'fixtures', `${name}.js`)
 function peakRss(bytes: number): number {
   const dir = freshDir()
   const out = execFileSync(process.execPath, [fixture('stream-rss'), join(dir, 'big'), String(bytes)], { encoding: 'utf8' })
-  execFileSync('rm', ['-rf', dir])
+  removeTree(dir)
   return JSON.parse(out).maxRss
 }
 

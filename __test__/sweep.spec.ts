@@ -5,7 +5,7 @@ import { execFileSync, spawnSync } from 'node:child_process'
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { AtomicFile, sweepOrphans } from 'atomic-publish'
-import { fixtureForOtherUser, freshDir, isRoot, namesIn, needs, otherUserReachesTmp, runChild, scratchIn, snapshot } from './helpers.js'
+import { fixtureForOtherUser, freshDir, isRoot, namesIn, needs, otherUserReachesTmp, posixOnly, runChild, scratchIn, snapshot } from './helpers.js'
 
 const ROOT = join(__dirname, '..', '..')
 const LONG_AGO = new Date('2001-01-01T00:00:00Z')
@@ -47,7 +47,7 @@ test('old scratch files of every writer go (1–64 letters and digits); young on
   t.deepEqual(namesIn(dir), ['sub', 'young.json.oxentmp.Zz0Zz0Zz0Z', ...lookAlikes].sort())
 })
 
-needs([], { also: otherUserReachesTmp })('paths come back as fs.readdir gives names: strings by default, exact bytes with encoding buffer', async (t) => {
+needs([], { also: [otherUserReachesTmp, posixOnly('file names as bytes (Windows names are UTF-16)')] })('paths come back as fs.readdir gives names: strings by default, exact bytes with encoding buffer', async (t) => {
   const dir = freshDir()
   const name = Buffer.concat([Buffer.from('n'), Buffer.from([0xe9]), Buffer.from('.txt.oxentmp.Ab3dE6')])
   const notUtf8 = () => orphan(Buffer.concat([Buffer.from(`${dir}/`), name]))
@@ -91,7 +91,7 @@ test('an encoding that is not one is refused before anything is touched', async 
 test('a strict TypeScript consumer gets string[] by default and Buffer[] with encoding buffer', (t) => {
   const project = freshDir('ap-sweep-types-')
   mkdirSync(join(project, 'node_modules'))
-  symlinkSync(ROOT, join(project, 'node_modules', 'atomic-publish'))
+  symlinkSync(ROOT, join(project, 'node_modules', 'atomic-publish'), 'junction')
   writeFileSync(join(project, 'package.json'), '{ "name": "consumer", "private": true, "type": "commonjs" }')
   copyFileSync(join(ROOT, '__test__', 'consumer', 'sweep-types.ts'), join(project, 'sweep-types.ts'))
   const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc')
@@ -99,7 +99,7 @@ test('a strict TypeScript consumer gets string[] by default and Buffer[] with en
   t.is(r.status, 0, r.stdout)
 })
 
-test('a tree deeper than PATH_MAX is swept to the bottom', async (t) => {
+needs([], { also: posixOnly('paths longer than PATH_MAX (MAX_PATH on Windows)') })('a tree deeper than PATH_MAX is swept to the bottom', async (t) => {
   const dir = freshDir()
   const levels = 40 // 40 × 201 bytes: twice PATH_MAX
   const tree = (mode: string): string => execFileSync(process.execPath, [join(__dirname, 'fixtures', 'deep-tree.js'), mode, dir, String(levels)], { encoding: 'utf8' })
@@ -116,7 +116,7 @@ test('a tree deeper than PATH_MAX is swept to the bottom', async (t) => {
   }
 })
 
-test('a tree 5 000 levels deep is swept whole by a process allowed 32 descriptors (Node itself holds about 20)', (t) => {
+needs([], { also: posixOnly('descriptor limits (ulimit -n)') })('a tree 5 000 levels deep is swept whole by a process allowed 32 descriptors (Node itself holds about 20)', (t) => {
   const dir = freshDir()
   const levels = 5000
   const tree = (mode: string) => execFileSync(process.execPath, [join(__dirname, 'fixtures', 'nested-tree.js'), mode, dir, String(levels)])

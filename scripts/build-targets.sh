@@ -3,7 +3,9 @@
 # the ones named), run clippy -D warnings, link a `.node` wherever this Linux machine has a
 # linker for it, and check that each linked file exports `napi_register_module_v1`, the symbol
 # Node-API looks up to load an addon. Also links x86_64-pc-windows-gnu, the Windows build that
-# can run under Wine here (scripts/run-wine.sh). Exits non-zero if any step fails.
+# can run under Wine here (scripts/run-wine.sh), and checks two targets that are not shipped
+# (docs/platforms.md says why): x86_64-unknown-freebsd (clippy and a link) and
+# aarch64-linux-android (clippy). Exits non-zero if any step fails.
 #
 # Installs what is missing (rustup targets, Debian's cross linkers, zig and cargo-zigbuild
 # from PyPI) unless BUILD_TARGETS_NO_INSTALL=1. Links use the fast `check-link` profile (no
@@ -13,6 +15,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 STAND_INS=(x86_64-pc-windows-gnu)
+UNSHIPPED=(x86_64-unknown-freebsd aarch64-linux-android)
 if [ $# -gt 0 ]; then
   TARGETS=("$@")
 else
@@ -21,7 +24,7 @@ else
   mapfile -t TARGETS <<<"$listed"
   expected=$(node -p "require('./package.json').napi.targets.length")
   [ ${#TARGETS[@]} -eq "$expected" ] || { echo "expected the $expected targets of package.json, read ${#TARGETS[@]}" >&2; exit 1; }
-  TARGETS+=("${STAND_INS[@]}")
+  TARGETS+=("${STAND_INS[@]}" "${UNSHIPPED[@]}")
 fi
 TARGET_DIR=${CARGO_TARGET_DIR:-target}
 OUT=$TARGET_DIR/link-check
@@ -32,14 +35,15 @@ mkdir -p "$OUT"
 # and CRT (kernel32.lib, msvcrt.lib, vcruntime.lib, ucrt.lib), which only Visual Studio and
 # the Windows SDK ship; cargo-xwin fetches them from Microsoft (tried: its first request, the
 # Visual Studio channel manifest, does not resolve here). They are linted, not linked, and the
-# workflows link them on Windows runners.
+# workflows link them on Windows runners. Android needs the NDK's sysroot and linker, which
+# come only from Google's own download site, out of reach here: it is linted, not linked.
 linker_of() {
   case "$1" in
     x86_64-unknown-linux-gnu) echo native ;;
     aarch64-unknown-linux-gnu | armv7-unknown-linux-gnueabihf) echo gcc ;;
-    *-linux-musl | *-apple-darwin) echo zig ;;
+    *-linux-musl | *-apple-darwin | *-unknown-freebsd) echo zig ;;
     x86_64-pc-windows-gnu) echo mingw ;;
-    *-pc-windows-msvc) echo none ;;
+    *-pc-windows-msvc | *-linux-android) echo none ;;
   esac
 }
 platform_of() {
@@ -55,6 +59,8 @@ platform_of() {
     aarch64-pc-windows-msvc) echo win32-arm64-msvc ;;
     i686-pc-windows-msvc) echo win32-ia32-msvc ;;
     x86_64-pc-windows-gnu) echo win32-x64-gnu ;;
+    x86_64-unknown-freebsd) echo freebsd-x64 ;;
+    aarch64-linux-android) echo android-arm64 ;;
   esac
 }
 
@@ -179,7 +185,10 @@ for t in "${TARGETS[@]}"; do
   fi
   lint+=" ($((SECONDS - t0))s)"
   if [ "$(linker_of "$t")" = none ]; then
-    RESULT[$t]="$lint; not linked here (needs the MSVC import libraries and CRT)"
+    case "$t" in
+      *-linux-android) RESULT[$t]="$lint; not linked here (needs the Android NDK)" ;;
+      *) RESULT[$t]="$lint; not linked here (needs the MSVC import libraries and CRT)" ;;
+    esac
     continue
   fi
   t0=$SECONDS

@@ -11,8 +11,11 @@
 //  4. Fresh projects install it with npm, pnpm and yarn and run scripts/smoke.mjs against the
 //     installed package; conf runs on the atomically shim through `overrides`; an install with
 //     --omit=optional must fail with the one-line missing-binary error, and its fix must work.
-//  5. Unless --fast: the npm install's smoke test on Node 18, 20, 22 and 24 (from npm), and the
-//     linux-x64-musl package installed with --libc=musl, in Bun's musl build (run-musl.sh's).
+//  5. Unless --fast: the npm install's smoke test on Node 18, 20, 22 and 24 (from npm), the
+//     linux-x64-musl package installed with --libc=musl, in Bun's musl build (run-musl.sh's),
+//     the linux-arm64-gnu and -musl packages installed with --cpu=arm64 on the emulated arm64
+//     machine (run-arm64.sh --installed), and the win32-x64-msvc package installed with
+//     --os=win32 in Node for Windows under Wine (run-wine.sh --installed).
 //
 // Everything lives in one temporary folder, removed at the end (REHEARSE_KEEP=1 keeps it).
 
@@ -175,6 +178,28 @@ console.log(shim, JSON.parse(readFileSync(conf.path, 'utf8')).answer)`)
     const [bun, libs] = runtime.slice(-2)
     // The loader cannot tell musl from the host's /usr/bin/ldd here: it is pointed at the addon.
     smoke('Bun (musl build) on musl, the installed linux-x64-musl package', musl, join(libs, 'ld-musl'), { LD_LIBRARY_PATH: libs, NAPI_RS_NATIVE_LIBRARY_PATH: addon }, [bun])
+
+    // arm64 and Windows: the packages as npm installs them for those machines, smoke-tested on
+    // the emulated arm64 machine and under Wine (run-arm64.sh and run-wine.sh, --installed).
+    const addonOf = (dir, key) => join(dir, 'node_modules', ...`${pkg.napi.packageName}-${key}`.split('/'), `${pkg.napi.binaryName}.${key}.node`)
+    const foreign = (script, argv) => {
+      const own = { ...process.env }
+      delete own.NAPI_RS_NATIVE_LIBRARY_PATH
+      return spawnSync('bash', [join(root, 'scripts', script), '--installed', ...argv], { cwd: root, env: own, encoding: 'utf8', timeout: 1_800_000 })
+    }
+    const arm64 = project('arm64')
+    run('npm', ['install', spec, '--os=linux', '--cpu=arm64', '--libc=glibc'], arm64)
+    const arm64Musl = project('arm64-musl')
+    run('npm', ['install', spec, '--os=linux', '--cpu=arm64', '--libc=musl'], arm64Musl)
+    check('npm --cpu=arm64 installs the linux-arm64-gnu package, and with --libc=musl the linux-arm64-musl one', existsSync(addonOf(arm64, 'linux-arm64-gnu')) && existsSync(addonOf(arm64Musl, 'linux-arm64-musl')))
+    const vm = foreign('run-arm64.sh', [arm64, addonOf(arm64Musl, 'linux-arm64-musl')])
+    const vmResults = (vm.stdout.match(/^smoke: .*$/gm) ?? []).join('; ')
+    check('smoke on the emulated arm64 machine: the installed linux-arm64-gnu package in Node, linux-arm64-musl in Bun', vm.status === 0, vmResults || vm.stderr.slice(-600))
+    const windows = project('win32')
+    run('npm', ['install', spec, '--os=win32', '--cpu=x64'], windows)
+    check('npm --os=win32 --cpu=x64 installs the win32-x64-msvc package', existsSync(addonOf(windows, 'win32-x64-msvc')))
+    const wine = foreign('run-wine.sh', [windows])
+    check('smoke under Wine: the installed win32-x64-msvc package (the windows-gnu stand-in) in Node for Windows', wine.status === 0, (wine.stdout.match(/smoke: .*/) ?? [wine.stderr.slice(-600)])[0])
   }
 } catch (err) {
   check('the rehearsal ran to its end', false, err.stderr ? `${err.message}\n${err.stderr.slice(-1500)}` : err.stack)

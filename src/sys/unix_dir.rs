@@ -5,13 +5,15 @@
 //! linked and renamed relative to that descriptor, and the descriptor itself is fsynced, so
 //! every step acts on the directory that was resolved and none opens it again by path.
 
-use std::ffi::{CString, OsStr};
+use std::ffi::OsStr;
 use std::fs::{File, Metadata};
 use std::io;
-use std::os::fd::{AsFd, AsRawFd};
-use std::os::unix::ffi::OsStrExt;
+use std::os::fd::AsFd;
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
+// For the exclusive rename's raw call, which only Linux and Apple systems have.
+#[cfg(any(target_os = "linux", target_vendor = "apple"))]
+use std::{ffi::CString, os::fd::AsRawFd, os::unix::ffi::OsStrExt};
 
 use nix::fcntl::{openat, OFlag, AT_FDCWD};
 use nix::sys::stat::Mode;

@@ -395,9 +395,18 @@ pub fn is_gone_or_other_kind(err: &io::Error) -> bool {
     )
 }
 
-/// Open a copy's source for reading (no FIFOs here to wait on).
+/// Open a copy's source for reading (no FIFOs here to wait on). Windows refuses to open a
+/// directory as a file (ERROR_ACCESS_DENIED, EPERM); Node's fs opens it and its read fails
+/// with EISDIR, the error given here too.
 pub fn open_source(path: &Path) -> io::Result<File> {
-    File::open(path)
+    File::open(path).map_err(|e| {
+        let directory = std::fs::metadata(path).is_ok_and(|m| m.is_dir());
+        if e.raw_os_error() == Some(ERROR_ACCESS_DENIED) && directory {
+            is_a_directory()
+        } else {
+            e
+        }
+    })
 }
 
 /// Nothing to wait for here: false only if already cancelled.
