@@ -46,6 +46,17 @@ test('process.exit with a stream in flight: no scratch left, the exit code kept'
   t.deepEqual(namesIn(dir), [])
 })
 
+for (const mode of ['exit-removed', 'all-removed'] as const) {
+  const how = mode === 'exit-removed' ? "process.removeAllListeners('exit')" : 'process.removeAllListeners()'
+  test(`the exit clean-up stays after ${how}: process.exit leaves no scratch, the exit code kept`, async (t) => {
+    const dir = freshDir()
+    const ended = await runChild(mode, dir)
+    t.true(ended.stdout.includes('ready'), 'the scratch existed first')
+    t.is(ended.code, 3)
+    t.deepEqual(namesIn(dir), [])
+  })
+}
+
 test("an 'exit' handler that runs after the clean-up may still publish synchronously, and the exit code is kept", async (t) => {
   const dir = freshDir()
   const ended = await runChild('save', dir)

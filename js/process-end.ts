@@ -33,11 +33,16 @@ export function onProcessEnd(cleanUp: () => void): void {
     const standIn = standIns.get(event)
     if (standIn && listener !== standIn.listener) queueMicrotask(standIn.settle)
   })
-  process.on('removeListener', (event: string | symbol) => {
+  process.on('removeListener', (event: string | symbol, listener: unknown) => {
     // Any removal, the stand-in's own included (process.removeAllListeners(signal), say): it
     // comes back at once if nobody listens, before a signal could find none. Safe inside
     // removeAllListeners, whose loop runs over the listeners it found when it began.
     standIns.get(event)?.settle()
+    // The exit clean-up stays too: an application clearing every listener
+    // (process.removeAllListeners() or ('exit')) still expects no scratch files left.
+    if (event === 'exit' && listener === cleanUp && !process.listeners('exit').includes(cleanUp)) {
+      process.on('exit', cleanUp)
+    }
   })
   for (const standIn of standIns.values()) standIn.settle()
 }

@@ -63,6 +63,17 @@ static MAIN_THREAD_LISTENS: AtomicBool = AtomicBool::new(false);
 #[napi]
 pub fn main_thread_listens() {
     MAIN_THREAD_LISTENS.store(true, Ordering::SeqCst);
+    // A last resort behind the JavaScript 'exit' listener, which an application may wipe out
+    // (process.removeAllListeners() leaves no listener to put it back): Node ends a process
+    // with exit(), which runs the C library's exit handlers. Repeating the clean-up is harmless.
+    static AT_EXIT: std::sync::Once = std::sync::Once::new();
+    AT_EXIT.call_once(|| {
+        extern "C" fn at_exit() {
+            end_process();
+        }
+        // SAFETY: registers a plain function with no arguments, as atexit requires.
+        unsafe { libc::atexit(at_exit) };
+    });
 }
 
 /// Called by a worker thread's load: unless the main thread's JavaScript already listens, a
