@@ -112,8 +112,16 @@ pub fn prepare_in_place(target: &Path) -> Result<Option<ResolvedTarget>, FsFailu
 /// `None`): the nearest directory above it that exists, open, where bytes can wait unseen
 /// until the directories may be made. `None` where the target is not plainly missing (a link
 /// to follow, a file in the way, an ancestor that cannot be examined): [`prepare`] then makes
-/// the directories, or names the failure, as it always does.
+/// the directories, or names the failure, as it always does. `None` too for a path with a `..`
+/// or a dangling link among the missing directories: the kernel resolves those physically, so
+/// the directory they lead to may be anywhere, not below the ancestor found by text.
 pub fn nearest_existing_dir(target: &Path) -> Result<Option<sys::TargetDir>, FsFailure> {
+    if target
+        .components()
+        .any(|c| matches!(c, std::path::Component::ParentDir))
+    {
+        return Ok(None);
+    }
     let (file, existing, followed) = follow_links(target)?;
     if existing.is_some() || followed {
         return Ok(None);
@@ -129,7 +137,12 @@ pub fn nearest_existing_dir(target: &Path) -> Result<Option<sys::TargetDir>, FsF
         };
         match fs::metadata(above) {
             Ok(meta) if meta.is_dir() => return Ok(sys::TargetDir::open(above).ok()),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                if fs::symlink_metadata(above).is_ok() {
+                    return Ok(None);
+                }
+                continue;
+            }
             _ => return Ok(None),
         }
     }

@@ -167,6 +167,12 @@ impl Filled {
             // On failure the unnamed scratch goes with its descriptor: nothing was ever seen.
             sync(unnamed.file()).map_err(|e| FsFailure::target(e, Syscall::Fsync))?;
         }
+        // An fsync can take seconds, and an abort or an ending environment met during it has
+        // rejected the call already: nothing may be named or made after that. The unnamed
+        // scratch goes with its descriptor.
+        if options.cancelled() || crate::scratch::has_ended(options.owner) {
+            return Err(PublishError::Aborted);
+        }
         let entered = match place {
             Place::Resolved(entered) => *entered,
             Place::DirsToMake {
@@ -290,3 +296,7 @@ mod tests;
 #[cfg(all(test, target_os = "linux"))]
 #[path = "unread_dirs_tests.rs"]
 mod dirs_tests;
+
+#[cfg(all(test, target_os = "linux"))]
+#[path = "unread_meanwhile_tests.rs"]
+mod meanwhile_tests;

@@ -11,23 +11,23 @@ use super::*;
 use crate::errors::PublishError;
 use crate::test_support::{assert_mismatch, names_in, payload_200k, with_hash};
 
-fn memory_of(bytes: &[u8]) -> CallerMemory {
+pub(super) fn memory_of(bytes: &[u8]) -> CallerMemory {
     CallerMemory::new(bytes.as_ptr() as usize, bytes.len())
 }
 
 /// 9 MiB: what JavaScript hands over unread (above 8 MiB), in more than one piece.
-fn nine_mib() -> Vec<u8> {
+pub(super) fn nine_mib() -> Vec<u8> {
     payload_200k().repeat((9 << 20) / 200_000 + 1)[..9 << 20].to_vec()
 }
 
-fn fill(target: &Path, data: &[u8], options: PublishOptions) -> Filled {
+pub(super) fn fill(target: &Path, data: &[u8], options: PublishOptions) -> Filled {
     fill_unread(target, memory_of(data), options)
         .expect("this file system has unnamed files")
         .unwrap()
 }
 
 /// The directory's entries and its own mtime and ctime.
-fn dir_state(dir: &Path) -> (Vec<std::ffi::OsString>, i64, i64, i64, i64) {
+pub(super) fn dir_state(dir: &Path) -> (Vec<std::ffi::OsString>, i64, i64, i64, i64) {
     let meta = std::fs::metadata(dir).unwrap();
     (
         names_in(dir),
@@ -177,7 +177,7 @@ fn a_directory_made_meanwhile_that_gives_other_attributes_gets_a_file_made_there
     assert_eq!(names_in(&dir.path().join("a")), ["blob"]);
 }
 
-fn is_root() -> bool {
+pub(super) fn is_root() -> bool {
     nix::unistd::geteuid().is_root()
 }
 

@@ -219,6 +219,10 @@ export function parseWorkloads(text: string, plan: Workload[], starts: Map<strin
         push({ t: 'fsync', ino, dir: touched.tree.nodes.get(ino)?.kind === 'dir', call: call.name })
         break
       }
+      case 'ioctl':
+        // Reading a directory's inode flags changes nothing; any other request is unmodelled.
+        if (/^\d+<[^>]*>, FS_IOC_GETFLAGS,/.test(args)) break
+        throw unknown(call, 'an ioctl the models do not know')
       default:
         if (INERT.has(call.name)) break
         throw unknown(call, 'a call the models do not know')

@@ -51,14 +51,15 @@ pub fn link_unnamed(file: &File, dir: &TargetDir, path: &Path) -> io::Result<()>
 }
 
 /// What a file made in a directory takes from it: its file system, the group a
-/// set-group-id directory hands down, its default ACL (which also overrides the umask). A file
-/// made unnamed in one directory and linked into another must look made in the second: the two
-/// must give the same.
+/// set-group-id directory hands down, its default ACL (which also overrides the umask), the
+/// inode flags new files inherit (`chattr`). A file made unnamed in one directory and linked
+/// into another must look made in the second: the two must give the same.
 #[derive(Debug, PartialEq, Eq)]
 pub struct NewFileTraits {
     dev: u64,
     handed_down_group: Option<u32>,
     default_acl: Vec<u8>,
+    inherited_flags: u32,
 }
 
 /// What a file made in `dir` takes from it.
@@ -68,7 +69,41 @@ pub fn new_file_traits(dir: &TargetDir) -> io::Result<NewFileTraits> {
         dev: meta.dev(),
         handed_down_group: (meta.mode() & 0o2000 != 0).then_some(meta.gid()),
         default_acl: default_acl(dir)?,
+        inherited_flags: inode_flags(dir)? & FLAGS_NEW_FILES_INHERIT,
     })
+}
+
+/// The `FS_IOC_GETFLAGS` flags a new regular file takes from its directory on ext4, xfs or
+/// btrfs (linux/fs.h): secure and undeletable removal, compression and its refusal, `sync`,
+/// `nodump`, `noatime`, data journalling, no tail merging, no copy on write, DAX, and project
+/// inheritance (the project id comes with it).
+const FLAGS_NEW_FILES_INHERIT: u32 = 0x0000_0001 // FS_SECRM_FL
+    | 0x0000_0002 // FS_UNRM_FL
+    | 0x0000_0004 // FS_COMPR_FL
+    | 0x0000_0008 // FS_SYNC_FL
+    | 0x0000_0040 // FS_NODUMP_FL
+    | 0x0000_0080 // FS_NOATIME_FL
+    | 0x0000_0400 // FS_NOCOMP_FL
+    | 0x0000_4000 // FS_JOURNAL_DATA_FL
+    | 0x0000_8000 // FS_NOTAIL_FL
+    | 0x0080_0000 // FS_NOCOW_FL
+    | 0x0200_0000 // FS_DAX_FL
+    | 0x2000_0000; // FS_PROJINHERIT_FL
+
+/// The directory's inode flags; none where its file system keeps none.
+fn inode_flags(dir: &TargetDir) -> io::Result<u32> {
+    let fd = std::os::fd::AsFd::as_fd(dir).as_raw_fd();
+    // The kernel writes an int, whatever the request's declared size.
+    let mut flags: libc::c_int = 0;
+    // SAFETY: `flags` outlives the call and is as large as what the kernel writes.
+    if unsafe { libc::ioctl(fd, libc::FS_IOC_GETFLAGS, &mut flags) } == 0 {
+        return Ok(flags as u32);
+    }
+    let e = io::Error::last_os_error();
+    match e.raw_os_error() {
+        Some(libc::ENOTTY | libc::EINVAL | libc::EOPNOTSUPP) => Ok(0),
+        _ => Err(e),
+    }
 }
 
 /// The directory's default ACL as the kernel stores it; empty where it has none.
