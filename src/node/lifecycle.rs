@@ -63,18 +63,27 @@ static MAIN_THREAD_LISTENS: AtomicBool = AtomicBool::new(false);
 #[napi]
 pub fn main_thread_listens() {
     MAIN_THREAD_LISTENS.store(true, Ordering::SeqCst);
-    // A last resort behind the JavaScript 'exit' listener, which an application may wipe out
-    // (process.removeAllListeners() leaves no listener to put it back): Node ends a process
-    // with exit(), which runs the C library's exit handlers. Repeating the clean-up is harmless.
+    clean_up_at_c_exit();
+}
+
+/// A last resort behind the JavaScript 'exit' listener, which an application may wipe out
+/// (process.removeAllListeners() leaves no listener to put it back): Node ends a process with
+/// exit(), which runs the C library's exit handlers. Repeating the clean-up is harmless.
+/// Unix only; on Windows the 'exit' listener is the only hook.
+#[cfg(unix)]
+fn clean_up_at_c_exit() {
     static AT_EXIT: std::sync::Once = std::sync::Once::new();
     AT_EXIT.call_once(|| {
         extern "C" fn at_exit() {
             end_process();
         }
         // SAFETY: registers a plain function with no arguments, as atexit requires.
-        unsafe { libc::atexit(at_exit) };
+        unsafe { nix::libc::atexit(at_exit) };
     });
 }
+
+#[cfg(not(unix))]
+fn clean_up_at_c_exit() {}
 
 /// Called by a worker thread's load: unless the main thread's JavaScript already listens, a
 /// native handler removes the scratch in flight on SIGINT, SIGTERM and SIGHUP, for no JavaScript

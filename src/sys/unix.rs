@@ -424,7 +424,7 @@ const FIFO_WAIT_SLICE_MS: u16 = 50;
 pub fn open_source(path: &Path) -> io::Result<File> {
     let mut options = OpenOptions::new();
     options.read(true);
-    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NONBLOCK);
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, nix::libc::O_NONBLOCK);
     options.open(path)
 }
 

@@ -220,10 +220,12 @@ fn rename_flags(dir: BorrowedFd<'_>, from: &OsStr, to: &OsStr, flag: RenameFlag)
         // SAFETY: as above.
         unsafe { libc::renameatx_np(fd, from.as_ptr(), fd, to.as_ptr(), flag) }
     };
+    // Elsewhere no call swaps two names: the errno says so, as a missing system call would.
     #[cfg(not(any(target_os = "linux", target_vendor = "apple")))]
-    let done = {
+    let done: std::os::raw::c_int = {
         let _ = (fd, from, to, flag);
-        return Err(io::Error::from_raw_os_error(nix::libc::ENOSYS));
+        nix::errno::Errno::ENOSYS.set();
+        -1
     };
     if done == 0 {
         Ok(())
