@@ -18,6 +18,7 @@ use nix::sys::stat::{fchmod, fstatat, mkdirat, Mode};
 use nix::unistd::{unlinkat, UnlinkatFlags};
 
 use super::unix_dir::{TargetDir, DIR_FLAGS};
+use super::unix_sweep::read_entries;
 use super::EntryKind;
 
 /// Directories exchange atomically here (`renameat2(RENAME_EXCHANGE)` on Linux,
@@ -151,22 +152,7 @@ pub fn entry_kind(dir: &TargetDir, name: &OsStr) -> io::Result<Option<EntryKind>
 }
 
 fn list(dir: impl AsFd) -> io::Result<Vec<(OsString, EntryKind)>> {
-    let mut stream = nix::dir::Dir::openat(dir, ".", DIR_FLAGS, Mode::empty())?;
-    let mut kept = Vec::new();
-    for entry in stream.iter() {
-        let entry = entry?;
-        let name = OsStr::from_bytes(entry.file_name().to_bytes());
-        if name == "." || name == ".." {
-            continue;
-        }
-        let kind = match entry.file_type() {
-            Some(nix::dir::Type::Directory) => EntryKind::Directory,
-            None => EntryKind::Unknown,
-            Some(_) => EntryKind::Other,
-        };
-        kept.push((name.to_os_string(), kind));
-    }
-    Ok(kept)
+    read_entries(dir, |_, _| true)
 }
 
 /// Swap the entries `a` and `b` of `dir` in one step of the kernel: readers see one or the

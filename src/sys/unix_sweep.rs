@@ -59,28 +59,9 @@ impl SweepDir {
     /// The entries (without `.` and `..`) for which `keep` says yes, read in one pass.
     pub fn entries(
         &self,
-        mut keep: impl FnMut(&OsStr, EntryKind) -> bool,
+        keep: impl FnMut(&OsStr, EntryKind) -> bool,
     ) -> io::Result<Vec<(OsString, EntryKind)>> {
-        // A stream of its own (`.` of this very descriptor, so the same directory), closed
-        // with its buffer once read.
-        let mut stream = nix::dir::Dir::openat(&self.dir, ".", DIR_FLAGS, Mode::empty())?;
-        let mut kept = Vec::new();
-        for entry in stream.iter() {
-            let entry = entry?;
-            let name = OsStr::from_bytes(entry.file_name().to_bytes());
-            if name == "." || name == ".." {
-                continue;
-            }
-            let kind = match entry.file_type() {
-                Some(nix::dir::Type::Directory) => EntryKind::Directory,
-                None => EntryKind::Unknown,
-                Some(_) => EntryKind::Other,
-            };
-            if keep(name, kind) {
-                kept.push((name.to_os_string(), kind));
-            }
-        }
-        Ok(kept)
+        read_entries(&self.dir, keep)
     }
 
     /// Open the entry `name` for reading, never through a link and never waiting (a FIFO
@@ -217,4 +198,31 @@ fn renameat_noreplace(dir: &OwnedFd, from: &OsStr, to: &OsStr) -> io::Result<()>
 #[cfg(target_os = "linux")]
 fn cstring(name: &OsStr) -> io::Result<std::ffi::CString> {
     std::ffi::CString::new(name.as_bytes()).map_err(|_| io::ErrorKind::InvalidInput.into())
+}
+
+/// The entries of `dir` (without `.` and `..`) for which `keep` says yes, read in one pass.
+pub(super) fn read_entries(
+    dir: impl AsFd,
+    mut keep: impl FnMut(&OsStr, EntryKind) -> bool,
+) -> io::Result<Vec<(OsString, EntryKind)>> {
+    // A stream of its own (`.` of this very descriptor, so the same directory), closed
+    // with its buffer once read.
+    let mut stream = nix::dir::Dir::openat(dir, ".", DIR_FLAGS, Mode::empty())?;
+    let mut kept = Vec::new();
+    for entry in stream.iter() {
+        let entry = entry?;
+        let name = OsStr::from_bytes(entry.file_name().to_bytes());
+        if name == "." || name == ".." {
+            continue;
+        }
+        let kind = match entry.file_type() {
+            Some(nix::dir::Type::Directory) => EntryKind::Directory,
+            None => EntryKind::Unknown,
+            Some(_) => EntryKind::Other,
+        };
+        if keep(name, kind) {
+            kept.push((name.to_os_string(), kind));
+        }
+    }
+    Ok(kept)
 }
