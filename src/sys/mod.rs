@@ -132,11 +132,14 @@ mod windows_errors;
 #[cfg(any(target_os = "linux", target_vendor = "apple"))]
 mod unix_signals;
 #[cfg(any(target_os = "linux", target_vendor = "apple"))]
-pub use unix_signals::guard_signals;
+pub use unix_signals::{guard_signals, rearm_signal_guard};
 
 /// Elsewhere there is nothing to guard.
 #[cfg(not(any(target_os = "linux", target_vendor = "apple")))]
 pub fn guard_signals(_clean_up: fn()) {}
+
+#[cfg(not(any(target_os = "linux", target_vendor = "apple")))]
+pub fn rearm_signal_guard() {}
 
 // How a directory's file system compares names: the call-order key folds them the same way.
 mod name_folding;
