@@ -255,9 +255,11 @@ posixOnly('atomic-publish dir --versioned --keep N publishes versions; --keep al
   t.deepEqual(treeOf(target), ['index.html=3'])
 })
 
-;(process.platform === 'win32' ? test : test.skip)('Windows: the versioned layout is refused with ENOTSUP like the plain one, and nothing is made', async (t) => {
+;(process.platform === 'win32' ? test : test.skip)('Windows: a directory publish, plain or versioned, is refused with ENOTSUP and nothing is made', async (t) => {
   const dir = freshDir()
   const target = join(dir, 'site')
   await t.throwsAsync(publishVersion(target, 'x'), { code: 'ENOTSUP' })
+  await t.throwsAsync(publishDir(target, async (d) => { await d.file('a').write('x') }), { code: 'ENOTSUP' })
+  await t.throwsAsync(new AtomicDir(target).withLayout('versioned').commit(), { code: 'ENOTSUP' })
   t.deepEqual(namesIn(dir), [])
 })
