@@ -34,7 +34,8 @@ export interface DirManifest {
   bytes: number
   /**
    * Entries of the old tree the removal after the swap could not remove (they are left under
-   * a scratch name, for `sweepOrphans`). Always empty with `withBackgroundRemoval(true)`.
+   * a scratch name, for `sweepOrphans`), and in the versioned layout those of versions beyond
+   * `keep` it could not remove. Always empty with `withBackgroundRemoval(true)`.
    */
   oldTreeLeft: string[]
 }
