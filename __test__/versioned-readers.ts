@@ -3,7 +3,7 @@
 // spec (a few hundred commits) and `npm run test:reliability` (a thousand).
 
 import { spawn } from 'node:child_process'
-import { readdir, readFile, realpath } from 'node:fs/promises'
+import { readdir, readFile, readlink, realpath } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 
 /** The files of each version (see fixtures/dir-versioned.ts). */
@@ -26,7 +26,7 @@ export interface ReaderReport {
 async function stillKept(parent: string, target: string, version: string, keep: number): Promise<boolean> {
   const shape = new RegExp(`^${target.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.v\\d{8}T\\d{6}\\.\\d{9}Z\\.[A-Za-z0-9]+$`)
   const versions = (await readdir(parent)).filter((n) => shape.test(n)).sort().reverse()
-  const current = basename(await realpath(join(parent, target)))
+  const current = await readlink(join(parent, target))
   const kept = new Set([current, ...versions.filter((v) => v !== current).slice(0, keep - 1)])
   return kept.has(version)
 }
@@ -68,10 +68,18 @@ export async function readVersionsWhileCommitting(fixture: string, target: strin
   }))
   await first
   const reader = async (): Promise<void> => {
-    while (running) {
-      const pinned = await realpath(target)
-      const version = basename(pinned)
+    do {
+      // `realpath` reads the link and then looks the version up: one so old that it was
+      // removed in between was never pinned, and is counted as lost.
+      const pinned = await realpath(target).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'ENOENT') throw err
+      })
       report.walks++
+      if (pinned === undefined) {
+        report.lost++
+        continue
+      }
+      const version = basename(pinned)
       let contents: string[] | undefined
       try {
         contents = await walk(pinned)
@@ -87,7 +95,7 @@ export async function readVersionsWhileCommitting(fixture: string, target: strin
           else report.short++
         } else report.lost++
       }
-    }
+    } while (running)
   }
   await Promise.all(Array.from({ length: readers }, reader))
   const code = await exited
