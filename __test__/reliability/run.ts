@@ -11,6 +11,7 @@ import { runFuzz } from './fuzz.js'
 import { canCutPower, cutPower, type FileSystem, type Mode } from './powercut.js'
 import { runSoak, sustainedGrowth } from './soak.js'
 import { checkPublishes, traceCommand } from './trace.js'
+import { readVersionsWhileCommitting } from '../versioned-readers.js'
 
 const SCALE = Number(process.env.RELIABILITY_SCALE ?? 1)
 const n = (full: number) => Math.max(1, Math.round(full * SCALE))
@@ -117,6 +118,23 @@ async function main(): Promise<void> {
     const mib = (b: number) => (b / MiB).toFixed(0)
     report('soak', ok, `publishes ${s.publishes}, streams ${s.streams}, RSS start/middle/end ${mib(s.rssStart)}/${mib(s.rssMiddle)}/${mib(s.rssEnd)} MiB, open descriptors ${s.fdsStart} → ${s.fdsEnd}`, t)
   }
+
+  t = performance.now()
+  if (process.platform === 'linux' || process.platform === 'darwin') {
+    const dir = mkdtempSync(join(tmpdir(), 'ap-versions-'))
+    let ok = false
+    let figures = ''
+    try {
+      const fixture = join(__dirname, '..', 'fixtures', 'dir-versioned.js')
+      const r = await readVersionsWhileCommitting(fixture, join(dir, 'site'), n(1000), 3)
+      ok = r.commits === n(1000) && r.walks > 0 && r.mixed === 0 && r.lostWhileKept === 0 && r.short === 0
+      figures = `commits ${r.commits}, pinned walks ${r.walks}, mixed ${r.mixed}, lost while kept ${r.lostWhileKept + r.short}, lost after leaving the kept 3 ${r.lost}`
+    } catch (e) {
+      figures = String(e).split('\n').slice(0, 6).join(' | ')
+    }
+    rmSync(dir, { recursive: true, force: true })
+    report('versioned directory, Node readers pinning by realpath', ok, figures, t)
+  } else console.log('SKIP  versioned directory readers: directories are published on Linux and macOS only')
 
   process.exitCode = failed ? 1 : 0
 }

@@ -63,7 +63,7 @@ impl DirStage {
         if !take_point {
             return Err(self.fail_before_swap(PublishError::Aborted));
         }
-        let exchanged = match self.swap() {
+        let exchanged = match self.swap_for_layout() {
             Ok(exchanged) => exchanged,
             Err(e) => return Err(self.fail_before_swap(fs_err(e, Syscall::Rename))),
         };
@@ -162,6 +162,16 @@ impl DirStage {
         self.root.sync().map_err(sync)
     }
 
+    /// The swap of this publish's layout: true if something was displaced (it is now under
+    /// the stage's name).
+    fn swap_for_layout(&self) -> io::Result<bool> {
+        #[cfg(unix)]
+        if let super::Layout::Versioned { .. } = self.options.layout {
+            return self.swap_version();
+        }
+        self.swap()
+    }
+
     /// Swap the stage in: true if a tree was there (now under the stage's name).
     fn swap(&self) -> io::Result<bool> {
         let (parent, stage, target) = (&self.parent, &self.stage_name, &self.target_name);
@@ -204,6 +214,10 @@ impl DirStage {
     /// of its own. Returns what could not be removed (when waited for).
     fn remove_old_tree(&self, exchanged: bool) -> Vec<PathBuf> {
         let live = self.live.lock().unwrap_or_else(|p| p.into_inner()).take();
+        #[cfg(unix)]
+        if let super::Layout::Versioned { kept } = self.options.layout {
+            return self.after_version(exchanged, live, kept);
+        }
         if !exchanged {
             return Vec::new();
         }

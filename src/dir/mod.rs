@@ -17,6 +17,10 @@ mod open_entry;
 mod staging;
 #[cfg(all(test, unix))]
 mod tests;
+#[cfg(unix)]
+pub mod versions;
+#[cfg(all(test, unix))]
+mod versions_tests;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::{OsStr, OsString};
@@ -52,6 +56,17 @@ pub enum SyncMethod {
     FileSystem,
 }
 
+/// Where the published tree lives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Layout {
+    /// The target is the tree itself, exchanged whole at each commit.
+    #[default]
+    Plain,
+    /// The target is a link to a version tree `<name>.v<version>` beside it; the newest
+    /// `kept` versions stay (see `versions`). Unix only, as directories are.
+    Versioned { kept: u32 },
+}
+
 /// What a caller sets for one directory publish.
 #[derive(Debug, Clone)]
 pub struct DirOptions {
@@ -62,6 +77,7 @@ pub struct DirOptions {
     /// thread of its own after the commit returns.
     pub wait_for_removal: bool,
     pub sync_method: SyncMethod,
+    pub layout: Layout,
     pub control: Option<Arc<Control>>,
     pub owner: Owner,
 }
@@ -73,6 +89,7 @@ impl Default for DirOptions {
             overwrite: true,
             wait_for_removal: true,
             sync_method: SyncMethod::default(),
+            layout: Layout::default(),
             control: None,
             owner: 0,
         }
@@ -146,22 +163,13 @@ impl DirStage {
             .key_and_metadata()
             .map_err(|e| fs_err(e, Syscall::Stat))?;
         let dir_id = DirId::from_key(key);
-        let root_mode =
-            match sys::entry_kind(&parent, &target_name).map_err(|e| fs_err(e, Syscall::Stat))? {
-                None => None,
-                Some(EntryKind::Directory) if !options.overwrite => {
-                    return Err(fs_err(io::ErrorKind::AlreadyExists.into(), Syscall::Rename))
-                }
-                Some(EntryKind::Directory) => Some(
-                    std::fs::symlink_metadata(parent_path.join(&target_name))
-                        .map(|m| sys::mode_bits(&m))
-                        .map_err(|e| fs_err(e, Syscall::Stat))?,
-                ),
-                Some(_) if !options.overwrite => {
-                    return Err(fs_err(io::ErrorKind::AlreadyExists.into(), Syscall::Rename))
-                }
-                Some(_) => return Err(fs_err(sys::not_a_directory(), Syscall::Rename)),
-            };
+        let root_mode = match options.layout {
+            #[cfg(unix)]
+            Layout::Versioned { .. } => {
+                versions::current_mode(&parent, &target_name, options.overwrite)?
+            }
+            _ => plain_mode(&parent, &parent_path, &target_name, options.overwrite)?,
+        };
         let prefix = scratch::scratch_prefix(&target_name);
         for _ in 0..CLAIM_ATTEMPTS {
             let ticket = LiveTicket::take(options.owner).ok_or(PublishError::Aborted)?;
@@ -432,6 +440,32 @@ impl DirStage {
         self.live.lock().unwrap_or_else(|p| p.into_inner()).take();
         left
     }
+}
+
+/// The mode the new tree takes in the plain layout: the current tree's, if there is one.
+fn plain_mode(
+    parent: &TargetDir,
+    parent_path: &Path,
+    target_name: &OsStr,
+    overwrite: bool,
+) -> Result<Option<u32>, PublishError> {
+    Ok(
+        match sys::entry_kind(parent, target_name).map_err(|e| fs_err(e, Syscall::Stat))? {
+            None => None,
+            Some(EntryKind::Directory) if !overwrite => {
+                return Err(fs_err(io::ErrorKind::AlreadyExists.into(), Syscall::Rename))
+            }
+            Some(EntryKind::Directory) => Some(
+                std::fs::symlink_metadata(parent_path.join(target_name))
+                    .map(|m| sys::mode_bits(&m))
+                    .map_err(|e| fs_err(e, Syscall::Stat))?,
+            ),
+            Some(_) if !overwrite => {
+                return Err(fs_err(io::ErrorKind::AlreadyExists.into(), Syscall::Rename))
+            }
+            Some(_) => return Err(fs_err(sys::not_a_directory(), Syscall::Rename)),
+        },
+    )
 }
 
 impl Drop for DirStage {

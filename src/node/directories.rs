@@ -28,6 +28,8 @@ pub struct NativeDirConfig {
     pub background_removal: bool,
     /// Start the stage as hard links to the current tree's files.
     pub from_current: bool,
+    /// The versioned layout, keeping this many versions; absent: the plain layout.
+    pub kept_versions: Option<u32>,
 }
 
 /// One staged file's settings.
@@ -127,6 +129,10 @@ impl NativeDirStage {
                 durability,
                 overwrite: config.overwrite,
                 wait_for_removal: !config.background_removal,
+                layout: match config.kept_versions {
+                    Some(kept) => crate::dir::Layout::Versioned { kept },
+                    None => crate::dir::Layout::Plain,
+                },
                 control: Some(control.clone()),
                 owner: super::lifecycle::environment_of(&env),
                 ..DirOptions::default()

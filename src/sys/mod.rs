@@ -112,6 +112,10 @@ pub use windows_stage::{
 #[cfg(windows)]
 pub use windows_sweep::SweepDir;
 
+// The versioned directory layout (a link to a version tree): Unix only, as directories are.
+#[cfg(unix)]
+pub mod unix_versions;
+
 /// What a directory entry says it is, links not followed. `Unknown` where the file system
 /// does not say (DT_UNKNOWN): only opening it can tell.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
