@@ -133,11 +133,18 @@ impl DirStage {
         self.root
             .set_mode(self.root_mode)
             .map_err(|e| fs_err(e, Syscall::Fchmod))?;
+        // Every directory reopened from the root, never through a link, at every level: one
+        // replaced by a link meanwhile fails the commit rather than be published.
+        let mut cache = DirCache::default();
+        for dir in dirs {
+            cache
+                .open(&self.root, dir)
+                .map_err(|e| fs_err(e, Syscall::Open))?;
+        }
         if !self.options.durability.syncs_file() || !crate::durability::SCRATCH_FSYNC {
             return Ok(());
         }
         let sync = |e| fs_err(e, Syscall::Fsync);
-        let mut cache = DirCache::default();
         let whole_fs = self.options.sync_method == SyncMethod::FileSystem
             && sys::sync_file_system(&self.root).map_err(sync)?;
         if !whole_fs {

@@ -13,6 +13,7 @@ mod commit;
 mod current;
 mod entry_path;
 mod manifest;
+mod open_dirs;
 mod open_entry;
 mod staging;
 #[cfg(all(test, unix))]
@@ -117,6 +118,7 @@ pub struct DirStage {
     state: Mutex<State>,
     staged_bytes: AtomicU64,
     live: Mutex<Option<LiveEntry>>,
+    open_dirs: open_dirs::OpenDirs,
 }
 
 fn fs_err(e: io::Error, syscall: Syscall) -> PublishError {
@@ -200,6 +202,7 @@ impl DirStage {
                 }),
                 staged_bytes: AtomicU64::new(0),
                 live: Mutex::new(Some(live)),
+                open_dirs: open_dirs::OpenDirs::default(),
             });
         }
         Err(fs_err(io::ErrorKind::AlreadyExists.into(), Syscall::Mkdir))
@@ -335,24 +338,6 @@ impl DirStage {
         Ok(was_linked)
     }
 
-    /// Open (making as needed) the directories of `path` in the stage, never through a link.
-    fn open_dirs(&self, dirs: &[OsString]) -> Result<Option<StageDir>, PublishError> {
-        let mut at: Option<StageDir> = None;
-        let mut made = Vec::new();
-        for (depth, name) in dirs.iter().enumerate() {
-            let parent = at.as_ref().unwrap_or(&self.root);
-            let (dir, new) = parent.subdir(name).map_err(|e| fs_err(e, Syscall::Mkdir))?;
-            if new {
-                made.push(dirs[..=depth].to_vec());
-            }
-            at = Some(dir);
-        }
-        if !made.is_empty() {
-            self.state().dirs.extend(made);
-        }
-        Ok(at)
-    }
-
     fn write_entry(
         &self,
         path: &EntryPath,
@@ -362,7 +347,7 @@ impl DirStage {
         was_linked: bool,
     ) -> Result<ManifestEntry, PublishError> {
         let dir = self.open_dirs(path.dirs())?;
-        let dir = dir.as_ref().unwrap_or(&self.root);
+        let dir = dir.as_deref().unwrap_or(&self.root);
         if was_linked {
             // The link is replaced, never written through: the current tree keeps its bytes.
             dir.unlink(path.name())
