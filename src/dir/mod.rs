@@ -12,6 +12,7 @@
 mod commit;
 mod current;
 mod entry_path;
+mod hash_linked;
 mod manifest;
 mod open_dirs;
 mod open_entry;
