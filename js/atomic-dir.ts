@@ -5,6 +5,7 @@ import { native } from './load-binding.js'
 import type { NativeDirOutcome, NativeDirStage, NativeEntryConfig, NativeOutcome } from '../binding.js'
 import { toBoolean, toBytes, toKeptVersions, toDurability, toHashText, toMode, toNativePath, toSplitTime, toTargetPath, type TargetPath } from './args.js'
 import { AbortError, invalidArgType, invalidArgValue, toError } from './errors.js'
+import { StageWrites } from './dir-batch.js'
 import { cleanUpOnExit } from './lifecycle.js'
 import { iterate } from './stream.js'
 import { Writable } from 'node:stream'
@@ -119,6 +120,7 @@ export class AtomicDir {
   #signal: AbortSignal | undefined
   #onProgress: DirProgressListener | undefined
   #native: NativeDirStage | undefined
+  #writes: StageWrites | undefined
   #begun: Promise<void> | undefined
   #pending = new Set<Promise<unknown>>()
   #failure: unknown
@@ -277,6 +279,7 @@ export class AtomicDir {
         ...(this.#keptVersions === undefined ? {} : { keptVersions: this.#keptVersions }),
       })
       this.#native = stage
+      this.#writes = new StageWrites(stage)
       // The stage stops at once and goes: a commit after this rejects with the AbortError.
       // A commit under way stops before its swap if it can.
       this.#signal?.addEventListener('abort', () => {
@@ -305,6 +308,15 @@ export class AtomicDir {
     const native = toEntryPath(path)
     const display = typeof path === 'string' ? path : path.toString()
     return this._stageOne((stage) => stage.makeDir(native), display).then(() => undefined)
+  }
+
+  /**
+   * Stage `bytes` at `path`, gathered with other small writes of this stage into one native
+   * call while the thread pool is busy.
+   * @internal
+   */
+  _write(path: string | Buffer, bytes: Uint8Array, config: NativeEntryConfig, display: string): Promise<StagedFileResult> {
+    return this._stageOne(() => this.#writes!.write(path, bytes, config), display)
   }
 
   /**
@@ -441,7 +453,7 @@ export class StagedFile {
   write(data: BinaryData): Promise<StagedFileResult> {
     const bytes = toBytes(data)
     const config = { ...this.#config }
-    return this.#dir._stageOne((stage) => stage.writeFile(this.#path, bytes, config), this.#display)
+    return this.#dir._write(this.#path, bytes, config, this.#display)
   }
 
   /**

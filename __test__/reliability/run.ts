@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { runCrashes } from './crash.js'
+import { runDirScale } from './dir-scale.js'
 import { hasLibfiu, runFaults } from './faults.js'
 import { runFuzz } from './fuzz.js'
 import { canCutPower, cutPower, type FileSystem, type Mode } from './powercut.js'
@@ -135,6 +136,13 @@ async function main(): Promise<void> {
     rmSync(dir, { recursive: true, force: true })
     report('versioned directory, Node readers pinning by realpath', ok, figures, t)
   } else console.log('SKIP  versioned directory readers: directories are published on Linux and macOS only')
+
+  t = performance.now()
+  {
+    const s = await runDirScale(n(100_000))
+    const ok = s.manifestFiles === s.files && s.onDisk === s.files && s.wrongContent === 0 && s.relinked === 1 && s.leftBeside === 0 && s.fdsEnd === s.fdsStart
+    report('directory of many entries', ok, `files ${s.files}, in the manifest ${s.manifestFiles}, on disk ${s.onDisk}, wrong ${s.wrongContent}, unchanged file kept by fromCurrent ${s.relinked === 1}, left beside ${s.leftBeside}, open descriptors ${s.fdsStart} → ${s.fdsEnd}`, t)
+  }
 
   process.exitCode = failed ? 1 : 0
 }

@@ -68,13 +68,17 @@ impl DirStage {
                         Err(e) => return Err(FsFailure::source(e, Syscall::Open).into()),
                     }
                 }
-                let file = from
-                    .open_file(&name)
-                    .map_err(|e| FsFailure::source(e, Syscall::Open))?;
-                let meta = file
-                    .metadata()
+                // One fstatat for a plain file; anything else is opened to say what it is.
+                let plain = from
+                    .is_plain_file(&name)
                     .map_err(|e| FsFailure::source(e, Syscall::Stat))?;
-                if !meta.is_file() {
+                if !plain {
+                    let file = from
+                        .open_file(&name)
+                        .map_err(|e| FsFailure::source(e, Syscall::Open))?;
+                    let meta = file
+                        .metadata()
+                        .map_err(|e| FsFailure::source(e, Syscall::Stat))?;
                     return Err(
                         FsFailure::wrong_file_type(Subject::Source, sys::file_kind(&meta)).into(),
                     );

@@ -100,14 +100,14 @@ mod unix_stage;
 #[cfg(unix)]
 pub use unix_stage::{
     directories_supported, entry_kind, exchange, is_link_or_file, not_a_directory, remove_tree,
-    remove_tree_by_path, rename_dir_noreplace, sync_file_system, StageDir,
+    remove_tree_by_path, rename_dir_noreplace, sync_file_system, syncs_file_system, StageDir,
 };
 #[cfg(windows)]
 mod windows_stage;
 #[cfg(windows)]
 pub use windows_stage::{
     directories_supported, entry_kind, exchange, is_link_or_file, not_a_directory, remove_tree,
-    remove_tree_by_path, rename_dir_noreplace, sync_file_system, StageDir,
+    remove_tree_by_path, rename_dir_noreplace, sync_file_system, syncs_file_system, StageDir,
 };
 #[cfg(windows)]
 pub use windows_sweep::SweepDir;
