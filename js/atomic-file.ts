@@ -209,7 +209,10 @@ export class AtomicFile {
   /**
    * `false`: publish only where no target exists at the moment of the rename; otherwise reject
    * with EEXIST and change nothing. Such publishes are never coalesced or superseded: each one
-   * really tries, and of several racing for one name exactly one wins.
+   * really tries, and of several racing for one name exactly one wins. An async one takes
+   * effect in call order among the process's calls to its file, however spelled (a symlink,
+   * a symlinked directory) and from whichever thread: it waits for the earlier ones, and the
+   * later ones wait for it.
    *
    * @default `true`
    * @example
