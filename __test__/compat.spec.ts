@@ -128,7 +128,7 @@ needs([], { also: posixOnly('file modes (Windows has a read-only bit)') })('mode
   t.false(existsSync(join(dir, 'bad')))
 })
 
-const rootOnly = isRoot ? test : test.skip
+const rootOnly = needs([], { root: true })
 const unprivilegedTest = needs([], { also: process.getuid === undefined ? { ok: false, what: 'POSIX user ids' } : otherUserReachesTmp })
 
 rootOnly('chown: given ids are set before the rename; false keeps this process’s; default keeps the replaced file’s', async (t) => {
@@ -201,7 +201,7 @@ test('tmpfileCreated: called with the scratch beside the target before the renam
   })
   t.true(hookDone, 'the publish waited for the hook')
   t.is(seen.length, 1)
-  t.regex(seen[0].path, /\/target\.json\.oxentmp\.[A-Za-z0-9]+$/)
+  t.regex(seen[0].path, /[\\/]target\.json\.oxentmp\.[A-Za-z0-9]+$/)
   t.true(seen[0].path.startsWith(dir))
   t.like(seen[0], { exists: true, targetThere: false })
   t.deepEqual(namesIn(dir), ['target.json'])

@@ -1,15 +1,15 @@
 // AtomicDir and publishDir: a whole tree published at once, or nothing.
 
-import test from 'ava'
 import { spawn, spawnSync } from 'node:child_process'
 import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { AtomicDir, publishDir, sweepOrphans, xxh3_128 } from 'atomic-publish'
-import { freshDir, hasCommand, namesIn } from './helpers.js'
+import { freshDir, namesIn, needs } from './helpers.js'
 
 const ROOT = join(__dirname, '..', '..')
-const linux = process.platform === 'linux' || process.platform === 'darwin'
-const posixOnly = linux ? test : test.skip
+// Windows has no atomic swap of two directories: a directory publish there is refused (ENOTSUP).
+const directorySwap = { ok: process.platform === 'linux' || process.platform === 'darwin', what: 'Linux or macOS (an atomic directory swap; Windows refuses directory publishes)' }
+const posixOnly = needs([], { also: directorySwap })
 
 /** Every file under `dir`, relative, sorted, with its content. */
 function treeOf(dir: string, below = ''): string[] {
@@ -231,9 +231,8 @@ posixOnly('sweepOrphans removes an orphaned stage whole, never through its links
   t.deepEqual(namesIn(dir).sort(), ['live', 'outside'])
 })
 
-const hasPython = hasCommand('python3')
-;(hasPython && linux ? test.serial : test.skip)(
-  `a reader walking by directory descriptor (Python dir_fd) never sees two versions in one walk${hasPython ? '' : ' (skipped: python3 not on PATH)'}`,
+needs(['python3'], { serial: true, also: directorySwap })(
+  'a reader walking by directory descriptor (Python dir_fd) never sees two versions in one walk',
   async (t) => {
     const dir = freshDir()
     const target = join(dir, 'tree')
@@ -263,7 +262,7 @@ const hasPython = hasCommand('python3')
   },
 )
 
-;(linux ? test.serial : test.skip)('SIGKILL at random moments of a few hundred commits: the target is always one whole version, a sweep leaves nothing', async (t) => {
+needs([], { serial: true, also: directorySwap })('SIGKILL at random moments of a few hundred commits: the target is always one whole version, a sweep leaves nothing', async (t) => {
   const dir = freshDir()
   const target = join(dir, 'tree')
   let commits = 0

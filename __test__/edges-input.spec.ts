@@ -8,7 +8,7 @@ import { execFileSync, spawnSync } from 'node:child_process'
 import { existsSync, lutimesSync, mkdirSync, readdirSync, readFileSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { AtomicFile } from 'atomic-publish'
-import { freshDir, needs, posix, posixOnly, runChild } from './helpers.js'
+import { freshDir, needs, notUnderWine, posix, posixOnly, runChild } from './helpers.js'
 
 const REFUSED = ['ERR_OUT_OF_RANGE', 'ERR_INVALID_ARG_VALUE', 'ERR_INVALID_ARG_TYPE']
 const CLI = join(__dirname, '..', '..', 'cli.js')
@@ -84,8 +84,11 @@ const EDGE_TIMES = [
   'Date(2446-05-10T22:38:52.999Z)',
   'Date(1901-12-13T20:45:55.500Z)',
 ]
+// The edges of ext4's range: under Wine, a time before 1970 or after 2038 reads back through
+// Wine's own 32-bit conversion, wrapped or clamped, so these probe Wine rather than the file system.
+const underWineToo = (value: string): ReturnType<typeof needs> => (EDGE_TIMES.includes(value) ? needs([], { also: notUnderWine('a time before 1970 or after 2038 reads back wrapped or clamped') }) : test)
 for (const value of ['Date(1800)', 'Date(2500)', ...EDGE_TIMES]) {
-  test(`withMtime(${value}): refused with ERR_OUT_OF_RANGE where the file system cannot store it, else stored exactly`, (t) => {
+  underWineToo(value)(`withMtime(${value}): refused with ERR_OUT_OF_RANGE where the file system cannot store it, else stored exactly`, (t) => {
     const out = assertNoCrash(t, child('mtime', freshDir(), value), value) as Outcome & { content: string; mtimeNs: string; askedNs: string }
     t.log(JSON.stringify(out))
     if (out.outcome === 'resolved') {

@@ -108,7 +108,7 @@ asNobody('as a user without CAP_FSETID, withMode(0o4755) gives 4755, and a repla
 })
 
 // The directory made read-only must bind: as root only for another user (runuser), else direct.
-const unlinkCanFail = needs(isRoot ? ['runuser'] : [], { also: otherUserReachesTmp })
+const unlinkCanFail = needs(isRoot ? ['runuser'] : [], { also: [otherUserReachesTmp, posixOnly('directory permissions (a read-only directory keeps its files)')] })
 for (const how of ['abort', 'mismatch']) {
   unlinkCanFail(`err.scratch names the scratch left behind when its clean-up unlink fails after ${how === 'abort' ? 'an abort' : 'a hash mismatch'}`, (t) => {
     const dir = freshDir()

@@ -2,14 +2,12 @@
 // scratch files in flight are removed, the process still dies of the signal it was sent, and
 // a main thread that handles SIGINT itself keeps running. Unix signals only.
 
-import test from 'ava'
 import { spawn } from 'node:child_process'
 import { join } from 'node:path'
-import { freshDir, namesIn, removeTree } from './helpers.js'
+import { freshDir, namesIn, needs, posixOnly, removeTree } from './helpers.js'
 
 const CHILD = join(__dirname, 'fixtures', 'worker-signal-child.js')
-const unix = process.platform !== 'win32'
-const unixTest = unix ? test : test.skip
+const unixTest = needs([], { also: posixOnly('signals (on Windows kill() ends a process at once, no handler runs)') })
 const ROUNDS = 30
 
 interface Ended {

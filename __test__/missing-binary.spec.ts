@@ -9,7 +9,11 @@ import { spawnSync } from 'node:child_process'
 import { cpSync, existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { keyOfMachine, keyOfTriple, missingBinaryMessage, type LoadContext } from '../js/missing-binary.js'
-import { freshDir } from './helpers.js'
+import { freshDir, needs, notUnderWine } from './helpers.js'
+
+// These copy the addon the build put in the checkout under its platform package's name; under
+// Wine the build on trial is the windows-gnu stand-in, named only by NAPI_RS_NATIVE_LIBRARY_PATH.
+const withBuiltAddon = needs([], { also: notUnderWine('the win32-x64-msvc addon in the checkout') })
 
 const ROOT = join(__dirname, '..', '..')
 const pkg = require(join(ROOT, 'package.json')) as { version: string; files: string[]; dependencies?: Record<string, string>; napi: { binaryName: string; packageName: string; targets: string[] } }
@@ -101,7 +105,7 @@ test('NAPI_RS_NATIVE_LIBRARY_PATH naming a file that does not load is reported a
   t.true(result.message!.startsWith(`atomic-publish: the native binary NAPI_RS_NATIVE_LIBRARY_PATH names (${join(project, 'nowhere.node')}) does not load`), result.message)
 })
 
-test('a relative NAPI_RS_NATIVE_LIBRARY_PATH is diagnosed from where the loader resolves it, so a good one loads', (t) => {
+withBuiltAddon('a relative NAPI_RS_NATIVE_LIBRARY_PATH is diagnosed from where the loader resolves it, so a good one loads', (t) => {
   const project = stagedProject()
   cpSync(builtBinary, join(project, 'node_modules', 'atomic-publish', 'custom.node'))
   t.deepEqual(load(project, 'require', { NAPI_RS_NATIVE_LIBRARY_PATH: './custom.node' }), { ok: true })
@@ -111,7 +115,7 @@ test('a relative NAPI_RS_NATIVE_LIBRARY_PATH is diagnosed from where the loader 
   t.notRegex(broken.message!, /Cannot find module/, 'the file the loader tried is the one diagnosed')
 })
 
-test('the same staging with the platform package present loads the package (the staging itself is sound)', (t) => {
+withBuiltAddon('the same staging with the platform package present loads the package (the staging itself is sound)', (t) => {
   t.true(existsSync(builtBinary), `run npm run build first: ${builtBinary}`)
   const project = stagedProject()
   stagePlatformPackage(project, builtBinary)

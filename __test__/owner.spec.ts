@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import { AtomicFile } from 'atomic-publish'
 import { fixtureForOtherUser, freshDir, isRoot, namesIn, needs, otherUserReachesTmp } from './helpers.js'
 
-const rootOnly = isRoot ? test : test.skip
+const rootOnly = needs([], { root: true })
 const asUnprivileged = needs([], { also: process.getuid === undefined ? { ok: false, what: 'POSIX user ids' } : otherUserReachesTmp })
 
 rootOnly('as root, every terminal publishes with the owner asked for; -1 leaves that id', async (t) => {

@@ -78,27 +78,45 @@ cat "$out"
 # cost only its own file. Each file's TAP report goes to a file (see above), all of them into one.
 [ -d .test-build/__test__ ] && [ -z "$(find __test__ -newer .test-build/__test__ -name '*.ts' | head -1)" ] || npx tsc -p __test__
 tap=${WINE_AVA_TAP:-$RUNTIMES_DIR/wine-ava.tap}
-: >"$tap"
 specs=("$@")
 [ ${#specs[@]} -gt 0 ] || specs=(.test-build/__test__/*.spec.js)
-started=$SECONDS
-status=0
-for spec in "${specs[@]}"; do
-  echo "== $spec ($((SECONDS - started)) s)"
+reports=$(mktemp -d)
+trap 'rm -rf "$out" "$reports"; "$(dirname "$WINE")/wineserver64" -k 2>/dev/null || true' EXIT
+# One spec file: its TAP report, then a line if its run ended without its plan line (a crash,
+# the time limit); exits as its ava did.
+run_spec() {
+  local spec=$1 report=$reports/$(basename "$1" .spec.js).tap code
   set +e
   NAPI_RS_NATIVE_LIBRARY_PATH=$(winpath target/link-check/atomic-publish.win32-x64-gnu.node) \
     ATOMIC_PUBLISH_UNDER_WINE=1 \
     timeout "${WINE_AVA_FILE_TIMEOUT:-2400}" "$WINE" "$NODE_EXE" node_modules/ava/entrypoints/cli.mjs \
-    --tap --timeout 20m "$spec" >"$out" 2>&1
+    --tap --timeout 20m "$spec" >"$report.out" 2>&1
   code=$?
   set -e
   # ava names no file in its titles when it runs one: the summary takes it from this line.
-  echo "# spec $(basename "$spec" .spec.js)" >>"$tap"
-  cat "$out" >>"$tap"
-  # A run that ended without its plan line (a crash, the time limit) is reported as such.
-  grep -qE '^1\.\.[0-9]+' "$out" || echo "not ok - $(basename "$spec" .spec.js) › the file's run did not finish (exit $code)" >>"$tap"
-  [ $code = 0 ] || status=1
+  { echo "# spec $(basename "$spec" .spec.js)"; cat "$report.out"; } >"$report"
+  grep -qE '^1\.\.[0-9]+' "$report.out" || echo "not ok - $(basename "$spec" .spec.js) › the file's run did not finish (exit $code)" >>"$report"
+  echo "== $(basename "$spec") done in $((SECONDS - started)) s (exit $code)"
+  return $code
+}
+# WINE_AVA_JOBS files at once (default 1): each file's ava has its own worker process.
+started=$SECONDS
+status=0
+running=0
+for spec in "${specs[@]}"; do
+  if [ "$running" -ge "${WINE_AVA_JOBS:-1}" ]; then
+    wait -n || status=1
+    running=$((running - 1))
+  fi
+  run_spec "$spec" &
+  running=$((running + 1))
 done
+while [ "$running" -gt 0 ]; do
+  wait -n || status=1
+  running=$((running - 1))
+done
+: >"$tap"
+for spec in "${specs[@]}"; do cat "$reports/$(basename "$spec" .spec.js).tap" >>"$tap"; done
 # Per spec file: tests run, passed, failed, skipped; then each skip reason with its count.
 node scripts/wine-ava-summary.mjs "$tap" "$((SECONDS - started))"
 exit $status

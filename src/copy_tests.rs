@@ -42,8 +42,9 @@ fn a_source_rewritten_during_a_verified_copy_publishes_only_matching_bytes() {
                 while control.bytes_written() == 0 && !finished.load(Ordering::Acquire) {
                     std::thread::yield_now();
                 }
-                let file = std::fs::OpenOptions::new().write(true).open(&src).unwrap();
-                std::os::unix::fs::FileExt::write_all_at(&file, &rewritten, 0).unwrap();
+                // Opened without append or truncation: the write lands at offset 0.
+                let mut file = std::fs::OpenOptions::new().write(true).open(&src).unwrap();
+                std::io::Write::write_all(&mut file, &rewritten).unwrap();
             });
             let result = copy_from(&src, &dst, options);
             finished.store(true, Ordering::Release);

@@ -2,7 +2,6 @@
 //! order between publishes to one target.
 
 use super::*;
-use crate::scratch::ModePolicy;
 use crate::test_support::names_in;
 use std::sync::Arc;
 
@@ -11,6 +10,7 @@ const BOGUS: u128 = 0xdead_beef_dead_beef_dead_beef_dead_beef;
 #[cfg(unix)]
 mod unix {
     use super::*;
+    use crate::scratch::ModePolicy;
     use std::os::unix::fs::{symlink, MetadataExt, PermissionsExt};
 
     fn mode_of(p: &Path) -> u32 {
