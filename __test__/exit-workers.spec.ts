@@ -81,6 +81,27 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
   })
 }
 
+for (const [mode, what] of [
+  ['removed-while-streaming', 'while their streams were in flight'],
+  ['many-cycles', '100 times, each time before they published'],
+] as const) {
+  unixTest(`only workers load the package, and the main thread added and removed its signal listeners ${what}: SIGINT, SIGTERM and SIGHUP leave no scratch, and the process dies of each`, async (t) => {
+    t.timeout(10 * 60_000)
+    const problems: string[] = []
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+      for (let round = 0; round < 3; round++) {
+        const dir = freshDir('ap-exit-workers-')
+        const ended = await runChild(dir, mode, signal, Math.floor(Math.random() * 30))
+        const left = namesIn(dir).filter((n) => n.includes('.oxentmp.'))
+        if (left.length > 0) problems.push(`${signal} left ${left.join(', ')}`)
+        if (ended.signal !== signal) problems.push(`${signal}: ended ${ended.code} ${ended.signal}; ${ended.stderr.slice(0, 300)}`)
+        removeTree(dir)
+      }
+    }
+    t.deepEqual(problems, [])
+  })
+}
+
 for (const mode of ['handled-before', 'handled-after']) {
   const when = mode === 'handled-before' ? 'before' : 'after'
   unixTest(`only workers load the package, and the main thread handles SIGINT itself (listening ${when} they load it): the process keeps running, and a later SIGTERM still ends it`, async (t) => {

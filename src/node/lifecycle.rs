@@ -91,9 +91,12 @@ fn clean_up_at_c_exit() {}
 #[napi]
 pub fn guard_signals_natively() {
     if !MAIN_THREAD_LISTENS.load(Ordering::SeqCst) {
-        sys::guard_signals(|| {
-            end_process();
-        });
+        sys::guard_signals(
+            || {
+                end_process();
+            },
+            crate::scratch::any_in_flight,
+        );
     }
 }
 

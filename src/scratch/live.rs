@@ -94,6 +94,12 @@ fn registry() -> MutexGuard<'static, Registry> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
+/// Is any scratch of this process in flight, or being created?
+pub fn any_in_flight() -> bool {
+    let reg = registry();
+    !reg.live.is_empty() || reg.creating.values().any(|&n| n > 0)
+}
+
 /// Is this the scratch of a publish of this process still in flight?
 pub fn is_live(key: &FileKey) -> bool {
     registry().live.contains_key(key)
@@ -142,13 +148,16 @@ pub struct CreateTicket(Owner);
 
 impl CreateTicket {
     pub fn take(owner: Owner) -> Option<Self> {
-        // Before the file exists, so that a signal from then on finds the handler in place.
-        crate::sys::rearm_signal_guard();
-        let mut reg = registry();
-        if reg.is_closed(owner) {
-            return None;
+        {
+            let mut reg = registry();
+            if reg.is_closed(owner) {
+                return None;
+            }
+            *reg.creating.entry(owner).or_default() += 1;
         }
-        *reg.creating.entry(owner).or_default() += 1;
+        // Counted as being created first, then the guard: before the file exists, a signal
+        // finds the handler in place, and the watch over it sees this create.
+        crate::sys::rearm_signal_guard();
         Some(Self(owner))
     }
 

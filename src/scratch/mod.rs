@@ -29,8 +29,8 @@ use crate::target::ResolvedTarget;
 
 pub use attributes::{Attributes, ModePolicy, OwnerPolicy};
 pub use live::{
-    close_and_remove, has_ended, is_live, CreateTicket as LiveTicket, Kind as LiveKind, LiveEntry,
-    Owner,
+    any_in_flight, close_and_remove, has_ended, is_live, CreateTicket as LiveTicket,
+    Kind as LiveKind, LiveEntry, Owner,
 };
 pub use lock::{held_by_writer, lock_directory, Claim};
 pub use name::{

@@ -140,7 +140,7 @@ pub use unix_signals::{guard_signals, rearm_signal_guard};
 
 /// Elsewhere there is nothing to guard.
 #[cfg(not(any(target_os = "linux", target_vendor = "apple")))]
-pub fn guard_signals(_clean_up: fn()) {}
+pub fn guard_signals(_clean_up: fn(), _in_flight: fn() -> bool) {}
 
 #[cfg(not(any(target_os = "linux", target_vendor = "apple")))]
 pub fn rearm_signal_guard() {}

@@ -15,8 +15,9 @@
 //! A JavaScript listener added later (the application's, or the package's own stand-in on
 //! the main thread) makes libuv replace this handler, which is what should happen: then the
 //! JavaScript side decides. When the last such listener goes, libuv sets the default back, and
-//! nothing would clean up any more: so before each scratch is created the handler is put back
-//! wherever the disposition is the default again ([`rearm_signal_guard`]). Only `write`, `poll`, `sigaction` and `raise` run in the handler,
+//! nothing would clean up any more: so the handler is put back wherever the disposition is the
+//! default again ([`rearm_signal_guard`]), before each scratch is created and, while any is in
+//! flight, every few milliseconds from the clean-up thread. Only `write`, `poll`, `sigaction` and `raise` run in the handler,
 //! all async-signal-safe; the clean-up itself (a lock, file removals) runs on its own thread.
 
 use std::os::raw::{c_int, c_void};
@@ -37,26 +38,39 @@ static CLEANED: AtomicBool = AtomicBool::new(false);
 /// Set once the guard is in place: only then is it ever put back.
 static GUARDED: AtomicBool = AtomicBool::new(false);
 
-/// How many times each signal's handler may take its place. Each time records the disposition
-/// it replaced in a slot of its own, written once, so the handler never reads a half-written
-/// one; an application that adds and removes its last listener more often than this keeps the
-/// default from then on.
+/// How many dispositions other than the default each signal's handler may record. Each is
+/// written once in a slot of its own, so the handler never reads a half-written one. Putting
+/// the handler back over the default (what libuv leaves when a listener goes) takes no slot,
+/// so an application may add and remove its listeners any number of times; only another
+/// library's own handler installed again and again could use them up, and then the handler
+/// steps aside for it.
 const PLACINGS: usize = 64;
 /// The disposition each signal had before the handler took its place, one slot per placing.
 static PREVIOUS: [[OnceLock<libc::sigaction>; PLACINGS]; 3] =
     [const { [const { OnceLock::new() }; PLACINGS] }; 3];
-/// Per signal, the slot of the latest placing (`NO_SLOT`: none recorded yet or ignored).
+/// Per signal, the slot of the latest placing (`NO_SLOT`: none recorded yet or ignored;
+/// `DEFAULT_SLOT`: the handler replaced the default action).
 static CURRENT: [AtomicUsize; 3] = [const { AtomicUsize::new(NO_SLOT) }; 3];
 /// Per signal, how many slots have been taken.
 static TAKEN: [AtomicUsize; 3] = [const { AtomicUsize::new(0) }; 3];
 const NO_SLOT: usize = usize::MAX;
+const DEFAULT_SLOT: usize = usize::MAX - 1;
+
+/// How often the clean-up thread looks for a default put back while a scratch is in flight.
+const WATCH_MS: c_int = 10;
+/// What the clean-up thread is woken for: a signal to clean up for, or a scratch to watch over.
+const WAKE_CLEAN_UP: u8 = 1;
+const WAKE_WATCH: u8 = 2;
+/// The clean-up thread sleeps with no timeout (nothing in flight): a new scratch must wake it.
+static IDLE: AtomicBool = AtomicBool::new(false);
 
 /// Install the guard, once per process; `clean_up` runs on its own thread when a signal that
-/// would end the process arrives. A failure leaves the process as it was.
-pub fn guard_signals(clean_up: fn()) {
+/// would end the process arrives, and `in_flight` tells whether any scratch is in flight (or
+/// being created). A failure leaves the process as it was.
+pub fn guard_signals(clean_up: fn(), in_flight: fn() -> bool) {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
-        if start_clean_up_thread(clean_up).is_ok() {
+        if start_clean_up_thread(clean_up, in_flight).is_ok() {
             keep_loaded();
             for index in 0..SIGNALS.len() {
                 put_in_place(index);
@@ -66,15 +80,25 @@ pub fn guard_signals(clean_up: fn()) {
     });
 }
 
-/// Put the handler back for each signal whose disposition is the default again: libuv sets the
-/// default when the main thread's last JavaScript listener for it goes, and a worker's publish
-/// would then be left to the default action. Three `sigaction` queries where the guard is in
-/// place; nothing elsewhere. A publish already under way when the listener went is covered
-/// from the next scratch created on.
+/// A scratch is about to be created: put the handler back where the default is in place again,
+/// and have the clean-up thread watch over it while it is in flight. Nothing where the guard
+/// is not installed.
 pub fn rearm_signal_guard() {
     if !GUARDED.load(Ordering::Relaxed) {
         return;
     }
+    put_back_over_default();
+    if IDLE.swap(false, Ordering::SeqCst) {
+        let byte = WAKE_WATCH;
+        // SAFETY: writes one byte from a live local to the non-blocking pipe.
+        unsafe { libc::write(WAKE.load(Ordering::SeqCst), (&raw const byte).cast(), 1) };
+    }
+}
+
+/// Put the handler back for each signal whose disposition is the default again: libuv sets the
+/// default when the main thread's last JavaScript listener for it goes, and a worker's publish
+/// would then be left to the default action. Three `sigaction` queries.
+fn put_back_over_default() {
     for (index, &signal) in SIGNALS.iter().enumerate() {
         // SAFETY: queries the disposition into a zeroed local.
         let is_default = unsafe {
@@ -88,13 +112,33 @@ pub fn rearm_signal_guard() {
     }
 }
 
-fn start_clean_up_thread(clean_up: fn()) -> std::io::Result<()> {
+fn start_clean_up_thread(clean_up: fn(), in_flight: fn() -> bool) -> std::io::Result<()> {
     let (wake_read, wake_write) = pipe()?;
     let (done_read, done_write) = pipe()?;
     WAKE.store(wake_write, Ordering::SeqCst);
     DONE.store(done_read, Ordering::SeqCst);
     // The clean-up thread must never take the signal itself: it would wait for its own work.
     spawn_with_signals_blocked(move || loop {
+        // While a scratch is in flight, look for a default put back every few milliseconds;
+        // otherwise sleep until woken (IDLE is set before the last look, so a scratch made
+        // meanwhile either is seen here or wakes the thread).
+        IDLE.store(true, Ordering::SeqCst);
+        let timeout = if in_flight() {
+            IDLE.store(false, Ordering::SeqCst);
+            WATCH_MS
+        } else {
+            -1
+        };
+        let mut ready = libc::pollfd {
+            fd: wake_read,
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: polls one descriptor this thread owns.
+        if unsafe { libc::poll(&mut ready, 1, timeout) } == 0 {
+            put_back_over_default();
+            continue;
+        }
         let mut byte = 0u8;
         // SAFETY: reads one byte into a live local from a descriptor this thread owns.
         let n = unsafe { libc::read(wake_read, (&raw mut byte).cast(), 1) };
@@ -103,6 +147,9 @@ fn start_clean_up_thread(clean_up: fn()) -> std::io::Result<()> {
         }
         if n <= 0 {
             return;
+        }
+        if byte != WAKE_CLEAN_UP {
+            continue;
         }
         clean_up();
         CLEANED.store(true, Ordering::SeqCst);
@@ -116,10 +163,6 @@ fn start_clean_up_thread(clean_up: fn()) -> std::io::Result<()> {
 /// straight back: it stays ignored (a process started under nohup keeps its SIGHUP).
 fn put_in_place(index: usize) {
     let signal = SIGNALS[index];
-    let slot = TAKEN[index].fetch_add(1, Ordering::SeqCst);
-    if slot >= PLACINGS {
-        return;
-    }
     // SAFETY: a fully initialised action whose handler is an `extern "C"` function of the
     // SA_SIGINFO shape; its mask blocks the three signals while it runs.
     unsafe {
@@ -143,8 +186,16 @@ fn put_in_place(index: usize) {
         if old.sa_sigaction == on_signal as *const () as libc::sighandler_t {
             return;
         }
-        if PREVIOUS[index][slot].set(old).is_ok() {
+        if old.sa_sigaction == libc::SIG_DFL {
+            CURRENT[index].store(DEFAULT_SLOT, Ordering::SeqCst);
+            return;
+        }
+        let slot = TAKEN[index].fetch_add(1, Ordering::SeqCst);
+        if slot < PLACINGS && PREVIOUS[index][slot].set(old).is_ok() {
             CURRENT[index].store(slot, Ordering::SeqCst);
+        } else {
+            // Nowhere to record it: give the signal back to the handler that had it.
+            libc::sigaction(signal, &old, std::ptr::null_mut());
         }
     }
 }
@@ -158,12 +209,14 @@ fn ends_process(action: &libc::sigaction) -> bool {
 extern "C" fn on_signal(signal: c_int, info: *mut libc::siginfo_t, context: *mut c_void) {
     let saved = errno();
     // Not yet recorded (the handler took its place a moment ago) or ignored: nothing to do.
-    let Some(&previous) = SIGNALS
-        .iter()
-        .position(|&s| s == signal)
-        .and_then(|i| PREVIOUS[i].get(CURRENT[i].load(Ordering::SeqCst)))
-        .and_then(OnceLock::get)
-    else {
+    // SAFETY: an all-zero sigaction is the default action with no flags and an empty mask.
+    let default_action: libc::sigaction = unsafe { std::mem::zeroed() };
+    let Some(&previous) = SIGNALS.iter().position(|&s| s == signal).and_then(|i| {
+        match CURRENT[i].load(Ordering::SeqCst) {
+            DEFAULT_SLOT => Some(&default_action),
+            slot => PREVIOUS[i].get(slot).and_then(OnceLock::get),
+        }
+    }) else {
         return;
     };
     if !ends_process(&previous) {
@@ -172,7 +225,7 @@ extern "C" fn on_signal(signal: c_int, info: *mut libc::siginfo_t, context: *mut
         return;
     }
     if !CLEANED.load(Ordering::SeqCst) {
-        let byte = 1u8;
+        let byte = WAKE_CLEAN_UP;
         // SAFETY: write(2) and poll(2) are async-signal-safe; the descriptors live for the
         // process's lifetime.
         unsafe {
