@@ -12,7 +12,7 @@ import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { Worker } from 'node:worker_threads'
 import { AtomicFile } from 'atomic-publish'
-import { freshDir, linuxOnly, needs, posix, scratchIn } from './helpers.js'
+import { freshDir, linuxOnly, needs, posix, runChild, scratchIn } from './helpers.js'
 
 const SIZES = [10, 9 << 20]
 const ROUNDS = 300
@@ -181,3 +181,20 @@ test('a call held back by an earlier call through another spelling can still be 
   t.is(readFileSync(join(dir, 'f'), 'latin1'), 'held')
   t.deepEqual(scratchIn(dir), [])
 })
+
+needs(['bash'], { also: posix })(
+  'streams held back behind a no-overwrite stream through another spelling wait before they take a stream slot: more of them than slots never deadlock',
+  (t) => {
+    // `ulimit -n 64` leaves 16 stream slots; 40 streams through aliases would take them all
+    // were they held back only at their commit, and the no-overwrite one they wait for
+    // could then never start.
+    const count = 40
+    const run = runChild<{ stuck?: boolean; p: string; e: string; codes: string[]; held: string }>('order-slots', [freshDir(), String(count)], {
+      shell: 'ulimit -n 64',
+      timeout: 120_000,
+    })
+    t.is(run.signal, null, `the child was killed: ${run.stderr.slice(-400)}`)
+    t.not(run.out?.stuck, true, 'the streams deadlocked')
+    t.deepEqual(run.out, { p: 'ok', e: 'EEXIST', codes: ['ok'], held: `L${count}` }, run.stderr.slice(-400))
+  },
+)
