@@ -5,6 +5,7 @@
 // effect one at a time, whichever finishes first on the thread pool.
 
 import test from 'ava'
+import { execFileSync, spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -198,3 +199,36 @@ needs(['bash'], { also: posix })(
     t.deepEqual(run.out, { p: 'ok', e: 'EEXIST', codes: ['ok'], held: `L${count}` }, run.stderr.slice(-400))
   },
 )
+
+for (const exclusive of [false, true]) {
+  needs(['mkfifo', 'sh'], { also: posix })(
+    `a ${exclusive ? 'no-overwrite ' : ''}copyFrom(FIFO) held back behind a no-overwrite stream through another spelling reads the FIFO only once it may go: its data is published`,
+    async (t) => {
+      const dir = freshDir()
+      mkdirSync(join(dir, 'real'))
+      symlinkSync('real', join(dir, 'alias'))
+      const fifo = join(dir, 'in.fifo')
+      execFileSync('mkfifo', [fifo])
+      // The writer's open waits for a reader; its data then waits in the pipe.
+      const writer = spawn('sh', ['-c', 'printf FIFODATA > "$1"', 'sh', fifo], { stdio: 'ignore' })
+      const writerDone = once(writer, 'exit')
+      let release = (): void => {}
+      const held = new Promise<void>((resolve) => (release = resolve))
+      const first = new AtomicFile(join(dir, 'alias', 'f')).withOverwrite(false).stream(
+        (async function* () {
+          yield Buffer.from('A')
+          await held
+          throw new Error('the first source failed')
+        })(),
+      )
+      const copy = new AtomicFile(join(dir, 'real', 'f')).withOverwrite(!exclusive).copyFrom(fifo)
+      // Long enough for a copy that opened its source early to have done so and been refused.
+      setTimeout(release, 200)
+      await t.throwsAsync(first, { message: 'the first source failed' })
+      t.like(await copy, { bytes: 8 })
+      t.is(readFileSync(join(dir, 'real', 'f'), 'latin1'), 'FIFODATA')
+      await writerDone
+      t.deepEqual(scratchIn(join(dir, 'real')), [])
+    },
+  )
+}
