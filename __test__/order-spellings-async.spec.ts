@@ -5,6 +5,7 @@
 // effect one at a time, whichever finishes first on the thread pool.
 
 import test from 'ava'
+import { execFileSync, spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -12,7 +13,7 @@ import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { Worker } from 'node:worker_threads'
 import { AtomicFile } from 'atomic-publish'
-import { freshDir, linuxOnly, needs, posix, scratchIn } from './helpers.js'
+import { freshDir, linuxOnly, needs, posix, runChild, scratchIn } from './helpers.js'
 
 const SIZES = [10, 9 << 20]
 const ROUNDS = 300
@@ -181,3 +182,53 @@ test('a call held back by an earlier call through another spelling can still be 
   t.is(readFileSync(join(dir, 'f'), 'latin1'), 'held')
   t.deepEqual(scratchIn(dir), [])
 })
+
+needs(['bash'], { also: posix })(
+  'streams held back behind a no-overwrite stream through another spelling wait before they take a stream slot: more of them than slots never deadlock',
+  (t) => {
+    // `ulimit -n 64` leaves 16 stream slots; 40 streams through aliases would take them all
+    // were they held back only at their commit, and the no-overwrite one they wait for
+    // could then never start.
+    const count = 40
+    const run = runChild<{ stuck?: boolean; p: string; e: string; codes: string[]; held: string }>('order-slots', [freshDir(), String(count)], {
+      shell: 'ulimit -n 64',
+      timeout: 120_000,
+    })
+    t.is(run.signal, null, `the child was killed: ${run.stderr.slice(-400)}`)
+    t.not(run.out?.stuck, true, 'the streams deadlocked')
+    t.deepEqual(run.out, { p: 'ok', e: 'EEXIST', codes: ['ok'], held: `L${count}` }, run.stderr.slice(-400))
+  },
+)
+
+for (const exclusive of [false, true]) {
+  needs(['mkfifo', 'sh'], { also: posix })(
+    `a ${exclusive ? 'no-overwrite ' : ''}copyFrom(FIFO) held back behind a no-overwrite stream through another spelling reads the FIFO only once it may go: its data is published`,
+    async (t) => {
+      const dir = freshDir()
+      mkdirSync(join(dir, 'real'))
+      symlinkSync('real', join(dir, 'alias'))
+      const fifo = join(dir, 'in.fifo')
+      execFileSync('mkfifo', [fifo])
+      // The writer's open waits for a reader; its data then waits in the pipe.
+      const writer = spawn('sh', ['-c', 'printf FIFODATA > "$1"', 'sh', fifo], { stdio: 'ignore' })
+      const writerDone = once(writer, 'exit')
+      let release = (): void => {}
+      const held = new Promise<void>((resolve) => (release = resolve))
+      const first = new AtomicFile(join(dir, 'alias', 'f')).withOverwrite(false).stream(
+        (async function* () {
+          yield Buffer.from('A')
+          await held
+          throw new Error('the first source failed')
+        })(),
+      )
+      const copy = new AtomicFile(join(dir, 'real', 'f')).withOverwrite(!exclusive).copyFrom(fifo)
+      // Long enough for a copy that opened its source early to have done so and been refused.
+      setTimeout(release, 200)
+      await t.throwsAsync(first, { message: 'the first source failed' })
+      t.like(await copy, { bytes: 8 })
+      t.is(readFileSync(join(dir, 'real', 'f'), 'latin1'), 'FIFODATA')
+      await writerDone
+      t.deepEqual(scratchIn(join(dir, 'real')), [])
+    },
+  )
+}

@@ -4,7 +4,9 @@
 // not overtake it where either answer depends on the other.
 
 import test from 'ava'
+import { execFileSync, spawn } from 'node:child_process'
 import { once } from 'node:events'
+import { readFile } from 'node:fs/promises'
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { Worker } from 'node:worker_threads'
@@ -181,4 +183,29 @@ test(`no-overwrite writeSync calls on another thread hold back no writeSync to a
   } finally {
     await worker.terminate()
   }
+})
+
+needs(['mkfifo', 'sh'], { also: posix })('copyFromSync(FIFO) that would overtake a stream through another spelling fails with ERR_ORDER_PENDING before it reads the FIFO', async (t) => {
+  const dir = freshDir()
+  mkdirSync(join(dir, 'real'))
+  symlinkSync('real', join(dir, 'alias'))
+  const fifo = join(dir, 'in.fifo')
+  execFileSync('mkfifo', [fifo])
+  const writer = spawn('sh', ['-c', 'printf FIFODATA > "$1"', 'sh', fifo], { stdio: 'ignore' })
+  const writerDone = once(writer, 'exit')
+  let release = (): void => {}
+  const held = new Promise<void>((resolve) => (release = resolve))
+  const stream = new AtomicFile(join(dir, 'alias', 'f')).stream(
+    (async function* () {
+      yield Buffer.from('A')
+      await held
+    })(),
+  )
+  t.throws(() => new AtomicFile(join(dir, 'real', 'f')).withOverwrite(false).copyFromSync(fifo), { code: 'ERR_ORDER_PENDING' })
+  // The writer's data is still in the FIFO for whoever reads it next.
+  t.is(await readFile(fifo, 'latin1'), 'FIFODATA')
+  await writerDone
+  release()
+  await stream
+  t.is(readFileSync(join(dir, 'real', 'f'), 'latin1'), 'A')
 })

@@ -497,6 +497,10 @@ export class AtomicFile {
     try {
       if (this.#startAfter) await call.wait(this.#startAfter)
       if (place.ready) await call.wait(place.ready)
+      // Its turn among calls to its file by other spellings is taken before a slot: one held
+      // back while holding a slot could wait for a call that is waiting for that slot.
+      const started = await inNativeOrder(call, () => call.wait(sink.start()))
+      if (started.failure) return this.#settle(started, undefined, signal) as WriteResult
       await call.wait(streamSlots.acquire(() => call.aborted))
       slot = true
       const refused = await call.wait(this.#announceScratch(sink))

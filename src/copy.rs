@@ -42,6 +42,8 @@ pub fn copy_from(
     target: &Path,
     mut options: PublishOptions,
 ) -> Result<Published, PublishError> {
+    // Before the source is opened: a call held back must not have taken a FIFO's data.
+    crate::publish::enter_early(target, &mut options)?;
     if let Ok(meta) = std::fs::metadata(src) {
         check_source_kind(&meta)?;
     }

@@ -254,29 +254,33 @@ impl Ticket {
         self.bind_as(target, exclusive, self.checked).map(drop)
     }
 
-    /// Bind to `target` unchecked, as a call that will check at its commit instead
-    /// ([`Ticket::may_commit`]): a stream, whose scratch is filled long before it commits.
-    pub fn enter_unchecked(&self, target: &FileKey, exclusive: bool) {
-        self.bind_as(target, exclusive, false)
-            .expect("binding unchecked is never refused");
-    }
-
-    /// May this bound call commit now? The check of [`Ticket::enter`], made again at the end.
-    pub fn may_commit(&self, target: &FileKey, exclusive: bool) -> Result<(), OrderPending> {
+    /// [`Ticket::enter`] for a call whose file cannot be told yet (a directory on its path is
+    /// missing): no call bound to an existing file is for it, so only an earlier call not yet
+    /// bound, that it could conflict with wherever that one goes, holds it back. It stays
+    /// unbound until it has made its directory.
+    pub fn enter_unresolved(&self, exclusive: bool) -> Result<(), OrderPending> {
         if !self.checked {
             return Ok(());
         }
-        if self.behind_unbound(target, exclusive) {
-            return Err(OrderPending);
+        let reg = registry();
+        let earlier = if exclusive {
+            reg.unbound.range(..self.seq).next().is_some()
+        } else {
+            reg.unbound_exclusive.range(..self.seq).next().is_some()
+        };
+        if earlier {
+            Err(OrderPending)
+        } else {
+            Ok(())
         }
-        let bound = lock(&self.record).clone();
-        match bound {
-            Some(record) if lock(&record.under_way).holds_back(self.seq, exclusive) => {
-                Err(OrderPending)
-            }
-            Some(_) => Ok(()),
-            None => self.enter(target, exclusive),
-        }
+    }
+
+    /// Bind to `target` unchecked: a call that passed its check before it touched anything
+    /// ([`Ticket::enter`] or [`Ticket::enter_unresolved`]), and must not be held back once it
+    /// holds a scratch, a descriptor or its source's data.
+    pub fn enter_unchecked(&self, target: &FileKey, exclusive: bool) {
+        self.bind_as(target, exclusive, false)
+            .expect("binding unchecked is never refused");
     }
 
     fn bind_as(
@@ -297,11 +301,16 @@ impl Ticket {
         }
         reg.remove_unbound(self.seq);
         // Bound before it counts as under way, so that `withdraw` finds what to undo.
-        *lock(&self.record) = Some(record.clone());
+        let previous = lock(&self.record).replace(record.clone());
         if !self.withdrawn.load(Ordering::SeqCst) {
             under_way.insert(self.seq, exclusive);
         }
         drop(under_way);
+        // Bound early to the file its path named then, it has found another since (a link
+        // changed): it is under way there no more. One `under_way` lock at a time.
+        if let Some(old) = previous.filter(|old| !Arc::ptr_eq(old, &record)) {
+            lock(&old.under_way).remove(self.seq);
+        }
         Ok(record)
     }
 

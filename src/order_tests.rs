@@ -255,21 +255,47 @@ fn an_ordinary_async_call_waits_behind_an_earlier_no_overwrite_one_only() {
 }
 
 #[test]
-fn a_stream_binds_unchecked_and_is_checked_at_its_commit() {
+fn a_call_bound_early_that_finds_another_file_is_under_way_there_only() {
     let _turn = pruning_turn();
-    let target = &key("stream-commit");
-    let exclusive = Ticket::issue_for(true, None);
-    exclusive.enter(target, true).unwrap();
-    let stream = Ticket::issue_for(false, None);
-    stream.enter_unchecked(target, false);
-    assert_eq!(stream.may_commit(target, false), Err(OrderPending));
-    // A no-overwrite call after the stream waits for it, though the stream waits too.
+    let (first, second) = (&key("rebind-first"), &key("rebind-second"));
+    let early = Ticket::issue_for(false, None);
+    early.enter(first, false).unwrap();
+    early.enter_unchecked(second, false);
+    // Under way at the second file only: a later no-overwrite call waits there, not here.
+    let here = Ticket::issue_for(true, None);
+    eventually_ok(|| here.enter(first, true));
+    drop(here);
     let later = Ticket::issue_for(true, None);
-    assert_eq!(later.enter(target, true), Err(OrderPending));
-    drop(exclusive);
-    assert_eq!(stream.may_commit(target, false), Ok(()));
-    drop(stream);
-    assert_eq!(later.enter(target, true), Ok(()));
+    assert_eq!(later.enter(second, true), Err(OrderPending));
+    drop(early);
+    eventually_ok(|| later.enter(second, true));
+}
+
+#[test]
+fn a_call_whose_file_cannot_be_told_waits_only_for_earlier_unbound_calls() {
+    let _turn = pruning_turn();
+    let exclusive = Ticket::issue_for(true, Some("order-test-unresolved".into()));
+    let ordinary = Ticket::issue_for(false, None);
+    assert_eq!(ordinary.enter_unresolved(false), Err(OrderPending));
+    // Bound to a file that exists: not the missing one.
+    exclusive.enter(&key("unresolved-bound"), true).unwrap();
+    eventually_ok(|| ordinary.enter_unresolved(false));
+    // A no-overwrite call waits for any earlier unbound one, and for no later one.
+    let later_exclusive = Ticket::issue_for(true, None);
+    assert_eq!(later_exclusive.enter_unresolved(true), Err(OrderPending));
+    let _after = Ticket::issue_for(false, None);
+    drop(ordinary);
+    eventually_ok(|| later_exclusive.enter_unresolved(true));
+}
+
+/// `check` passes once the calls other tests have under way meanwhile are done (they share
+/// the registry); an answer that stays `OrderPending` fails.
+fn eventually_ok(check: impl Fn() -> Result<(), OrderPending>) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while check().is_err() {
+        assert!(std::time::Instant::now() < deadline, "still held back");
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
 }
 
 #[test]

@@ -93,15 +93,6 @@ impl Publisher {
         self
     }
 
-    /// May this publish commit now, in call order? `OrderPending` where an earlier call to
-    /// its file is still under way that it could change the answer of, or the reverse: ask
-    /// again later; nothing was changed.
-    pub fn may_commit(&self) -> Result<(), PublishError> {
-        self.ticket
-            .may_commit(&self.order_key, !self.options.overwrite)
-            .map_err(|_| PublishError::OrderPending)
-    }
-
     /// The scratch file's path.
     pub fn scratch_path(&self) -> &Path {
         self.scratch.path()
@@ -266,6 +257,23 @@ impl Publisher {
     }
 }
 
+/// Check the call order of a publish to `target` before it touches anything (its source, a
+/// stream slot, the disk), and bind it to the file its path names now: `OrderPending` where
+/// an earlier call to that file must settle first (ask again later; nothing was changed).
+/// Past this check a publish is never held back, so it never holds a scratch, a descriptor
+/// or a source's data while it waits for a call that may need them.
+pub fn enter_early(target: &Path, options: &mut PublishOptions) -> Result<(), PublishError> {
+    let ticket = Entered::ticket(options)?;
+    let exclusive = !options.overwrite;
+    match target::key_now(target) {
+        Some(key) => ticket.enter(&key, exclusive),
+        None => ticket.enter_unresolved(exclusive),
+    }
+    .map_err(|_| PublishError::OrderPending)?;
+    options.order_checked_early = true;
+    Ok(())
+}
+
 /// A publish that has taken its place in call order at a resolved target, before any
 /// scratch exists.
 pub(crate) struct Entered {
@@ -299,7 +307,7 @@ impl Entered {
         options: &PublishOptions,
     ) -> Result<Self, PublishError> {
         let order_key = target.order_key();
-        if options.order_checked_at_commit {
+        if options.order_checked_early {
             ticket.enter_unchecked(&order_key, !options.overwrite);
         } else {
             ticket

@@ -73,6 +73,23 @@ impl StreamPublish {
         }
     }
 
+    /// Take the stream's turn in call order before it takes a stream slot or touches the
+    /// disk: `OrderPending`, the stream still pending, where an earlier call to its file must
+    /// settle first (start again later). Once started it is never held back.
+    pub fn start(&mut self) -> Result<(), PublishError> {
+        let State::Pending { target, options } = &mut self.state else {
+            return Ok(());
+        };
+        match crate::publish::enter_early(target, options) {
+            Err(PublishError::OrderPending) => Err(PublishError::OrderPending),
+            Err(e) => {
+                self.state = State::Closed;
+                Err(e)
+            }
+            Ok(()) => Ok(()),
+        }
+    }
+
     /// Create the scratch now, before any chunk (for a caller that must learn its path first).
     pub fn begin(&mut self) -> Result<(), PublishError> {
         self.publisher().map(drop)
@@ -86,10 +103,9 @@ impl StreamPublish {
         }
     }
 
-    /// The explicit end: verify, stamp, fsync, rename. `OrderPending` with the stream still
-    /// open where an earlier call to its file must settle first: commit again later.
+    /// The explicit end: verify, stamp, fsync, rename.
     pub fn commit(&mut self) -> Result<Published, PublishError> {
-        self.publisher()?.may_commit()?;
+        self.publisher()?;
         match std::mem::replace(&mut self.state, State::Closed) {
             State::Open(p) => p.finish(None),
             _ => unreachable!("publisher() left the stream open"),

@@ -112,7 +112,7 @@ impl NativePublishConfig {
                 !self.overwrite,
                 Some(target.to_path_buf()),
             ))),
-            order_checked_at_commit: false,
+            order_checked_early: false,
             owner: super::lifecycle::environment_of(env),
         })
     }

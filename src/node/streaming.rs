@@ -46,8 +46,6 @@ impl NativeSink {
         if let Some(control) = control {
             control.attach(&mut options);
         }
-        // Its scratch is filled chunk by chunk before it can commit: checked then.
-        options.order_checked_at_commit = true;
         Ok(Self {
             state: Arc::new(Mutex::new(StreamPublish::new(target, options))),
         })
@@ -57,6 +55,13 @@ impl NativeSink {
     #[napi(ts_return_type = "Promise<NativeOutcome>")]
     pub fn push(&self, chunk: Uint8Array) -> AsyncTask<SinkStep> {
         self.step(Action::Push(chunk))
+    }
+
+    /// Take the stream's turn in call order, on the thread pool, before it takes a stream
+    /// slot: `orderPending` where an earlier call to its file must settle first.
+    #[napi(ts_return_type = "Promise<NativeOutcome>")]
+    pub fn start(&self) -> AsyncTask<SinkStep> {
+        self.step(Action::Start)
     }
 
     /// Create the scratch before any chunk, on the thread pool (then `scratchPath()` names it).
@@ -97,6 +102,7 @@ impl NativeSink {
 pub enum Action {
     /// The chunk is the caller's memory, referenced until the step is dropped (on the JS thread).
     Push(Uint8Array),
+    Start,
     Begin,
     Commit,
     Abort,
@@ -109,6 +115,10 @@ fn run_step((state, action): &mut (Shared, Action)) -> NativeOutcome {
     match action {
         Action::Push(chunk) => match stream.push(chunk) {
             Ok(total) => NativeOutcome::success(total, None),
+            Err(e) => NativeOutcome::from_publish(Err(e)),
+        },
+        Action::Start => match stream.start() {
+            Ok(()) => NativeOutcome::success(0, None),
             Err(e) => NativeOutcome::from_publish(Err(e)),
         },
         Action::Begin => match stream.begin() {
