@@ -6,7 +6,7 @@ import { execFile, execFileSync } from 'node:child_process'
 import { existsSync, lstatSync, mkdirSync, readFileSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { AtomicFile, sweepOrphans } from 'atomic-publish'
-import { freshDir, namesIn, needs, posix } from './helpers.js'
+import { freshDir, namesIn, needs, notUnderWine, posix } from './helpers.js'
 
 const LONG_AGO = new Date('2001-01-01T00:00:00Z')
 // (Git for Windows has an mkfifo, whose FIFOs only its own programs see: POSIX too.)
@@ -111,7 +111,9 @@ fifoTest('sweeps racing a file, FIFO, symlink and directory swapped under one na
 
 // A symlink joins the race where making one needs no privilege (not on Windows).
 const withSymlink = posix.ok
-test(`sweeps racing a young and an old file${withSymlink ? ' and a symlink' : ''} swapped under one name never remove the young one`, async (t) => {
+// The racer unlinks its last file while a sweep may hold it open, then renames the next onto
+// that name: Windows frees the name at once (POSIX delete), Wine only when the sweep closes it.
+needs([], { also: notUnderWine('a name deleted while another process holds it open stays taken: Wine lacks POSIX delete') })(`sweeps racing a young and an old file${withSymlink ? ' and a symlink' : ''} swapped under one name never remove the young one`, async (t) => {
   const { sweeper: s, racer } = await race(['old-file', 'young-file', ...(withSymlink ? ['symlink'] : [])], 3_600_000)
   t.not(s, 'hung')
   t.not(racer, 'hung')
