@@ -56,14 +56,18 @@ gives nothing is refused, as an empty standard input is for write: its producer 
 
   --hash H        the XXH3-128 the copy must have (1-32 hex digits)
   --allow-empty   publish an empty file when a piped <src> gives nothing`,
-  dir: `Usage: atomic-publish dir <src-dir> <target-dir> [--no-fsync]
+  dir: `Usage: atomic-publish dir <src-dir> <target-dir> [--no-fsync] [--versioned [--keep N]]
 
 Publishes a copy of the tree <src-dir> at <target-dir> in one step: readers of <target-dir> see
 the whole old tree or the whole new one, never a mix (Linux and macOS; refused on Windows).
 Files keep their modes; empty directories are copied; a symbolic link or special file in
 <src-dir> is refused and nothing is published.
 
-  --no-fsync      atomic for readers, but not durable across a power cut`,
+  --no-fsync      atomic for readers, but not durable across a power cut
+  --versioned     make <target-dir> a symbolic link to a version tree <target-dir>.v<version>
+                  beside it, replaced at each publish; readers pin one version with realpath
+  --keep N        with --versioned: how many versions stay, the current one among them
+                  (default 3)`,
   hash: `Usage: atomic-publish hash <file>...
 
 Prints "<XXH3-128>  <file>" for each file, byte for byte as \`xxhsum -H2\` does.`,
@@ -320,13 +324,18 @@ async function sweep(args: string[]): Promise<void> {
 
 async function dir(args: string[]): Promise<void> {
   const { values, positionals } = parsed(args, (args) =>
-    parseArgs({ args, allowPositionals: true, options: { help, 'no-fsync': { type: 'boolean' } } }),
+    parseArgs({ args, allowPositionals: true, options: { help, 'no-fsync': { type: 'boolean' }, versioned: { type: 'boolean' }, keep: { type: 'string' } } }),
   )
   if (values.help) return void console.log(HELP.dir)
   expectPositionals(positionals, 2, 'dir')
   const [src, target] = positionals
   typedPaths.push(src, target)
-  await doing(publishTreeCopy(src, target, values['no-fsync'] === true ? 'none' : 'full'))
+  if (values.keep !== undefined && values.versioned !== true) throw new UsageError('--keep applies with --versioned only')
+  const keep = values.keep === undefined ? undefined : Number(values.keep)
+  if (keep !== undefined && !(/^[0-9]+$/.test(values.keep!) && keep >= 1 && keep <= 0xffff_ffff)) {
+    throw new UsageError(`--keep must be a whole number from 1 to 4294967295, not '${values.keep}'`)
+  }
+  await doing(publishTreeCopy(src, target, values['no-fsync'] === true ? 'none' : 'full', values.versioned === true ? (keep ?? 3) : undefined))
 }
 
 const COMMANDS: Record<string, (args: string[]) => Promise<void>> = { write, cp, dir, hash, sweep }

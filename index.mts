@@ -26,6 +26,8 @@ export type {
   CopyResult,
   DirManifest,
   DirManifestFile,
+  DirLayout,
+  DirLayoutOptions,
   DirProgressListener,
   Durability,
   Hasher,

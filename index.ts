@@ -3,7 +3,7 @@
 // The native core (Rust, Node-API) does the file-system work and the hashing; this wrapper
 // checks arguments, builds Node-shaped errors and gives the builder its JavaScript shape.
 
-export { AtomicDir, type DirManifest, type DirManifestFile, type DirProgressListener, publishDir, StagedFile, type StagedFileResult } from './js/atomic-dir.js'
+export { AtomicDir, type DirManifest, type DirManifestFile, type DirLayout, type DirLayoutOptions, type DirProgressListener, publishDir, StagedFile, type StagedFileResult } from './js/atomic-dir.js'
 export { AtomicFile, type CopyResult, type ProgressListener, type PublishResult, type WriteResult } from './js/atomic-file.js'
 export { publish, publishCopy, publishCopySync, type PublishOptions, type PublishOwner, publishStream, publishSync } from './js/publish.js'
 export { AbortError, HashMismatchError, type PublishFsError } from './js/error-types.js'

@@ -64,6 +64,23 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
   })
 }
 
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  unixTest(`only workers load the package, and the main thread's last listener for ${signal} was removed after they loaded it: children sent it leave no scratch, and die of it`, async (t) => {
+    t.timeout(10 * 60_000)
+    const problems: string[] = []
+    for (let round = 0; round < 10; round++) {
+      const dir = freshDir('ap-exit-workers-')
+      const delay = Math.floor(Math.random() * 30)
+      const ended = await runChild(dir, 'listened-then-removed', signal, delay)
+      const left = namesIn(dir).filter((n) => n.includes('.oxentmp.'))
+      if (left.length > 0) problems.push(`${signal} after ${delay} ms left ${left.join(', ')}`)
+      if (ended.signal !== signal) problems.push(`${signal} after ${delay} ms: ended ${ended.code} ${ended.signal}; ${ended.stderr.slice(0, 300)}`)
+      removeTree(dir)
+    }
+    t.deepEqual(problems, [])
+  })
+}
+
 for (const mode of ['handled-before', 'handled-after']) {
   const when = mode === 'handled-before' ? 'before' : 'after'
   unixTest(`only workers load the package, and the main thread handles SIGINT itself (listening ${when} they load it): the process keeps running, and a later SIGTERM still ends it`, async (t) => {

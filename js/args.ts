@@ -223,3 +223,10 @@ export function toOwnerId(value: unknown, name: string): number {
   if (value < -1 || value > MAX_ID) throw outOfRange(name, `>= -1 && <= ${MAX_ID}`, value)
   return value
 }
+
+/** A count of versions to keep, for the versioned directory layout: an integer from 1 to 2³²−1. */
+export function toKeptVersions(value: unknown, name: string): number {
+  if (typeof value !== 'number') throw invalidArgType(name, 'of type number', value)
+  if (!Number.isInteger(value) || value < 1 || value > 0xffff_ffff) throw outOfRange(name, 'an integer >= 1 and <= 4294967295', value)
+  return value
+}

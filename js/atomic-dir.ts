@@ -3,8 +3,9 @@
 
 import { native } from './load-binding.js'
 import type { NativeDirOutcome, NativeDirStage, NativeEntryConfig, NativeOutcome } from '../binding.js'
-import { toBoolean, toBytes, toDurability, toHashText, toMode, toNativePath, toSplitTime, toTargetPath, type TargetPath } from './args.js'
+import { toBoolean, toBytes, toKeptVersions, toDurability, toHashText, toMode, toNativePath, toSplitTime, toTargetPath, type TargetPath } from './args.js'
 import { AbortError, invalidArgType, invalidArgValue, toError } from './errors.js'
+import { StageWrites } from './dir-batch.js'
 import { cleanUpOnExit } from './lifecycle.js'
 import { iterate } from './stream.js'
 import { Writable } from 'node:stream'
@@ -34,7 +35,8 @@ export interface DirManifest {
   bytes: number
   /**
    * Entries of the old tree the removal after the swap could not remove (they are left under
-   * a scratch name, for `sweepOrphans`). Always empty with `withBackgroundRemoval(true)`.
+   * a scratch name, for `sweepOrphans`), and in the versioned layout those of versions beyond
+   * `keep` it could not remove. Always empty with `withBackgroundRemoval(true)`.
    */
   oldTreeLeft: string[]
 }
@@ -47,6 +49,25 @@ export interface StagedFileResult {
   /** XXH3-128 of the staged bytes. */
   hash: string
 }
+
+/**
+ * Where a published tree lives: `'plain'`, the target is the tree; `'versioned'`, the target
+ * is a symbolic link to a version tree beside it. See {@link AtomicDir.withLayout}.
+ */
+export type DirLayout = 'plain' | 'versioned'
+
+/** The options of {@link AtomicDir.withLayout}. */
+export interface DirLayoutOptions {
+  /**
+   * `'versioned'` only: how many versions stay, the current one among them; older ones are
+   * removed after each commit. An integer from 1 to 4294967295.
+   * @default `3`
+   */
+  keep?: number
+}
+
+/** The versions the versioned layout keeps unless told: the current one and two before it. */
+const DEFAULT_KEPT_VERSIONS = 3
 
 /** Called with the bytes staged so far, after each staged file. */
 export type DirProgressListener = (bytesStaged: number) => void
@@ -95,9 +116,11 @@ export class AtomicDir {
   #overwrite = true
   #backgroundRemoval = false
   #fromCurrent = false
+  #keptVersions: number | undefined
   #signal: AbortSignal | undefined
   #onProgress: DirProgressListener | undefined
   #native: NativeDirStage | undefined
+  #writes: StageWrites | undefined
   #begun: Promise<void> | undefined
   #pending = new Set<Promise<unknown>>()
   #failure: unknown
@@ -165,6 +188,45 @@ export class AtomicDir {
   }
 
   /**
+   * Where the tree lives. Named `withLayout` because it changes what the target *is*, not how
+   * one commit behaves; the words are those of `docs/directories.md`.
+   *
+   * - `'plain'` (the default): the target is the tree itself, exchanged whole at each commit.
+   *   A reader pins one version by opening the directory once and walking it by descriptor
+   *   (`openat`), which Node cannot do.
+   * - `'versioned'`: the target is a symbolic link to an immutable tree beside it,
+   *   `<name>.v<UTC time>Z.<random>` (the names sort by time; the random part and an
+   *   exclusive rename keep two commits apart). A commit stages and seals a new version as the
+   *   plain layout does, renames it to its version name, and swaps a new link in at the target
+   *   in one step of the kernel; at `'full'` the parent is fsynced after. A reader, Node's
+   *   included, pins one version with `fs.realpath(target)` once and reads under the path it
+   *   gets. After each commit only the newest `keep` versions stay (the current one always
+   *   among them); a reader still walking an older one may meet `ENOENT`.
+   *
+   * A plain directory at the target is converted by the first versioned commit (the link
+   * takes its place in one step and the old tree is removed). A link this layout did not
+   * make, or a file, at the target is refused with `ENOTDIR` and left as it is. Nothing
+   * outside the target's parent is touched, and no link is followed.
+   *
+   * @throws `ERR_INVALID_ARG_VALUE` for another layout, or `keep` with `'plain'`;
+   *   `ERR_OUT_OF_RANGE` for a `keep` that is not an integer from 1 to 4294967295.
+   * @default `'plain'`
+   */
+  withLayout(layout: DirLayout, options?: DirLayoutOptions): this {
+    this.#configurable()
+    if (layout !== 'plain' && layout !== 'versioned') throw invalidArgValue('layout', layout, "must be 'plain' or 'versioned'")
+    if (options !== undefined && (options === null || typeof options !== 'object')) throw invalidArgType('options', 'of type object', options)
+    const keep = options?.keep
+    if (layout === 'plain') {
+      if (keep !== undefined) throw invalidArgValue('options.keep', keep, "applies to the 'versioned' layout only")
+      this.#keptVersions = undefined
+    } else {
+      this.#keptVersions = keep === undefined ? DEFAULT_KEPT_VERSIONS : toKeptVersions(keep, 'options.keep')
+    }
+    return this
+  }
+
+  /**
    * Start the stage as hard links to the current tree's files (and its directories): staging
    * then only replaces what changed, and files not staged again are published as they are.
    * Safe because a staged file is always created anew, never written through a link. A
@@ -214,8 +276,10 @@ export class AtomicDir {
         overwrite: this.#overwrite,
         backgroundRemoval: this.#backgroundRemoval,
         fromCurrent: this.#fromCurrent,
+        ...(this.#keptVersions === undefined ? {} : { keptVersions: this.#keptVersions }),
       })
       this.#native = stage
+      this.#writes = new StageWrites(stage)
       // The stage stops at once and goes: a commit after this rejects with the AbortError.
       // A commit under way stops before its swap if it can.
       this.#signal?.addEventListener('abort', () => {
@@ -244,6 +308,15 @@ export class AtomicDir {
     const native = toEntryPath(path)
     const display = typeof path === 'string' ? path : path.toString()
     return this._stageOne((stage) => stage.makeDir(native), display).then(() => undefined)
+  }
+
+  /**
+   * Stage `bytes` at `path`, gathered with other small writes of this stage into one native
+   * call while the thread pool is busy.
+   * @internal
+   */
+  _write(path: string | Buffer, bytes: Uint8Array, config: NativeEntryConfig, display: string): Promise<StagedFileResult> {
+    return this._stageOne(() => this.#writes!.write(path, bytes, config), display)
   }
 
   /**
@@ -380,7 +453,7 @@ export class StagedFile {
   write(data: BinaryData): Promise<StagedFileResult> {
     const bytes = toBytes(data)
     const config = { ...this.#config }
-    return this.#dir._stageOne((stage) => stage.writeFile(this.#path, bytes, config), this.#display)
+    return this.#dir._write(this.#path, bytes, config, this.#display)
   }
 
   /**

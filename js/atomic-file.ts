@@ -23,6 +23,7 @@ import { batchedWrite, laneFree, takeLane } from './batch.js'
 import { Call } from './call.js'
 import { coalescedWrite, idle, runAlone } from './coalesce.js'
 import { enterTarget, enterTargetNow, enterTargetSync } from './target-order.js'
+import { inNativeOrder } from './native-order.js'
 import { cleanUpOnExit, streamSlots } from './lifecycle.js'
 import { bufferChanged, ownBytes, ownBytesNow, readableNow } from './owned-bytes.js'
 import { iterate, pump } from './stream.js'
@@ -208,7 +209,10 @@ export class AtomicFile {
   /**
    * `false`: publish only where no target exists at the moment of the rename; otherwise reject
    * with EEXIST and change nothing. Such publishes are never coalesced or superseded: each one
-   * really tries, and of several racing for one name exactly one wins.
+   * really tries, and of several racing for one name exactly one wins. An async one takes
+   * effect in call order among the process's calls to its file, however spelled (a symlink,
+   * a symlinked directory) and from whichever thread: it waits for the earlier ones, and the
+   * later ones wait for it.
    *
    * @default `true`
    * @example
@@ -335,12 +339,17 @@ export class AtomicFile {
     if (!idle(key) || !laneFree()) return undefined
     const leaveGate = enterTargetNow(key, !this.#config.overwrite)
     if (!leaveGate) return undefined
-    let outcome: Promise<NativeOutcome>
+    let outcome: Promise<NativeOutcome> | null
     try {
       outcome = native.publishCopy(this.#path.native, bytes, this.#config)
     } catch (error) {
       leaveGate()
       return Promise.reject(error)
+    }
+    // Another call the native side orders could hold it back (native-order.ts): queued.
+    if (!outcome) {
+      leaveGate()
+      return undefined
     }
     const leaveTarget = runAlone(key)
     const leaveLane = takeLane()
@@ -390,7 +399,7 @@ export class AtomicFile {
     try {
       if (this.#startAfter) await call.wait(this.#startAfter)
       if (place.ready) await call.wait(place.ready)
-      const start = async (durability: string): Promise<NativeOutcome> => {
+      const startOnce = async (durability: string): Promise<NativeOutcome> => {
         const settings = { ...config, durability }
         if (unread) {
           if (changed()) throw bufferChanged()
@@ -399,6 +408,7 @@ export class AtomicFile {
         }
         return batchedWrite(target, await ownedBytes(), settings, call)
       }
+      const start = (durability: string): Promise<NativeOutcome> => inNativeOrder(call, () => startOnce(durability))
       // A publish that may not replace a file must really try its own rename: never coalesced.
       const outcome = await call.wait(
         config.overwrite
@@ -578,7 +588,7 @@ export class AtomicFile {
     const place = enterTarget(this.#path.key, !this.#config.overwrite)
     try {
       if (place.ready) await call.wait(place.ready)
-      const outcome = await call.wait(native.copyFile(source.native, this.#path.native, { ...this.#config }, call.control))
+      const outcome = await inNativeOrder(call, () => call.wait(native.copyFile(source.native, this.#path.native, { ...this.#config }, call.control)))
       if (outcome.failure?.kind === 'aborted' && progress?.error) throw progress.error.thrown
       const result = this.#settle(outcome, source.display, signal)
       progress?.finish(result.bytes)

@@ -28,7 +28,7 @@ interface Queued {
 }
 
 /** libuv's pool size as libuv reads it: UV_THREADPOOL_SIZE, 1–1024, else 4. */
-function poolSize(): number {
+export function poolSize(): number {
   const n = Number.parseInt(process.env.UV_THREADPOOL_SIZE ?? '', 10)
   return Number.isFinite(n) && n > 0 ? Math.min(n, 1024) : 4
 }

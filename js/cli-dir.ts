@@ -8,13 +8,15 @@ import { AtomicDir, type DirManifest } from './atomic-dir.js'
 const IN_FLIGHT = 32
 
 /**
- * Publish a copy of the tree `src` at `target`: its files (bytes and modes) and directories,
+ * Publish a copy of the tree `src` at `target` (with `keepVersions`, in the versioned layout,
+ * keeping that many versions): its files (bytes and modes) and directories,
  * empty ones too. A link or special file in `src` is refused before anything is published:
  * a staged tree holds files and directories only, and following a link could copy what it
  * points to from outside the tree.
  */
-export async function publishTreeCopy(src: string, target: string, durability: 'full' | 'none'): Promise<DirManifest> {
+export async function publishTreeCopy(src: string, target: string, durability: 'full' | 'none', keepVersions?: number): Promise<DirManifest> {
   const dir = new AtomicDir(target).withDurability(durability)
+  if (keepVersions !== undefined) dir.withLayout('versioned', { keep: keepVersions })
   const inFlight = new Set<Promise<void>>()
   let failed: { error: unknown } | undefined
   // Each call's failure is kept (the first one is the command's), never left unhandled.

@@ -16,6 +16,7 @@ import type { ByteSource } from './types.js'
 import { types } from 'node:util'
 import type { NativeFailure, NativeOutcome, NativeSink } from '../binding.js'
 import type { Call } from './call.js'
+import { inNativeOrder } from './native-order.js'
 import { invalidArgType } from './errors.js'
 import { byteLengthOf } from './args.js'
 import { bufferChanged } from './owned-bytes.js'
@@ -227,7 +228,7 @@ export async function pump(source: AsyncIterator<unknown>, sink: NativeSink, opt
     await call.wait(last)
     if (progress?.error) throw progress.error.thrown
     committing = true
-    const outcome = await call.wait(sink.commit())
+    const outcome = await inNativeOrder(call, () => call.wait(sink.commit()))
     if (outcome.failure?.kind === 'aborted' && progress?.error) throw progress.error.thrown
     return outcome
   } catch (err) {

@@ -1,7 +1,7 @@
 // sweepOrphans: remove scratch files that a SIGKILL or a power cut left behind.
 
 import { native } from './load-binding.js'
-import { resolveNativePath, toBoolean, toNativePath } from './args.js'
+import { resolveNativePath, toBoolean, toKeptVersions, toNativePath } from './args.js'
 import type { PathLike } from './types.js'
 import { invalidArgType, invalidArgValue, outOfRange, toError } from './errors.js'
 
@@ -25,6 +25,14 @@ export interface SweepOptions {
    * @default `false`
    */
   dryRun?: boolean
+  /**
+   * Also remove the versions of every target of the versioned layout in `dir` (see
+   * `AtomicDir.withLayout`) beyond the newest `keptVersions`, the one the target names always
+   * kept, and never one a commit still holds. Give the `keep` its publisher uses. Without it,
+   * versions are left alone (a stale scratch link of a versioned commit is removed either way).
+   * An integer from 1 to 4294967295.
+   */
+  keptVersions?: number
   /**
    * How paths come back, as `fs.readdir`'s option: text in this encoding (default `'utf8'`; a
    * name that is not UTF-8 comes back with U+FFFD in place of its stray bytes, as `fs` gives
@@ -111,6 +119,7 @@ export async function sweepOrphans(dir: PathLike, options: SweepOptions = {}): P
     olderThanMs,
     recursive: toBoolean(options.recursive ?? false, 'options.recursive'),
     dryRun: toBoolean(options.dryRun ?? false, 'options.dryRun'),
+    ...(options.keptVersions === undefined ? {} : { keptVersions: toKeptVersions(options.keptVersions, 'options.keptVersions') }),
   })
   if (outcome.failure) throw toError(outcome.failure, path.display)
   // One encoding for the whole array, so its type is string[] or Buffer[], never a mix.

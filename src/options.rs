@@ -103,6 +103,9 @@ pub struct PublishOptions {
     pub control: Option<Arc<Control>>,
     /// The publish's place in call order; taken when the publish begins if not given.
     pub ticket: Option<Arc<Ticket>>,
+    /// Checked in call order at the commit rather than before the scratch is made (a stream,
+    /// see `order::Ticket::may_commit`).
+    pub order_checked_at_commit: bool,
     /// Which JavaScript environment (main thread or worker) the publish belongs to: its end
     /// removes that environment's in-flight scratch files and no other's (0: none).
     pub owner: Owner,
@@ -119,6 +122,7 @@ impl Default for PublishOptions {
             scratch: ScratchSpec::default(),
             control: None,
             ticket: None,
+            order_checked_at_commit: false,
             owner: 0,
         }
     }

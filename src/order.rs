@@ -15,17 +15,20 @@
 //! Records are pruned when their number doubles, so the walk costs O(1) per call amortised,
 //! whatever tickets stay alive meanwhile (a long stream holds only its own record).
 //!
-//! A sync call cannot wait for earlier calls (guarantee 7). The JavaScript side refuses one
-//! that would overtake an earlier call to the same path; a record also keeps the tickets bound
-//! to it and still alive, so that a sync call reaching the same file through another spelling
-//! (a symlink) or from another thread is refused here, once it knows its file, on the same
-//! rule: a no-overwrite call after any call still under way, an ordinary one after a
-//! no-overwrite one.
+//! The JavaScript side orders the calls to one path. A record also keeps the tickets bound to
+//! it and still alive, so that a call reaching the same file through another spelling (a
+//! symlink, a symlinked directory) or from another thread is held back here, once it knows its
+//! file, on the same rule: a no-overwrite call behind any earlier call still under way, an
+//! ordinary one behind an earlier no-overwrite one ([`Ticket::enter`]). A sync call so held
+//! back fails (it cannot wait); an async one is answered [`OrderPending`] before it has
+//! created anything, keeps its place (unbound), and is submitted again by the JavaScript side
+//! a little later. Nothing ever waits on a pool thread: a pool full of waiting calls could
+//! never run the ones they wait for. Only earlier calls hold a call back, so every wait ends.
 
 use crate::target::{self, FileKey};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 /// Never prune below this many records: small maps are cheaper to keep than to walk.
@@ -50,17 +53,50 @@ pub struct Commit {
 #[derive(Debug, Default)]
 pub struct TargetRecord {
     commit: Mutex<Commit>,
-    /// Tickets bound here and still alive, each with whether it may not overwrite.
-    under_way: Mutex<BTreeMap<u64, bool>>,
+    under_way: Mutex<UnderWay>,
 }
 
-impl TargetRecord {
-    /// Would a sync call with `seq` overtake a call under way whose answer it could change,
-    /// or that could change its own?
-    fn overtaken_by(under_way: &BTreeMap<u64, bool>, seq: u64, exclusive: bool) -> bool {
-        under_way
-            .range(..seq)
-            .any(|(_, &earlier_exclusive)| exclusive || earlier_exclusive)
+/// Tickets bound to one target and still alive, with the no-overwrite ones apart, so that
+/// either check is one ordered look-up however many calls are under way.
+#[derive(Debug, Default)]
+struct UnderWay {
+    all: BTreeSet<u64>,
+    exclusive: BTreeSet<u64>,
+}
+
+/// Bound tickets still alive in the whole process, and how many of them may not overwrite:
+/// with none of either before it, a call can be held back by nothing (see [`Ticket::alone`]).
+static UNDER_WAY: AtomicUsize = AtomicUsize::new(0);
+static UNDER_WAY_EXCLUSIVE: AtomicUsize = AtomicUsize::new(0);
+
+impl UnderWay {
+    /// Would a call with `seq` overtake a call under way whose answer it could change, or
+    /// that could change its own?
+    fn holds_back(&self, seq: u64, exclusive: bool) -> bool {
+        let earlier = if exclusive {
+            &self.all
+        } else {
+            &self.exclusive
+        };
+        earlier.range(..seq).next().is_some()
+    }
+
+    fn insert(&mut self, seq: u64, exclusive: bool) {
+        if self.all.insert(seq) {
+            UNDER_WAY.fetch_add(1, Ordering::SeqCst);
+        }
+        if exclusive && self.exclusive.insert(seq) {
+            UNDER_WAY_EXCLUSIVE.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    fn remove(&mut self, seq: u64) {
+        if self.all.remove(&seq) {
+            UNDER_WAY.fetch_sub(1, Ordering::SeqCst);
+        }
+        if self.exclusive.remove(&seq) {
+            UNDER_WAY_EXCLUSIVE.fetch_sub(1, Ordering::SeqCst);
+        }
     }
 }
 
@@ -75,7 +111,7 @@ struct Unbound {
     path: Option<PathBuf>,
 }
 
-/// Past this many earlier calls to look up, a sync call is refused rather than stat them all.
+/// Past this many earlier calls to look up, a call is held back rather than stat them all.
 const LOOKUP_LIMIT: usize = 1024;
 
 #[derive(Default)]
@@ -83,11 +119,25 @@ struct Registry {
     next: u64,
     /// Tickets issued and not yet bound to a target, nor retired.
     unbound: BTreeMap<u64, Unbound>,
+    /// The no-overwrite ones among them: all an ordinary call looks up.
+    unbound_exclusive: BTreeSet<u64>,
     records: HashMap<FileKey, Record>,
     prune_at: usize,
 }
 
 impl Registry {
+    fn add_unbound(&mut self, seq: u64, unbound: Unbound) {
+        if unbound.exclusive {
+            self.unbound_exclusive.insert(seq);
+        }
+        self.unbound.insert(seq, unbound);
+    }
+
+    fn remove_unbound(&mut self, seq: u64) {
+        self.unbound.remove(&seq);
+        self.unbound_exclusive.remove(&seq);
+    }
+
     fn oldest_unbound(&self) -> u64 {
         self.unbound.keys().next().copied().unwrap_or(self.next)
     }
@@ -119,44 +169,65 @@ fn registry() -> MutexGuard<'static, Registry> {
 #[derive(Debug)]
 pub struct Ticket {
     seq: u64,
-    /// Taken by a sync call, which cannot wait for earlier ones.
-    sync: bool,
+    /// Held back where it would overtake (see [`Ticket::enter`]); a call made from Rust
+    /// directly has no one to submit it again, and is not.
+    checked: bool,
     /// The call will never publish (its abort was accepted): nothing waits for it.
     withdrawn: AtomicBool,
     record: Mutex<Option<Record>>,
 }
 
-/// A sync call would overtake earlier calls to its file that are still under way.
+/// A call would overtake earlier calls to its file that are still under way: a sync one fails,
+/// an async one is submitted again later (it has created nothing).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OrderPending;
 
 impl Ticket {
-    /// Take the next place in call order for an ordinary async call.
+    /// Take the next place in call order for an ordinary call whose file is not known yet.
     pub fn issue() -> Self {
-        Self::take(false, false, None)
+        Self::issue_unchecked(false, None)
     }
 
-    /// Take the next place in call order for an async call to `path` (`None`: not known
-    /// yet) that may (or, `exclusive`, may not) overwrite.
-    pub fn issue_for(exclusive: bool, path: Option<PathBuf>) -> Self {
-        Self::take(false, exclusive, path)
-    }
-
-    /// Take the next place in call order for a sync call to `path` (see [`Ticket::enter`]).
-    /// Until it has found its file, a sync call on another thread checks it by this path;
-    /// without one it could be any file, and would hold back every call it might overtake.
-    pub fn issue_sync(exclusive: bool, path: Option<PathBuf>) -> Self {
-        Self::take(true, exclusive, path)
-    }
-
-    fn take(sync: bool, exclusive: bool, path: Option<PathBuf>) -> Self {
+    /// A place for a call that nothing would submit again (one made from Rust directly): it
+    /// is never held back, as [`Ticket::issue_for`]'s are.
+    pub fn issue_unchecked(exclusive: bool, path: Option<PathBuf>) -> Self {
         let mut reg = registry();
+        let mut ticket = Self::take(&mut reg, exclusive, path);
+        ticket.checked = false;
+        ticket
+    }
+
+    /// Take the next place in call order for a call to `path` (`None`: not known yet) that
+    /// may (or, `exclusive`, may not) overwrite. Until it has found its file, a later call
+    /// checks it by this path; without one it could be any file, and would hold back every
+    /// call it might overtake.
+    pub fn issue_for(exclusive: bool, path: Option<PathBuf>) -> Self {
+        let mut reg = registry();
+        Self::take(&mut reg, exclusive, path)
+    }
+
+    /// [`Ticket::issue_for`], only where nothing could hold the call back at [`Ticket::enter`]:
+    /// no earlier no-overwrite call alive anywhere in the process, and for a no-overwrite call
+    /// no earlier call alive at all. `None` (nothing taken) otherwise. For a call that has no
+    /// way to be submitted again; O(1).
+    pub fn alone(exclusive: bool, path: Option<PathBuf>) -> Option<Self> {
+        let mut reg = registry();
+        // Under the registry lock nothing becomes under way except by leaving `unbound`.
+        let quiet = if exclusive {
+            reg.unbound.is_empty() && UNDER_WAY.load(Ordering::SeqCst) == 0
+        } else {
+            reg.unbound_exclusive.is_empty() && UNDER_WAY_EXCLUSIVE.load(Ordering::SeqCst) == 0
+        };
+        quiet.then(|| Self::take(&mut reg, exclusive, path))
+    }
+
+    fn take(reg: &mut Registry, exclusive: bool, path: Option<PathBuf>) -> Self {
         let seq = reg.next;
         reg.next += 1;
-        reg.unbound.insert(seq, Unbound { exclusive, path });
+        reg.add_unbound(seq, Unbound { exclusive, path });
         Self {
             seq,
-            sync,
+            checked: true,
             withdrawn: AtomicBool::new(false),
             record: Mutex::new(None),
         }
@@ -174,11 +245,38 @@ impl Ticket {
             .expect("binding unchecked is never refused")
     }
 
-    /// Bind to `target` as a call that may (or, `exclusive`, may not) overwrite. A sync
-    /// ticket is refused, and stays unbound, where it would overtake an earlier call under
-    /// way there that it cannot wait for.
+    /// Bind to `target` as a call that may (or, `exclusive`, may not) overwrite. Refused, and
+    /// left unbound (its place kept), where it would overtake an earlier call under way there
+    /// (or not yet bound, and for this file) whose answer it could change, or that could
+    /// change its own: a no-overwrite call behind any, an ordinary one behind a no-overwrite
+    /// one. An ordinary call's check is a few ordered look-ups, whatever is queued.
     pub fn enter(&self, target: &FileKey, exclusive: bool) -> Result<(), OrderPending> {
-        self.bind_as(target, exclusive, self.sync).map(drop)
+        self.bind_as(target, exclusive, self.checked).map(drop)
+    }
+
+    /// Bind to `target` unchecked, as a call that will check at its commit instead
+    /// ([`Ticket::may_commit`]): a stream, whose scratch is filled long before it commits.
+    pub fn enter_unchecked(&self, target: &FileKey, exclusive: bool) {
+        self.bind_as(target, exclusive, false)
+            .expect("binding unchecked is never refused");
+    }
+
+    /// May this bound call commit now? The check of [`Ticket::enter`], made again at the end.
+    pub fn may_commit(&self, target: &FileKey, exclusive: bool) -> Result<(), OrderPending> {
+        if !self.checked {
+            return Ok(());
+        }
+        if self.behind_unbound(target, exclusive) {
+            return Err(OrderPending);
+        }
+        let bound = lock(&self.record).clone();
+        match bound {
+            Some(record) if lock(&record.under_way).holds_back(self.seq, exclusive) => {
+                Err(OrderPending)
+            }
+            Some(_) => Ok(()),
+            None => self.enter(target, exclusive),
+        }
     }
 
     fn bind_as(
@@ -194,10 +292,10 @@ impl Ticket {
         reg.prune_if_due();
         let record = reg.records.entry(target.clone()).or_default().clone();
         let mut under_way = lock(&record.under_way);
-        if check && TargetRecord::overtaken_by(&under_way, self.seq, exclusive) {
+        if check && under_way.holds_back(self.seq, exclusive) {
             return Err(OrderPending);
         }
-        reg.unbound.remove(&self.seq);
+        reg.remove_unbound(self.seq);
         // Bound before it counts as under way, so that `withdraw` finds what to undo.
         *lock(&self.record) = Some(record.clone());
         if !self.withdrawn.load(Ordering::SeqCst) {
@@ -208,18 +306,28 @@ impl Ticket {
     }
 
     /// Is an earlier call that has not yet found its file possibly for `target`, where this
-    /// sync call could change its answer or it this one's? It may be this very file under
-    /// another spelling or from another thread. Its path is looked up here, outside the
-    /// registry lock; one that binds meanwhile is checked as under way by the caller.
+    /// call could change its answer or it this one's? It may be this very file under another
+    /// spelling or from another thread. Its path is looked up here, outside the registry
+    /// lock; one that binds meanwhile is checked as under way by the caller.
     fn behind_unbound(&self, target: &FileKey, exclusive: bool) -> bool {
-        // Many calls queued on a few files are a few look-ups.
+        // Many calls queued on a few files are a few look-ups; an ordinary call looks only at
+        // the no-overwrite ones.
         let mut candidates: HashSet<Option<PathBuf>> = HashSet::new();
-        for (_, earlier) in registry().unbound.range(..self.seq) {
-            if (exclusive || earlier.exclusive)
-                && candidates.insert(earlier.path.clone())
-                && candidates.len() > LOOKUP_LIMIT
-            {
-                break;
+        {
+            let reg = registry();
+            let earlier: Box<dyn Iterator<Item = &Unbound>> = if exclusive {
+                Box::new(reg.unbound.range(..self.seq).map(|(_, u)| u))
+            } else {
+                Box::new(
+                    reg.unbound_exclusive
+                        .range(..self.seq)
+                        .filter_map(|seq| reg.unbound.get(seq)),
+                )
+            };
+            for earlier in earlier {
+                if candidates.insert(earlier.path.clone()) && candidates.len() > LOOKUP_LIMIT {
+                    break;
+                }
             }
         }
         candidates.len() > LOOKUP_LIMIT
@@ -230,21 +338,19 @@ impl Ticket {
             })
     }
 
-    /// The call will never publish (its abort was accepted, before its rename): later sync
-    /// calls need not wait for it, though its clean-up may still be running.
+    /// The call will never publish (its abort was accepted, before its rename): later calls
+    /// need not wait for it, though its clean-up may still be running.
     pub fn withdraw(&self) {
         self.withdrawn.store(true, Ordering::SeqCst);
         let mut reg = registry();
         let bound = lock(&self.record).clone();
         match &bound {
             // Nothing waits for it any more, as if it were done.
-            None => {
-                reg.unbound.remove(&self.seq);
-            }
+            None => reg.remove_unbound(self.seq),
             Some(_) => drop(reg),
         }
         if let Some(record) = bound {
-            lock(&record.under_way).remove(&self.seq);
+            lock(&record.under_way).remove(self.seq);
         }
     }
 }
@@ -253,12 +359,8 @@ impl Drop for Ticket {
     fn drop(&mut self) {
         let bound = lock(&self.record).take();
         match bound {
-            Some(record) => {
-                lock(&record.under_way).remove(&self.seq);
-            }
-            None => {
-                registry().unbound.remove(&self.seq);
-            }
+            Some(record) => lock(&record.under_way).remove(self.seq),
+            None => registry().remove_unbound(self.seq),
         }
     }
 }

@@ -125,12 +125,12 @@ fn a_sync_ticket_is_refused_where_it_would_overtake_a_call_it_cannot_wait_for() 
     let ordinary = Ticket::issue();
     ordinary.enter(target, false).unwrap();
     // Ordinary behind ordinary: the later one simply wins.
-    let sync_ordinary = Ticket::issue_sync(false, None);
+    let sync_ordinary = Ticket::issue_for(false, None);
     assert_eq!(sync_ordinary.enter(target, false), Ok(()));
     drop(sync_ordinary);
     // A no-overwrite call's answer depends on the earlier one.
     assert_eq!(
-        Ticket::issue_sync(false, None).enter(target, true),
+        Ticket::issue_for(false, None).enter(target, true),
         Err(OrderPending)
     );
     drop(ordinary);
@@ -138,24 +138,24 @@ fn a_sync_ticket_is_refused_where_it_would_overtake_a_call_it_cannot_wait_for() 
     exclusive.enter(target, true).unwrap();
     // Any call after a no-overwrite one still under way would change its answer.
     assert_eq!(
-        Ticket::issue_sync(false, None).enter(target, false),
+        Ticket::issue_for(false, None).enter(target, false),
         Err(OrderPending)
     );
     assert_eq!(
-        Ticket::issue_sync(false, None).enter(target, true),
+        Ticket::issue_for(false, None).enter(target, true),
         Err(OrderPending)
     );
     // A later call under way is no reason to refuse, nor is one on another file.
-    let sync_first = Ticket::issue_sync(false, None);
+    let sync_first = Ticket::issue_for(false, None);
     let later = Ticket::issue();
     drop(exclusive);
     later.enter(target, true).unwrap();
     assert_eq!(sync_first.enter(target, true), Ok(()));
     assert_eq!(
-        Ticket::issue_sync(false, None).enter(&key("other"), true),
+        Ticket::issue_for(false, None).enter(&key("other"), true),
         Ok(())
     );
-    // Async tickets are never refused: they wait on the JavaScript side.
+    // A call made from Rust directly has no one to submit it again: never held back.
     assert_eq!(Ticket::issue().enter(target, true), Ok(()));
 }
 
@@ -166,12 +166,12 @@ fn a_withdrawn_call_holds_back_no_sync_call() {
     let aborted = Ticket::issue();
     aborted.enter(target, true).unwrap();
     aborted.withdraw();
-    assert_eq!(Ticket::issue_sync(false, None).enter(target, true), Ok(()));
+    assert_eq!(Ticket::issue_for(false, None).enter(target, true), Ok(()));
     // Withdrawn before it found its target: it never counts as under way.
     let early = Ticket::issue();
     early.withdraw();
     early.enter(target, true).unwrap();
-    assert_eq!(Ticket::issue_sync(false, None).enter(target, true), Ok(()));
+    assert_eq!(Ticket::issue_for(false, None).enter(target, true), Ok(()));
 }
 
 #[test]
@@ -181,21 +181,21 @@ fn a_sync_ticket_is_refused_behind_an_unbound_call_that_may_be_its_file() {
     // Not yet resolved on the pool: it may be this file under another spelling.
     let ordinary = Ticket::issue_for(false, None);
     assert_eq!(
-        Ticket::issue_sync(true, None).enter(target, true),
+        Ticket::issue_for(true, None).enter(target, true),
         Err(OrderPending)
     );
     // Ordinary behind ordinary stays allowed: the later one wins, the earlier is superseded.
-    assert_eq!(Ticket::issue_sync(false, None).enter(target, false), Ok(()));
+    assert_eq!(Ticket::issue_for(false, None).enter(target, false), Ok(()));
     drop(ordinary);
     let exclusive = Ticket::issue_for(true, None);
     assert_eq!(
-        Ticket::issue_sync(false, None).enter(target, false),
+        Ticket::issue_for(false, None).enter(target, false),
         Err(OrderPending)
     );
     // Once it gave up, nothing waits for it.
     exclusive.withdraw();
-    assert_eq!(Ticket::issue_sync(false, None).enter(target, false), Ok(()));
-    assert_eq!(Ticket::issue_sync(true, None).enter(target, true), Ok(()));
+    assert_eq!(Ticket::issue_for(false, None).enter(target, false), Ok(()));
+    assert_eq!(Ticket::issue_for(true, None).enter(target, true), Ok(()));
 }
 
 #[test]
@@ -203,16 +203,107 @@ fn a_sync_call_that_has_not_found_its_file_holds_back_only_calls_to_its_own_path
     let _turn = pruning_turn();
     let mine = &key("mine");
     // A no-overwrite sync call on another thread, its target not yet resolved.
-    let elsewhere = Ticket::issue_sync(true, Some("order-test-elsewhere".into()));
-    assert_eq!(Ticket::issue_sync(false, None).enter(mine, false), Ok(()));
-    assert_eq!(Ticket::issue_sync(true, None).enter(mine, true), Ok(()));
+    let elsewhere = Ticket::issue_for(true, Some("order-test-elsewhere".into()));
+    assert_eq!(Ticket::issue_for(false, None).enter(mine, false), Ok(()));
+    assert_eq!(Ticket::issue_for(true, None).enter(mine, true), Ok(()));
     drop(elsewhere);
     // One for this very file still holds back what it could change.
-    let same = Ticket::issue_sync(true, Some("order-test-mine".into()));
+    let same = Ticket::issue_for(true, Some("order-test-mine".into()));
     assert_eq!(
-        Ticket::issue_sync(false, None).enter(mine, false),
+        Ticket::issue_for(false, None).enter(mine, false),
         Err(OrderPending)
     );
     drop(same);
-    assert_eq!(Ticket::issue_sync(false, None).enter(mine, false), Ok(()));
+    assert_eq!(Ticket::issue_for(false, None).enter(mine, false), Ok(()));
+}
+
+#[test]
+fn an_async_call_held_back_keeps_its_place_until_the_earlier_call_is_done() {
+    // `write` ordinary through one spelling, then a no-overwrite `write` through another: the
+    // second must not rename first, and must keep its place meanwhile.
+    let _turn = pruning_turn();
+    let target = &key("held-back");
+    let first = Ticket::issue_for(false, Some("order-test-held-back".into()));
+    first.enter(target, false).unwrap();
+    let second = Ticket::issue_for(true, Some("order-test-held-back".into()));
+    assert_eq!(second.enter(target, true), Err(OrderPending));
+    assert_eq!(second.enter(target, true), Err(OrderPending), "asked again");
+    // Still unbound, for its path: a later ordinary call to the file waits for it too.
+    let third = Ticket::issue_for(false, None);
+    assert_eq!(third.enter(target, false), Err(OrderPending));
+    drop(first);
+    assert_eq!(second.enter(target, true), Ok(()));
+    // Bound and under way now: the later ordinary call still waits, until it is done.
+    assert_eq!(third.enter(target, false), Err(OrderPending));
+    drop(second);
+    assert_eq!(third.enter(target, false), Ok(()));
+}
+
+#[test]
+fn an_ordinary_async_call_waits_behind_an_earlier_no_overwrite_one_only() {
+    let _turn = pruning_turn();
+    let target = &key("ordinary-behind");
+    let exclusive = Ticket::issue_for(true, None);
+    exclusive.enter(target, true).unwrap();
+    let ordinary = Ticket::issue_for(false, None);
+    assert_eq!(ordinary.enter(target, false), Err(OrderPending));
+    // Withdrawn (its abort accepted): nothing waits for it.
+    exclusive.withdraw();
+    assert_eq!(ordinary.enter(target, false), Ok(()));
+    // Ordinary behind ordinary: both go; the later one wins at the commit.
+    assert_eq!(Ticket::issue_for(false, None).enter(target, false), Ok(()));
+}
+
+#[test]
+fn a_stream_binds_unchecked_and_is_checked_at_its_commit() {
+    let _turn = pruning_turn();
+    let target = &key("stream-commit");
+    let exclusive = Ticket::issue_for(true, None);
+    exclusive.enter(target, true).unwrap();
+    let stream = Ticket::issue_for(false, None);
+    stream.enter_unchecked(target, false);
+    assert_eq!(stream.may_commit(target, false), Err(OrderPending));
+    // A no-overwrite call after the stream waits for it, though the stream waits too.
+    let later = Ticket::issue_for(true, None);
+    assert_eq!(later.enter(target, true), Err(OrderPending));
+    drop(exclusive);
+    assert_eq!(stream.may_commit(target, false), Ok(()));
+    drop(stream);
+    assert_eq!(later.enter(target, true), Ok(()));
+}
+
+#[test]
+fn a_lone_call_is_taken_only_where_nothing_could_hold_it_back() {
+    let _turn = pruning_turn();
+    // An unbound no-overwrite call anywhere could be for any file.
+    let exclusive = Ticket::issue_for(true, Some("order-test-lone".into()));
+    assert!(Ticket::alone(false, None).is_none());
+    assert!(Ticket::alone(true, None).is_none());
+    // Bound and under way, just the same.
+    exclusive.enter(&key("lone"), true).unwrap();
+    assert!(Ticket::alone(false, None).is_none());
+    let before = Ticket::issue();
+    drop(exclusive);
+    // An ordinary call alive holds back only no-overwrite ones.
+    assert!(Ticket::alone(true, None).is_none());
+    drop(before);
+}
+
+#[test]
+fn a_no_overwrite_call_waits_behind_100_000_ordinary_calls_under_way() {
+    // Every ordinary call's check is a few ordered look-ups, however many calls are queued
+    // or under way on its file: 100 000 of each would take hours if each scanned the others.
+    let _turn = pruning_turn();
+    let target = &key("queue");
+    let many = 100_000;
+    let queued: Vec<_> = (0..many)
+        .map(|_| Ticket::issue_for(false, Some("order-test-queue".into())))
+        .collect();
+    for ticket in &queued {
+        assert_eq!(ticket.enter(target, false), Ok(()));
+    }
+    let last = Ticket::issue_for(true, Some("order-test-queue".into()));
+    assert_eq!(last.enter(target, true), Err(OrderPending));
+    drop(queued);
+    assert_eq!(last.enter(target, true), Ok(()));
 }

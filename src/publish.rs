@@ -93,6 +93,15 @@ impl Publisher {
         self
     }
 
+    /// May this publish commit now, in call order? `OrderPending` where an earlier call to
+    /// its file is still under way that it could change the answer of, or the reverse: ask
+    /// again later; nothing was changed.
+    pub fn may_commit(&self) -> Result<(), PublishError> {
+        self.ticket
+            .may_commit(&self.order_key, !self.options.overwrite)
+            .map_err(|_| PublishError::OrderPending)
+    }
+
     /// The scratch file's path.
     pub fn scratch_path(&self) -> &Path {
         self.scratch.path()
@@ -274,7 +283,7 @@ impl Entered {
         }
         let ticket = options
             .ticket
-            .get_or_insert_with(|| Arc::new(Ticket::issue_for(!options.overwrite, None)))
+            .get_or_insert_with(|| Arc::new(Ticket::issue_unchecked(!options.overwrite, None)))
             .clone();
         if options.cancelled() {
             return Err(PublishError::Aborted);
@@ -290,9 +299,13 @@ impl Entered {
         options: &PublishOptions,
     ) -> Result<Self, PublishError> {
         let order_key = target.order_key();
-        ticket
-            .enter(&order_key, !options.overwrite)
-            .map_err(|_| PublishError::OrderPending)?;
+        if options.order_checked_at_commit {
+            ticket.enter_unchecked(&order_key, !options.overwrite);
+        } else {
+            ticket
+                .enter(&order_key, !options.overwrite)
+                .map_err(|_| PublishError::OrderPending)?;
+        }
         if !options.overwrite && target.existing.is_some() {
             // Known to fail at the rename: say so now.
             return Err(

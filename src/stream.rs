@@ -86,9 +86,10 @@ impl StreamPublish {
         }
     }
 
-    /// The explicit end: verify, stamp, fsync, rename.
+    /// The explicit end: verify, stamp, fsync, rename. `OrderPending` with the stream still
+    /// open where an earlier call to its file must settle first: commit again later.
     pub fn commit(&mut self) -> Result<Published, PublishError> {
-        self.publisher()?;
+        self.publisher()?.may_commit()?;
         match std::mem::replace(&mut self.state, State::Closed) {
             State::Open(p) => p.finish(None),
             _ => unreachable!("publisher() left the stream open"),

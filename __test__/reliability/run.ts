@@ -6,11 +6,13 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { runCrashes } from './crash.js'
+import { runDirScale } from './dir-scale.js'
 import { hasLibfiu, runFaults } from './faults.js'
 import { runFuzz } from './fuzz.js'
 import { canCutPower, cutPower, type FileSystem, type Mode } from './powercut.js'
 import { runSoak, sustainedGrowth } from './soak.js'
 import { checkPublishes, traceCommand } from './trace.js'
+import { readVersionsWhileCommitting } from '../versioned-readers.js'
 
 const SCALE = Number(process.env.RELIABILITY_SCALE ?? 1)
 const n = (full: number) => Math.max(1, Math.round(full * SCALE))
@@ -116,6 +118,30 @@ async function main(): Promise<void> {
     const ok = s.fdsEnd === s.fdsStart && sustainedGrowth(s) < 4 * MiB
     const mib = (b: number) => (b / MiB).toFixed(0)
     report('soak', ok, `publishes ${s.publishes}, streams ${s.streams}, RSS start/middle/end ${mib(s.rssStart)}/${mib(s.rssMiddle)}/${mib(s.rssEnd)} MiB, open descriptors ${s.fdsStart} → ${s.fdsEnd}`, t)
+  }
+
+  t = performance.now()
+  if (process.platform === 'linux' || process.platform === 'darwin') {
+    const dir = mkdtempSync(join(tmpdir(), 'ap-versions-'))
+    let ok = false
+    let figures = ''
+    try {
+      const fixture = join(__dirname, '..', 'fixtures', 'dir-versioned.js')
+      const r = await readVersionsWhileCommitting(fixture, join(dir, 'site'), n(1000), 3)
+      ok = r.commits === n(1000) && r.walks > 0 && r.mixed === 0 && r.lostWhileKept === 0 && r.short === 0
+      figures = `commits ${r.commits}, pinned walks ${r.walks}, mixed ${r.mixed}, lost while kept ${r.lostWhileKept + r.short}, lost after leaving the kept 3 ${r.lost}`
+    } catch (e) {
+      figures = String(e).split('\n').slice(0, 6).join(' | ')
+    }
+    rmSync(dir, { recursive: true, force: true })
+    report('versioned directory, Node readers pinning by realpath', ok, figures, t)
+  } else console.log('SKIP  versioned directory readers: directories are published on Linux and macOS only')
+
+  t = performance.now()
+  {
+    const s = await runDirScale(n(100_000))
+    const ok = s.manifestFiles === s.files && s.onDisk === s.files && s.wrongContent === 0 && s.relinked === 1 && s.leftBeside === 0 && s.fdsEnd === s.fdsStart
+    report('directory of many entries', ok, `files ${s.files}, in the manifest ${s.manifestFiles}, on disk ${s.onDisk}, wrong ${s.wrongContent}, unchanged file kept by fromCurrent ${s.relinked === 1}, left beside ${s.leftBeside}, open descriptors ${s.fdsStart} → ${s.fdsEnd}`, t)
   }
 
   process.exitCode = failed ? 1 : 0

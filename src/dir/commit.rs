@@ -21,7 +21,6 @@ use std::path::PathBuf;
 
 use super::{fs_err, DirStage, Entry, EntryPath, Manifest, ManifestEntry, Phase, SyncMethod};
 use crate::errors::{FsFailure, PublishError, Syscall};
-use crate::hash;
 use crate::sys::{self, EntryKind, StageDir, TargetDir};
 
 /// How often the swap looks again at a target that changes between its look and its rename.
@@ -63,7 +62,7 @@ impl DirStage {
         if !take_point {
             return Err(self.fail_before_swap(PublishError::Aborted));
         }
-        let exchanged = match self.swap() {
+        let exchanged = match self.swap_for_layout() {
             Ok(exchanged) => exchanged,
             Err(e) => return Err(self.fail_before_swap(fs_err(e, Syscall::Rename))),
         };
@@ -93,23 +92,17 @@ impl DirStage {
         &self,
         entries: &BTreeMap<EntryPath, Entry>,
     ) -> Result<Vec<ManifestEntry>, PublishError> {
-        let mut dirs = DirCache::default();
+        let linked: Vec<&EntryPath> = entries
+            .iter()
+            .filter(|(_, entry)| **entry == Entry::Linked)
+            .map(|(path, _)| path)
+            .collect();
+        let mut hashed = super::hash_linked::hash_linked(&self.root, &linked)?.into_iter();
         let mut files = Vec::with_capacity(entries.len());
         for (path, entry) in entries {
             let (size, hash) = match *entry {
                 Entry::Written { size, hash } => (size, hash),
-                Entry::Linked => {
-                    let file = dirs
-                        .open(&self.root, path.dirs())
-                        .and_then(|d| d.open_file(path.name()))
-                        .map_err(|e| fs_err(e, Syscall::Open))?;
-                    let len = file.metadata().map_err(|e| fs_err(e, Syscall::Stat))?.len();
-                    let mut hasher = hash::Hasher::new();
-                    let mut buf = vec![0u8; hash::FILE_CHUNK.min(len.max(1) as usize)];
-                    hash::update_from_file(&mut hasher, &file, 0, len, &mut buf)
-                        .map_err(|e| fs_err(e, Syscall::Read))?;
-                    (len, hasher.digest())
-                }
+                Entry::Linked => hashed.next().expect("one digest per linked file"),
                 Entry::Writing => unreachable!("refused before"),
             };
             files.push(ManifestEntry {
@@ -133,11 +126,18 @@ impl DirStage {
         self.root
             .set_mode(self.root_mode)
             .map_err(|e| fs_err(e, Syscall::Fchmod))?;
+        // Every directory reopened from the root, never through a link, at every level: one
+        // replaced by a link meanwhile fails the commit rather than be published.
+        let mut cache = DirCache::default();
+        for dir in dirs {
+            cache
+                .open(&self.root, dir)
+                .map_err(|e| fs_err(e, Syscall::Open))?;
+        }
         if !self.options.durability.syncs_file() || !crate::durability::SCRATCH_FSYNC {
             return Ok(());
         }
         let sync = |e| fs_err(e, Syscall::Fsync);
-        let mut cache = DirCache::default();
         let whole_fs = self.options.sync_method == SyncMethod::FileSystem
             && sys::sync_file_system(&self.root).map_err(sync)?;
         if !whole_fs {
@@ -160,6 +160,16 @@ impl DirStage {
                 .map_err(sync)?;
         }
         self.root.sync().map_err(sync)
+    }
+
+    /// The swap of this publish's layout: true if something was displaced (it is now under
+    /// the stage's name).
+    fn swap_for_layout(&self) -> io::Result<bool> {
+        #[cfg(unix)]
+        if let super::Layout::Versioned { .. } = self.options.layout {
+            return self.swap_version();
+        }
+        self.swap()
     }
 
     /// Swap the stage in: true if a tree was there (now under the stage's name).
@@ -204,6 +214,10 @@ impl DirStage {
     /// of its own. Returns what could not be removed (when waited for).
     fn remove_old_tree(&self, exchanged: bool) -> Vec<PathBuf> {
         let live = self.live.lock().unwrap_or_else(|p| p.into_inner()).take();
+        #[cfg(unix)]
+        if let super::Layout::Versioned { kept } = self.options.layout {
+            return self.after_version(exchanged, live, kept);
+        }
         if !exchanged {
             return Vec::new();
         }
@@ -228,12 +242,16 @@ impl DirStage {
 
 /// Directories of the stage opened once each, by component list.
 #[derive(Default)]
-struct DirCache {
+pub(super) struct DirCache {
     open: BTreeMap<Vec<OsString>, StageDir>,
 }
 
 impl DirCache {
-    fn open<'a>(&'a mut self, root: &'a StageDir, dirs: &[OsString]) -> io::Result<&'a StageDir> {
+    pub(super) fn open<'a>(
+        &'a mut self,
+        root: &'a StageDir,
+        dirs: &[OsString],
+    ) -> io::Result<&'a StageDir> {
         for depth in 1..=dirs.len() {
             if self.open.contains_key(&dirs[..depth]) {
                 continue;

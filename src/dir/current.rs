@@ -14,6 +14,12 @@ use crate::errors::{FsFailure, PublishError, Subject, Syscall};
 use crate::sys::{self, EntryKind, StageDir};
 
 impl DirStage {
+    /// The name of the current tree beside the stage: the target itself in the plain layout.
+    #[cfg(not(unix))]
+    fn current_tree_name(&self) -> Result<OsString, PublishError> {
+        Ok(self.target_name.clone())
+    }
+
     /// Fill the empty stage with hard links to every file of the current target tree, and
     /// its directories; returns how many files were linked (0 without a current tree).
     pub fn link_current(&self) -> Result<u64, PublishError> {
@@ -27,7 +33,7 @@ impl DirStage {
                 return Err(failure.into());
             }
         }
-        let current = match StageDir::open_in(&self.parent, &self.target_name) {
+        let current = match StageDir::open_in(&self.parent, &self.current_tree_name()?) {
             Ok(dir) => dir,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(0),
             Err(e) => return Err(FsFailure::source(e, Syscall::Open).into()),
@@ -62,13 +68,17 @@ impl DirStage {
                         Err(e) => return Err(FsFailure::source(e, Syscall::Open).into()),
                     }
                 }
-                let file = from
-                    .open_file(&name)
-                    .map_err(|e| FsFailure::source(e, Syscall::Open))?;
-                let meta = file
-                    .metadata()
+                // One fstatat for a plain file; anything else is opened to say what it is.
+                let plain = from
+                    .is_plain_file(&name)
                     .map_err(|e| FsFailure::source(e, Syscall::Stat))?;
-                if !meta.is_file() {
+                if !plain {
+                    let file = from
+                        .open_file(&name)
+                        .map_err(|e| FsFailure::source(e, Syscall::Open))?;
+                    let meta = file
+                        .metadata()
+                        .map_err(|e| FsFailure::source(e, Syscall::Stat))?;
                     return Err(
                         FsFailure::wrong_file_type(Subject::Source, sys::file_kind(&meta)).into(),
                     );

@@ -12,11 +12,17 @@
 mod commit;
 mod current;
 mod entry_path;
+mod hash_linked;
 mod manifest;
+mod open_dirs;
 mod open_entry;
 mod staging;
 #[cfg(all(test, unix))]
 mod tests;
+#[cfg(unix)]
+pub mod versions;
+#[cfg(all(test, unix))]
+mod versions_tests;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::{OsStr, OsString};
@@ -52,6 +58,17 @@ pub enum SyncMethod {
     FileSystem,
 }
 
+/// Where the published tree lives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Layout {
+    /// The target is the tree itself, exchanged whole at each commit.
+    #[default]
+    Plain,
+    /// The target is a link to a version tree `<name>.v<version>` beside it; the newest
+    /// `kept` versions stay (see `versions`). Unix only, as directories are.
+    Versioned { kept: u32 },
+}
+
 /// What a caller sets for one directory publish.
 #[derive(Debug, Clone)]
 pub struct DirOptions {
@@ -62,6 +79,7 @@ pub struct DirOptions {
     /// thread of its own after the commit returns.
     pub wait_for_removal: bool,
     pub sync_method: SyncMethod,
+    pub layout: Layout,
     pub control: Option<Arc<Control>>,
     pub owner: Owner,
 }
@@ -73,6 +91,7 @@ impl Default for DirOptions {
             overwrite: true,
             wait_for_removal: true,
             sync_method: SyncMethod::default(),
+            layout: Layout::default(),
             control: None,
             owner: 0,
         }
@@ -117,6 +136,7 @@ pub struct DirStage {
     state: Mutex<State>,
     staged_bytes: AtomicU64,
     live: Mutex<Option<LiveEntry>>,
+    open_dirs: open_dirs::OpenDirs,
 }
 
 fn fs_err(e: io::Error, syscall: Syscall) -> PublishError {
@@ -146,22 +166,13 @@ impl DirStage {
             .key_and_metadata()
             .map_err(|e| fs_err(e, Syscall::Stat))?;
         let dir_id = DirId::from_key(key);
-        let root_mode =
-            match sys::entry_kind(&parent, &target_name).map_err(|e| fs_err(e, Syscall::Stat))? {
-                None => None,
-                Some(EntryKind::Directory) if !options.overwrite => {
-                    return Err(fs_err(io::ErrorKind::AlreadyExists.into(), Syscall::Rename))
-                }
-                Some(EntryKind::Directory) => Some(
-                    std::fs::symlink_metadata(parent_path.join(&target_name))
-                        .map(|m| sys::mode_bits(&m))
-                        .map_err(|e| fs_err(e, Syscall::Stat))?,
-                ),
-                Some(_) if !options.overwrite => {
-                    return Err(fs_err(io::ErrorKind::AlreadyExists.into(), Syscall::Rename))
-                }
-                Some(_) => return Err(fs_err(sys::not_a_directory(), Syscall::Rename)),
-            };
+        let root_mode = match options.layout {
+            #[cfg(unix)]
+            Layout::Versioned { .. } => {
+                versions::current_mode(&parent, &target_name, options.overwrite)?
+            }
+            _ => plain_mode(&parent, &parent_path, &target_name, options.overwrite)?,
+        };
         let prefix = scratch::scratch_prefix(&target_name);
         for _ in 0..CLAIM_ATTEMPTS {
             let ticket = LiveTicket::take(options.owner).ok_or(PublishError::Aborted)?;
@@ -200,6 +211,7 @@ impl DirStage {
                 }),
                 staged_bytes: AtomicU64::new(0),
                 live: Mutex::new(Some(live)),
+                open_dirs: open_dirs::OpenDirs::default(),
             });
         }
         Err(fs_err(io::ErrorKind::AlreadyExists.into(), Syscall::Mkdir))
@@ -335,24 +347,6 @@ impl DirStage {
         Ok(was_linked)
     }
 
-    /// Open (making as needed) the directories of `path` in the stage, never through a link.
-    fn open_dirs(&self, dirs: &[OsString]) -> Result<Option<StageDir>, PublishError> {
-        let mut at: Option<StageDir> = None;
-        let mut made = Vec::new();
-        for (depth, name) in dirs.iter().enumerate() {
-            let parent = at.as_ref().unwrap_or(&self.root);
-            let (dir, new) = parent.subdir(name).map_err(|e| fs_err(e, Syscall::Mkdir))?;
-            if new {
-                made.push(dirs[..=depth].to_vec());
-            }
-            at = Some(dir);
-        }
-        if !made.is_empty() {
-            self.state().dirs.extend(made);
-        }
-        Ok(at)
-    }
-
     fn write_entry(
         &self,
         path: &EntryPath,
@@ -362,7 +356,7 @@ impl DirStage {
         was_linked: bool,
     ) -> Result<ManifestEntry, PublishError> {
         let dir = self.open_dirs(path.dirs())?;
-        let dir = dir.as_ref().unwrap_or(&self.root);
+        let dir = dir.as_deref().unwrap_or(&self.root);
         if was_linked {
             // The link is replaced, never written through: the current tree keeps its bytes.
             dir.unlink(path.name())
@@ -388,7 +382,7 @@ impl DirStage {
             .and_then(|done| staging::finish(&file, options).map(|()| done));
         match filled {
             Ok((size, hash)) => {
-                if self.options.durability.syncs_file() {
+                if self.writes_back_each() {
                     sys::start_writeback(&file);
                 }
                 Ok(ManifestEntry {
@@ -402,6 +396,14 @@ impl DirStage {
                 Err(error)
             }
         }
+    }
+
+    /// Is each staged file's writeback started as it is staged? Only where the commit will
+    /// fsync each: one `syncfs` writes them back together, and a start per file cost one I/O
+    /// submission each (14% of the CPU time of staging 5 000 files of 1 KiB on ext4).
+    fn writes_back_each(&self) -> bool {
+        self.options.durability.syncs_file()
+            && !(self.options.sync_method == SyncMethod::FileSystem && sys::syncs_file_system())
     }
 
     /// Drop the stage: nothing is published. Returns what could not be removed.
@@ -432,6 +434,32 @@ impl DirStage {
         self.live.lock().unwrap_or_else(|p| p.into_inner()).take();
         left
     }
+}
+
+/// The mode the new tree takes in the plain layout: the current tree's, if there is one.
+fn plain_mode(
+    parent: &TargetDir,
+    parent_path: &Path,
+    target_name: &OsStr,
+    overwrite: bool,
+) -> Result<Option<u32>, PublishError> {
+    Ok(
+        match sys::entry_kind(parent, target_name).map_err(|e| fs_err(e, Syscall::Stat))? {
+            None => None,
+            Some(EntryKind::Directory) if !overwrite => {
+                return Err(fs_err(io::ErrorKind::AlreadyExists.into(), Syscall::Rename))
+            }
+            Some(EntryKind::Directory) => Some(
+                std::fs::symlink_metadata(parent_path.join(target_name))
+                    .map(|m| sys::mode_bits(&m))
+                    .map_err(|e| fs_err(e, Syscall::Stat))?,
+            ),
+            Some(_) if !overwrite => {
+                return Err(fs_err(io::ErrorKind::AlreadyExists.into(), Syscall::Rename))
+            }
+            Some(_) => return Err(fs_err(sys::not_a_directory(), Syscall::Rename)),
+        },
+    )
 }
 
 impl Drop for DirStage {

@@ -17,7 +17,7 @@ pub struct OpenEntry {
     stage: Arc<DirStage>,
     path: EntryPath,
     /// Its directory in the stage (`None`: the stage's root).
-    dir: Option<StageDir>,
+    dir: Option<Arc<StageDir>>,
     file: File,
     hasher: Hasher,
     written: u64,
@@ -39,7 +39,7 @@ impl DirStage {
         })?;
         let was_linked = self.reserve(&path)?;
         let opened = self.open_dirs(path.dirs()).and_then(|dir| {
-            let at = dir.as_ref().unwrap_or(&self.root);
+            let at = dir.as_deref().unwrap_or(&self.root);
             if was_linked {
                 at.unlink(path.name())
                     .map_err(|e| fs_err(e, Syscall::Unlink))?;
@@ -104,7 +104,7 @@ impl OpenEntry {
             return Err(fs_err(std::io::ErrorKind::WriteZero.into(), Syscall::Write));
         }
         staging::finish(&self.file, &self.options)?;
-        if self.stage.options.durability.syncs_file() {
+        if self.stage.writes_back_each() {
             sys::start_writeback(&self.file);
         }
         self.finished = true;
@@ -126,7 +126,7 @@ impl Drop for OpenEntry {
         if self.finished {
             return;
         }
-        let dir = self.dir.as_ref().unwrap_or(&self.stage.root);
+        let dir = self.dir.as_deref().unwrap_or(&self.stage.root);
         let _ = dir.unlink(self.path.name());
         self.stage.state().entries.remove(&self.path);
     }

@@ -419,3 +419,43 @@ fn a_file_filled_piece_by_piece_is_verified_and_an_unfinished_one_leaves_nothing
     assert_eq!(manifest.files.len(), 1);
     assert_eq!(names_in(&target.join("s")), ["a"]);
 }
+
+#[test]
+fn thousands_of_linked_files_are_hashed_into_the_manifest_in_path_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("t");
+    let files: Vec<_> = (0..5000)
+        .map(|i| bytes(&format!("d{}/f{i}", i % 20), i.to_string().as_bytes()))
+        .collect();
+    let options = DirOptions {
+        durability: Durability::None,
+        ..DirOptions::default()
+    };
+    let stage = DirStage::begin(&target, options.clone()).unwrap();
+    for (rel, data) in &files {
+        stage_file(&stage, rel, data).unwrap();
+    }
+    stage.commit().unwrap();
+    let stage = DirStage::begin(&target, options).unwrap();
+    assert_eq!(stage.link_current().unwrap(), 5000);
+    stage_file(&stage, "d0/f0", b"changed").unwrap();
+    let manifest = stage.commit().unwrap();
+    let mut expected: Vec<_> = files
+        .iter()
+        .map(|(rel, data)| {
+            let data = if rel == "d0/f0" {
+                &b"changed"[..]
+            } else {
+                data
+            };
+            (rel.clone(), data.len() as u64, hash::digest(data))
+        })
+        .collect();
+    expected.sort();
+    let got: Vec<_> = manifest
+        .files
+        .iter()
+        .map(|f| (f.path.to_str().unwrap().to_owned(), f.size, f.hash))
+        .collect();
+    assert_eq!(got, expected);
+}

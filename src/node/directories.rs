@@ -28,6 +28,8 @@ pub struct NativeDirConfig {
     pub background_removal: bool,
     /// Start the stage as hard links to the current tree's files.
     pub from_current: bool,
+    /// The versioned layout, keeping this many versions; absent: the plain layout.
+    pub kept_versions: Option<u32>,
 }
 
 /// One staged file's settings.
@@ -111,6 +113,7 @@ fn entry_outcome(
 
 type BeginJob = (Slot, PathBuf, DirOptions, bool);
 type WriteJob = (Slot, PathBuf, Uint8Array, EntryOptions);
+type WritesJob = (Slot, Vec<(PathBuf, Uint8Array, EntryOptions)>);
 type CopyJob = (Slot, PathBuf, PathBuf, EntryOptions);
 
 #[napi]
@@ -127,6 +130,10 @@ impl NativeDirStage {
                 durability,
                 overwrite: config.overwrite,
                 wait_for_removal: !config.background_removal,
+                layout: match config.kept_versions {
+                    Some(kept) => crate::dir::Layout::Versioned { kept },
+                    None => crate::dir::Layout::Plain,
+                },
                 control: Some(control.clone()),
                 owner: super::lifecycle::environment_of(&env),
                 ..DirOptions::default()
@@ -186,6 +193,42 @@ impl NativeDirStage {
                     stage_of(slot)
                         .and_then(|s| s.stage_file(path.as_os_str(), Source::Bytes(data), options)),
                 )
+            },
+        )))
+    }
+
+    /// Stage several small files in one pool job (the wrapper gathers writes while the pool
+    /// is busy); each succeeds or fails on its own, outcomes in the order given.
+    #[napi(ts_return_type = "Promise<NativeOutcome[]>")]
+    pub fn write_files(
+        &self,
+        paths: Vec<Either<String, Buffer>>,
+        data: Vec<Uint8Array>,
+        configs: Vec<NativeEntryConfig>,
+    ) -> Result<AsyncTask<OnPool<WritesJob, Vec<NativeOutcome>>>> {
+        if paths.len() != data.len() || paths.len() != configs.len() {
+            return Err(invalid(
+                "one path, one buffer and one config per file".into(),
+            ));
+        }
+        let files = paths
+            .into_iter()
+            .zip(data)
+            .zip(&configs)
+            .map(|((path, data), config)| Ok((to_path(path)?, data, entry_options(config)?)))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(AsyncTask::new(OnPool::new(
+            (self.stage.clone(), files),
+            |(slot, files)| {
+                let stage = stage_of(slot).ok();
+                files
+                    .iter()
+                    .map(|(path, data, options)| {
+                        entry_outcome(stage.as_ref().ok_or(PublishError::Aborted).and_then(|s| {
+                            s.stage_file(path.as_os_str(), Source::Bytes(data), options)
+                        }))
+                    })
+                    .collect()
             },
         )))
     }

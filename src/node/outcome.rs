@@ -112,6 +112,7 @@ impl NativePublishConfig {
                 !self.overwrite,
                 Some(target.to_path_buf()),
             ))),
+            order_checked_at_commit: false,
             owner: super::lifecycle::environment_of(env),
         })
     }

@@ -41,23 +41,31 @@ type WriteJob = (PathBuf, Uint8Array, PublishOptions);
 /// Publish `data` at `target` on the thread pool, from a copy of `data` made now, on the JS
 /// thread. For a lone small write: a native copy costs less than a JS buffer and a reference
 /// to it, and the pool never reads the caller's memory (guarantee 12). Its place in call
-/// order is taken now too (see `NativePublishConfig::to_options`).
-#[napi(ts_return_type = "Promise<NativeOutcome>")]
+/// order is taken now too, but only where nothing could hold it back (`Ticket::alone`): it
+/// has no handle to be submitted again by. `null` otherwise, with nothing taken: the caller
+/// takes the queued path.
+#[napi(ts_return_type = "Promise<NativeOutcome> | null")]
 pub fn publish_copy(
     env: Env,
     target: Either<String, Buffer>,
     data: &[u8],
     config: NativePublishConfig,
-) -> Result<AsyncTask<OnPool<CopiedWriteJob, NativeOutcome>>> {
+) -> Result<Option<AsyncTask<OnPool<CopiedWriteJob, NativeOutcome>>>> {
     let target = to_path(target)?;
-    let options = config.to_options(&env, &target)?;
+    let mut options = config.to_options(&env, &target)?;
+    // Not the place `to_options` took: that one would count as an earlier call.
+    drop(options.ticket.take());
+    let Some(ticket) = Ticket::alone(!options.overwrite, Some(target.clone())) else {
+        return Ok(None);
+    };
+    options.ticket = Some(Arc::new(ticket));
     let job = (target, data.to_vec(), options);
-    Ok(AsyncTask::new(OnPool::new(
+    Ok(Some(AsyncTask::new(OnPool::new(
         job,
         |(target, data, options)| {
             NativeOutcome::from_publish(publish::write(target, data, options.clone()))
         },
-    )))
+    ))))
 }
 
 type CopiedWriteJob = (PathBuf, Vec<u8>, PublishOptions);
@@ -132,15 +140,9 @@ pub fn copy_file_sync(
     Ok(NativeOutcome::from_publish(result))
 }
 
-/// Options for a sync call: its place in call order is one that cannot wait (see
-/// `Ticket::enter`).
+/// Options for a sync call, which fails where `Ticket::enter` holds it back: it cannot wait.
 fn sync_options(env: &Env, config: &NativePublishConfig, target: &Path) -> Result<PublishOptions> {
-    let mut options = config.to_options(env, target)?;
-    options.ticket = Some(Arc::new(Ticket::issue_sync(
-        !options.overwrite,
-        Some(target.to_path_buf()),
-    )));
-    Ok(options)
+    config.to_options(env, target)
 }
 
 pub(super) fn with_control(

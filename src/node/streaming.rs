@@ -46,6 +46,8 @@ impl NativeSink {
         if let Some(control) = control {
             control.attach(&mut options);
         }
+        // Its scratch is filled chunk by chunk before it can commit: checked then.
+        options.order_checked_at_commit = true;
         Ok(Self {
             state: Arc::new(Mutex::new(StreamPublish::new(target, options))),
         })

@@ -16,6 +16,8 @@ pub struct NativeSweepConfig {
     pub older_than_ms: f64,
     pub recursive: bool,
     pub dry_run: bool,
+    /// Remove the versions of versioned targets beyond this many.
+    pub kept_versions: Option<u32>,
 }
 
 /// A subdirectory or entry the sweep could not look into or remove.
@@ -77,6 +79,7 @@ pub fn sweep(
             .unwrap_or(Duration::MAX),
         recursive: config.recursive,
         dry_run: config.dry_run,
+        kept_versions: config.kept_versions,
     };
     Ok(AsyncTask::new(OnPool::new(
         (to_path(dir)?, options),

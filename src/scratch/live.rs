@@ -142,6 +142,8 @@ pub struct CreateTicket(Owner);
 
 impl CreateTicket {
     pub fn take(owner: Owner) -> Option<Self> {
+        // Before the file exists, so that a signal from then on finds the handler in place.
+        crate::sys::rearm_signal_guard();
         let mut reg = registry();
         if reg.is_closed(owner) {
             return None;

@@ -46,6 +46,9 @@ pub struct SweepOptions {
     pub older_than: Duration,
     pub recursive: bool,
     pub dry_run: bool,
+    /// Also remove the versions of each versioned target beyond this many (see
+    /// `dir::versions::prune`); `None` leaves versions alone.
+    pub kept_versions: Option<u32>,
 }
 
 impl Default for SweepOptions {
@@ -54,6 +57,7 @@ impl Default for SweepOptions {
             older_than: Duration::from_secs(60),
             recursive: false,
             dry_run: false,
+            kept_versions: None,
         }
     }
 }
@@ -153,8 +157,11 @@ impl Sweep<'_> {
     fn visit(&mut self, trail: &Trail) -> io::Result<Vec<OsString>> {
         let recursive = self.options.recursive;
         let dir = trail.deepest();
+        let versions = self.options.kept_versions.is_some();
         let entries = dir.entries(|name, kind| {
-            (recursive && kind != EntryKind::Other) || is_scratch_name(name)
+            (recursive && kind != EntryKind::Other)
+                || is_scratch_name(name)
+                || (versions && kind != EntryKind::Directory)
         })?;
         let mut subdirs = Vec::new();
         for (name, kind) in entries {
@@ -162,8 +169,16 @@ impl Sweep<'_> {
             // never entered by the walk.
             if is_scratch_name(&name) {
                 self.examine(dir, &name, trail);
-            } else if recursive && kind != EntryKind::Other {
-                subdirs.push(name);
+            } else {
+                #[cfg(unix)]
+                if let (Some(kept), true) =
+                    (self.options.kept_versions, kind != EntryKind::Directory)
+                {
+                    self.prune_versions(dir, &name, kept, trail);
+                }
+                if recursive && kind != EntryKind::Other {
+                    subdirs.push(name);
+                }
             }
         }
         Ok(subdirs)
@@ -174,7 +189,11 @@ impl Sweep<'_> {
         let path = || trail.path_of(name);
         let file = match dir.open_entry(name) {
             Ok(file) => file,
-            Err(e) if sys::is_gone_or_other_kind(&e) => return,
+            Err(e) if sys::is_gone_or_other_kind(&e) => {
+                #[cfg(unix)]
+                self.examine_link(dir, name, trail);
+                return;
+            }
             // Unreadable to us (a scratch whose final mode has no read bit for us): its lock
             // cannot be tested, so it is not ours to judge, and not a failure of the sweep.
             Err(e) if e.kind() == io::ErrorKind::PermissionDenied => return,
@@ -229,6 +248,50 @@ impl Sweep<'_> {
             Err(e) if sys::is_gone_or_other_kind(&e) => {}
             Err(e) => self.fail(path, e, Syscall::Unlink),
         }
+    }
+
+    /// The versions of the target `name` beyond the `kept` newest (if it is a versioned one).
+    #[cfg(unix)]
+    fn prune_versions(&mut self, dir: &SweepDir, name: &OsStr, kept: u32, trail: &Trail) {
+        match crate::dir::versions::prune(dir, &trail.path(), name, kept, self.options.dry_run) {
+            Ok(pruned) => {
+                self.report.removed.extend(pruned.removed);
+                for (at, e) in pruned.failures {
+                    self.fail(at, e, Syscall::Unlink);
+                }
+            }
+            Err(e) if sys::is_gone_or_other_kind(&e) => {}
+            Err(e) => self.fail(trail.path_of(name), e, Syscall::Scandir),
+        }
+    }
+
+    /// A scratch-named link naming a version of its target: a versioned commit killed
+    /// between making its link and swapping it in. Links cannot be locked, so age alone
+    /// tells a live one (whose link lives for a moment) from an orphan.
+    #[cfg(unix)]
+    fn examine_link(&mut self, dir: &SweepDir, name: &OsStr, trail: &Trail) {
+        use crate::sys::unix_versions as vsys;
+        let Ok(Some(changed)) = vsys::link_changed_at(dir, name) else {
+            return;
+        };
+        let old = self
+            .now
+            .duration_since(changed)
+            .is_ok_and(|age| age >= self.options.older_than);
+        if !old
+            || is_live(&(DirId::from_key(dir.key()), name.to_os_string()))
+            || !crate::dir::versions::is_orphan_link(dir, name)
+        {
+            return;
+        }
+        if !self.options.dry_run {
+            match vsys::unlink_at(dir, name) {
+                Ok(()) => {}
+                Err(e) if sys::is_gone_or_other_kind(&e) => return,
+                Err(e) => return self.fail(trail.path_of(name), e, Syscall::Unlink),
+            }
+        }
+        self.report.removed.push(trail.path_of(name));
     }
 
     fn fail(&mut self, path: PathBuf, error: io::Error, syscall: Syscall) {

@@ -100,17 +100,21 @@ mod unix_stage;
 #[cfg(unix)]
 pub use unix_stage::{
     directories_supported, entry_kind, exchange, is_link_or_file, not_a_directory, remove_tree,
-    remove_tree_by_path, rename_dir_noreplace, sync_file_system, StageDir,
+    remove_tree_by_path, rename_dir_noreplace, sync_file_system, syncs_file_system, StageDir,
 };
 #[cfg(windows)]
 mod windows_stage;
 #[cfg(windows)]
 pub use windows_stage::{
     directories_supported, entry_kind, exchange, is_link_or_file, not_a_directory, remove_tree,
-    remove_tree_by_path, rename_dir_noreplace, sync_file_system, StageDir,
+    remove_tree_by_path, rename_dir_noreplace, sync_file_system, syncs_file_system, StageDir,
 };
 #[cfg(windows)]
 pub use windows_sweep::SweepDir;
+
+// The versioned directory layout (a link to a version tree): Unix only, as directories are.
+#[cfg(unix)]
+pub mod unix_versions;
 
 /// What a directory entry says it is, links not followed. `Unknown` where the file system
 /// does not say (DT_UNKNOWN): only opening it can tell.
@@ -132,11 +136,14 @@ mod windows_errors;
 #[cfg(any(target_os = "linux", target_vendor = "apple"))]
 mod unix_signals;
 #[cfg(any(target_os = "linux", target_vendor = "apple"))]
-pub use unix_signals::guard_signals;
+pub use unix_signals::{guard_signals, rearm_signal_guard};
 
 /// Elsewhere there is nothing to guard.
 #[cfg(not(any(target_os = "linux", target_vendor = "apple")))]
 pub fn guard_signals(_clean_up: fn()) {}
+
+#[cfg(not(any(target_os = "linux", target_vendor = "apple")))]
+pub fn rearm_signal_guard() {}
 
 // How a directory's file system compares names: the call-order key folds them the same way.
 mod name_folding;

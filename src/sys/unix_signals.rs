@@ -14,11 +14,13 @@
 //!
 //! A JavaScript listener added later (the application's, or the package's own stand-in on
 //! the main thread) makes libuv replace this handler, which is what should happen: then the
-//! JavaScript side decides. Only `write`, `poll`, `sigaction` and `raise` run in the handler,
+//! JavaScript side decides. When the last such listener goes, libuv sets the default back, and
+//! nothing would clean up any more: so before each scratch is created the handler is put back
+//! wherever the disposition is the default again ([`rearm_signal_guard`]). Only `write`, `poll`, `sigaction` and `raise` run in the handler,
 //! all async-signal-safe; the clean-up itself (a lock, file removals) runs on its own thread.
 
 use std::os::raw::{c_int, c_void};
-use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicUsize, Ordering};
 use std::sync::{Once, OnceLock};
 
 const SIGNALS: [c_int; 3] = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP];
@@ -32,9 +34,22 @@ static WAKE: AtomicI32 = AtomicI32::new(-1);
 /// Readable once the clean-up has run.
 static DONE: AtomicI32 = AtomicI32::new(-1);
 static CLEANED: AtomicBool = AtomicBool::new(false);
-/// The disposition each signal had before the handler took its place.
-static PREVIOUS: [OnceLock<libc::sigaction>; 3] =
-    [OnceLock::new(), OnceLock::new(), OnceLock::new()];
+/// Set once the guard is in place: only then is it ever put back.
+static GUARDED: AtomicBool = AtomicBool::new(false);
+
+/// How many times each signal's handler may take its place. Each time records the disposition
+/// it replaced in a slot of its own, written once, so the handler never reads a half-written
+/// one; an application that adds and removes its last listener more often than this keeps the
+/// default from then on.
+const PLACINGS: usize = 64;
+/// The disposition each signal had before the handler took its place, one slot per placing.
+static PREVIOUS: [[OnceLock<libc::sigaction>; PLACINGS]; 3] =
+    [const { [const { OnceLock::new() }; PLACINGS] }; 3];
+/// Per signal, the slot of the latest placing (`NO_SLOT`: none recorded yet or ignored).
+static CURRENT: [AtomicUsize; 3] = [const { AtomicUsize::new(NO_SLOT) }; 3];
+/// Per signal, how many slots have been taken.
+static TAKEN: [AtomicUsize; 3] = [const { AtomicUsize::new(0) }; 3];
+const NO_SLOT: usize = usize::MAX;
 
 /// Install the guard, once per process; `clean_up` runs on its own thread when a signal that
 /// would end the process arrives. A failure leaves the process as it was.
@@ -43,9 +58,34 @@ pub fn guard_signals(clean_up: fn()) {
     ONCE.call_once(|| {
         if start_clean_up_thread(clean_up).is_ok() {
             keep_loaded();
-            put_in_place();
+            for index in 0..SIGNALS.len() {
+                put_in_place(index);
+            }
+            GUARDED.store(true, Ordering::SeqCst);
         }
     });
+}
+
+/// Put the handler back for each signal whose disposition is the default again: libuv sets the
+/// default when the main thread's last JavaScript listener for it goes, and a worker's publish
+/// would then be left to the default action. Three `sigaction` queries where the guard is in
+/// place; nothing elsewhere. A publish already under way when the listener went is covered
+/// from the next scratch created on.
+pub fn rearm_signal_guard() {
+    if !GUARDED.load(Ordering::Relaxed) {
+        return;
+    }
+    for (index, &signal) in SIGNALS.iter().enumerate() {
+        // SAFETY: queries the disposition into a zeroed local.
+        let is_default = unsafe {
+            let mut now: libc::sigaction = std::mem::zeroed();
+            libc::sigaction(signal, std::ptr::null(), &mut now) == 0
+                && now.sa_sigaction == libc::SIG_DFL
+        };
+        if is_default {
+            put_in_place(index);
+        }
+    }
 }
 
 fn start_clean_up_thread(clean_up: fn()) -> std::io::Result<()> {
@@ -71,30 +111,40 @@ fn start_clean_up_thread(clean_up: fn()) -> std::io::Result<()> {
     })
 }
 
-/// Take each signal's place, reading the old disposition in the same call (so a JavaScript
-/// listener's handler installed just before is recorded, not lost). An ignored signal is
-/// given straight back: it stays ignored (a process started under nohup keeps its SIGHUP).
-fn put_in_place() {
-    for (previous, &signal) in PREVIOUS.iter().zip(&SIGNALS) {
-        // SAFETY: a fully initialised action whose handler is an `extern "C"` function of the
-        // SA_SIGINFO shape; its mask blocks the three signals while it runs.
-        unsafe {
-            let mut action: libc::sigaction = std::mem::zeroed();
-            action.sa_sigaction = on_signal as *const () as libc::sighandler_t;
-            action.sa_flags = libc::SA_SIGINFO | libc::SA_RESTART | libc::SA_ONSTACK;
-            libc::sigemptyset(&mut action.sa_mask);
-            for s in SIGNALS {
-                libc::sigaddset(&mut action.sa_mask, s);
-            }
-            let mut old: libc::sigaction = std::mem::zeroed();
-            if libc::sigaction(signal, &action, &mut old) != 0 {
-                continue;
-            }
-            if old.sa_sigaction == libc::SIG_IGN {
-                libc::sigaction(signal, &old, std::ptr::null_mut());
-                continue;
-            }
-            let _ = previous.set(old);
+/// Take the signal's place, reading the old disposition in the same call (so a JavaScript
+/// listener's handler installed just before is recorded, not lost). An ignored signal is given
+/// straight back: it stays ignored (a process started under nohup keeps its SIGHUP).
+fn put_in_place(index: usize) {
+    let signal = SIGNALS[index];
+    let slot = TAKEN[index].fetch_add(1, Ordering::SeqCst);
+    if slot >= PLACINGS {
+        return;
+    }
+    // SAFETY: a fully initialised action whose handler is an `extern "C"` function of the
+    // SA_SIGINFO shape; its mask blocks the three signals while it runs.
+    unsafe {
+        let mut action: libc::sigaction = std::mem::zeroed();
+        action.sa_sigaction = on_signal as *const () as libc::sighandler_t;
+        action.sa_flags = libc::SA_SIGINFO | libc::SA_RESTART | libc::SA_ONSTACK;
+        libc::sigemptyset(&mut action.sa_mask);
+        for s in SIGNALS {
+            libc::sigaddset(&mut action.sa_mask, s);
+        }
+        let mut old: libc::sigaction = std::mem::zeroed();
+        if libc::sigaction(signal, &action, &mut old) != 0 {
+            return;
+        }
+        if old.sa_sigaction == libc::SIG_IGN {
+            libc::sigaction(signal, &old, std::ptr::null_mut());
+            CURRENT[index].store(NO_SLOT, Ordering::SeqCst);
+            return;
+        }
+        // Another thread put it back a moment ago: what it recorded still stands.
+        if old.sa_sigaction == on_signal as *const () as libc::sighandler_t {
+            return;
+        }
+        if PREVIOUS[index][slot].set(old).is_ok() {
+            CURRENT[index].store(slot, Ordering::SeqCst);
         }
     }
 }
@@ -111,7 +161,8 @@ extern "C" fn on_signal(signal: c_int, info: *mut libc::siginfo_t, context: *mut
     let Some(&previous) = SIGNALS
         .iter()
         .position(|&s| s == signal)
-        .and_then(|i| PREVIOUS[i].get())
+        .and_then(|i| PREVIOUS[i].get(CURRENT[i].load(Ordering::SeqCst)))
+        .and_then(OnceLock::get)
     else {
         return;
     };

@@ -101,6 +101,13 @@ impl StageDir {
         Ok(openat(&self.dir, name, flags, Mode::empty())?.into())
     }
 
+    /// Is `name` here a regular file (not followed)? One `fstatat`, for walks that only
+    /// need to know.
+    pub fn is_plain_file(&self, name: &OsStr) -> io::Result<bool> {
+        let st = fstatat(&self.dir, name, AtFlags::AT_SYMLINK_NOFOLLOW)?;
+        Ok(st.st_mode & nix::libc::S_IFMT == nix::libc::S_IFREG)
+    }
+
     /// Remove the entry `name` here (never a directory).
     pub fn unlink(&self, name: &OsStr) -> io::Result<()> {
         Ok(unlinkat(&self.dir, name, UnlinkatFlags::NoRemoveDir)?)
@@ -241,6 +248,15 @@ pub fn sync_file_system(dir: &StageDir) -> io::Result<bool> {
 #[cfg(not(target_os = "linux"))]
 pub fn sync_file_system(_dir: &StageDir) -> io::Result<bool> {
     Ok(false)
+}
+
+/// Will [`sync_file_system`] flush the file system at once (rather than leave each file to
+/// its own fsync)?
+pub fn syncs_file_system() -> bool {
+    #[cfg(target_os = "linux")]
+    return syncfs_reports_errors();
+    #[cfg(not(target_os = "linux"))]
+    false
 }
 
 /// Is this kernel 5.8 or later?

@@ -25,6 +25,12 @@ pub struct SweepDir {
     key: DirKey,
 }
 
+impl AsFd for SweepDir {
+    fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        self.dir.as_fd()
+    }
+}
+
 impl SweepDir {
     /// The directory at `path`, links followed (the caller named it).
     pub fn open(path: &Path) -> io::Result<Self> {

@@ -46,6 +46,9 @@ impl StageDir {
     pub fn open_file(&self, _name: &OsStr) -> io::Result<File> {
         Err(unsupported())
     }
+    pub fn is_plain_file(&self, _name: &OsStr) -> io::Result<bool> {
+        Err(unsupported())
+    }
     pub fn unlink(&self, _name: &OsStr) -> io::Result<()> {
         Err(unsupported())
     }
@@ -78,6 +81,11 @@ pub fn exchange(_dir: &TargetDir, _a: &OsStr, _b: &OsStr) -> io::Result<()> {
 pub fn rename_dir_noreplace(_dir: &TargetDir, _from: &OsStr, _to: &OsStr) -> io::Result<()> {
     Err(unsupported())
 }
+/// No `syncfs` here.
+pub fn syncs_file_system() -> bool {
+    false
+}
+
 pub fn sync_file_system(_dir: &StageDir) -> io::Result<bool> {
     Ok(false)
 }

@@ -1,0 +1,199 @@
+// AtomicDir at scale and under faults: many small writes gathered into batches, a full disk
+// halfway through staging, and a caller (or a neighbour) doing hostile things to the stage.
+// Whatever fails, the target is as it was and nothing is left beside it.
+
+import test from 'ava'
+import { execFileSync } from 'node:child_process'
+import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { AtomicDir, publishDir, xxh3_128, type PublishFsError } from 'atomic-publish'
+import { freshDir, namesIn, needs } from './helpers.js'
+
+const unix = process.platform === 'linux' || process.platform === 'darwin'
+const posixOnly = unix ? test : test.skip
+const tmpfsRoot = needs(['mount', 'umount'], { root: true, serial: true, also: { ok: process.platform === 'linux', what: 'Linux (tmpfs)' } })
+
+/** Every file under `dir`, relative, sorted, with its content. */
+function treeOf(dir: string, below = ''): string[] {
+  const out: string[] = []
+  for (const entry of readdirSync(join(dir, below), { withFileTypes: true })) {
+    const rel = below ? `${below}/${entry.name}` : entry.name
+    if (entry.isDirectory()) out.push(...treeOf(dir, rel))
+    else out.push(`${rel}=${readFileSync(join(dir, rel), 'utf8')}`)
+  }
+  return out.sort()
+}
+
+/** The stage directory beside `target`, once the first staging call made it. */
+const stageOf = (dir: string, name: string): string => join(dir, namesIn(dir).find((n) => n.startsWith(`${name}.oxentmp.`))!)
+
+posixOnly('a mismatch among many gathered writes fails that write alone, and the commit publishes nothing', async (t) => {
+  const dir = freshDir()
+  const target = join(dir, 't')
+  await publishDir(target, async (stage) => { await stage.file('keep').write('old') })
+  const stage = new AtomicDir(target)
+  const bad = 1234
+  const results = await Promise.allSettled(Array.from({ length: 3000 }, (_, i) => {
+    const file = stage.file(`d${i % 7}/f${i}`)
+    return (i === bad ? file.withHash(xxh3_128('something else')) : file.withHash(xxh3_128(String(i)))).write(String(i))
+  }))
+  const rejected = results.flatMap((r, i) => (r.status === 'rejected' ? [[i, (r.reason as { code: string }).code]] : []))
+  t.deepEqual(rejected, [[bad, 'ERR_HASH_MISMATCH']])
+  const fine = results[7] as PromiseFulfilledResult<{ path: string; hash: string }>
+  t.like(fine.value, { path: 'd0/f7', hash: xxh3_128('7') })
+  await t.throwsAsync(stage.commit(), { code: 'ERR_HASH_MISMATCH' })
+  t.deepEqual(treeOf(target), ['keep=old'])
+  t.deepEqual(namesIn(dir), ['t'])
+})
+
+posixOnly('an abort while thousands of writes are queued: they reject, nothing is published or left', async (t) => {
+  const dir = freshDir()
+  const target = join(dir, 't')
+  await publishDir(target, async (stage) => { await stage.file('keep').write('old') })
+  const stage = new AtomicDir(target)
+  const writes = Array.from({ length: 4000 }, (_, i) => stage.file(`d${i % 9}/f${i}`).write('x'))
+  await writes[0]
+  await stage.abort()
+  const outcomes = await Promise.allSettled(writes)
+  for (const o of outcomes) if (o.status === 'rejected') t.is((o.reason as { code: string }).code, 'ABORT_ERR')
+  t.true(outcomes.some((o) => o.status === 'rejected'), 'the writes still queued were refused')
+  await t.throwsAsync(stage.commit(), { code: 'ABORT_ERR' })
+  t.deepEqual(treeOf(target), ['keep=old'])
+  t.deepEqual(namesIn(dir), ['t'])
+})
+
+posixOnly('30 000 small files in 300 directories, gathered and committed whole', async (t) => {
+  const dir = freshDir()
+  const target = join(dir, 't')
+  const count = 30_000
+  const manifest = await publishDir(target, async (stage) => {
+    let next = 0
+    const lane = async (): Promise<void> => {
+      while (next < count) {
+        const i = next++
+        await stage.file(`d${i % 300}/f${i}`).write(String(i))
+      }
+    }
+    await Promise.all(Array.from({ length: 64 }, lane))
+  }, (d) => d.withDurability('none'))
+  t.is(manifest.fileCount, count)
+  t.is(manifest.bytes, Array.from({ length: count }, (_, i) => String(i).length).reduce((a, b) => a + b))
+  t.is(readdirSync(target).length, 300)
+  t.is(readdirSync(join(target, 'd299')).length, 100)
+  t.is(readFileSync(join(target, 'd123/f29823'), 'utf8'), '29823')
+  t.deepEqual(namesIn(dir), ['t'])
+})
+
+/** A tmpfs of `options` mounted on a fresh directory for `run`, unmounted after. */
+async function onTmpfs(options: string, run: (mnt: string) => Promise<void>): Promise<void> {
+  const mnt = freshDir('ap-dir-tiny-')
+  execFileSync('mount', ['-t', 'tmpfs', '-o', options, 'tmpfs', mnt])
+  try {
+    await run(mnt)
+  } finally {
+    execFileSync('umount', [mnt])
+  }
+}
+
+for (const [what, options, size] of [
+  ['bytes', 'size=1m', 48 * 1024],
+  ['inodes', 'size=8m,nr_inodes=64', 100],
+] as const) {
+  tmpfsRoot(`a full disk halfway through staging (out of ${what}): ENOSPC, nothing published, nothing left`, async (t) => {
+    await onTmpfs(options, async (mnt) => {
+      const target = join(mnt, 'site')
+      await publishDir(target, async (stage) => { await stage.file('keep').write('old') })
+      // Commit and abort alike: the target as it was, no stage beside it.
+      for (const end of ['commit', 'abort'] as const) {
+        const stage = new AtomicDir(target)
+        const results = await Promise.allSettled(Array.from({ length: 80 }, (_, i) => stage.file(`d${i % 4}/f${i}`).write(Buffer.alloc(size, i))))
+        const codes = new Set(results.flatMap((r) => (r.status === 'rejected' ? [(r.reason as PublishFsError).code] : [])))
+        t.deepEqual([...codes], ['ENOSPC'], end)
+        t.true(results.some((r) => r.status === 'fulfilled'), 'the first files fit')
+        if (end === 'commit') await t.throwsAsync(stage.commit(), { code: 'ENOSPC' })
+        else await stage.abort()
+        t.deepEqual(treeOf(target), ['keep=old'], end)
+        t.deepEqual(namesIn(mnt), ['site'], end)
+      }
+      // The space is back: a publish that fits goes through.
+      await publishDir(target, async (stage) => { await stage.file('new').write('fits') })
+      t.deepEqual(treeOf(target), ['new=fits'])
+    })
+  })
+}
+
+posixOnly('a link planted at a file name in the stage is never written through', async (t) => {
+  const dir = freshDir()
+  const outside = join(dir, 'outside')
+  writeFileSync(outside, 'precious')
+  const target = join(dir, 't')
+  const stage = new AtomicDir(target)
+  await stage.file('first').write('1')
+  symlinkSync(outside, join(stageOf(dir, 't'), 'evil'))
+  await t.throwsAsync(stage.file('evil').write('x'), { code: 'EEXIST' })
+  await t.throwsAsync(stage.commit(), { code: 'EEXIST' })
+  t.is(readFileSync(outside, 'utf8'), 'precious')
+  t.deepEqual(namesIn(dir), ['outside'])
+})
+
+posixOnly('a stage directory swapped for a link after use: nothing goes through the link, nothing is published', async (t) => {
+  for (const durability of ['full', 'none'] as const) {
+    const dir = freshDir()
+    const outside = join(dir, 'outside')
+    mkdirSync(outside)
+    const target = join(dir, 't')
+    await publishDir(target, async (stage) => { await stage.file('keep').write('old') })
+    const stage = new AtomicDir(target).withDurability(durability)
+    await stage.file('a/one').write('1')
+    const staged = stageOf(dir, 't')
+    // The directory moves within the stage (it is still the stage's), a link takes its name.
+    renameSync(join(staged, 'a'), join(staged, 'moved'))
+    symlinkSync(outside, join(staged, 'a'))
+    await stage.file('a/two').write('2').catch(() => undefined)
+    await stage.file('b/three').write('3')
+    const err = await t.throwsAsync(stage.commit())
+    t.true(['ELOOP', 'ENOTDIR'].includes(String((err as NodeJS.ErrnoException).code)), `${durability}: ${String(err)}`)
+    t.deepEqual(namesIn(outside), [], 'nothing was made through the link')
+    t.deepEqual(treeOf(target), ['keep=old'])
+    t.deepEqual(namesIn(dir), ['outside', 't'])
+  }
+})
+
+posixOnly('a link in the current tree is refused by fromCurrent; nothing is published or left', async (t) => {
+  const dir = freshDir()
+  const target = join(dir, 't')
+  await publishDir(target, async (stage) => { await stage.file('d/keep').write('old') })
+  writeFileSync(join(dir, 'secret'), 's')
+  symlinkSync(join(dir, 'secret'), join(target, 'd', 'link'))
+  const err = await t.throwsAsync(publishDir(target, async (stage) => { await stage.file('x').write('x') }, (d) => d.fromCurrent()))
+  t.truthy((err as { code?: string }).code, String(err))
+  t.deepEqual(readdirSync(join(target, 'd')).sort(), ['keep', 'link'])
+  t.is(readFileSync(join(dir, 'secret'), 'utf8'), 's')
+  t.deepEqual(namesIn(dir), ['secret', 't'])
+})
+
+posixOnly('a staged path through a staged file is ENOTDIR and fails the commit', async (t) => {
+  const dir = freshDir()
+  const target = join(dir, 't')
+  const stage = new AtomicDir(target)
+  await stage.file('a').write('file')
+  await t.throwsAsync(stage.file('a/b').write('x'), { code: 'ENOTDIR' })
+  await t.throwsAsync(stage.commit(), { code: 'ENOTDIR' })
+  t.deepEqual(namesIn(dir), [])
+})
+
+posixOnly('directories and files not named in UTF-8 survive an incremental publish by their exact bytes', async (t) => {
+  const dir = freshDir()
+  const target = join(dir, 't')
+  const sub = Buffer.from('r\xe9pertoire', 'latin1')
+  const name = Buffer.from('\xff\xfe', 'latin1')
+  const path = Buffer.concat([sub, Buffer.from('/'), name])
+  await publishDir(target, async (stage) => { await stage.file(path).write('first') })
+  const manifest = await publishDir(target, async (stage) => { await stage.file('added').write('a') }, (d) => d.fromCurrent())
+  t.deepEqual(manifest.files.map((f) => f.pathBytes ?? Buffer.from(f.path)), [Buffer.from('added'), path])
+  t.is(manifest.files[1].hash, xxh3_128('first'))
+  const subs = readdirSync(target, { encoding: 'buffer' }).filter((n) => !n.equals(Buffer.from('added')))
+  t.deepEqual(subs, [sub])
+  t.deepEqual(readdirSync(Buffer.concat([Buffer.from(target + '/'), sub]), { encoding: 'buffer' }), [name])
+  t.is(statSync(Buffer.concat([Buffer.from(target + '/'), path])).size, 5)
+})
