@@ -17,6 +17,8 @@ const RUNTIMES = {
   // Deno loads Node-API addons only with its FFI permission.
   deno: { pkg: 'deno', bin: 'deno', args: ['run', '--allow-all'] },
 }
+// On Windows npm and the installed runtimes' .bin entries are .cmd scripts, which only a shell runs.
+const onWindows = process.platform === 'win32'
 const wanted = (process.env.RUNTIMES ?? Object.keys(RUNTIMES).join(',')).split(',').filter(Boolean)
 
 let failed = 0
@@ -24,14 +26,14 @@ for (const name of wanted) {
   const runtime = RUNTIMES[name]
   if (!runtime) throw new Error(`unknown runtime '${name}' (known: ${Object.keys(RUNTIMES).join(', ')})`)
   const dir = join(root, '.runtimes', name)
-  const bin = join(dir, 'node_modules', '.bin', runtime.bin)
+  const bin = join(dir, 'node_modules', '.bin', runtime.bin + (onWindows ? '.cmd' : ''))
   if (!existsSync(bin)) {
     mkdirSync(dir, { recursive: true })
     writeFileSync(join(dir, 'package.json'), '{ "private": true }\n')
-    execFileSync('npm', ['install', '--no-audit', '--no-fund', runtime.pkg], { cwd: dir, stdio: 'ignore' })
+    execFileSync('npm', ['install', '--no-audit', '--no-fund', runtime.pkg], { cwd: dir, stdio: 'ignore', shell: onWindows })
   }
-  const version = execFileSync(bin, ['--version'], { encoding: 'utf8' }).split('\n')[0].trim()
-  const smoke = spawnSync(bin, [...runtime.args, join(root, 'scripts', 'smoke.mjs')], { encoding: 'utf8' })
+  const version = execFileSync(bin, ['--version'], { encoding: 'utf8', shell: onWindows }).split('\n')[0].trim()
+  const smoke = spawnSync(bin, [...runtime.args, join(root, 'scripts', 'smoke.mjs')], { encoding: 'utf8', shell: onWindows })
   const summary = (smoke.stdout.match(/smoke: .*/) ?? ['smoke: did not finish'])[0]
   const ok = smoke.status === 0
   if (!ok) {
