@@ -493,6 +493,9 @@ export class AtomicFile {
     const progress = this.#reporter(call.control)
     const sink = new native.NativeSink(this.#path.native, { ...this.#config }, call.control)
     const place = enterTarget(this.#path.key, !this.#config.overwrite)
+    // Until the pump reads it, a Node stream that errors while the call waits its turn would
+    // throw its 'error' as uncaught; the error stays on the stream, and the first read reports it.
+    const releaseErrors = holdSourceErrors(source)
     let slot = false
     try {
       if (this.#startAfter) await call.wait(this.#startAfter)
@@ -517,6 +520,7 @@ export class AtomicFile {
       if (!slot) Promise.resolve(iterator.return?.()).catch(() => {})
       throw err
     } finally {
+      releaseErrors()
       call.done()
       place.leave()
       // A slot granted after the abort was accepted is handed on by the slots themselves.
@@ -657,4 +661,14 @@ function isAbortSignal(value: unknown): value is AbortSignal {
       typeof (value as AbortSignal).aborted === 'boolean' &&
       typeof (value as AbortSignal).addEventListener === 'function')
   )
+}
+
+/** Listen for a Node stream's 'error' (doing nothing with it) until the returned function is called. */
+function holdSourceErrors(source: ByteSource): () => void {
+  const emitter = source as { on?: unknown; removeListener?: unknown }
+  if (typeof emitter.on !== 'function' || typeof emitter.removeListener !== 'function') return () => {}
+  const stream = source as unknown as NodeJS.EventEmitter
+  const ignore = (): void => {}
+  stream.on('error', ignore)
+  return () => stream.removeListener('error', ignore)
 }
