@@ -37,7 +37,9 @@ npm_runtime() {
 
 # debs_root NAME SUITE ARCH PACKAGE...: download Debian packages of another release or
 # architecture with a private apt state (the machine's apt setup is left alone) and unpack
-# them into .runtimes/NAME/root; print that folder.
+# them into .runtimes/NAME/root; print that folder. Of a kernel package only /boot is
+# unpacked (its modules are about 400 MB the emulated machines never load), and the .deb
+# files go once unpacked: CI's disk may be small.
 debs_root() {
   local name=$1 suite=$2 arch=$3 base=$RUNTIMES_DIR/$1
   shift 3
@@ -55,7 +57,13 @@ debs_root() {
     kernels=$(apt-cache "${opts[@]}" depends "$@" | awk '/Depends: linux-image-[0-9]/ {print $2}')
     (cd "$base/debs" && retry apt-get "${opts[@]}" download "$@" $kernels) >&2
     local deb
-    for deb in "$base"/debs/*.deb; do dpkg -x "$deb" "$base/root"; done
+    for deb in "$base"/debs/*.deb; do
+      case ${deb##*/} in
+        linux-image-[0-9]*) dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$base/root" ./boot ;;
+        *) dpkg -x "$deb" "$base/root" ;;
+      esac
+    done
+    rm -rf "$base/debs" "$base/lists"
     touch "$base/.done"
   fi
   echo "$base/root"
