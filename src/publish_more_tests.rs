@@ -204,6 +204,27 @@ mod cancellation {
         assert_eq!(names_in(dir.path()), ["f"]);
     }
 
+    /// A mode without the owner's write bit makes the scratch read-only once it is sealed
+    /// (on Windows, the read-only attribute, which an ordinary delete refuses); a failure
+    /// after that must still leave no scratch behind.
+    #[test]
+    fn a_scratch_made_read_only_by_its_mode_is_removed_when_the_publish_fails_after_sealing() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("f");
+        std::fs::write(&target, b"old").unwrap();
+        let (control, options) = controlled();
+        let options = PublishOptions {
+            mode: crate::scratch::ModePolicy::Exact(0o444),
+            ..options
+        };
+        let (publisher, hash) = start_write(&target, b"new", options).unwrap();
+        let sealed = publisher.seal_verified(Some(hash)).unwrap();
+        assert!(control.cancel());
+        assert!(matches!(sealed.rename(), Err(PublishError::Aborted)));
+        assert_eq!(std::fs::read(&target).unwrap(), b"old");
+        assert_eq!(names_in(dir.path()), ["f"]);
+    }
+
     #[test]
     fn a_cancel_is_refused_once_the_rename_has_begun() {
         let (control, _) = controlled();

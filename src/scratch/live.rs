@@ -37,7 +37,7 @@ pub enum Kind {
 /// Remove the scratch or stage at `path`; true if it went.
 fn remove(path: &std::path::Path, kind: Kind) -> bool {
     match kind {
-        Kind::File => std::fs::remove_file(path).is_ok(),
+        Kind::File => crate::sys::remove_file(path).is_ok(),
         Kind::Stage => crate::sys::remove_tree_by_path(path).is_empty(),
     }
 }

@@ -296,8 +296,10 @@ const RELOCATE_ATTEMPTS: usize = 64;
 /// renamed meanwhile), it is removed there, found through its descriptor. A scratch that is
 /// truly gone (a sweeper in another process took it) is not left behind.
 fn remove_scratch(path: TempPath, open: Option<&File>) -> Option<PathBuf> {
+    // Disarmed, not closed: tempfile's own unlink would refuse a read-only file on Windows.
     let given = path.to_path_buf();
-    match path.close() {
+    let _ = path.keep();
+    match sys::remove_file(&given) {
         Ok(()) => None,
         Err(e) if e.kind() == io::ErrorKind::NotFound => remove_moved(open?, given),
         Err(_) => Some(given),
@@ -315,7 +317,7 @@ fn remove_moved(file: &File, given: PathBuf) -> Option<PathBuf> {
             return None;
         }
         if let Some(moved) = sys::current_name(file, &name) {
-            match std::fs::remove_file(&moved) {
+            match sys::remove_file(&moved) {
                 Ok(()) => return None,
                 Err(e) if e.kind() == io::ErrorKind::NotFound => last = moved,
                 Err(_) => return Some(moved),

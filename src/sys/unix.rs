@@ -398,6 +398,11 @@ pub fn names_file(path: &Path, file: &File) -> io::Result<bool> {
     Ok((at.dev(), at.ino()) == (open.dev(), open.ino()))
 }
 
+/// Remove the file at `path`: an unlink, which a file's own mode does not restrict.
+pub fn remove_file(path: &Path) -> io::Result<()> {
+    std::fs::remove_file(path)
+}
+
 /// The errors of an `open` or `unlink` of one directory entry that say it is gone or is no
 /// longer the kind of thing looked for: removed or renamed away (ENOENT), a link (ELOOP with
 /// `O_NOFOLLOW`), a directory (EISDIR) or not one (ENOTDIR), a socket (ENXIO, or EOPNOTSUPP

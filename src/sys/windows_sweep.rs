@@ -5,7 +5,9 @@ use std::fs::File;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use super::windows::{dir_key, names_file, open_not_following, too_many_links, DirKey};
+use super::windows::{
+    dir_key, names_file, open_not_following, remove_file, too_many_links, DirKey,
+};
 use super::EntryKind;
 
 /// A directory that a sweep works in. Windows has no `openat`: names are joined to the
@@ -90,7 +92,7 @@ impl SweepDir {
 
     /// Remove the entry `name` (never a directory).
     pub fn unlink(&self, name: &OsStr) -> io::Result<()> {
-        std::fs::remove_file(self.path.join(name))
+        remove_file(&self.path.join(name))
     }
 
     /// Remove `name` only if it still names the open `file` (check, then delete; `aside` is
