@@ -5,7 +5,8 @@ import { enumerate } from './enumerate.js'
 import { materialise, outcome, violations } from './check.js'
 import { type Model } from './models.js'
 import { type Parsed } from './parse.js'
-import { type Workload } from './plan.js'
+import { isDirEntry, type Workload } from './plan.js'
+import { dirOutcome, dirViolations } from './check-dir.js'
 import { type Tree } from './tree.js'
 
 export interface CellResult {
@@ -33,14 +34,16 @@ export function check(w: Workload, start: Tree, parsed: Parsed, model: Model, sc
     let checked = cache.get(ck)
     if (!checked) {
       materialise(state, scratchDir, newBytes)
-      checked = { found: violations(w, scratchDir, state, newBytes), seen: outcome(w, scratchDir, newBytes) }
+      checked = isDirEntry(w.entry)
+        ? { found: dirViolations(w, scratchDir, state), seen: dirOutcome(w, scratchDir) }
+        : { found: violations(w, scratchDir, state, newBytes), seen: outcome(w, scratchDir, newBytes) }
       cache.set(ck, checked)
     }
     const { found, seen } = checked
     if (state.afterReturn) afterReturn.add(seen)
     if (found.length > 0) {
       bad++
-      for (const v of found) examples.add(v.replace(/\(\d+ bytes\)/, '').replace(/: .*$/, ''))
+      for (const v of found) examples.add(v.replace(/\(\d+ bytes\)/, '').replace(/ \(.*\)$/, '').replace(/: .*$/, ''))
     }
   }
   return { workload: w, model: model.name, states: states.size, violations: bad, capped, examples: [...examples], ops: parsed.ops.length, afterReturn }

@@ -3,20 +3,21 @@
 // every state after the call returned holds the new; any scratch left is one sweepOrphans
 // takes; a large write's named scratch is never half-written.
 
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import { basename, join, relative } from 'node:path'
 import { type CrashState } from './enumerate.js'
 import { OLD, type Workload } from './plan.js'
 import { bytesOf } from './tree.js'
 
 /** sweepOrphans' pattern: `<basename>.oxentmp.<1 to 64 letters and digits>`. */
-const scratchName = (target: string): RegExp => new RegExp(`^${basename(target).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.oxentmp\\.[A-Za-z0-9]{1,64}$`)
+export const scratchName = (target: string): RegExp => new RegExp(`^${basename(target).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.oxentmp\\.[A-Za-z0-9]{1,64}$`)
 
 export function materialise(state: CrashState, into: string, source: Buffer): void {
   rmSync(into, { recursive: true, force: true })
   mkdirSync(into)
   for (const { rel, node } of state.tree.walk()) {
     if (node.kind === 'dir') mkdirSync(join(into, rel))
+    else if (node.kind === 'link') symlinkSync(node.target, join(into, rel))
     else writeFileSync(join(into, rel), bytesOf(node, source))
   }
 }

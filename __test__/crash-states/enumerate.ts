@@ -6,7 +6,7 @@ import { piecesOf, type Op, type Piece } from './ops.js'
 import { type Tree } from './tree.js'
 
 /** At most this many pieces are left free to persist or not at one crash point (2^14 sets). */
-export const MAX_FREE = 14
+export const MAX_FREE = 17
 
 export interface CrashState {
   tree: Tree
@@ -77,7 +77,22 @@ function group(free: Piece[], max: number): { items: Piece[][]; capped: boolean 
   return { items, capped: true }
 }
 
-export function enumerate(start: Tree, ops: Op[], returnedAt: number, model: Model): Enumeration {
+/**
+ * The starting tree with every directory and link the ops make already there, unnamed: a
+ * name that persists without the mkdir or symlink that made its inode still names a directory
+ * (empty) or that link, never a stray file.
+ */
+function withMadeNodes(start: Tree, ops: Op[]): Tree {
+  const t = start.clone()
+  for (const op of ops) {
+    if (op.t === 'mkdir') t.nodes.set(op.ino, { kind: 'dir', entries: new Map() })
+    if (op.t === 'symlink') t.nodes.set(op.ino, { kind: 'link', target: op.target })
+  }
+  return t
+}
+
+export function enumerate(from: Tree, ops: Op[], returnedAt: number, model: Model): Enumeration {
+  const start = withMadeNodes(from, ops)
   const pieces = ops.flatMap((op, i) => piecesOf(op, i, model))
   const states = new Map<string, CrashState>()
   let capped = 0
@@ -93,7 +108,11 @@ export function enumerate(start: Tree, ops: Op[], returnedAt: number, model: Mod
   for (let k = 0; k <= ops.length; k++) {
     const issued = pieces.filter((p) => p.op < k)
     const forced = new Set<Piece>()
-    ops.slice(0, k).forEach((op, i) => { if (op.t === 'fsync') for (const p of forcedBy(op, i, pieces, model, ops)) forced.add(p) })
+    ops.slice(0, k).forEach((op, i) => {
+      if (op.t === 'fsync') for (const p of forcedBy(op, i, pieces, model, ops)) forced.add(p)
+      // syncfs commits the whole file system under every model: all that was issued before it.
+      if (op.t === 'syncfs') for (const p of pieces) if (p.op < i) forced.add(p)
+    })
     const after = k >= returnedAt
     if (model.order === 'prefix-all') {
       const minLen = Math.max(0, ...issued.map((p, i) => (forced.has(p) ? i + 1 : 0)))

@@ -75,7 +75,7 @@ export function parserChecks(): string[] {
     `100 openat(AT_FDCWD, "${w.returned}", O_WRONLY|O_CREAT|O_TRUNC|O_CLOEXEC, 0666) = 21<${w.returned}>`,
   ].join('\n')
   const calls = [
-    `renameat2(AT_FDCWD, "${w.root}/other.bin", AT_FDCWD, "${w.target}", RENAME_EXCHANGE) = 0`,
+    `renameat2(AT_FDCWD, "${w.root}/other.bin", AT_FDCWD, "${w.target}", RENAME_WHITEOUT) = 0`,
     `linkat(7<${w.root}/other.bin>, "", AT_FDCWD, "${w.root}/copy.bin", AT_EMPTY_PATH) = 0`,
     `fallocate(7<${w.target}>, 0, 0, 4096) = 0`,
   ]

@@ -14,6 +14,11 @@ export type Op =
   | { t: 'write'; ino: number; off: number; len: number; srcOff: number }
   | { t: 'truncate'; ino: number; size: number }
   | { t: 'fsync'; ino: number; dir: boolean; call: string }
+  /** renameat2(RENAME_EXCHANGE): two names swap the inodes they name. */
+  | { t: 'exchange'; aDir: number; aName: string; aIno: number; bDir: number; bName: string; bIno: number }
+  | { t: 'symlink'; dir: number; name: string; ino: number; target: string }
+  /** syncfs: everything issued before it on the file system is durable. */
+  | { t: 'syncfs' }
 
 export function describe(op: Op): string {
   switch (op.t) {
@@ -22,6 +27,9 @@ export function describe(op: Op): string {
     case 'fsync': return `${op.call} ${op.dir ? 'dir' : 'file'} #${op.ino}`
     case 'rename': return `rename #${op.fromDir}/${op.fromName} -> #${op.toDir}/${op.toName}${op.replaced !== undefined ? ' (replacing)' : ''}`
     case 'tmpfile': return `O_TMPFILE #${op.ino}`
+    case 'exchange': return `exchange #${op.aDir}/${op.aName} <-> #${op.bDir}/${op.bName}`
+    case 'symlink': return `symlink #${op.dir}/${op.name} -> ${op.target} (#${op.ino})`
+    case 'syncfs': return 'syncfs'
     default: return `${op.t} #${op.dir}/${op.name} (#${op.ino})`
   }
 }
@@ -83,9 +91,21 @@ export function piecesOf(op: Op, i: number, model: { splitWrites: boolean; renam
       // Not atomic: the old name goes, the new one comes, the source goes, one at a time.
       const parts: Piece[] = []
       if (over) parts.push({ id: id('u'), op: i, kind: 'meta', dirs: [op.toDir], renameOver: true, apply: (t) => dropEntry(t, op.toDir, op.toName) })
-      parts.push({ id: id('l'), op: i, kind: 'meta', dirs: [op.toDir], names: op.ino, renameOver: over, apply: (t) => { t.file(op.ino); setEntry(t, op.toDir, op.toName, op.ino) } })
+      parts.push({ id: id('l'), op: i, kind: 'meta', dirs: [op.toDir], names: op.ino, renameOver: over, apply: (t) => { if (!t.nodes.has(op.ino)) t.file(op.ino); setEntry(t, op.toDir, op.toName, op.ino) } })
       parts.push({ id: id('s'), op: i, kind: 'meta', dirs: [op.fromDir], apply: (t) => dropEntry(t, op.fromDir, op.fromName, op.ino) })
       return parts
+    }
+    case 'symlink':
+      return [{ id: id(''), op: i, kind: 'meta', dirs: [op.dir], names: op.ino, apply: (t) => { t.nodes.set(op.ino, { kind: 'link', target: op.target }); setEntry(t, op.dir, op.name, op.ino) } }]
+    case 'exchange': {
+      const swap = (t: Tree): void => { setEntry(t, op.aDir, op.aName, op.bIno); setEntry(t, op.bDir, op.bName, op.aIno) }
+      if (model.renameAtomic) return [{ id: id(''), op: i, kind: 'meta', dirs: [op.aDir, op.bDir], apply: swap }]
+      // Not atomic: one name goes, then each name takes the other's inode, one at a time.
+      return [
+        { id: id('u'), op: i, kind: 'meta', dirs: [op.bDir], apply: (t) => dropEntry(t, op.bDir, op.bName) },
+        { id: id('l'), op: i, kind: 'meta', dirs: [op.bDir], apply: (t) => setEntry(t, op.bDir, op.bName, op.aIno) },
+        { id: id('s'), op: i, kind: 'meta', dirs: [op.aDir], apply: (t) => setEntry(t, op.aDir, op.aName, op.bIno) },
+      ]
     }
     case 'truncate':
       return [{ id: id(''), op: i, kind: 'meta', ino: op.ino, dirs: [], apply: (t) => t.file(op.ino).events.push({ t: 'truncate', size: op.size, id: id('') }) }]
@@ -96,6 +116,7 @@ export function piecesOf(op: Op, i: number, model: { splitWrites: boolean; renam
       })
     case 'tmpfile':
     case 'fsync':
+    case 'syncfs':
       return []
   }
 }

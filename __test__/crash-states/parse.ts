@@ -146,15 +146,34 @@ export function parseWorkloads(text: string, plan: Workload[], starts: Map<strin
         push({ t: 'mkdir', ...parentAndName(firstPath as string), ino: nextIno++ })
         break
       }
+      case 'symlink':
+      case 'symlinkat': {
+        // symlinkat("text", dirfd, "name"): the text is not a path of the tree.
+        const [text, at] = [...args.matchAll(str)].map((m) => m[1])
+        if (text === undefined || at === undefined || !inRoot(at)) throw unknown(call, 'unreadable symlink')
+        push({ t: 'symlink', ...parentAndName(normalize(at)), ino: nextIno++, target: text })
+        break
+      }
+      case 'syncfs':
+        push({ t: 'syncfs' })
+        break
       case 'rename':
       case 'renameat':
       case 'renameat2': {
-        // An exchange swaps two names and a whiteout leaves one behind: neither is a rename.
-        if (/RENAME_EXCHANGE|RENAME_WHITEOUT/.test(args)) throw unknown(call, 'a rename that is not a move')
+        // A whiteout leaves a name behind: not a rename.
+        if (/RENAME_WHITEOUT/.test(args)) throw unknown(call, 'a rename that is not a move')
         const [from, to] = [...args.matchAll(str)].map((m) => normalize(m[1]))
         if (!inRoot(from) || !inRoot(to)) throw unknown(call, 'a rename across the tree')
         const ino = touched.tree.lookup(rel(from))
         if (ino === undefined) throw unknown(call, 'rename of an unknown name')
+        if (/RENAME_EXCHANGE/.test(args)) {
+          const other = touched.tree.lookup(rel(to))
+          if (other === undefined) throw unknown(call, 'an exchange with a missing name')
+          const a = parentAndName(from)
+          const b = parentAndName(to)
+          push({ t: 'exchange', aDir: a.dir, aName: a.name, aIno: ino, bDir: b.dir, bName: b.name, bIno: other })
+          break
+        }
         const replaced = touched.tree.lookup(rel(to))
         if (replaced !== undefined) unlinked.set(to, replaced)
         const f = parentAndName(from)
@@ -163,11 +182,13 @@ export function parseWorkloads(text: string, plan: Workload[], starts: Map<strin
         break
       }
       case 'unlink':
-      case 'unlinkat': {
-        if (args.includes('AT_REMOVEDIR')) throw unknown(call, 'rmdir is not modelled')
+      case 'unlinkat':
+      case 'rmdir': {
         const p = normalize(firstPath as string)
         const ino = touched.tree.lookup(rel(p))
         if (ino === undefined) throw unknown(call, 'unlink of an unknown name')
+        // rmdir: the kernel refused it unless the directory was empty, so it only drops the name.
+        if ((call.name === 'rmdir' || args.includes('AT_REMOVEDIR')) !== (touched.tree.nodes.get(ino)?.kind === 'dir')) throw unknown(call, 'AT_REMOVEDIR on a file, or an unlink of a directory')
         unlinked.set(p, ino)
         push({ t: 'unlink', ...parentAndName(p), ino })
         break

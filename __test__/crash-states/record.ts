@@ -2,16 +2,33 @@
 // (`strace -f -y`, libuv's io_uring off so every file operation is a visible syscall).
 
 import { execFileSync } from 'node:child_process'
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
-import { newContent, OLD, type Workload } from './plan.js'
+import { newContent, OLD, isDirEntry, type Workload } from './plan.js'
+import { OLD_TREE, OLD_VERSION, type TreeFiles } from './dir-trees.js'
 
 /** Everything is traced; the parser keeps what touches a workload's files and fails on what it cannot model. */
 const STRACE = ['-f', '-y', '-qq', '-s', '0', '-e', 'signal=none']
 
+function writeTree(dir: string, files: TreeFiles): void {
+  for (const [rel, bytes] of files) {
+    mkdirSync(dirname(join(dir, rel)), { recursive: true })
+    writeFileSync(join(dir, rel), bytes)
+  }
+}
+
 export function prepare(w: Workload): void {
   mkdirSync(w.root, { recursive: true })
   writeFileSync(w.source, newContent(w.newSize))
+  if (isDirEntry(w.entry)) {
+    // 'old': a plain tree at the target; 'linked': the versioned layout's link to an old version.
+    if (w.start === 'old') writeTree(w.target, OLD_TREE)
+    if (w.start === 'linked') {
+      writeTree(join(w.root, OLD_VERSION), OLD_TREE)
+      symlinkSync(OLD_VERSION, w.target)
+    }
+    return
+  }
   if (w.start === 'old') writeFileSync(w.target, OLD)
   if (w.start === 'empty') writeFileSync(w.target, '')
   // 'absent': nothing; 'new-parent': the call creates the target's directory itself.

@@ -2,7 +2,7 @@
 // directories map names to inode numbers, files are their starting bytes plus the writes and
 // truncations applied since (bytes are only computed when a state is materialised).
 
-import { readdirSync, readFileSync, statSync } from 'node:fs'
+import { lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs'
 import { join } from 'node:path'
 
 export type FileEvent = { t: 'write'; off: number; len: number; srcOff: number; id: string } | { t: 'truncate'; size: number; id: string }
@@ -16,7 +16,12 @@ export interface DirNode {
   kind: 'dir'
   entries: Map<string, number>
 }
-export type Node = FileNode | DirNode
+/** A symbolic link (the versioned layout's target): only its text. */
+export interface LinkNode {
+  kind: 'link'
+  target: string
+}
+export type Node = FileNode | DirNode | LinkNode
 
 export class Tree {
   nodes = new Map<number, Node>()
@@ -24,7 +29,7 @@ export class Tree {
 
   clone(): Tree {
     const t = new Tree(this.rootIno)
-    for (const [ino, n] of this.nodes) t.nodes.set(ino, n.kind === 'dir' ? { kind: 'dir', entries: new Map(n.entries) } : { kind: 'file', base: n.base, events: [...n.events] })
+    for (const [ino, n] of this.nodes) t.nodes.set(ino, n.kind === 'dir' ? { kind: 'dir', entries: new Map(n.entries) } : n.kind === 'link' ? n : { kind: 'file', base: n.base, events: [...n.events] })
     return t
   }
 
@@ -80,7 +85,7 @@ export class Tree {
 
   /** A key equal for trees of equal shape and equal write histories. */
   key(): string {
-    return this.walk().map(({ rel, ino, node }) => (node.kind === 'dir' ? `${rel}/` : `${rel}=${ino}:${node.base.length}:${node.events.map((e) => e.id).join(',')}`)).join('|')
+    return this.walk().map(({ rel, ino, node }) => (node.kind === 'dir' ? `${rel}/` : node.kind === 'link' ? `${rel}->${node.target}` : `${rel}=${ino}:${node.base.length}:${node.events.map((e) => e.id).join(',')}`)).join('|')
   }
 }
 
@@ -118,7 +123,9 @@ export function treeFromDisk(dir: string): Tree {
       const child = next++
       d.entries.set(name, child)
       const p = join(path, name)
-      if (statSync(p).isDirectory()) visit(p, child)
+      const st = lstatSync(p)
+      if (st.isSymbolicLink()) t.nodes.set(child, { kind: 'link', target: readlinkSync(p) })
+      else if (st.isDirectory()) visit(p, child)
       else t.nodes.set(child, { kind: 'file', base: readFileSync(p), events: [] })
     }
   }

@@ -5,7 +5,8 @@
 import { spawnSync } from 'node:child_process'
 import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs'
 import { AtomicFile } from 'atomic-publish'
-import { newContent, type Workload } from './plan.js'
+import { isDirEntry, newContent, type Workload } from './plan.js'
+import { runDir } from './dir-workload.js'
 
 // write-file-atomic ships no types.
 const writeFileAtomic = require('write-file-atomic') as (file: string, data: Buffer, options: { fsync: boolean }) => Promise<void>
@@ -13,6 +14,11 @@ const writeFileAtomic = require('write-file-atomic') as (file: string, data: Buf
 const mark = (path: string): void => closeSync(openSync(path, 'w'))
 
 async function run(w: Workload, unsyncedBuild: string | undefined): Promise<void> {
+  if (isDirEntry(w.entry)) {
+    await runDir(w, () => mark(w.begin))
+    mark(w.returned)
+    return
+  }
   const data = newContent(w.newSize)
   const file = new AtomicFile(w.target).withDurability(w.level)
   mark(w.begin)

@@ -69,7 +69,11 @@ impl DirStage {
         // The new tree is the target: no lock of ours on it any more.
         let _ = self.root.file().unlock();
         self.state().phase = Phase::Committed;
-        let synced = if self.options.durability.syncs_dir() {
+        // At 'file' too, when something is removed next: the removal must not reach the disk
+        // before the swap, or a power cut could keep an emptied old tree at the target.
+        let synced = if self.options.durability.syncs_dir()
+            || (self.options.durability.syncs_file() && self.removes_after_swap(exchanged))
+        {
             self.parent.sync()
         } else {
             Ok(())
@@ -208,6 +212,16 @@ impl DirStage {
                 scratch: self.stage_path(),
             },
         }
+    }
+
+    /// Does the commit remove anything after its swap (an old tree, a displaced link, or in
+    /// the versioned layout the versions beyond those kept)?
+    fn removes_after_swap(&self, exchanged: bool) -> bool {
+        #[cfg(unix)]
+        if let super::Layout::Versioned { .. } = self.options.layout {
+            return true;
+        }
+        exchanged
     }
 
     /// After an exchange the old tree is under the stage's name: remove it, now or on a thread

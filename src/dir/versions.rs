@@ -252,7 +252,14 @@ impl DirStage {
         }
         let version = version.ok_or_else(|| io::Error::from(io::ErrorKind::AlreadyExists))?;
         let linked = vsys::symlink_at(parent, &version, stage).and_then(|()| {
-            self.link_in().inspect_err(|_| {
+            // At 'file' and 'full', the version's name and its link are durable before the
+            // link is swapped in: a file system that orders no two name changes could
+            // otherwise keep the swap and lose the rename, a target naming nothing.
+            let durable = match self.options.durability.syncs_file() {
+                true => self.parent.sync(),
+                false => Ok(()),
+            };
+            durable.and_then(|()| self.link_in()).inspect_err(|_| {
                 let _ = vsys::unlink_at(parent, stage);
             })
         });
