@@ -149,8 +149,9 @@ export class AtomicDir {
   /**
    * What a resolved commit survives, as for a file. `'full'`: every staged file and directory
    * is fsynced before the swap and the parent after it, so the new tree survives a power cut.
-   * `'file'`: the same without the parent's fsync: after a power cut the target is the whole
-   * old tree or the whole new one. `'none'`: no fsync; atomic for readers and for a crash of
+   * `'file'`: the same without the parent's fsync, except before the old tree (or, in the
+   * versioned layout, anything) is removed after the swap: after a power cut the target is the
+   * whole old tree or the whole new one. `'none'`: no fsync; atomic for readers and for a crash of
    * the process.
    *
    * @default `'full'`
@@ -198,7 +199,8 @@ export class AtomicDir {
    *   `<name>.v<UTC time>Z.<random>` (the names sort by time; the random part and an
    *   exclusive rename keep two commits apart). A commit stages and seals a new version as the
    *   plain layout does, renames it to its version name, and swaps a new link in at the target
-   *   in one step of the kernel; at `'full'` the parent is fsynced after. A reader, Node's
+   *   in one step of the kernel; at `'file'` and `'full'` the parent is fsynced before that
+   *   swap, and after it as the durability level says. A reader, Node's
    *   included, pins one version with `fs.realpath(target)` once and reads under the path it
    *   gets. After each commit only the newest `keep` versions stay (the current one always
    *   among them); a reader still walking an older one may meet `ENOENT`.

@@ -10,7 +10,7 @@ import { OLD_TREE, OLD_VERSION, type TreeFiles } from './dir-trees.js'
 /** Everything is traced; the parser keeps what touches a workload's files and fails on what it cannot model. */
 const STRACE = ['-f', '-y', '-qq', '-s', '0', '-e', 'signal=none']
 
-function writeTree(dir: string, files: TreeFiles): void {
+export function writeTree(dir: string, files: TreeFiles): void {
   for (const [rel, bytes] of files) {
     mkdirSync(dirname(join(dir, rel)), { recursive: true })
     writeFileSync(join(dir, rel), bytes)
