@@ -5,7 +5,7 @@ import { type Model } from './models.js'
 import { piecesOf, type Op, type Piece } from './ops.js'
 import { type Tree } from './tree.js'
 
-/** At most this many pieces are left free to persist or not at one crash point (2^14 sets). */
+/** At most this many pieces are left free to persist or not at one crash point (2^17 sets: a versioned directory commit at 'none' under the weak model needs 17). */
 export const MAX_FREE = 17
 
 export interface CrashState {
