@@ -58,6 +58,7 @@ async function main(): Promise<void> {
       selfCheck(w, starts.get(w.id) as Tree, p)
       for (const model of MODELS) results.push(check(w, starts.get(w.id) as Tree, p, model, scratch, newContent(w.newSize)))
     }
+    if (process.env.CRASH_STATES_DEBUG) for (const r of results) console.log(`${r.workload.id} ${r.model}: ${r.states} states, ${r.violations} violations`)
     printTable(results)
     if (!compareVerdicts(results, only !== undefined)) failed = true
     if (process.argv.includes('--write-doc')) writeDoc(results)
