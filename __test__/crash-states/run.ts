@@ -18,6 +18,7 @@ import { compareVerdicts, printTable, writeDoc } from './verdicts.js'
 import { buildUnsynced } from './controls.js'
 import { spotChecks } from './loop-images.js'
 import { modelChecks, parserChecks } from './model-checks.js'
+import { dirCheckerChecks } from './check-dir-checks.js'
 
 function hasStrace(): boolean {
   try {
@@ -36,7 +37,7 @@ async function main(): Promise<void> {
   }
   const work = mkdtempSync(join(tmpdir(), 'ap-crash-states-'))
   let failed = false
-  for (const f of [...modelChecks(), ...parserChecks()]) {
+  for (const f of [...modelChecks(), ...parserChecks(), ...dirCheckerChecks()]) {
     console.log(`MODEL CHECK FAILED  ${f}`)
     failed = true
   }
