@@ -3,8 +3,10 @@
 //! Order, as for a file: everything the new tree holds is durable before the swap (at `'file'`
 //! and `'full'`: every file, then every directory of the stage, deepest first), the swap is one
 //! step of the kernel, and at `'full'` the parent is fsynced after it, so the swap itself
-//! survives a power cut. Until the swap, any failure removes the stage and the target is
-//! untouched; after it, the new tree is the target whatever else fails.
+//! survives a power cut; at `'file'` too when something is removed after the swap, since that
+//! removal must not reach the disk before the swap does. Until the swap, any failure removes
+//! the stage and the target is untouched; after it, the new tree is the target whatever else
+//! fails.
 //!
 //! The files are made durable by one `syncfs` where the kernel makes that as trustworthy as an
 //! fsync of each (see `sys::sync_file_system`), else by an fsync of each after writeback of all
