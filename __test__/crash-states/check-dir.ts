@@ -8,7 +8,7 @@ import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync } from '
 import { basename, join, relative } from 'node:path'
 import { scratchName } from './check.js'
 import { type CrashState } from './enumerate.js'
-import { NEW_TREE, OLD_TREE, type TreeFiles } from './dir-trees.js'
+import { newTreeOf, OLD_TREE, type TreeFiles } from './dir-trees.js'
 import { type Workload } from './plan.js'
 
 /** A version of the versioned layout: `<name>.v<UTC time to the nanosecond>Z.<6 letters and digits>`. */
@@ -43,7 +43,6 @@ function expected(files: TreeFiles): string {
   return [...out].sort().join('\n')
 }
 const OLD = expected(OLD_TREE)
-const NEW = expected(NEW_TREE)
 
 /** What the target shows: 'old', 'new', 'missing', 'mixed' (anything else), or a bad link. */
 export function dirOutcome(w: Workload, dir: string): string {
@@ -63,7 +62,7 @@ export function dirOutcome(w: Workload, dir: string): string {
   }
   if (!lstatSync(tree).isDirectory()) return 'not a directory'
   const found = listing(tree).sort().join('\n')
-  return found === NEW ? 'new' : found === OLD ? 'old' : 'mixed'
+  return found === expected(newTreeOf(w.entry)) ? 'new' : found === OLD ? 'old' : 'mixed'
 }
 
 export function dirViolations(w: Workload, dir: string, state: CrashState): string[] {

@@ -4,7 +4,7 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { AtomicDir } from 'atomic-publish'
-import { NEW_TREE } from './dir-trees.js'
+import { INCREMENTAL_STAGED, NEW_TREE } from './dir-trees.js'
 import { type Workload } from './plan.js'
 
 function fsyncPath(path: string): void {
@@ -14,11 +14,12 @@ function fsyncPath(path: string): void {
 }
 
 export async function runDir(w: Workload, mark: () => void): Promise<void> {
-  if (w.entry === 'dir-plain' || w.entry === 'dir-versioned') {
+  if (w.entry === 'dir-plain' || w.entry === 'dir-versioned' || w.entry === 'dir-incremental') {
     const dir = new AtomicDir(w.target).withDurability(w.level)
     if (w.entry === 'dir-versioned') dir.withLayout('versioned')
+    if (w.entry === 'dir-incremental') dir.fromCurrent()
     mark()
-    for (const [rel, bytes] of NEW_TREE) await dir.file(rel).write(bytes)
+    for (const [rel, bytes] of w.entry === 'dir-incremental' ? INCREMENTAL_STAGED : NEW_TREE) await dir.file(rel).write(bytes)
     await dir.commit()
     return
   }

@@ -9,8 +9,8 @@ export type Level = 'full' | 'file' | 'none'
 export type Start = 'old' | 'absent' | 'empty' | 'new-parent' | 'linked'
 export const ENTRIES = ['write-1k', 'write-9m', 'writeSync', 'stream', 'createWriteStream', 'copyFrom', 'copyFromSync'] as const
 export const CONTROLS = ['control-writeFileSync', 'control-wfa-nofsync', 'control-unsynced-build'] as const
-/** Directory commits (`AtomicDir`), one per layout. */
-export const DIR_ENTRIES = ['dir-plain', 'dir-versioned'] as const
+/** Directory commits (`AtomicDir`): one per layout, and the plain layout started from the current tree (`fromCurrent`). */
+export const DIR_ENTRIES = ['dir-plain', 'dir-versioned', 'dir-incremental'] as const
 /** Directory publishes done the naive way: `rm -rf` then a copy; a rename into place whose entries were never fsynced. */
 export const DIR_CONTROLS = ['control-dir-rm-copy', 'control-dir-unsynced-rename'] as const
 export type DirEntry = (typeof DIR_ENTRIES)[number] | (typeof DIR_CONTROLS)[number]
@@ -22,6 +22,7 @@ export const isDirEntry = (entry: Entry): entry is DirEntry => entry.startsWith(
 export const DIR_STARTS: Record<(typeof DIR_ENTRIES)[number], Start[]> = {
   'dir-plain': ['old', 'absent'],
   'dir-versioned': ['old', 'absent', 'linked'],
+  'dir-incremental': ['old'],
 }
 /** The largest file of a directory workload's new tree; every new file is a prefix of these bytes. */
 export const DIR_SOURCE_SIZE = 2000
