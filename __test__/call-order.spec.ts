@@ -10,10 +10,14 @@ import { join } from 'node:path'
 import { Worker } from 'node:worker_threads'
 import { AtomicFile, type PublishResult } from 'atomic-publish'
 import { writeFileSync as compatWriteFileSync } from 'atomic-publish/compat'
-import { cleanedUp, freshDir, needs, posix, scratchIn } from './helpers.js'
+import { cleanedUp, freshDir, needs, posix, roundsHere, scratchIn } from './helpers.js'
 import { type CallShape, impossibleInCallOrder, type Observed, observe } from './order-model.js'
 
-const ROUNDS = 1000
+const ROUNDS = roundsHere(1000)
+/** Rounds with a 9 MiB call behind or ahead of the others, and those that hold a publish open. */
+const SLOW_ROUNDS = roundsHere(100)
+const ABORT_ROUNDS = roundsHere(50)
+const PROPERTY_RUNS = roundsHere(300)
 
 function readOrNone(path: string): string | undefined {
   try {
@@ -132,9 +136,9 @@ test('copyFromSync and writeSync behind a pending no-overwrite publish: ERR_ORDE
   t.deepEqual(scratchIn(dir), [])
 })
 
-test('async, sync, async: write(A, no overwrite) of 9 MiB, writeSync(B), write(C) on a fresh name, 100 rounds', async (t) => {
+test(`async, sync, async: write(A, no overwrite) of 9 MiB, writeSync(B), write(C) on a fresh name, ${SLOW_ROUNDS} rounds`, async (t) => {
   const a = Buffer.alloc(9 << 20, 'A')
-  const { tally, failure } = await roundsInCallOrder(100, [
+  const { tally, failure } = await roundsInCallOrder(SLOW_ROUNDS, [
     step(a, { exclusive: true }, (f) => f.withOverwrite(false).write(a)),
     step('B', { sync: true }, (f) => f.writeSync('B')),
     step('C', { exclusive: true }, (f) => f.withOverwrite(false).write('C')),
@@ -143,9 +147,9 @@ test('async, sync, async: write(A, no overwrite) of 9 MiB, writeSync(B), write(C
   t.is(failure, undefined)
 })
 
-test('sync, then async, behind a pending write: write(P) of 9 MiB, no-overwrite writeSync(A), no-overwrite write(B), 100 rounds', async (t) => {
+test(`sync, then async, behind a pending write: write(P) of 9 MiB, no-overwrite writeSync(A), no-overwrite write(B), ${SLOW_ROUNDS} rounds`, async (t) => {
   const p = Buffer.alloc(9 << 20, 'P')
-  const { tally, failure } = await roundsInCallOrder(100, [
+  const { tally, failure } = await roundsInCallOrder(SLOW_ROUNDS, [
     step(p, {}, (f) => f.write(p)),
     step('A', { exclusive: true, sync: true }, (f) => f.withOverwrite(false).writeSync('A')),
     step('B', { exclusive: true }, (f) => f.withOverwrite(false).write('B')),
@@ -154,9 +158,9 @@ test('sync, then async, behind a pending write: write(P) of 9 MiB, no-overwrite 
   t.is(failure, undefined)
 })
 
-test('sync, then async from inside it: a no-overwrite write() made while writeFileSync runs comes after it (EEXIST), 100 rounds', async (t) => {
+test(`sync, then async from inside it: a no-overwrite write() made while writeFileSync runs comes after it (EEXIST), ${SLOW_ROUNDS} rounds`, async (t) => {
   const dir = freshDir()
-  for (let round = 0; round < 100; round++) {
+  for (let round = 0; round < SLOW_ROUNDS; round++) {
     const target = join(dir, `fresh-${round}`)
     let inner: Promise<PublishResult> | undefined
     compatWriteFileSync(target, Buffer.alloc(1 << 20, 'A'), {
@@ -245,7 +249,7 @@ test.before(async () => {
   compatWriteFile = (target, data) => compat.writeFile(target, data, { fsync: false })
 })
 
-test('every mix of terminals, overwrite or not, bad hashes and aborts: results possible in call order (fast-check)', async (t) => {
+test(`every mix of terminals, overwrite or not, bad hashes and aborts: results possible in call order (fast-check, ${PROPERTY_RUNS} runs)`, async (t) => {
   const dir = freshDir()
   let run = 0
   const report = await fc.check(
@@ -266,7 +270,7 @@ test('every mix of terminals, overwrite or not, bad hashes and aborts: results p
       const why = impossibleInCallOrder(shapes, observed, initial, readOrNone(target))
       if (why) throw new Error(`${observed.join(' + ')}: ${why}`)
     }),
-    { numRuns: 300 },
+    { numRuns: PROPERTY_RUNS },
   )
   if (report.failed) return t.fail(`${JSON.stringify(report.counterexample)}\n${String(report.errorInstance)}`)
   // An accepted abort rejects at once; its scratch is removed just after, on the pool.
@@ -382,11 +386,11 @@ needs([], { also: posix })('a sync call after every earlier call has settled is 
   t.deepEqual(scratchIn(dir), [])
 })
 
-test('a sync call right after an aborted publish has rejected is not refused while the abort is cleaned up, 50 rounds', async (t) => {
+test(`a sync call right after an aborted publish has rejected is not refused while the abort is cleaned up, ${ABORT_ROUNDS} rounds`, async (t) => {
   const dir = freshDir()
   const target = join(dir, 'f')
   writeFileSync(target, 'old')
-  for (let round = 0; round < 50; round++) {
+  for (let round = 0; round < ABORT_ROUNDS; round++) {
     const controller = new AbortController()
     const held = heldStream(new AtomicFile(target).withSignal(controller.signal), 'x'.repeat(1 << 20), 'rest')
     await untilScratchIn(dir)

@@ -11,9 +11,9 @@ import { join } from 'node:path'
 import compat = require('atomic-publish/compat')
 import writeFileAtomicEntry = require('atomic-publish/compat/write-file-atomic')
 import * as atomicallyEntry from 'atomic-publish/compat/atomically'
-import { freshDir, scratchIn } from './helpers.js'
+import { freshDir, roundsHere, scratchIn } from './helpers.js'
 
-const ROUNDS = 300
+const ROUNDS = roundsHere(300)
 
 type Write = (file: string, data: unknown, options?: unknown) => Promise<unknown>
 type WriteSync = (file: string, data: unknown, options?: unknown) => unknown

@@ -7,12 +7,14 @@ import test from 'ava'
 import { spawn } from 'node:child_process'
 import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
-import { freshDir, namesIn, needs, posixOnly, removeTree } from './helpers.js'
+import { freshDir, namesIn, needs, posixOnly, removeTree, roundsHere } from './helpers.js'
 
 /** Signal handlers run only where signals are POSIX ones. */
 const withSignals = needs([], { also: posixOnly('signals (on Windows kill() ends a process at once, no handler runs)') })
 
 const CHILD = join(__dirname, 'fixtures', 'exit-race-child.js')
+const EXITS = roundsHere(1000)
+const CRASHES = roundsHere(50)
 
 interface Ended {
   code: number | null
@@ -56,15 +58,15 @@ async function race(count: number, ending: string, expect: (e: Ended) => boolean
   return problems
 }
 
-test('1 000 children calling process.exit() at a random moment leave no scratch, and exit 0', async (t) => {
+test(`${EXITS} children calling process.exit() at a random moment leave no scratch, and exit 0`, async (t) => {
   // Each child has a minute to end; the whole run is slow only on a crowded machine, never stuck.
   t.timeout(45 * 60_000)
-  t.deepEqual(await race(1000, 'exit', (e) => e.code === 0), [])
+  t.deepEqual(await race(EXITS, 'exit', (e) => e.code === 0), [])
 })
 
-test('children dying of an uncaught exception at a random moment leave no scratch, and exit 1', async (t) => {
+test(`${CRASHES} children dying of an uncaught exception at a random moment leave no scratch, and exit 1`, async (t) => {
   t.timeout(5 * 60_000)
-  t.deepEqual(await race(50, 'throw', (e) => e.code === 1), [])
+  t.deepEqual(await race(CRASHES, 'throw', (e) => e.code === 1), [])
 })
 
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {

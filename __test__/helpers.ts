@@ -190,6 +190,18 @@ export const linuxOnly = (what: string): Condition => ({ ok: process.platform ==
 export const notUnderWine = (what: string): Condition => ({ ok: process.env['ATOMIC_PUBLISH_UNDER_WINE'] !== '1', what: `Windows itself, not Wine (${what})` })
 
 /**
+ * Under Wine a process takes about a second to start, and every file call and thread hop is
+ * many times slower than on Windows: there, a round-based test runs one round in
+ * `WINE_ROUND_DIVISOR` (rounded up) of the `full` count it runs everywhere else. Titles state
+ * the count returned, so a report says what ran.
+ */
+export const WINE_ROUND_DIVISOR = 10
+export const roundsHere = (full: number): number => (process.env['ATOMIC_PUBLISH_UNDER_WINE'] === '1' ? Math.ceil(full / WINE_ROUND_DIVISOR) : full)
+
+/** For a test that runs every input of a list: under Wine, one in `WINE_ROUND_DIVISOR`; elsewhere all. */
+export const sampledHere = <T>(all: T[]): T[] => (process.env['ATOMIC_PUBLISH_UNDER_WINE'] === '1' ? all.filter((_, i) => i % WINE_ROUND_DIVISOR === 0) : all)
+
+/**
  * For `needs(…, { also })`: is there room for `bytes` in the temporary directory, with 256 MiB to
  * spare? A test that writes gigabytes is skipped, and says so, on a disk too small for it,
  * rather than filling the disk under every other test.

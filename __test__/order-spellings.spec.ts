@@ -11,9 +11,9 @@ import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { Worker } from 'node:worker_threads'
 import { AtomicFile } from 'atomic-publish'
-import { freshDir, needs, posix, scratchIn } from './helpers.js'
+import { freshDir, needs, posix, roundsHere, scratchIn } from './helpers.js'
 
-const ROUNDS = 100
+const ROUNDS = roundsHere(100)
 
 type Spelling = (dir: string) => { first: string; second: string }
 

@@ -108,18 +108,7 @@ install_missing() {
   fi
 }
 
-# napi-build insists on finding libnode.dll for windows-gnu although napi-sys resolves every
-# Node-API function from the host process at run time (its default `dyn-symbols` feature), so
-# nothing is imported from it: an empty DLL satisfies the link.
-libnode_stub() {
-  local dir=$TARGET_DIR/libnode-stub
-  if [ ! -f "$dir/libnode.dll" ]; then
-    mkdir -p "$dir"
-    echo 'void atomic_publish_libnode_stub(void) {}' >"$dir/stub.c"
-    x86_64-w64-mingw32-gcc -shared -o "$dir/libnode.dll" "$dir/stub.c"
-  fi
-  realpath "$dir"
-}
+source scripts/lib/libnode-stub.sh
 
 # The cdylib as cargo names it for the target's OS.
 artifact_of() {
@@ -138,7 +127,7 @@ target_env() {
     aarch64-unknown-linux-gnu) echo CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc ;;
     armv7-unknown-linux-gnueabihf) echo CARGO_TARGET_ARMV7_UNKNOWN_LINUX_GNUEABIHF_LINKER=arm-linux-gnueabihf-gcc ;;
     x86_64-pc-windows-gnu)
-      echo "LIBNODE_PATH=$(libnode_stub)"
+      echo "LIBNODE_PATH=$(libnode_stub "$TARGET_DIR")"
       echo CARGO_TARGET_X86_64_PC_WINDOWS_GNU_LINKER=x86_64-w64-mingw32-gcc ;;
   esac
 }

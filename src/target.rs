@@ -232,6 +232,15 @@ fn create_dirs_of(dir: &Path) -> io::Result<Vec<PathBuf>> {
                 _ => PathBuf::from("."),
             }),
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists && d.is_dir() => {}
+            // A file where a directory must go: ENOTDIR, as Node's recursive mkdir says. Linux
+            // says so before this, when the target is looked up through it; Windows finds
+            // that path merely missing and its mkdir says ERROR_ALREADY_EXISTS.
+            Err(e)
+                if e.kind() == io::ErrorKind::AlreadyExists
+                    && fs::metadata(d).is_ok_and(|m| !m.is_dir()) =>
+            {
+                return Err(io::ErrorKind::NotADirectory.into())
+            }
             Err(e) => return Err(e),
         }
     }

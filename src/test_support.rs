@@ -50,3 +50,30 @@ pub fn cancelled_options() -> crate::publish::PublishOptions {
         ..Default::default()
     }
 }
+
+/// What a file system keeps of an mtime's `nanos`: Windows counts 100 ns intervals (FILETIME),
+/// so the nanoseconds below 100 are cut; elsewhere all of them.
+pub fn kept_nanos(nanos: u32) -> u32 {
+    if cfg!(windows) {
+        nanos / 100 * 100
+    } else {
+        nanos
+    }
+}
+
+/// Wine 8 deletes a file that is still open only when its last handle closes, its name taken
+/// until then; Windows 10 (1903 and later, on NTFS) frees the name at once, as POSIX does.
+pub const WINE_KEEPS_DELETED_NAMES: &str =
+    "Wine keeps the name of a file deleted while open until its last handle closes \
+     (Windows frees it at once)";
+
+/// Whether a test meets a gap of Wine's rather than Windows' behaviour, under Wine
+/// (`scripts/run-wine.sh --rust` sets ATOMIC_PUBLISH_UNDER_WINE=1): if so, it says why on
+/// stderr (the runner shows it) and the caller returns without checking anything.
+pub fn skipped_under_wine(why: &str) -> bool {
+    let under_wine = std::env::var_os("ATOMIC_PUBLISH_UNDER_WINE").is_some_and(|v| v == "1");
+    if under_wine {
+        eprintln!("skipped under Wine: {why}");
+    }
+    under_wine
+}

@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { runCrashes } from './crash.js'
+import { runDirCrashes } from './dir-crash.js'
 import { runDirScale } from './dir-scale.js'
 import { hasLibfiu, runFaults } from './faults.js'
 import { runFuzz } from './fuzz.js'
@@ -54,6 +55,14 @@ async function main(): Promise<void> {
   {
     const s = await runCrashes(n(300), { mode: 'burst', seed: 2027 })
     report('SIGKILL during batched bursts (12 files)', s.torn === 0 && s.backwards === 0 && s.scratchLeftAfterSweep === 0, `rounds ${s.rounds}, killed mid-burst ${s.killedMidPublish}, torn ${s.torn}, backwards ${s.backwards}, orphans swept ${s.orphansSwept}, scratch left ${s.scratchLeftAfterSweep}`, t)
+  }
+
+  for (const [layout, rounds, seed] of [['plain', 1000, 2028], ['versioned', 300, 2029]] as const) {
+    t = performance.now()
+    const s = await runDirCrashes(n(rounds), { layout, seed })
+    for (const p of s.problems) console.log(`      ${p}`)
+    const ok = s.mixed + s.missing + s.backwards + s.scratchLeftAfterSweep + s.versionsBeyondKeep === 0
+    report(`SIGKILL during ${layout} directory commits`, ok, `rounds ${s.rounds}, killed mid-commit ${s.killedMidCommit}, mixed ${s.mixed}, missing ${s.missing}, backwards ${s.backwards}, orphans swept ${s.orphansSwept}, scratch left ${s.scratchLeftAfterSweep}, versions beyond keep ${s.versionsBeyondKeep}`, t)
   }
 
   t = performance.now()

@@ -51,16 +51,18 @@ debs_root() {
       -o "Dir::Etc::sourcelist=$base/sources.list" -o "Dir::Etc::sourceparts=-"
       -o "Dir::State::Lists=$base/lists" -o "Dir::State::status=$base/status"
       -o APT::Sandbox::User=root)
-    retry apt-get "${opts[@]}" update -qq >&2
+    # Called as ROOT=$(debs_root …), where set -e does not apply: every step checks itself, and
+    # .done is written only once all have worked, so a failed run (a full disk) is retried.
+    retry apt-get "${opts[@]}" update -qq >&2 || return 1
     # A kernel metapackage (linux-image-arm64) names the real kernel package among its Depends.
     local kernels
     kernels=$(apt-cache "${opts[@]}" depends "$@" | awk '/Depends: linux-image-[0-9]/ {print $2}')
-    (cd "$base/debs" && retry apt-get "${opts[@]}" download "$@" $kernels) >&2
+    (cd "$base/debs" && retry apt-get "${opts[@]}" download "$@" $kernels) >&2 || return 1
     local deb
     for deb in "$base"/debs/*.deb; do
       case ${deb##*/} in
-        linux-image-[0-9]*) dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$base/root" ./boot ;;
-        *) dpkg -x "$deb" "$base/root" ;;
+        linux-image-[0-9]*) (set -o pipefail; dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$base/root" ./boot) || return 1 ;;
+        *) dpkg -x "$deb" "$base/root" || return 1 ;;
       esac
     done
     rm -rf "$base/debs" "$base/lists"

@@ -226,7 +226,7 @@ fn enter_live(
         Some(live) => Ok((live, path)),
         None => {
             // Removed under the registry's lock; its name may belong to another file by now.
-            let _ = path.keep();
+            disarm(path);
             Err(PublishError::Aborted)
         }
     }
@@ -259,7 +259,7 @@ impl PendingRename {
 
     /// Renamed: the name now belongs to the target, never unlink it.
     pub fn keep(self) {
-        let _ = self.path.keep();
+        disarm(self.path);
     }
 
     /// Not renamed (superseded or aborted): remove the scratch; `Some(path)` if it could not
@@ -280,11 +280,19 @@ impl PendingRename {
     /// could not be removed.
     fn give_up(self) -> Option<PathBuf> {
         if self.keep_on_failure {
-            let _ = self.path.keep();
+            disarm(self.path);
             return None;
         }
         remove_scratch(self.path, self._open.as_ref())
     }
+}
+
+/// Stop `path` from removing its file when dropped, touching nothing on disk (tempfile's
+/// `keep` would reset, by path, the attributes of whatever file has that name by then on
+/// Windows); its path.
+fn disarm(mut path: TempPath) -> PathBuf {
+    path.disable_cleanup(true);
+    path.to_path_buf()
 }
 
 /// How many times the clean-up looks for a scratch whose directory keeps being renamed
@@ -297,8 +305,7 @@ const RELOCATE_ATTEMPTS: usize = 64;
 /// truly gone (a sweeper in another process took it) is not left behind.
 fn remove_scratch(path: TempPath, open: Option<&File>) -> Option<PathBuf> {
     // Disarmed, not closed: tempfile's own unlink would refuse a read-only file on Windows.
-    let given = path.to_path_buf();
-    let _ = path.keep();
+    let given = disarm(path);
     match sys::remove_file(&given) {
         Ok(()) => None,
         Err(e) if e.kind() == io::ErrorKind::NotFound => remove_moved(open?, given),
@@ -325,4 +332,37 @@ fn remove_moved(file: &File, given: PathBuf) -> Option<PathBuf> {
         }
     }
     Some(last)
+}
+
+#[cfg(all(test, windows))]
+mod windows_tests {
+    use super::remove_scratch;
+    use std::os::windows::fs::OpenOptionsExt;
+
+    /// The clean-up acts on the scratch's name; if that name now holds another file (the
+    /// scratch was moved or swapped away), the clean-up may fail, but must leave that file
+    /// as it is, its read-only attribute too.
+    #[test]
+    fn removing_a_scratch_whose_name_now_holds_another_file_leaves_that_file_as_it_was() {
+        let dir = tempfile::tempdir().unwrap();
+        let name = dir.path().join("f.oxentmp.abcdef");
+        let ours = std::fs::File::create(dir.path().join("moved-away")).unwrap();
+        std::fs::write(&name, b"someone else's").unwrap();
+        let mut perms = std::fs::metadata(&name).unwrap().permissions();
+        perms.set_readonly(true);
+        std::fs::set_permissions(&name, perms).unwrap();
+        // Held open by its owner without delete sharing, so nothing can remove it.
+        let _held = std::fs::OpenOptions::new()
+            .read(true)
+            .share_mode(1 | 2)
+            .open(&name)
+            .unwrap();
+        let left = remove_scratch(
+            tempfile::TempPath::try_from_path(&name).unwrap(),
+            Some(&ours),
+        );
+        assert_eq!(left.as_deref(), Some(name.as_path()));
+        assert_eq!(std::fs::read(&name).unwrap(), b"someone else's");
+        assert!(std::fs::metadata(&name).unwrap().permissions().readonly());
+    }
 }

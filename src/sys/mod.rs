@@ -32,6 +32,10 @@ mod unix_protected;
 #[cfg(unix)]
 pub use unix_protected::{check_link_followable, check_replaceable};
 #[cfg(windows)]
+mod windows_delete;
+#[cfg(windows)]
+pub use windows_delete::remove_file;
+#[cfg(windows)]
 mod windows_dir;
 #[cfg(windows)]
 mod windows_rename;

@@ -386,33 +386,6 @@ pub fn open_not_following(path: &Path) -> io::Result<File> {
         .open(path)
 }
 
-/// Remove the file at `path`, read-only or not. `DeleteFileW` refuses a file with the
-/// read-only attribute (a publish with a mode lacking 0o200 gives its scratch that attribute
-/// before it can fail), where an unlink on Unix would not care: the attribute is cleared and
-/// the delete tried once more, and put back if that fails too.
-pub fn remove_file(path: &Path) -> io::Result<()> {
-    let first = match std::fs::remove_file(path) {
-        Ok(()) => return Ok(()),
-        Err(e) if e.kind() == io::ErrorKind::PermissionDenied => e,
-        Err(e) => return Err(e),
-    };
-    let Ok(meta) = std::fs::symlink_metadata(path) else {
-        return Err(first);
-    };
-    let mut perms = meta.permissions();
-    if !perms.readonly() {
-        return Err(first);
-    }
-    // On Windows this clears the one attribute, nothing like a Unix chmod to 0o666.
-    #[allow(clippy::permissions_set_readonly_false)]
-    perms.set_readonly(false);
-    std::fs::set_permissions(path, perms.clone()).map_err(|_| first)?;
-    std::fs::remove_file(path).inspect_err(|_| {
-        perms.set_readonly(true);
-        let _ = std::fs::set_permissions(path, perms);
-    })
-}
-
 /// The errors of an `open` or `unlink` of one directory entry that say it is gone or is no
 /// longer the kind of thing looked for.
 pub fn is_gone_or_other_kind(err: &io::Error) -> bool {

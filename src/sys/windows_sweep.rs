@@ -5,9 +5,8 @@ use std::fs::File;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use super::windows::{
-    dir_key, names_file, open_not_following, remove_file, too_many_links, DirKey,
-};
+use super::windows::{dir_key, names_file, open_not_following, too_many_links, DirKey};
+use super::windows_delete::remove_file;
 use super::EntryKind;
 
 /// A directory that a sweep works in. Windows has no `openat`: names are joined to the
