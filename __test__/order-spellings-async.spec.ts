@@ -16,9 +16,9 @@ import { AtomicFile } from 'atomic-publish'
 import { freshDir, linuxOnly, needs, posix, roundsHere, runChild, scratchIn } from './helpers.js'
 
 const SIZES = [10, 9 << 20]
-const ROUNDS = roundsHere(300)
+const ROUNDS = roundsHere(150)
 /** Streams and copies are slower per round; fewer rounds still mix their timings well. */
-const MIXED_ROUNDS = roundsHere(60)
+const MIXED_ROUNDS = roundsHere(30)
 /** A 9 MiB A is slow to write, so it loses every race it can lose: a tenth of the rounds. */
 const roundsFor = (size: number, rounds: number): number => (size > 1024 ? Math.ceil(rounds / 10) : rounds)
 
