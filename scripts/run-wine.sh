@@ -17,7 +17,7 @@
 # skips with the reason in its title. Prints the counts and every skip reason, and fails if a
 # test failed. Slow (hours on a 2-core machine): Wine starts each process in about a second,
 # some specs start hundreds. The round-based tests run a tenth of their rounds there, and say
-# so in their titles (roundsHere in __test__/helpers.ts).
+# so in their titles (roundsHere, in the tests' shared module).
 #
 # `npm run test:wine:rust [-- FILTER...]` (`run-wine.sh --rust`): instead, the Rust tests
 # (`cargo test`) of the x86_64-pc-windows-gnu build, each test binary run by Wine (cargo's
