@@ -6,7 +6,7 @@ import test from 'ava'
 import { execFileSync } from 'node:child_process'
 import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { AtomicDir, publishDir, xxh3_128, type PublishFsError } from 'atomic-publish'
+import { AtomicDir, publishDir, sweepOrphans, xxh3_128, type PublishFsError } from 'atomic-publish'
 import { freshDir, namesIn, needs } from './helpers.js'
 
 const unix = process.platform === 'linux' || process.platform === 'darwin'
@@ -196,4 +196,37 @@ posixOnly('directories and files not named in UTF-8 survive an incremental publi
   t.deepEqual(subs, [sub])
   t.deepEqual(readdirSync(Buffer.concat([Buffer.from(target + '/'), sub]), { encoding: 'buffer' }), [name])
   t.is(statSync(Buffer.concat([Buffer.from(target + '/'), path])).size, 5)
+})
+
+/** Commit a small tree at `target` in a child traced by strace with `straceArgs` (faults injected). */
+function commitInjected(target: string, layout: string, level: string, straceArgs: string[]): Record<string, unknown> {
+  const out = execFileSync('strace', ['-f', '-qq', '-o', '/dev/null', ...straceArgs, process.execPath, join(__dirname, 'fixtures', 'one-dir-commit.js'), target, layout, level], {
+    encoding: 'utf8',
+    env: { ...process.env, UV_USE_IO_URING: '0' },
+  })
+  return JSON.parse(out.trim().split('\n').at(-1) as string)
+}
+
+// The parent's fsync after the swap is what makes the swap durable; removing the old tree
+// before it is must never happen, or a power cut could keep the old tree at the target with
+// its files gone.
+needs(['strace'], { also: { ok: process.platform === 'linux', what: 'Linux (strace)' } })('the parent fsync after a swap failing: the new tree is published, the old one is left whole under the scratch name err.scratch gives, and sweepOrphans takes it', async (t) => {
+  for (const level of ['full', 'file']) {
+    const dir = freshDir()
+    const target = join(dir, 'site')
+    mkdirSync(join(target, 'sub'), { recursive: true })
+    writeFileSync(join(target, 'a.txt'), 'old a')
+    writeFileSync(join(target, 'old.txt'), 'old only')
+    writeFileSync(join(target, 'sub', 'b.txt'), 'old b')
+    // -P: only the fsync of the parent directory itself fails.
+    const result = commitInjected(target, 'plain', level, ['-P', dir, '-e', 'trace=fsync', '-e', 'inject=fsync:error=EIO'])
+    t.like(result, { ok: false, code: 'EIO', syscall: 'fsync', published: true }, level)
+    t.is(readFileSync(join(target, 'a.txt'), 'utf8'), 'new a', level)
+    const scratch = result.scratch as string
+    t.regex(scratch, /site\.oxentmp\.[A-Za-z0-9]+$/, level)
+    t.is(readFileSync(join(scratch, 'old.txt'), 'utf8'), 'old only', `${level}: the old tree is whole`)
+    t.is(readFileSync(join(scratch, 'sub', 'b.txt'), 'utf8'), 'old b', level)
+    t.deepEqual(await sweepOrphans(dir, { olderThanMs: 0 }), [scratch], level)
+    t.deepEqual(namesIn(dir), ['site'], level)
+  }
 })

@@ -41,6 +41,7 @@ export function dirCheckerChecks(): string[] {
     expect('a leftover not named for sweepOrphans', 'dir-plain.full.old', true, (root) => { tree(NEW_TREE)(root); mkdirSync(join(root, 'target.old')) }, 'leftover not named')
     expect('a stage left beside the old tree', 'dir-plain.file.old', false, (root) => { tree(OLD_TREE)(root); writeTree(join(root, 'target.oxentmp.a1B2c3'), NEW_TREE.slice(1)) }, '')
     expect('a link naming no version', 'dir-versioned.file.linked', false, (root) => symlinkSync(OLD_VERSION, join(root, 'target')), 'target dangling link')
+    expect('a link naming no version where there was no target', 'dir-versioned.file.absent', false, (root) => symlinkSync(OLD_VERSION, join(root, 'target')), 'target dangling link')
     expect('a link to an old version', 'dir-versioned.file.linked', false, (root) => { writeTree(join(root, OLD_VERSION), OLD_TREE); symlinkSync(OLD_VERSION, join(root, 'target')) }, '')
   } finally {
     rmSync(work, { recursive: true, force: true })

@@ -68,7 +68,10 @@ export function dirOutcome(w: Workload, dir: string): string {
 export function dirViolations(w: Workload, dir: string, state: CrashState): string[] {
   const out: string[] = []
   const seen = dirOutcome(w, dir)
-  if (seen === 'missing' || seen === 'dangling link') {
+  // A link naming nothing is never right, even where there was no target: the next commit
+  // would refuse it as a foreign link, and no sweep repairs it.
+  if (seen === 'dangling link') out.push(`target ${seen}`)
+  else if (seen === 'missing') {
     if (w.start !== 'absent') out.push(`target ${seen}`)
   } else if (seen !== 'old' && seen !== 'new') out.push(`target ${seen}`)
   else if (seen === 'old' && w.start === 'absent') out.push('target old where there was none')

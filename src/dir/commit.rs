@@ -80,12 +80,18 @@ impl DirStage {
         } else {
             Ok(())
         };
-        let old_tree_left = self.remove_old_tree(exchanged);
         if let Err(e) = synced {
+            // The swap may not be on disk: removing what it displaced could reach the disk
+            // first, and a power cut would then keep the old tree at the target with files
+            // gone. It stays under its scratch name, out of the live set (an exit must not
+            // remove it either), for sweepOrphans, and the error names it.
+            drop(self.live.lock().unwrap_or_else(|p| p.into_inner()).take());
             let mut failure = FsFailure::target(e, Syscall::Fsync);
             failure.published = true;
+            failure.scratch_left = exchanged.then(|| self.stage_path());
             return Err(failure.into());
         }
+        let old_tree_left = self.remove_old_tree(exchanged);
         Ok(Manifest {
             old_tree_left,
             ..manifest
