@@ -24,6 +24,31 @@ mod unix {
         old.bits() as u32
     }
 
+    /// As Node's recursive mkdir: a missing directory under a link that names nothing is
+    /// ENOENT (what following the link says), not EEXIST for the link's own name.
+    #[test]
+    fn a_target_under_a_dangling_link_is_enoent_and_nothing_is_made() {
+        let dir = tempfile::tempdir().unwrap();
+        symlink("nowhere", dir.path().join("dangling")).unwrap();
+        let target = dir.path().join("dangling").join("x").join("f");
+        let err = write(&target, b"x", PublishOptions::default()).unwrap_err();
+        assert_eq!(err.code(), "ENOENT");
+        assert_eq!(names_in(dir.path()), ["dangling"]);
+    }
+
+    #[test]
+    fn a_target_under_a_link_loop_is_eloop() {
+        let dir = tempfile::tempdir().unwrap();
+        symlink("loop", dir.path().join("loop")).unwrap();
+        let err = write(
+            &dir.path().join("loop").join("x").join("f"),
+            b"x",
+            PublishOptions::default(),
+        )
+        .unwrap_err();
+        assert_eq!(err.code(), "ELOOP");
+    }
+
     #[test]
     fn a_new_file_gets_0666_masked_by_the_umask() {
         let dir = tempfile::tempdir().unwrap();

@@ -231,16 +231,16 @@ fn create_dirs_of(dir: &Path) -> io::Result<Vec<PathBuf>> {
                 Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
                 _ => PathBuf::from("."),
             }),
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists && d.is_dir() => {}
-            // A file where a directory must go: ENOTDIR, as Node's recursive mkdir says. Linux
-            // says so before this, when the target is looked up through it; Windows finds
-            // that path merely missing and its mkdir says ERROR_ALREADY_EXISTS.
-            Err(e)
-                if e.kind() == io::ErrorKind::AlreadyExists
-                    && fs::metadata(d).is_ok_and(|m| !m.is_dir()) =>
-            {
-                return Err(io::ErrorKind::NotADirectory.into())
-            }
+            // Something has the name. A directory (made meanwhile): go on. A file where a
+            // directory must go: ENOTDIR, as Node's recursive mkdir says (Linux says so before
+            // this, when the target is looked up through it; Windows finds that path merely
+            // missing and its mkdir says ERROR_ALREADY_EXISTS). A link naming nothing, or a
+            // loop: what following it says, ENOENT or ELOOP, as Node's recursive mkdir does.
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => match fs::metadata(d) {
+                Ok(meta) if meta.is_dir() => {}
+                Ok(_) => return Err(io::ErrorKind::NotADirectory.into()),
+                Err(followed) => return Err(followed),
+            },
             Err(e) => return Err(e),
         }
     }
