@@ -8,7 +8,7 @@ import { freshDir, namesIn, needs, posixOnly, removeTree } from './helpers.js'
 
 const CHILD = join(__dirname, 'fixtures', 'worker-signal-child.js')
 const unixTest = needs([], { also: posixOnly('signals (on Windows kill() ends a process at once, no handler runs)') })
-const ROUNDS = 30
+const ROUNDS = 12
 
 interface Ended {
   code: number | null
@@ -68,7 +68,7 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
   unixTest(`only workers load the package, and the main thread's last listener for ${signal} was removed after they loaded it: children sent it leave no scratch, and die of it`, async (t) => {
     t.timeout(10 * 60_000)
     const problems: string[] = []
-    for (let round = 0; round < 10; round++) {
+    for (let round = 0; round < 5; round++) {
       const dir = freshDir('ap-exit-workers-')
       const delay = Math.floor(Math.random() * 30)
       const ended = await runChild(dir, 'listened-then-removed', signal, delay)
@@ -89,7 +89,7 @@ for (const [mode, what] of [
     t.timeout(10 * 60_000)
     const problems: string[] = []
     for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-      for (let round = 0; round < 3; round++) {
+      for (let round = 0; round < 2; round++) {
         const dir = freshDir('ap-exit-workers-')
         const ended = await runChild(dir, mode, signal, Math.floor(Math.random() * 30))
         const left = namesIn(dir).filter((n) => n.includes('.oxentmp.'))
