@@ -230,3 +230,20 @@ needs(['strace'], { also: { ok: process.platform === 'linux', what: 'Linux (stra
     t.deepEqual(namesIn(dir), ['site'], level)
   }
 })
+
+// In the versioned layout the parent is fsynced before the link swap (the new version's name
+// and its link must be durable first). That fsync failing publishes nothing, and the error
+// names the fsync, not a rename.
+needs(['strace'], { also: { ok: process.platform === 'linux', what: 'Linux (strace)' } })('versioned: the parent fsync before the link swap failing publishes nothing, leaves nothing, and says fsync', async (t) => {
+  for (const level of ['full', 'file']) {
+    const dir = freshDir()
+    const target = join(dir, 'site')
+    await publishDir(target, async (stage) => void (await stage.file('a.txt').write('old a')), (d) => d.withLayout('versioned'))
+    const before = namesIn(dir)
+    const result = commitInjected(target, 'versioned', level, ['-P', dir, '-e', 'trace=fsync', '-e', 'inject=fsync:error=EIO'])
+    t.like(result, { ok: false, code: 'EIO', syscall: 'fsync' }, level)
+    t.not(result.published, true, level)
+    t.is(readFileSync(join(target, 'a.txt'), 'utf8'), 'old a', level)
+    t.deepEqual(namesIn(dir), before, `${level}: no new version and no scratch left`)
+  }
+})

@@ -66,7 +66,7 @@ impl DirStage {
         }
         let exchanged = match self.swap_for_layout() {
             Ok(exchanged) => exchanged,
-            Err(e) => return Err(self.fail_before_swap(fs_err(e, Syscall::Rename))),
+            Err(e) => return Err(self.fail_before_swap(e)),
         };
         // The new tree is the target: no lock of ours on it any more.
         let _ = self.root.file().unlock();
@@ -176,12 +176,12 @@ impl DirStage {
 
     /// The swap of this publish's layout: true if something was displaced (it is now under
     /// the stage's name).
-    fn swap_for_layout(&self) -> io::Result<bool> {
+    fn swap_for_layout(&self) -> Result<bool, PublishError> {
         #[cfg(unix)]
         if let super::Layout::Versioned { .. } = self.options.layout {
             return self.swap_version();
         }
-        self.swap()
+        self.swap().map_err(|e| fs_err(e, Syscall::Rename))
     }
 
     /// Swap the stage in: true if a tree was there (now under the stage's name).

@@ -236,7 +236,7 @@ impl DirStage {
     /// The swap of the versioned layout: the stage becomes a version, and a link naming it
     /// replaces the target. True if something was displaced (it is now under the stage's
     /// name). On failure the stage is back under its name, for the caller to remove.
-    pub(super) fn swap_version(&self) -> io::Result<bool> {
+    pub(super) fn swap_version(&self) -> Result<bool, PublishError> {
         let (parent, stage) = (&self.parent, &self.stage_name);
         let mut version = None;
         for _ in 0..NAME_ATTEMPTS {
@@ -247,22 +247,28 @@ impl DirStage {
                     break;
                 }
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
-                Err(e) => return Err(e),
+                Err(e) => return Err(fs_err(e, Syscall::Rename)),
             }
         }
-        let version = version.ok_or_else(|| io::Error::from(io::ErrorKind::AlreadyExists))?;
-        let linked = vsys::symlink_at(parent, &version, stage).and_then(|()| {
-            // At 'file' and 'full', the version's name and its link are durable before the
-            // link is swapped in: a file system that orders no two name changes could
-            // otherwise keep the swap and lose the rename, a target naming nothing.
-            let durable = match self.options.durability.syncs_file() {
-                true => self.parent.sync(),
-                false => Ok(()),
-            };
-            durable.and_then(|()| self.link_in()).inspect_err(|_| {
-                let _ = vsys::unlink_at(parent, stage);
-            })
-        });
+        let version =
+            version.ok_or_else(|| fs_err(io::ErrorKind::AlreadyExists.into(), Syscall::Rename))?;
+        // Each step's error names its own system call: a failed fsync is not a failed rename.
+        let linked = vsys::symlink_at(parent, &version, stage)
+            .map_err(|e| fs_err(e, Syscall::Symlink))
+            .and_then(|()| {
+                // At 'file' and 'full', the version's name and its link are durable before the
+                // link is swapped in: a file system that orders no two name changes could
+                // otherwise keep the swap and lose the rename, a target naming nothing.
+                let durable = match self.options.durability.syncs_file() {
+                    true => self.parent.sync().map_err(|e| fs_err(e, Syscall::Fsync)),
+                    false => Ok(()),
+                };
+                durable
+                    .and_then(|()| self.link_in().map_err(|e| fs_err(e, Syscall::Rename)))
+                    .inspect_err(|_| {
+                        let _ = vsys::unlink_at(parent, stage);
+                    })
+            });
         if linked.is_err() {
             let _ = sys::rename_dir_noreplace(parent, &version, stage);
         }
