@@ -81,6 +81,14 @@ pub fn is_version_of(target: &OsStr, name: &OsStr) -> bool {
         })
 }
 
+/// The target whose version `name` is (`<target>.v<version>`), if `name` has that shape.
+pub fn target_of_version(name: &OsStr) -> Option<&OsStr> {
+    let bytes = vsys::name_bytes(name);
+    let at = bytes.len().checked_sub(VERSION_INFIX.len() + VERSION_LEN)?;
+    let target = std::os::unix::ffi::OsStrExt::from_bytes(&bytes[..at]);
+    (at > 0 && is_version_of(target, name)).then_some(target)
+}
+
 /// Year, month, day of the day `days` after 1970-01-01 (proleptic Gregorian).
 fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let z = days + 719_468;
@@ -269,8 +277,20 @@ impl DirStage {
                         let _ = vsys::unlink_at(parent, stage);
                     })
             });
-        if linked.is_err() {
-            let _ = sys::rename_dir_noreplace(parent, &version, stage);
+        if let Err(error) = linked {
+            // Back under the stage's name, where the failed commit removes it; failing that,
+            // removed under its own, or named as left: a version no link names would
+            // otherwise stay unreported.
+            if sys::rename_dir_noreplace(parent, &version, stage).is_err() {
+                let path = self.parent_path.join(&version);
+                if !sys::remove_tree(parent, &version, &path).is_empty() {
+                    return Err(PublishError::LeftBehind {
+                        cause: Box::new(error),
+                        scratch: path,
+                    });
+                }
+            }
+            return Err(error);
         }
         linked
     }

@@ -237,3 +237,78 @@ fn a_locked_version_is_never_pruned() {
     versions::prune(&parent, dir.path(), OsStr::new("site"), 1, false).unwrap();
     assert_eq!(versions_of(dir.path()).len(), 1);
 }
+
+#[test]
+fn a_sweep_with_kept_versions_takes_a_version_no_link_names_when_the_target_is_missing_or_plain() {
+    let any_age = SweepOptions {
+        older_than: Duration::ZERO,
+        kept_versions: Some(2),
+        ..SweepOptions::default()
+    };
+    for plain_target in [false, true] {
+        let dir = tempfile::tempdir().unwrap();
+        if plain_target {
+            fs::create_dir(dir.path().join("site")).unwrap();
+            fs::write(dir.path().join("site/a"), b"plain").unwrap();
+        }
+        // A first (or converting) commit stopped after renaming its stage to the version's
+        // name, before its link was swapped in.
+        let orphan = version_name(OsStr::new("site"), SystemTime::now());
+        fs::create_dir_all(dir.path().join(&orphan).join("sub")).unwrap();
+        fs::write(dir.path().join(&orphan).join("sub/a"), b"never linked").unwrap();
+        // One a commit still holds stays, as does a young one when age counts.
+        let held = version_name(OsStr::new("site"), SystemTime::UNIX_EPOCH);
+        fs::create_dir(dir.path().join(&held)).unwrap();
+        let lock = fs::File::open(dir.path().join(&held)).unwrap();
+        lock.lock().unwrap();
+        let young = SweepOptions {
+            older_than: Duration::from_secs(3600),
+            ..any_age.clone()
+        };
+        assert!(sweep_orphans(dir.path(), &young)
+            .unwrap()
+            .removed
+            .is_empty());
+        // Without kept_versions, versions are left alone.
+        let none = SweepOptions {
+            kept_versions: None,
+            ..any_age.clone()
+        };
+        assert!(sweep_orphans(dir.path(), &none).unwrap().removed.is_empty());
+        let report = sweep_orphans(dir.path(), &any_age).unwrap();
+        assert!(report.failures.is_empty(), "{:?}", report.failures);
+        assert_eq!(
+            report.removed,
+            [dir.path().join(&orphan)],
+            "plain: {plain_target}"
+        );
+        assert_eq!(
+            versions_of(dir.path()),
+            [held.to_str().unwrap().to_string()]
+        );
+        if plain_target {
+            assert_eq!(fs::read(dir.path().join("site/a")).unwrap(), b"plain");
+        }
+        drop(lock);
+    }
+}
+
+#[test]
+fn a_version_of_another_target_is_kept_while_its_own_target_names_a_version() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("site");
+    publish(&target, versioned(5), "v0").unwrap();
+    // `site.v…` of a target `site` that names a version: pruned by count, not as an orphan.
+    let older = version_name(OsStr::new("site"), SystemTime::UNIX_EPOCH);
+    fs::create_dir(dir.path().join(&older)).unwrap();
+    let keep_all = SweepOptions {
+        older_than: Duration::ZERO,
+        kept_versions: Some(5),
+        ..SweepOptions::default()
+    };
+    assert!(sweep_orphans(dir.path(), &keep_all)
+        .unwrap()
+        .removed
+        .is_empty());
+    assert_eq!(versions_of(dir.path()).len(), 2);
+}

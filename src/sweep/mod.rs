@@ -105,6 +105,27 @@ fn short_of_descriptors<T>(
     }
 }
 
+/// Is `name` shaped as a version of the versioned layout (`<target>.v<version>`)?
+#[cfg(unix)]
+fn is_version_name(name: &OsStr) -> bool {
+    crate::dir::versions::target_of_version(name).is_some()
+}
+/// The versioned layout is Unix-only: no name is a version elsewhere.
+#[cfg(not(unix))]
+fn is_version_name(_: &OsStr) -> bool {
+    false
+}
+
+/// What a scratch-shaped entry turned out to be when opened.
+enum Candidate {
+    /// A file or directory, old enough, held by nobody: the sweep may remove it.
+    Orphan(std::fs::File, std::fs::Metadata),
+    /// Gone, or neither a file nor a directory (a link, say).
+    NoFileOrDirectory,
+    /// Not the sweep's to remove (young, held, unreadable) or already reported.
+    Skip,
+}
+
 struct Sweep<'a> {
     options: &'a SweepOptions,
     now: SystemTime,
@@ -161,7 +182,7 @@ impl Sweep<'_> {
         let entries = dir.entries(|name, kind| {
             (recursive && kind != EntryKind::Other)
                 || is_scratch_name(name)
-                || (versions && kind != EntryKind::Directory)
+                || (versions && (kind != EntryKind::Directory || is_version_name(name)))
         })?;
         let mut subdirs = Vec::new();
         for (name, kind) in entries {
@@ -171,10 +192,10 @@ impl Sweep<'_> {
                 self.examine(dir, &name, trail);
             } else {
                 #[cfg(unix)]
-                if let (Some(kept), true) =
-                    (self.options.kept_versions, kind != EntryKind::Directory)
-                {
-                    self.prune_versions(dir, &name, kept, trail);
+                match (self.options.kept_versions, kind) {
+                    (None, _) => {}
+                    (Some(_), EntryKind::Directory) => self.examine_version(dir, &name, trail),
+                    (Some(kept), _) => self.prune_versions(dir, &name, kept, trail),
                 }
                 if recursive && kind != EntryKind::Other {
                     subdirs.push(name);
@@ -186,29 +207,16 @@ impl Sweep<'_> {
 
     /// Remove the entry `name` of `dir` if it is an orphaned scratch (see the module's doc).
     fn examine(&mut self, dir: &SweepDir, name: &OsStr, trail: &Trail) {
-        let path = || trail.path_of(name);
-        let file = match dir.open_entry(name) {
-            Ok(file) => file,
-            Err(e) if sys::is_gone_or_other_kind(&e) => {
+        let (file, meta) = match self.candidate(dir, name, trail) {
+            Candidate::Orphan(file, meta) => (file, meta),
+            Candidate::Skip => return,
+            Candidate::NoFileOrDirectory => {
                 #[cfg(unix)]
                 self.examine_link(dir, name, trail);
                 return;
             }
-            // Unreadable to us (a scratch whose final mode has no read bit for us): its lock
-            // cannot be tested, so it is not ours to judge, and not a failure of the sweep.
-            Err(e) if e.kind() == io::ErrorKind::PermissionDenied => return,
-            Err(e) => return self.fail(path(), e, Syscall::Open),
         };
-        let meta = match file.metadata() {
-            Ok(meta) => meta,
-            Err(e) => return self.fail(path(), e, Syscall::Stat),
-        };
-        if !(meta.is_file() || meta.is_dir()) || !self.old_enough(&meta) {
-            return;
-        }
-        if is_live(&(DirId::from_key(dir.key()), name.to_os_string())) || held_by_writer(&file) {
-            return;
-        }
+        let path = || trail.path_of(name);
         if meta.is_dir() {
             return self.remove_stage(dir, name, &file, path());
         }
@@ -227,6 +235,59 @@ impl Sweep<'_> {
             }
         }
         self.report.removed.push(path());
+    }
+
+    /// The entry `name` of `dir`, opened, if it is a file or a directory old enough that no
+    /// live publish of this process or lock of another holds.
+    fn candidate(&mut self, dir: &SweepDir, name: &OsStr, trail: &Trail) -> Candidate {
+        let file = match dir.open_entry(name) {
+            Ok(file) => file,
+            Err(e) if sys::is_gone_or_other_kind(&e) => return Candidate::NoFileOrDirectory,
+            // Unreadable to us (a scratch whose final mode has no read bit for us): its lock
+            // cannot be tested, so it is not ours to judge, and not a failure of the sweep.
+            Err(e) if e.kind() == io::ErrorKind::PermissionDenied => return Candidate::Skip,
+            Err(e) => {
+                self.fail(trail.path_of(name), e, Syscall::Open);
+                return Candidate::Skip;
+            }
+        };
+        let meta = match file.metadata() {
+            Ok(meta) => meta,
+            Err(e) => {
+                self.fail(trail.path_of(name), e, Syscall::Stat);
+                return Candidate::Skip;
+            }
+        };
+        if !(meta.is_file() || meta.is_dir()) || !self.old_enough(&meta) {
+            return Candidate::Skip;
+        }
+        if is_live(&(DirId::from_key(dir.key()), name.to_os_string())) || held_by_writer(&file) {
+            return Candidate::Skip;
+        }
+        Candidate::Orphan(file, meta)
+    }
+
+    /// A version directory that no link names because its target is missing or a plain
+    /// directory: a versioned commit stopped between renaming its stage to the version's name
+    /// and swapping its link in (on a first commit, or one converting a plain directory).
+    /// Removed as an orphaned stage is: old enough, and held by no commit.
+    #[cfg(unix)]
+    fn examine_version(&mut self, dir: &SweepDir, name: &OsStr, trail: &Trail) {
+        use crate::dir::versions::{current, target_of_version, Current};
+        let Some(target) = target_of_version(name) else {
+            return;
+        };
+        if !matches!(
+            current(dir, target),
+            Ok(Current::Missing | Current::Directory)
+        ) {
+            return;
+        }
+        if let Candidate::Orphan(file, meta) = self.candidate(dir, name, trail) {
+            if meta.is_dir() {
+                self.remove_stage(dir, name, &file, trail.path_of(name));
+            }
+        }
     }
 
     /// Remove the orphaned stage `name` (open and locked as `stage`), and its whole tree.
