@@ -247,3 +247,19 @@ needs(['strace'], { also: { ok: process.platform === 'linux', what: 'Linux (stra
     t.deepEqual(namesIn(dir), before, `${level}: no new version and no scratch left`)
   }
 })
+
+// A double fault: the fsync before the link swap fails, then so does the rename that would put
+// the version back under the stage's name. The version is removed under its own name: no
+// version that no link names is left unreported.
+needs(['strace'], { also: { ok: process.platform === 'linux', what: 'Linux (strace)' } })('versioned: the fsync before the link swap and the rename back both failing leave no version behind', async (t) => {
+  const dir = freshDir()
+  const target = join(dir, 'site')
+  await publishDir(target, async (stage) => void (await stage.file('a.txt').write('old a')), (d) => d.withLayout('versioned'))
+  const before = namesIn(dir)
+  // -P: the parent's own fsync, and the renames in it: the 1st names the version, the 2nd
+  // would name the stage again.
+  const result = commitInjected(target, 'versioned', 'full', ['-P', dir, '-e', 'trace=fsync,renameat2', '-e', 'inject=fsync:error=EIO', '-e', 'inject=renameat2:error=EIO:when=2'])
+  t.like(result, { ok: false, code: 'EIO', syscall: 'fsync' })
+  t.is(readFileSync(join(target, 'a.txt'), 'utf8'), 'old a')
+  t.deepEqual(namesIn(dir), before)
+})
