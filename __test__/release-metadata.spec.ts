@@ -75,3 +75,27 @@ test('each platform package README says what the package is, and names only pack
     for (const [mentioned] of readme.matchAll(/@atomic-publish\/[\w-]+/g)) t.is(mentioned, name, `${dir} names ${mentioned}`)
   }
 })
+
+test('the release checks, before publishing anything, that every manifest names the repository it runs in', (t) => {
+  const check = (url: string) => spawnSync(process.execPath, [join(ROOT, 'scripts', 'check-repository.mjs'), url], { encoding: 'utf8' })
+  const same = check(REPO)
+  t.is(same.status, 0, same.stderr)
+  t.is(check(`${REPO.toUpperCase()}/`).status, 0, 'host and path compare case-folded')
+  const fork = check('https://github.com/someone-else/atomic-publish')
+  t.is(fork.status, 1)
+  t.regex(fork.stderr, /package\.json: git\+https:\/\/github\.com\/atomic-publish\/atomic-publish\.git/)
+  t.regex(fork.stderr, /packages\/atomically\/package\.json/)
+})
+
+test('the release workflow publishes only from a tag equal to the version, and makes the GitHub release last', (t) => {
+  const workflow = readFileSync(join(ROOT, '.github', 'workflows', 'release.yml'), 'utf8')
+  const pkg = read('package.json')
+  // napi prepublish would otherwise make the GitHub release before any package is published.
+  t.regex(pkg['scripts'].prepublishOnly, /napi prepublish .*--no-gh-release/)
+  const publish = workflow.slice(workflow.indexOf('\n  publish:'), workflow.indexOf('\n  github-release:'))
+  t.regex(publish, /if: startsWith\(github\.ref, 'refs\/tags\/v'\)/)
+  t.regex(publish, /test "v\$version" = "\$GITHUB_REF_NAME"/)
+  t.true(publish.indexOf('check-repository.mjs') < publish.indexOf('publish-release.sh'))
+  t.notRegex(publish, /contents: write/)
+  t.regex(workflow.slice(workflow.indexOf('\n  github-release:')), /needs: publish[\s\S]*gh release create/)
+})

@@ -106,9 +106,10 @@ install_missing() {
   if [ $need_zig = 1 ] && ! { command -v cargo-zigbuild >/dev/null && python3 -m ziglang version >/dev/null 2>&1; }; then
     # Both are prebuilt wheels on PyPI: nothing compiles. cargo-zigbuild finds zig through the
     # ziglang module when no `zig` is on PATH. (PIP_BREAK_SYSTEM_PACKAGES: a Debian python
-    # refuses global installs otherwise; these two touch no Debian package.)
+    # refuses global installs otherwise; these two touch no Debian package.) The versions are
+    # the ones the workflows pin (ZIG_VERSION, cargo-zigbuild@…).
     for attempt in 1 2 3; do
-      PIP_BREAK_SYSTEM_PACKAGES=1 python3 -m pip install -q ziglang cargo-zigbuild && break
+      PIP_BREAK_SYSTEM_PACKAGES=1 python3 -m pip install -q ziglang==0.17.1 cargo-zigbuild==0.24.1 && break
       [ "$attempt" = 3 ] && exit 1
       sleep 10
     done

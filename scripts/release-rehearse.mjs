@@ -97,16 +97,25 @@ try {
   }
   if (results.some((r) => !r.ok)) throw new Error('a tarball failed its checks: nothing was published')
 
-  // 3. The publish steps of release.yml.
-  run('npm', ['publish'], repo)
-  for (const dir of shims) {
-    const shim = JSON.parse(readFileSync(join(repo, 'packages', dir, 'package.json'), 'utf8'))
-    if (spawnSync('npm', ['view', `${shim.name}@${shim.version}`, 'version'], { env }).status !== 0) run('npm', ['publish'], join(repo, 'packages', dir))
-  }
+  // 3. The publish step of release.yml, the same script; then again, as a re-run of a job that
+  // failed after publishing would: it must skip everything and succeed.
+  run('bash', ['scripts/publish-release.sh'], repo)
+  const rerun = spawnSync('bash', ['scripts/publish-release.sh'], { cwd: repo, env, encoding: 'utf8' })
+  const skipped = (rerun.stdout.match(/is already published/g) ?? []).length
+  check(`a re-run of the publish step skips all ${1 + shims.length} packages and succeeds`, rerun.status === 0 && skipped === 1 + shims.length, rerun.stdout + rerun.stderr.slice(-600))
   const names = [...readdirSync(join(repo, 'npm')).map((d) => `${pkg.napi.packageName}-${d}`), pkg.name, ...ownPackages.slice(2)]
   const missing = names.filter((name) => spawnSync('npm', ['view', name, 'version'], { cwd: work, env }).status !== 0)
   check(`the registry holds every package (${names.length - missing.length} of ${names.length})`, missing.length === 0, missing.join(', '))
   check('the main package names each platform package as an exact optional dependency', pkg.napi.targets.length === Object.values(JSON.parse(run('npm', ['view', `${pkg.name}@${pkg.version}`, 'optionalDependencies', '--json'], work))).filter((v) => v === pkg.version).length)
+
+  // The main tarball as published (napi prepublish added its optionalDependencies) is linted too.
+  const fromRegistry = join(tarballs, 'published')
+  mkdirSync(fromRegistry)
+  const published = join(fromRegistry, run('npm', ['pack', `${pkg.name}@${pkg.version}`, '--silent', '--pack-destination', fromRegistry], work).trim().split('\n').pop())
+  const publintPublished = spawnSync(bin('publint'), ['run', '--strict', published], { encoding: 'utf8' })
+  check(`publint --strict on ${pkg.name}@${pkg.version} as published`, publintPublished.status === 0 && !/Warnings:|Errors:|Suggestions:/.test(publintPublished.stdout), publintPublished.stdout.slice(-600))
+  const attwPublished = spawnSync(bin('attw'), ['--pack', published, '--format', 'ascii'], { encoding: 'utf8' })
+  check(`arethetypeswrong on ${pkg.name}@${pkg.version} as published`, attwPublished.status === 0, attwPublished.stdout.slice(-800))
 
   // 4. Installs, as users make them.
   const smokeSource = readFileSync(join(root, 'scripts', 'smoke.mjs'), 'utf8').replace("from '../index.mjs'", "from 'atomic-publish'")

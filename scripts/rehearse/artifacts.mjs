@@ -9,7 +9,7 @@
 // arm64, which nothing here can load.
 
 import { execFileSync } from 'node:child_process'
-import { copyFileSync, cpSync, existsSync, mkdirSync } from 'node:fs'
+import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import missingBinary from '../../js/missing-binary.js'
 
@@ -22,6 +22,15 @@ function keyOf(triple) {
   const key = keyOfTriple(triple)
   if (!key) throw new Error(`the rehearsal does not know target ${triple}`)
   return key
+}
+
+/** Does this 64-bit little-endian ELF file have a symbol table section (SHT_SYMTAB)? */
+function hasSymbolTable(elf) {
+  const offset = Number(elf.readBigUInt64LE(0x28))
+  const size = elf.readUInt16LE(0x3a)
+  const count = elf.readUInt16LE(0x3c)
+  for (let i = 0; i < count; i++) if (elf.readUInt32LE(offset + i * size + 4) === 2) return true
+  return false
 }
 
 /**
@@ -41,6 +50,9 @@ export function gatherArtifacts(root, pkg, out, given) {
   if (!existsSync(linked(STAND_IN))) needed.push(STAND_IN)
   if (needed.length > 0) execFileSync('bash', [join(root, 'scripts', 'build-targets.sh'), ...needed], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] })
   if (!existsSync(release)) throw new Error(`no release build of ${host}: run npm run build first`)
+  // The release profile strips symbols: a file with a symbol table is a debug build
+  // (`npm run build:debug`), which must not be published, even in a rehearsal.
+  if (hasSymbolTable(readFileSync(release))) throw new Error(`${release} is not a release build (it has a symbol table): run npm run build first`)
 
   return pkg.napi.targets.map((target) => {
     const dir = join(out, `bindings-${target}`)
