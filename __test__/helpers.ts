@@ -2,8 +2,9 @@
 
 import test, { type Implementation } from 'ava'
 import { xxhash128 } from 'hash-wasm'
-import { execFileSync, spawnSync } from 'node:child_process'
-import { chmodSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, lstatSync, readlinkSync, rmSync, statfsSync, statSync, writeFileSync } from 'node:fs'
+import { execFileSync, spawn, spawnSync } from 'node:child_process'
+import { once } from 'node:events'
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, lstatSync, readlinkSync, rmSync, statfsSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 
@@ -92,6 +93,20 @@ export function namesIn(dir: string): string[] {
 /** Scratch files left in `dir`. */
 export function scratchIn(dir: string): string[] {
   return namesIn(dir).filter((n) => n.includes('.oxentmp.'))
+}
+
+/**
+ * Two spellings of one directory (`dir/real`, and `dir/alias` linking to it), and a FIFO
+ * `dir/in.fifo` whose writer, started now, waits for a reader; its data, `FIFODATA`, then
+ * waits in the pipe until a copy reads it.
+ */
+export function aliasedDirWithFifo(dir: string): { fifo: string; writerDone: Promise<unknown> } {
+  mkdirSync(join(dir, 'real'))
+  symlinkSync('real', join(dir, 'alias'))
+  const fifo = join(dir, 'in.fifo')
+  execFileSync('mkfifo', [fifo])
+  const writer = spawn('sh', ['-c', 'printf FIFODATA > "$1"', 'sh', fifo], { stdio: 'ignore' })
+  return { fifo, writerDone: once(writer, 'exit') }
 }
 
 /** The xorshift32 byte stream: deterministic, incompressible, cheap to make. */

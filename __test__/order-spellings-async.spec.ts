@@ -5,7 +5,6 @@
 // effect one at a time, whichever finishes first on the thread pool.
 
 import test from 'ava'
-import { execFileSync, spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -13,7 +12,7 @@ import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { Worker } from 'node:worker_threads'
 import { AtomicFile } from 'atomic-publish'
-import { freshDir, linuxOnly, needs, posix, roundsHere, runChild, scratchIn } from './helpers.js'
+import { aliasedDirWithFifo, freshDir, linuxOnly, needs, posix, roundsHere, runChild, scratchIn } from './helpers.js'
 
 const SIZES = [10, 9 << 20]
 const ROUNDS = roundsHere(150)
@@ -197,13 +196,7 @@ for (const exclusive of [false, true]) {
     `a ${exclusive ? 'no-overwrite ' : ''}copyFrom(FIFO) held back behind a no-overwrite stream through another spelling reads the FIFO only once it may go: its data is published`,
     async (t) => {
       const dir = freshDir()
-      mkdirSync(join(dir, 'real'))
-      symlinkSync('real', join(dir, 'alias'))
-      const fifo = join(dir, 'in.fifo')
-      execFileSync('mkfifo', [fifo])
-      // The writer's open waits for a reader; its data then waits in the pipe.
-      const writer = spawn('sh', ['-c', 'printf FIFODATA > "$1"', 'sh', fifo], { stdio: 'ignore' })
-      const writerDone = once(writer, 'exit')
+      const { fifo, writerDone } = aliasedDirWithFifo(dir)
       let release = (): void => {}
       const held = new Promise<void>((resolve) => (release = resolve))
       const first = new AtomicFile(join(dir, 'alias', 'f')).withOverwrite(false).stream(

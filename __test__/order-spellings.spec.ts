@@ -4,14 +4,13 @@
 // not overtake it where either answer depends on the other.
 
 import test from 'ava'
-import { execFileSync, spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { readFile } from 'node:fs/promises'
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { Worker } from 'node:worker_threads'
 import { AtomicFile } from 'atomic-publish'
-import { freshDir, needs, posix, roundsHere, scratchIn } from './helpers.js'
+import { aliasedDirWithFifo, freshDir, needs, posix, roundsHere, scratchIn } from './helpers.js'
 
 const ROUNDS = roundsHere(100)
 
@@ -187,12 +186,7 @@ test(`no-overwrite writeSync calls on another thread hold back no writeSync to a
 
 needs(['mkfifo', 'sh'], { also: posix })('copyFromSync(FIFO) that would overtake a stream through another spelling fails with ERR_ORDER_PENDING before it reads the FIFO', async (t) => {
   const dir = freshDir()
-  mkdirSync(join(dir, 'real'))
-  symlinkSync('real', join(dir, 'alias'))
-  const fifo = join(dir, 'in.fifo')
-  execFileSync('mkfifo', [fifo])
-  const writer = spawn('sh', ['-c', 'printf FIFODATA > "$1"', 'sh', fifo], { stdio: 'ignore' })
-  const writerDone = once(writer, 'exit')
+  const { fifo, writerDone } = aliasedDirWithFifo(dir)
   let release = (): void => {}
   const held = new Promise<void>((resolve) => (release = resolve))
   const stream = new AtomicFile(join(dir, 'alias', 'f')).stream(
