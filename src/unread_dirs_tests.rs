@@ -26,7 +26,8 @@ pub(super) fn fill(target: &Path, data: &[u8], options: PublishOptions) -> Fille
         .unwrap()
 }
 
-/// The directory's entries and its own mtime and ctime.
+/// The directory's entries and its own mtime and ctime: a create and unlink, even undone,
+/// moves the times.
 pub(super) fn dir_state(dir: &Path) -> (Vec<std::ffi::OsString>, i64, i64, i64, i64) {
     let meta = std::fs::metadata(dir).unwrap();
     (

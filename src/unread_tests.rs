@@ -5,6 +5,7 @@ use std::os::unix::fs::MetadataExt;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
+use super::dirs_tests::{dir_state, memory_of};
 use super::*;
 use crate::errors::PublishError;
 use crate::publish::Control;
@@ -17,23 +18,6 @@ fn write_unread(
     options: PublishOptions,
 ) -> Option<Result<Published, PublishError>> {
     Some(fill_unread(target, data, options)?.and_then(Filled::publish))
-}
-
-fn memory_of(bytes: &[u8]) -> CallerMemory {
-    CallerMemory::new(bytes.as_ptr() as usize, bytes.len())
-}
-
-/// The directory's entries and its own mtime and ctime: a create and unlink, even undone,
-/// moves the times.
-fn dir_state(dir: &Path) -> (Vec<std::ffi::OsString>, i64, i64, i64, i64) {
-    let meta = std::fs::metadata(dir).unwrap();
-    (
-        names_in(dir),
-        meta.mtime(),
-        meta.mtime_nsec(),
-        meta.ctime(),
-        meta.ctime_nsec(),
-    )
 }
 
 #[test]
