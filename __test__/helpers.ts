@@ -239,7 +239,7 @@ export function mountsTmpfs(): Condition {
     } catch {
       // Still mounted (the umount failed): left, and the tests that mount are skipped.
     }
-    mountProbe = { ok, what: 'CAP_SYS_ADMIN to mount a tmpfs (mount -t tmpfs was refused here)' }
+    mountProbe = { ok, what: 'CAP_SYS_ADMIN to mount file systems (mount -t tmpfs was refused here)' }
   }
   return mountProbe
 }
