@@ -2,16 +2,17 @@
 // halfway through staging, and a caller (or a neighbour) doing hostile things to the stage.
 // Whatever fails, the target is as it was and nothing is left beside it.
 
-import test from 'ava'
 import { execFileSync } from 'node:child_process'
 import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { AtomicDir, publishDir, sweepOrphans, xxh3_128, type PublishFsError } from 'atomic-publish'
-import { freshDir, namesIn, needs } from './helpers.js'
+import { directorySwap, freshDir, mountsTmpfs, namesIn, needs, posixOnly } from './helpers.js'
 
-const unix = process.platform === 'linux' || process.platform === 'darwin'
-const posixOnly = unix ? test : test.skip
-const tmpfsRoot = needs(['mount', 'umount'], { root: true, serial: true, also: { ok: process.platform === 'linux', what: 'Linux (tmpfs)' } })
+/** Tests that commit a tree. */
+const swapping = needs([], { also: directorySwap })
+/** Tests whose commits fail before any swap: staging alone, which every Unix has. */
+const staging = needs([], { also: posixOnly('directory stages (Windows refuses directory publishes)') })
+const tmpfsRoot = needs([], { serial: true, also: [directorySwap, mountsTmpfs()] })
 
 /** Every file under `dir`, relative, sorted, with its content. */
 function treeOf(dir: string, below = ''): string[] {
@@ -27,7 +28,7 @@ function treeOf(dir: string, below = ''): string[] {
 /** The stage directory beside `target`, once the first staging call made it. */
 const stageOf = (dir: string, name: string): string => join(dir, namesIn(dir).find((n) => n.startsWith(`${name}.oxentmp.`))!)
 
-posixOnly('a mismatch among many gathered writes fails that write alone, and the commit publishes nothing', async (t) => {
+swapping('a mismatch among many gathered writes fails that write alone, and the commit publishes nothing', async (t) => {
   const dir = freshDir()
   const target = join(dir, 't')
   await publishDir(target, async (stage) => { await stage.file('keep').write('old') })
@@ -46,7 +47,7 @@ posixOnly('a mismatch among many gathered writes fails that write alone, and the
   t.deepEqual(namesIn(dir), ['t'])
 })
 
-posixOnly('an abort while thousands of writes are queued: they reject, nothing is published or left', async (t) => {
+swapping('an abort while thousands of writes are queued: they reject, nothing is published or left', async (t) => {
   const dir = freshDir()
   const target = join(dir, 't')
   await publishDir(target, async (stage) => { await stage.file('keep').write('old') })
@@ -62,7 +63,7 @@ posixOnly('an abort while thousands of writes are queued: they reject, nothing i
   t.deepEqual(namesIn(dir), ['t'])
 })
 
-posixOnly('30 000 small files in 300 directories, gathered and committed whole', async (t) => {
+swapping('30 000 small files in 300 directories, gathered and committed whole', async (t) => {
   const dir = freshDir()
   const target = join(dir, 't')
   const count = 30_000
@@ -122,7 +123,7 @@ for (const [what, options, size] of [
   })
 }
 
-posixOnly('a link planted at a file name in the stage is never written through', async (t) => {
+staging('a link planted at a file name in the stage is never written through', async (t) => {
   const dir = freshDir()
   const outside = join(dir, 'outside')
   writeFileSync(outside, 'precious')
@@ -136,7 +137,7 @@ posixOnly('a link planted at a file name in the stage is never written through',
   t.deepEqual(namesIn(dir), ['outside'])
 })
 
-posixOnly('a stage directory swapped for a link after use: nothing goes through the link, nothing is published', async (t) => {
+swapping('a stage directory swapped for a link after use: nothing goes through the link, nothing is published', async (t) => {
   for (const durability of ['full', 'none'] as const) {
     const dir = freshDir()
     const outside = join(dir, 'outside')
@@ -159,7 +160,7 @@ posixOnly('a stage directory swapped for a link after use: nothing goes through 
   }
 })
 
-posixOnly('a link in the current tree is refused by fromCurrent; nothing is published or left', async (t) => {
+swapping('a link in the current tree is refused by fromCurrent; nothing is published or left', async (t) => {
   const dir = freshDir()
   const target = join(dir, 't')
   await publishDir(target, async (stage) => { await stage.file('d/keep').write('old') })
@@ -172,7 +173,7 @@ posixOnly('a link in the current tree is refused by fromCurrent; nothing is publ
   t.deepEqual(namesIn(dir), ['secret', 't'])
 })
 
-posixOnly('a staged path through a staged file is ENOTDIR and fails the commit', async (t) => {
+staging('a staged path through a staged file is ENOTDIR and fails the commit', async (t) => {
   const dir = freshDir()
   const target = join(dir, 't')
   const stage = new AtomicDir(target)
@@ -182,7 +183,7 @@ posixOnly('a staged path through a staged file is ENOTDIR and fails the commit',
   t.deepEqual(namesIn(dir), [])
 })
 
-posixOnly('directories and files not named in UTF-8 survive an incremental publish by their exact bytes', async (t) => {
+swapping('directories and files not named in UTF-8 survive an incremental publish by their exact bytes', async (t) => {
   const dir = freshDir()
   const target = join(dir, 't')
   const sub = Buffer.from('r\xe9pertoire', 'latin1')

@@ -1,18 +1,18 @@
 // The versioned directory layout: the target a link to an immutable `<name>.v<version>` tree,
 // replaced atomically; Node readers pin one version through `fs.realpath`.
 
-import test from 'ava'
 import { spawn, spawnSync } from 'node:child_process'
 import { lstatSync, lutimesSync, mkdirSync, readdirSync, readFileSync, readlinkSync, realpathSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs'
 import { basename, join } from 'node:path'
 import { AtomicDir, publishDir, sweepOrphans } from 'atomic-publish'
-import { freshDir, namesIn } from './helpers.js'
+import { directorySwap, freshDir, namesIn, needs, posixOnly } from './helpers.js'
 import { readVersionsWhileCommitting, VERSION_FILES } from './versioned-readers.js'
 
 const ROOT = join(__dirname, '..', '..')
 const FIXTURE = join(__dirname, 'fixtures', 'dir-versioned.js')
-const unix = process.platform === 'linux' || process.platform === 'darwin'
-const posixOnly = unix ? test : test.skip
+/** Tests that commit a version. */
+const swapping = needs([], { also: directorySwap })
+const swappingSerial = needs([], { serial: true, also: directorySwap })
 
 /** Commits under `npm test`; `npm run test:reliability` runs 1 000. */
 const COMMITS = 200
@@ -42,7 +42,7 @@ function publishVersion(target: string, marker: string, keep = 3): ReturnType<ty
   }, (dir) => dir.withLayout('versioned', { keep }))
 }
 
-;(unix ? test.serial : test.skip)(`Node readers pinning through fs.realpath during ${COMMITS} commits never see two versions, and lose a walk only once its version is no longer kept`, async (t) => {
+swappingSerial(`Node readers pinning through fs.realpath during ${COMMITS} commits never see two versions, and lose a walk only once its version is no longer kept`, async (t) => {
   const dir = freshDir()
   const target = join(dir, 'site')
   const report = await readVersionsWhileCommitting(FIXTURE, target, COMMITS, 3)
@@ -60,7 +60,7 @@ function publishVersion(target: string, marker: string, keep = 3): ReturnType<ty
   t.is(treeOf(target).length, VERSION_FILES)
 })
 
-posixOnly('each commit makes a new version, the target a relative link to it; exactly the newest N stay', async (t) => {
+swapping('each commit makes a new version, the target a relative link to it; exactly the newest N stay', async (t) => {
   for (const keep of [1, 2, 4]) {
     const dir = freshDir()
     const target = join(dir, 'site')
@@ -80,7 +80,7 @@ posixOnly('each commit makes a new version, the target a relative link to it; ex
   }
 })
 
-posixOnly('a pinned version is immutable: fs.realpath once, then reads under it see that version whatever is committed', async (t) => {
+swapping('a pinned version is immutable: fs.realpath once, then reads under it see that version whatever is committed', async (t) => {
   const dir = freshDir()
   const target = join(dir, 'site')
   await publishVersion(target, 'one')
@@ -91,7 +91,7 @@ posixOnly('a pinned version is immutable: fs.realpath once, then reads under it 
   t.is(basename(pinned), versionsIn(dir, 'site')[0])
 })
 
-posixOnly('a plain directory target is converted by the first versioned commit; a foreign link or a file is refused with ENOTDIR and left alone', async (t) => {
+swapping('a plain directory target is converted by the first versioned commit; a foreign link or a file is refused with ENOTDIR and left alone', async (t) => {
   const dir = freshDir()
   const target = join(dir, 'site')
   await publishDir(target, async (d) => { await d.file('a').write('plain') })
@@ -117,7 +117,7 @@ posixOnly('a plain directory target is converted by the first versioned commit; 
   t.deepEqual(namesIn(dir).filter((n) => n.includes('.oxentmp.')), [])
 })
 
-posixOnly('withOverwrite(false): of 24 racers creating one versioned target exactly one wins, the rest get EEXIST and leave nothing', async (t) => {
+swapping('withOverwrite(false): of 24 racers creating one versioned target exactly one wins, the rest get EEXIST and leave nothing', async (t) => {
   const dir = freshDir()
   const target = join(dir, 'once')
   const results = await Promise.allSettled(
@@ -134,7 +134,7 @@ posixOnly('withOverwrite(false): of 24 racers creating one versioned target exac
   t.is(versionsIn(dir, 'once').length, 1)
 })
 
-posixOnly('an abort at every step of a versioned publish leaves the target and its versions as they were', async (t) => {
+swapping('an abort at every step of a versioned publish leaves the target and its versions as they were', async (t) => {
   const dir = freshDir()
   const target = join(dir, 't')
   await publishVersion(target, 'old')
@@ -177,7 +177,7 @@ posixOnly('an abort at every step of a versioned publish leaves the target and i
   unchanged()
 })
 
-posixOnly('withLayout checks its arguments, and only before the first staged file', async (t) => {
+needs([], { also: posixOnly('directory stages (Windows refuses directory publishes)') })('withLayout checks its arguments, and only before the first staged file', async (t) => {
   const dir = freshDir()
   const target = join(dir, 't')
   t.throws(() => new AtomicDir(target).withLayout('other' as 'plain'), { code: 'ERR_INVALID_ARG_VALUE' })
@@ -194,7 +194,7 @@ posixOnly('withLayout checks its arguments, and only before the first staged fil
   t.deepEqual(namesIn(dir), [])
 })
 
-;(unix ? test.serial : test.skip)('SIGKILL at random moments of versioned commits: the target is always a link to one whole version; a sweep leaves the kept versions only', async (t) => {
+swappingSerial('SIGKILL at random moments of versioned commits: the target is always a link to one whole version; a sweep leaves the kept versions only', async (t) => {
   const dir = freshDir()
   const target = join(dir, 'tree')
   let commits = 0
@@ -235,7 +235,7 @@ posixOnly('withLayout checks its arguments, and only before the first staged fil
   t.is(treeOf(target).length, VERSION_FILES)
 })
 
-posixOnly('atomic-publish dir --versioned --keep N publishes versions; --keep alone is a usage error', (t) => {
+swapping('atomic-publish dir --versioned --keep N publishes versions; --keep alone is a usage error', (t) => {
   const dir = freshDir()
   const src = join(dir, 'build')
   mkdirSync(src)
@@ -255,7 +255,7 @@ posixOnly('atomic-publish dir --versioned --keep N publishes versions; --keep al
   t.deepEqual(treeOf(target), ['index.html=3'])
 })
 
-;(process.platform === 'win32' ? test : test.skip)('Windows: a directory publish, plain or versioned, is refused with ENOTSUP and nothing is made', async (t) => {
+needs([], { also: { ok: process.platform === 'win32', what: 'Windows (the one platform that refuses directory publishes)' } })('Windows: a directory publish, plain or versioned, is refused with ENOTSUP and nothing is made', async (t) => {
   const dir = freshDir()
   const target = join(dir, 'site')
   await t.throwsAsync(publishVersion(target, 'x'), { code: 'ENOTSUP' })

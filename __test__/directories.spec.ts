@@ -4,12 +4,10 @@ import { spawn, spawnSync } from 'node:child_process'
 import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { AtomicDir, publishDir, sweepOrphans, xxh3_128 } from 'atomic-publish'
-import { freshDir, namesIn, needs } from './helpers.js'
+import { directorySwap, freshDir, namesIn, needs } from './helpers.js'
 
 const ROOT = join(__dirname, '..', '..')
-// Windows has no atomic swap of two directories: a directory publish there is refused (ENOTSUP).
-const directorySwap = { ok: process.platform === 'linux' || process.platform === 'darwin', what: 'Linux or macOS (an atomic directory swap; Windows refuses directory publishes)' }
-const posixOnly = needs([], { also: directorySwap })
+const swapping = needs([], { also: directorySwap })
 
 /** Every file under `dir`, relative, sorted, with its content. */
 function treeOf(dir: string, below = ''): string[] {
@@ -22,7 +20,7 @@ function treeOf(dir: string, below = ''): string[] {
   return out.sort()
 }
 
-posixOnly('a tree is published whole, with a manifest of every file, and nothing is left beside it', async (t) => {
+swapping('a tree is published whole, with a manifest of every file, and nothing is left beside it', async (t) => {
   const dir = freshDir()
   const target = join(dir, 'site')
   const source = join(dir, 'app.js')
@@ -42,7 +40,7 @@ posixOnly('a tree is published whole, with a manifest of every file, and nothing
   t.is(statSync(join(target, 'secret')).mtime.toISOString(), '2001-02-03T04:05:06.000Z')
 })
 
-posixOnly('a second publish replaces the whole tree; the old one goes', async (t) => {
+swapping('a second publish replaces the whole tree; the old one goes', async (t) => {
   const dir = freshDir()
   const target = join(dir, 'site')
   await publishDir(target, async (stage) => { await stage.file('old/a').write('1') })
@@ -51,7 +49,7 @@ posixOnly('a second publish replaces the whole tree; the old one goes', async (t
   t.deepEqual(namesIn(dir), ['site'])
 })
 
-posixOnly('withOverwrite(false): of 24 racers creating one tree exactly one wins, the rest get EEXIST and leave nothing', async (t) => {
+swapping('withOverwrite(false): of 24 racers creating one tree exactly one wins, the rest get EEXIST and leave nothing', async (t) => {
   const dir = freshDir()
   const target = join(dir, 'once')
   const results = await Promise.allSettled(
@@ -67,7 +65,7 @@ posixOnly('withOverwrite(false): of 24 racers creating one tree exactly one wins
   t.deepEqual(namesIn(dir), ['once'])
 })
 
-posixOnly('an abort at every step leaves the target as it was and nothing beside it', async (t) => {
+swapping('an abort at every step leaves the target as it was and nothing beside it', async (t) => {
   const dir = freshDir()
   const target = join(dir, 't')
   await publishDir(target, async (stage) => { await stage.file('keep').write('old') })
@@ -123,7 +121,7 @@ posixOnly('an abort at every step leaves the target as it was and nothing beside
   t.deepEqual(namesIn(dir), ['t'])
 })
 
-posixOnly('one hash mismatch publishes nothing, and so does any failed staging call', async (t) => {
+swapping('one hash mismatch publishes nothing, and so does any failed staging call', async (t) => {
   const dir = freshDir()
   const target = join(dir, 't')
   await publishDir(target, async (stage) => { await stage.file('keep').write('old') })
@@ -138,7 +136,7 @@ posixOnly('one hash mismatch publishes nothing, and so does any failed staging c
   t.deepEqual(namesIn(dir), ['t'])
 })
 
-posixOnly('hostile staged paths are refused before anything is made', async (t) => {
+swapping('hostile staged paths are refused before anything is made', async (t) => {
   const dir = freshDir()
   const target = join(dir, 't')
   const stage = new AtomicDir(target)
@@ -150,7 +148,7 @@ posixOnly('hostile staged paths are refused before anything is made', async (t) 
   t.deepEqual(namesIn(dir), [])
 })
 
-posixOnly('a link planted in the stage is never followed: nothing outside is written, nothing is published', async (t) => {
+swapping('a link planted in the stage is never followed: nothing outside is written, nothing is published', async (t) => {
   const dir = freshDir()
   const outside = join(dir, 'outside')
   mkdirSync(outside)
@@ -166,7 +164,7 @@ posixOnly('a link planted in the stage is never followed: nothing outside is wri
   t.deepEqual(namesIn(dir), ['outside'])
 })
 
-posixOnly('names that are not UTF-8 are staged and reported by their exact bytes', async (t) => {
+swapping('names that are not UTF-8 are staged and reported by their exact bytes', async (t) => {
   const dir = freshDir()
   const target = join(dir, 't')
   const name = Buffer.from('caf\xe9', 'latin1')
@@ -175,7 +173,7 @@ posixOnly('names that are not UTF-8 are staged and reported by their exact bytes
   t.deepEqual(readdirSync(join(target, 'd'), { encoding: 'buffer' }), [name])
 })
 
-posixOnly('10 000 entries in one tree', async (t) => {
+swapping('10 000 entries in one tree', async (t) => {
   const dir = freshDir()
   const target = join(dir, 't')
   const manifest = await publishDir(target, async (stage) => {
@@ -187,7 +185,7 @@ posixOnly('10 000 entries in one tree', async (t) => {
   t.deepEqual(namesIn(dir), ['t'])
 })
 
-posixOnly('fromCurrent: unchanged files are the same files, changed ones are new, the old tree kept its bytes', async (t) => {
+swapping('fromCurrent: unchanged files are the same files, changed ones are new, the old tree kept its bytes', async (t) => {
   const dir = freshDir()
   const target = join(dir, 't')
   await publishDir(target, async (stage) => {
@@ -204,7 +202,7 @@ posixOnly('fromCurrent: unchanged files are the same files, changed ones are new
   t.deepEqual(namesIn(dir), ['t'])
 })
 
-posixOnly('a file where the tree goes is refused (ENOTDIR) and kept', async (t) => {
+swapping('a file where the tree goes is refused (ENOTDIR) and kept', async (t) => {
   const dir = freshDir()
   const target = join(dir, 't')
   writeFileSync(target, 'file')
@@ -213,7 +211,7 @@ posixOnly('a file where the tree goes is refused (ENOTDIR) and kept', async (t) 
   t.deepEqual(namesIn(dir), ['t'])
 })
 
-posixOnly('sweepOrphans removes an orphaned stage whole, never through its links, and never a live one', async (t) => {
+swapping('sweepOrphans removes an orphaned stage whole, never through its links, and never a live one', async (t) => {
   const dir = freshDir()
   const outside = join(dir, 'outside')
   mkdirSync(outside)
@@ -291,7 +289,7 @@ needs([], { serial: true, also: directorySwap })('SIGKILL at random moments of a
   t.deepEqual(namesIn(dir), ['tree'])
 })
 
-posixOnly('atomic-publish dir copies a tree, modes and empty directories too; a link in the source publishes nothing', (t) => {
+swapping('atomic-publish dir copies a tree, modes and empty directories too; a link in the source publishes nothing', (t) => {
   const dir = freshDir()
   const src = join(dir, 'build')
   mkdirSync(join(src, 'assets', 'empty'), { recursive: true })
@@ -315,7 +313,7 @@ posixOnly('atomic-publish dir copies a tree, modes and empty directories too; a 
   t.is(cli(src).status, 2)
 })
 
-posixOnly('a staged file from a stream or a write stream; a failing source fails the commit and leaves nothing', async (t) => {
+swapping('a staged file from a stream or a write stream; a failing source fails the commit and leaves nothing', async (t) => {
   const dir = freshDir()
   const target = join(dir, 't')
   const tree = new AtomicDir(target)

@@ -8,7 +8,7 @@ import { execFileSync, spawnSync } from 'node:child_process'
 import { existsSync, lutimesSync, mkdirSync, readdirSync, readFileSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { AtomicFile } from 'atomic-publish'
-import { freshDir, needs, notUnderWine, posix, posixOnly, runChild } from './helpers.js'
+import { freshDir, loopDevices, mountsTmpfs, needs, notUnderWine, posix, posixOnly, runChild } from './helpers.js'
 
 const REFUSED = ['ERR_OUT_OF_RANGE', 'ERR_INVALID_ARG_VALUE', 'ERR_INVALID_ARG_TYPE']
 const CLI = join(__dirname, '..', '..', 'cli.js')
@@ -192,7 +192,7 @@ needs([], { also: posix })('sweeps racing a name swapped between files, a FIFO, 
   t.deepEqual(out.stashLeft, ['young', 'old', 'fifo'])
 })
 
-needs(['mkfs.ext4', 'mount', 'umount'], { root: true })('on a file system of whole seconds (ext4, 128-byte inodes), a fraction is rounded as that file system rounds every time, and only a time beyond its range is refused', (t) => {
+needs(['mkfs.ext4'], { also: [mountsTmpfs(), loopDevices] })('on a file system of whole seconds (ext4, 128-byte inodes), a fraction is rounded as that file system rounds every time, and only a time beyond its range is refused', (t) => {
   const dir = freshDir()
   const image = join(dir, 'seconds.img')
   const mnt = join(dir, 'mnt')

@@ -7,9 +7,9 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { getSystemErrorMap } from 'node:util'
 import { AtomicFile, type PublishFsError } from 'atomic-publish'
-import { freshDir, needs, posixOnly, scratchIn, snapshot, xorshiftBytes } from './helpers.js'
+import { freshDir, mountsTmpfs, needs, posixOnly, scratchIn, snapshot, xorshiftBytes } from './helpers.js'
 
-const rootOnly = needs(['mount', 'umount'], { root: true })
+const mounting = needs([], { also: mountsTmpfs() })
 
 /** libuv's errno for `code` on this platform, as Node's own errors carry it (-21 on Linux, -4068 on Windows). */
 function uvErrno(code: string): number | undefined {
@@ -39,7 +39,7 @@ needs([], { also: posixOnly('ENOTDIR for a path through a file') })('a file wher
   t.deepEqual(snapshot(dir), before)
 })
 
-rootOnly('a full disk (1 MiB tmpfs) is ENOSPC, never a truncated publish, and space coming back works', async (t) => {
+mounting('a full disk (1 MiB tmpfs) is ENOSPC, never a truncated publish, and space coming back works', async (t) => {
   const mnt = freshDir('ap-tiny-')
   execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', mnt])
   try {
@@ -63,7 +63,7 @@ rootOnly('a full disk (1 MiB tmpfs) is ENOSPC, never a truncated publish, and sp
   }
 })
 
-rootOnly('a read-only file system is EROFS and changes nothing', async (t) => {
+mounting('a read-only file system is EROFS and changes nothing', async (t) => {
   const dir = freshDir()
   const ro = join(dir, 'ro')
   mkdirSync(ro)

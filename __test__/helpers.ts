@@ -199,6 +199,70 @@ export const posixOnly = (what: string): Condition => ({ ok: process.platform !=
 export const linuxOnly = (what: string): Condition => ({ ok: process.platform === 'linux', what: `Linux ${what}` })
 
 /**
+ * For `needs(…, { also })`: directory publishes, plain or versioned. They swap two names in one
+ * step of the kernel (`renameat2` with `RENAME_EXCHANGE` or `RENAME_NOREPLACE` on Linux,
+ * `renameatx_np` with `RENAME_SWAP` or `RENAME_EXCL` on macOS); FreeBSD's `renameat` has neither
+ * flag, so a commit there fails with ENOSYS, and Windows refuses a directory publish at once.
+ */
+export const directorySwap: Condition = {
+  ok: process.platform === 'linux' || process.platform === 'darwin',
+  what: 'Linux or macOS (an atomic directory swap: FreeBSD has no exchanging rename, Windows refuses directory publishes)',
+}
+
+/** Does `command args…` run and exit 0 (within 30 s, its output discarded)? */
+function succeeds(command: string, args: string[]): boolean {
+  return spawnSync(command, args, { stdio: 'ignore', timeout: 30_000, killSignal: 'SIGKILL' }).status === 0
+}
+
+let setprivProbe: Condition | undefined
+
+/**
+ * For `needs(…, { also })` in tests that, as root, run a command as nobody through
+ * `setpriv --reuid=65534 --regid=65534 --clear-groups`: util-linux's setpriv, which can switch
+ * users. BusyBox's (Alpine's only one) knows none of these options, and a container may forbid
+ * the switch: the probe runs that very command once (`true` as nobody) and the test is skipped,
+ * saying so, if it fails. Always true for a plain user, who runs the command as itself.
+ */
+export function setprivSwitchesUser(): Condition {
+  setprivProbe ??= {
+    ok: !isRoot || (process.platform === 'linux' && succeeds('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'true'])),
+    what: 'a setpriv that can run a command as nobody (util-linux setpriv --reuid; BusyBox setpriv has no --reuid)',
+  }
+  return setprivProbe
+}
+
+let mountProbe: Condition | undefined
+
+/**
+ * For `needs(…, { also })` in tests that mount (a tmpfs, a bind mount, a loop image): root on
+ * Linux with `mount`, `umount` and CAP_SYS_ADMIN. A container's root usually lacks the
+ * capability while `mount` is on its PATH all the same (BusyBox), so the probe mounts a 64 KiB
+ * tmpfs on a fresh directory once and unmounts it; the skip title names what is missing.
+ */
+export function mountsTmpfs(): Condition {
+  if (mountProbe) return mountProbe
+  const missingTools = ['mount', 'umount'].filter((tool) => !hasCommand(tool))
+  if (process.platform !== 'linux') mountProbe = { ok: false, what: 'Linux (tmpfs and bind mounts)' }
+  else if (!isRoot) mountProbe = { ok: false, what: 'root (to mount)' }
+  else if (missingTools.length > 0) mountProbe = { ok: false, what: missingTools.join(', ') }
+  else {
+    const mnt = mkdtempSync(join(tmpdir(), 'ap-mount-probe-'))
+    let ok = succeeds('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', mnt])
+    if (ok && !succeeds('umount', [mnt])) ok = false
+    try {
+      rmSync(mnt, { recursive: true, force: true })
+    } catch {
+      // Still mounted (the umount failed): left, and the tests that mount are skipped.
+    }
+    mountProbe = { ok, what: 'CAP_SYS_ADMIN to mount file systems (mount -t tmpfs was refused here)' }
+  }
+  return mountProbe
+}
+
+/** For `needs(…, { also })` in tests that mount an image through a loop device (`losetup`, `mount -o loop`). */
+export const loopDevices: Condition = { ok: existsSync('/dev/loop-control'), what: 'loop devices (/dev/loop-control)' }
+
+/**
  * For `needs(…, { also })`: what Windows has and Wine (`npm run test:wine -- --ava` sets
  * ATOMIC_PUBLISH_UNDER_WINE) does not emulate.
  */

@@ -3,10 +3,11 @@
 // A writer that skips the directory fsync is run through the same check, which must catch it.
 
 import { canCutPower, cutPower, type FileSystem } from './reliability/powercut.js'
-import { needs } from './helpers.js'
+import { loopDevices, mountsTmpfs, needs } from './helpers.js'
 
 for (const fs of ['ext4', 'xfs', 'btrfs'] as FileSystem[]) {
-  const maybe = needs([], { serial: true, also: { ok: canCutPower(fs), what: `root with losetup and mkfs.${fs}` } })
+  const tools = { ok: canCutPower(fs), what: `root with losetup and mkfs.${fs}` }
+  const maybe = needs([], { serial: true, also: tools.ok ? [mountsTmpfs(), loopDevices] : tools })
   maybe(`${fs}: a resolved publish survives a power cut; a writer without the directory fsync does not`, (t) => {
     const published = cutPower(fs, 'protocol')
     t.deepEqual(published, { found: 'v2', orphans: 0 }, 'the full protocol')

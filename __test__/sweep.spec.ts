@@ -5,7 +5,7 @@ import { execFileSync, spawnSync } from 'node:child_process'
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { AtomicFile, sweepOrphans } from 'atomic-publish'
-import { fixtureForOtherUser, freshDir, isRoot, namesIn, needs, notUnderWine, otherUserReachesTmp, posixOnly, runChild, scratchIn, snapshot } from './helpers.js'
+import { fixtureForOtherUser, freshDir, isRoot, namesIn, needs, notUnderWine, otherUserReachesTmp, posixOnly, runChild, scratchIn, setprivSwitchesUser, snapshot } from './helpers.js'
 
 const ROOT = join(__dirname, '..', '..')
 const LONG_AGO = new Date('2001-01-01T00:00:00Z')
@@ -18,7 +18,8 @@ interface SweeperReport {
 
 /**
  * A recursive sweep of `dir` in a child, as a user whom modes stop: root enters any
- * directory, so as root the sweep runs as nobody, in a directory nobody owns.
+ * directory, so as root the sweep runs as nobody, in a directory nobody owns (a test calling
+ * it needs `setprivSwitchesUser()`).
  */
 function sweepAsNobody(dir: string, encoding = 'utf8'): SweeperReport {
   const asNobody = isRoot ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'] : []
@@ -47,7 +48,7 @@ test('old scratch files of every writer go (1–64 letters and digits); young on
   t.deepEqual(namesIn(dir), ['sub', 'young.json.oxentmp.Zz0Zz0Zz0Z', ...lookAlikes].sort())
 })
 
-needs([], { also: [otherUserReachesTmp, posixOnly('file names as bytes (Windows names are UTF-16)')] })('paths come back as fs.readdir gives names: strings by default, exact bytes with encoding buffer', async (t) => {
+needs([], { also: [otherUserReachesTmp, setprivSwitchesUser(), posixOnly('file names as bytes (Windows names are UTF-16)')] })('paths come back as fs.readdir gives names: strings by default, exact bytes with encoding buffer', async (t) => {
   const dir = freshDir()
   const name = Buffer.concat([Buffer.from('n'), Buffer.from([0xe9]), Buffer.from('.txt.oxentmp.Ab3dE6')])
   const notUtf8 = () => orphan(Buffer.concat([Buffer.from(`${dir}/`), name]))
@@ -130,7 +131,7 @@ needs([], { also: posixOnly('descriptor limits (ulimit -n)') })('a tree 5 000 le
   }
 })
 
-needs([], { also: [otherUserReachesTmp, posixOnly('directory permissions (a directory without x cannot be entered)')] })('a recursive sweep that cannot enter a subdirectory sweeps the rest and names it', async (t) => {
+needs([], { also: [otherUserReachesTmp, setprivSwitchesUser(), posixOnly('directory permissions (a directory without x cannot be entered)')] })('a recursive sweep that cannot enter a subdirectory sweeps the rest and names it', async (t) => {
   const dir = freshDir()
   const top = orphan(join(dir, 'top.oxentmp.Ab3dE6'))
   mkdirSync(join(dir, 'open'))

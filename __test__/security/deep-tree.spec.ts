@@ -8,7 +8,7 @@ import { execFileSync, spawnSync } from 'node:child_process'
 import { chmodSync, copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { removeTree, runChild } from '../helpers.js'
+import { removeTree, runChild, setprivSwitchesUser } from '../helpers.js'
 
 const NOBODY = 65534
 const LEVELS = 20_500
@@ -60,6 +60,7 @@ function sweepAsRoot(dir: string): SweeperReport {
 
 const title = `nobody's ${LEVELS.toLocaleString('en')}-level tree in a shared directory: root's recursive sweep finishes it in bounded memory and descriptors`
 if (!isRootOnLinux) test.skip(`${title} (skipped: needs root on Linux to act as nobody and set fs.protected_*)`, () => {})
+else if (!setprivSwitchesUser().ok) test.skip(`${title} (skipped: needs ${setprivSwitchesUser().what})`, () => {})
 else {
   test.serial(title, (t) => {
     const shared = arena(0o1777)
