@@ -6,24 +6,13 @@ import { execFileSync } from 'node:child_process'
 import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { AtomicDir, publishDir, sweepOrphans, xxh3_128, type PublishFsError } from 'atomic-publish'
-import { directorySwap, freshDir, mountsTmpfs, namesIn, needs, posixOnly } from './helpers.js'
+import { directorySwap, freshDir, mountsTmpfs, namesIn, needs, posixOnly, treeOf } from './helpers.js'
 
 /** Tests that commit a tree. */
 const swapping = needs([], { also: directorySwap })
 /** Tests whose commits fail before any swap: staging alone, which every Unix has. */
 const staging = needs([], { also: posixOnly('directory stages (Windows refuses directory publishes)') })
 const tmpfsRoot = needs([], { serial: true, also: [directorySwap, mountsTmpfs()] })
-
-/** Every file under `dir`, relative, sorted, with its content. */
-function treeOf(dir: string, below = ''): string[] {
-  const out: string[] = []
-  for (const entry of readdirSync(join(dir, below), { withFileTypes: true })) {
-    const rel = below ? `${below}/${entry.name}` : entry.name
-    if (entry.isDirectory()) out.push(...treeOf(dir, rel))
-    else out.push(`${rel}=${readFileSync(join(dir, rel), 'utf8')}`)
-  }
-  return out.sort()
-}
 
 /** The stage directory beside `target`, once the first staging call made it. */
 const stageOf = (dir: string, name: string): string => join(dir, namesIn(dir).find((n) => n.startsWith(`${name}.oxentmp.`))!)

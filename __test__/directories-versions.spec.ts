@@ -1,11 +1,11 @@
 // The versioned directory layout: the target a link to an immutable `<name>.v<version>` tree,
 // replaced atomically; Node readers pin one version through `fs.realpath`.
 
-import { spawn, spawnSync } from 'node:child_process'
-import { lstatSync, lutimesSync, mkdirSync, readdirSync, readFileSync, readlinkSync, realpathSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs'
+import { spawnSync } from 'node:child_process'
+import { lstatSync, lutimesSync, mkdirSync, readFileSync, readlinkSync, realpathSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs'
 import { basename, join } from 'node:path'
 import { AtomicDir, publishDir, sweepOrphans } from 'atomic-publish'
-import { directorySwap, freshDir, namesIn, needs, posixOnly } from './helpers.js'
+import { directorySwap, freshDir, killAfterRandomLines, namesIn, needs, posixOnly, treeOf } from './helpers.js'
 import { readVersionsWhileCommitting, VERSION_FILES } from './versioned-readers.js'
 
 const ROOT = join(__dirname, '..', '..')
@@ -22,17 +22,6 @@ const versionShape = (name: string) => new RegExp(`^${name}\\.v\\d{8}T\\d{6}\\.\
 /** The versions of `name` in `dir`, sorted (oldest first). */
 function versionsIn(dir: string, name: string): string[] {
   return namesIn(dir).filter((n) => versionShape(name).test(n))
-}
-
-/** Every file under `dir`, relative, sorted, with its content. */
-function treeOf(dir: string, below = ''): string[] {
-  const out: string[] = []
-  for (const entry of readdirSync(join(dir, below), { withFileTypes: true })) {
-    const rel = below ? `${below}/${entry.name}` : entry.name
-    if (entry.isDirectory()) out.push(...treeOf(dir, rel))
-    else out.push(`${rel}=${readFileSync(join(dir, rel), 'utf8')}`)
-  }
-  return out.sort()
 }
 
 function publishVersion(target: string, marker: string, keep = 3): ReturnType<typeof publishDir> {
@@ -199,17 +188,7 @@ swappingSerial('SIGKILL at random moments of versioned commits: the target is al
   const target = join(dir, 'tree')
   let commits = 0
   for (let round = 0; round < 12; round++) {
-    const child = spawn(process.execPath, [FIXTURE, target, '0', 'full', '2'], { stdio: ['ignore', 'pipe', 'inherit'] })
-    const after = 1 + Math.floor(Math.random() * 20)
-    let seen = 0
-    await new Promise<void>((resolve) => {
-      child.stdout.on('data', (chunk: Buffer) => {
-        seen += chunk.toString().split('\n').filter(Boolean).length
-        if (seen >= after) setTimeout(() => child.kill('SIGKILL'), Math.random() * 20)
-      })
-      child.on('close', () => resolve())
-    })
-    commits += seen
+    commits += await killAfterRandomLines([FIXTURE, target, '0', 'full', '2'], 20)
     t.true(lstatSync(target).isSymbolicLink(), `round ${round}`)
     t.regex(readlinkSync(target), versionShape('tree'))
     const files = treeOf(target)

@@ -4,21 +4,10 @@ import { spawn, spawnSync } from 'node:child_process'
 import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { AtomicDir, publishDir, sweepOrphans, xxh3_128 } from 'atomic-publish'
-import { directorySwap, freshDir, namesIn, needs } from './helpers.js'
+import { directorySwap, freshDir, killAfterRandomLines, namesIn, needs, treeOf } from './helpers.js'
 
 const ROOT = join(__dirname, '..', '..')
 const swapping = needs([], { also: directorySwap })
-
-/** Every file under `dir`, relative, sorted, with its content. */
-function treeOf(dir: string, below = ''): string[] {
-  const out: string[] = []
-  for (const entry of readdirSync(join(dir, below), { withFileTypes: true })) {
-    const rel = below ? `${below}/${entry.name}` : entry.name
-    if (entry.isDirectory()) out.push(...treeOf(dir, rel))
-    else out.push(`${rel}=${readFileSync(join(dir, rel), 'utf8')}`)
-  }
-  return out.sort()
-}
 
 swapping('a tree is published whole, with a manifest of every file, and nothing is left beside it', async (t) => {
   const dir = freshDir()
@@ -265,18 +254,8 @@ needs([], { serial: true, also: directorySwap })('SIGKILL at random moments of a
   const target = join(dir, 'tree')
   let commits = 0
   for (let round = 0; round < 12; round++) {
-    const child = spawn(process.execPath, [join(__dirname, 'fixtures', 'dir-versions.js'), target, '0', 'full'], { stdio: ['ignore', 'pipe', 'inherit'] })
     // Killed after a random number of commits, and a random moment into the next one.
-    const after = 1 + Math.floor(Math.random() * 30)
-    let seen = 0
-    await new Promise<void>((resolve) => {
-      child.stdout.on('data', (chunk: Buffer) => {
-        seen += chunk.toString().split('\n').filter(Boolean).length
-        if (seen >= after) setTimeout(() => child.kill('SIGKILL'), Math.random() * 20)
-      })
-      child.on('close', () => resolve())
-    })
-    commits += seen
+    commits += await killAfterRandomLines([join(__dirname, 'fixtures', 'dir-versions.js'), target, '0', 'full'], 30)
     const files = treeOf(target)
     t.is(files.length, 12)
     t.is(new Set(files.map((f) => f.split('=')[1])).size, 1, `round ${round}: ${files.join(' ')}`)

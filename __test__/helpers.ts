@@ -90,6 +90,35 @@ export function namesIn(dir: string): string[] {
   return readdirSync(dir).sort()
 }
 
+/** Every file under `dir`, relative, sorted, with its content (as UTF-8). */
+export function treeOf(dir: string, below = ''): string[] {
+  const out: string[] = []
+  for (const entry of readdirSync(join(dir, below), { withFileTypes: true })) {
+    const rel = below ? `${below}/${entry.name}` : entry.name
+    if (entry.isDirectory()) out.push(...treeOf(dir, rel))
+    else out.push(`${rel}=${readFileSync(join(dir, rel), 'utf8')}`)
+  }
+  return out.sort()
+}
+
+/**
+ * Run `node args…`, and SIGKILL it a random moment (under 20 ms) after it has printed a random
+ * number of lines, 1 to `most`; how many it printed. (A fixture printing a line per commit is
+ * then killed after some commits, somewhere in the next.)
+ */
+export function killAfterRandomLines(args: string[], most: number): Promise<number> {
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] })
+  const after = 1 + Math.floor(Math.random() * most)
+  let seen = 0
+  return new Promise((resolve) => {
+    child.stdout.on('data', (chunk: Buffer) => {
+      seen += chunk.toString().split('\n').filter(Boolean).length
+      if (seen >= after) setTimeout(() => child.kill('SIGKILL'), Math.random() * 20)
+    })
+    child.on('close', () => resolve(seen))
+  })
+}
+
 /** Scratch files left in `dir`. */
 export function scratchIn(dir: string): string[] {
   return namesIn(dir).filter((n) => n.includes('.oxentmp.'))
