@@ -243,6 +243,16 @@ test('binding.js looks first for a build of one\'s own beside it, on a platform 
   t.false(pkg.napi.targets.some((tr) => keyOfTriple(tr) === 'linux-riscv64-gnu'), 'linux riscv64 has no prebuilt binary')
 })
 
+test('the command that replaces an installed package names its folder, quoted for the shell where needed, and in words on Windows', (t) => {
+  const broken = { installedButFailed: 'file too short', installedVersion: '1.2.3' }
+  t.true(missingBinaryMessage(context({ ...broken, packageDir: '/srv/my app/node_modules/@atomic-publish/binding-linux-x64-gnu' })).includes("; fix: rm -rf '/srv/my app/node_modules/@atomic-publish/binding-linux-x64-gnu' && npm install (this platform is supported)"))
+  t.true(missingBinaryMessage(context({ ...broken })).includes('; fix: rm -rf node_modules/@atomic-publish/binding-linux-x64-gnu && npm install'), 'the usual folder when none was resolved')
+  const windows = missingBinaryMessage(context({ ...broken, platform: 'win32', libc: null, packageDir: 'node_modules\\@atomic-publish\\binding-win32-x64-msvc' }))
+  t.true(windows.includes('; fix: delete the folder node_modules\\@atomic-publish\\binding-win32-x64-msvc, then run npm install'), windows)
+  const older = missingBinaryMessage(context({ installedVersion: '1.2.0', packageDir: 'node_modules/@atomic-publish/binding-linux-x64-gnu', loadsAlone: true }))
+  t.is(older, 'atomic-publish: the prebuilt binary for linux x64 glibc is at another version: @atomic-publish/binding-linux-x64-gnu@1.2.0 is installed, 1.2.3 is needed; fix: rm -rf node_modules/@atomic-publish/binding-linux-x64-gnu && npm install (this platform is supported)')
+})
+
 test('musl, 32-bit ARM and 32-bit Windows are keyed as napi-rs names their packages', (t) => {
   t.is(keyOfMachine('linux', 'x64', 'musl'), 'linux-x64-musl')
   t.is(keyOfMachine('linux', 'arm', 'glibc'), 'linux-arm-gnueabihf')
