@@ -116,6 +116,16 @@ test('a platform package whose binary is broken says it is installed but does no
   t.false(result.causes!.some((m) => /wasm|wasi/i.test(m)), result.causes!.join(' | '))
 })
 
+test('a build of one\'s own beside the loader that does not load is named as that file, not as the platform package', (t) => {
+  const project = stagedProject()
+  const own = `node_modules/atomic-publish/${pkg.napi.binaryName}.${key}.node`
+  writeFileSync(join(project, own), 'not a shared object')
+  const result = load(project, 'require')
+  t.is(result.code, 'ERR_ATOMIC_PUBLISH_NO_BINARY')
+  t.true(result.message!.startsWith(`atomic-publish: the build at ${own}, which the loader tries first, does not load on ${process.platform} ${process.arch}`), result.message)
+  t.true(result.message!.endsWith(`; fix: replace it with a ${key} build, or remove it to use ${platformPackage}@${pkg.version}`), result.message)
+})
+
 test('NAPI_RS_NATIVE_LIBRARY_PATH naming a file that does not load is reported as such', (t) => {
   const project = stagedProject()
   const result = load(project, 'require', { NAPI_RS_NATIVE_LIBRARY_PATH: join(project, 'nowhere.node') })

@@ -79,9 +79,12 @@ export function explainLoadFailure(original: unknown): Error {
     if (override) {
       ctx.overridePath = override
       ctx.installedButFailed = firstLine(err)
+    } else if (request === local) {
+      ctx.ownBuild = shownPath(local)
+      ctx.installedButFailed = firstLine(err)
     } else if (notFound && request === platformPackage && ctx.packageDir !== undefined && packageFile !== undefined && !existsSync(packageFile)) {
       ctx.missingFile = shownPath(packageFile)
-    } else if (!notFound || request !== platformPackage || ctx.packageDir !== undefined) {
+    } else if (!notFound || ctx.packageDir !== undefined) {
       ctx.installedButFailed = firstLine(err)
     }
   }

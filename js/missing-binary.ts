@@ -18,6 +18,8 @@ export interface LoadContext {
   installedButFailed?: string
   /** NAPI_RS_NATIVE_LIBRARY_PATH, when the caller pointed the loader at a file of their own. */
   overridePath?: string
+  /** A build of one's own beside binding.js, when there is one (it is tried before the package). */
+  ownBuild?: string
   /** The version in the installed platform package's package.json, when it is installed. */
   installedVersion?: string
   /** Where the platform package was found, as the fix command should name it. */
@@ -89,6 +91,9 @@ export function missingBinaryMessage(ctx: LoadContext): string {
   const reinstall = ctx.platform === 'win32' ? `delete the folder ${dir}, then run npm install` : `rm -rf ${shellWord(dir)} && npm install`
   if (ctx.overridePath !== undefined) {
     return `atomic-publish: the native binary NAPI_RS_NATIVE_LIBRARY_PATH names (${ctx.overridePath}) does not load on ${machine}: ${ctx.installedButFailed ?? 'unknown error'}; fix: point it at a ${key} build, or unset it to use ${pkg}`
+  }
+  if (ctx.ownBuild !== undefined) {
+    return `atomic-publish: the build at ${ctx.ownBuild}, which the loader tries first, does not load on ${machine}: ${ctx.installedButFailed ?? 'unknown error'}; fix: replace it with a ${key} build${supported.includes(key) ? `, or remove it to use ${pkg}` : ''}`
   }
   if (!supported.includes(key)) {
     const build = '`npx napi build --platform --release` in a clone of the repository'
