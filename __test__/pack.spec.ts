@@ -68,7 +68,7 @@ writeFile(${JSON.stringify(target)}, 'via atomically shim').then(() => console.l
   // Types: a consumer compiles under strict against the shipped index.d.ts; a wrong argument
   // type is refused (the @ts-expect-error lines would fail the compile if it were not).
   mkdirSync(join(project, 'src'))
-  for (const file of ['use.ts', 'wrong.ts', 'sweep-types.ts', 'publish-types.mts', 'esm-default.mts']) {
+  for (const file of ['use.ts', 'wrong.ts', 'sweep-types.ts', 'publish-types.mts', 'esm-default.mts', 'esm-matches-cjs.mts']) {
     copyFileSync(join(ROOT, '__test__', 'consumer', file), join(project, 'src', file))
   }
   const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc')
@@ -88,6 +88,8 @@ writeFile(${JSON.stringify(target)}, 'via atomically shim').then(() => console.l
   const reached = esm.stdout.split('\n').filter((f) => f.includes('/node_modules/atomic-publish/'))
   t.true(reached.some((f) => f.endsWith('/index.d.mts')), esm.stdout)
   t.deepEqual(reached.filter((f) => /\/(binding|internal|errors|args|stream|load-binding)\.d\.ts$/.test(f)), [])
+  const matches = compile('esm-matches-cjs.mts')
+  t.is(matches.status, 0, matches.stdout)
   const defaultImport = compile('esm-default.mts')
   t.not(defaultImport.status, 0)
   t.regex(defaultImport.stdout, /esm-default\.mts\(5,\d+\): error TS1192/)

@@ -24,6 +24,11 @@ test('CommonJS: the builder, the compat entry and the exact results type-check',
   t.is(run.status, 0, run.stdout)
 })
 
+test('ESM: every entry\'s declarations name what its CommonJS declarations name, with identical types', (t) => {
+  const run = compile('esm-matches-cjs.mts')
+  t.is(run.status, 0, run.stdout)
+})
+
 test('ESM: a default import of the package is a compile error (it has named exports only)', (t) => {
   const run = compile('esm-default.mts')
   t.not(run.status, 0)
