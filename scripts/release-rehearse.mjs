@@ -118,12 +118,13 @@ try {
   check(`arethetypeswrong on ${pkg.name}@${pkg.version} as published`, attwPublished.status === 0, attwPublished.stdout.slice(-800))
 
   // 4. Installs, as users make them.
-  const smokeSource = readFileSync(join(root, 'scripts', 'smoke.mjs'), 'utf8').replace("from '../index.mjs'", "from 'atomic-publish'")
+  // The smoke test and the Windows part it imports, taking the package as installed.
+  const smokeFiles = ['smoke.mjs', 'smoke-windows.mjs'].map((name) => [name, readFileSync(join(root, 'scripts', name), 'utf8').replaceAll("'../index.mjs'", "'atomic-publish'")])
   const project = (name, manifest = {}) => {
     const dir = join(work, 'installs', name)
     mkdirSync(dir, { recursive: true })
     writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: `rehearse-${name}`, version: '1.0.0', private: true, ...manifest }))
-    writeFileSync(join(dir, 'smoke.mjs'), smokeSource)
+    for (const [name, source] of smokeFiles) writeFileSync(join(dir, name), source)
     return dir
   }
   const smoke = (label, dir, cmd = process.execPath, extra = {}, pre = []) => {
@@ -208,7 +209,7 @@ console.log(shim, JSON.parse(readFileSync(conf.path, 'utf8')).answer)`)
     run('npm', ['install', spec, '--os=win32', '--cpu=x64'], windows)
     check('npm --os=win32 --cpu=x64 installs the win32-x64-msvc package', existsSync(addonOf(windows, 'win32-x64-msvc')))
     const wine = foreign('run-wine.sh', [windows])
-    check('smoke under Wine: the installed win32-x64-msvc package (the windows-gnu stand-in) in Node for Windows', wine.status === 0, (wine.stdout.match(/smoke: .*/) ?? [wine.stderr.slice(-600)])[0])
+    check('smoke under Wine: the installed win32-x64-msvc package (the windows-gnu stand-in) in Node for Windows', wine.status === 0, (wine.stdout.match(/smoke: .*/) ?? [(wine.stdout + wine.stderr).slice(-600)])[0])
   }
 } catch (err) {
   check('the rehearsal ran to its end', false, err.stderr ? `${err.message}\n${err.stderr.slice(-1500)}` : err.stack)

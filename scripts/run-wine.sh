@@ -92,7 +92,8 @@ fi
 # Wine hands node.exe a standard output it cannot write to when that is a pipe: use a file.
 set +e
 if [ -n "$INSTALLED" ]; then
-  (cd "$INSTALLED" && SMOKE_HOLD_OPEN=$(winpath "$TOOLS/hold-open.exe") timeout 600 "$WINE" "$NODE_EXE" smoke.mjs >"$out" 2>&1)
+  (cd "$INSTALLED" && SMOKE_HOLD_OPEN=$(winpath "$TOOLS/hold-open.exe") SMOKE_UNDER_WINE=1 \
+    timeout 600 "$WINE" "$NODE_EXE" smoke.mjs >"$out" 2>&1)
   status=$?
   cat "$out"
   exit $status

@@ -68,7 +68,8 @@ async function nodeHolding(file) {
 
 /** A child Node process that, when asked, sweeps `dir` with `olderThanMs: 0` (this package). */
 async function nodeSweeping(dir) {
-  const index = new URL('../index.mjs', import.meta.url).href
+  // The entry this module imported (resolved, so that it also names an installed package).
+  const index = import.meta.resolve('../index.mjs')
   const child = await nodeChild(
     `import(${JSON.stringify(index)}).then(({ sweepOrphans }) => {
       console.log('ready')
