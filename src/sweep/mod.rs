@@ -118,8 +118,8 @@ fn is_version_name(_: &OsStr) -> bool {
 
 /// What a scratch-shaped entry turned out to be when opened.
 enum Candidate {
-    /// A file or directory, old enough, held by nobody: the sweep may remove it.
-    Orphan(std::fs::File, std::fs::Metadata),
+    /// A file or directory (`is_dir`), old enough, held by nobody: the sweep may remove it.
+    Orphan { file: std::fs::File, is_dir: bool },
     /// Gone, or neither a file nor a directory (a link, say).
     NoFileOrDirectory,
     /// Not the sweep's to remove (young, held, unreadable) or already reported.
@@ -207,8 +207,8 @@ impl Sweep<'_> {
 
     /// Remove the entry `name` of `dir` if it is an orphaned scratch (see the module's doc).
     fn examine(&mut self, dir: &SweepDir, name: &OsStr, trail: &Trail) {
-        let (file, meta) = match self.candidate(dir, name, trail) {
-            Candidate::Orphan(file, meta) => (file, meta),
+        let (file, is_dir) = match self.candidate(dir, name, trail) {
+            Candidate::Orphan { file, is_dir } => (file, is_dir),
             Candidate::Skip => return,
             Candidate::NoFileOrDirectory => {
                 #[cfg(unix)]
@@ -217,7 +217,7 @@ impl Sweep<'_> {
             }
         };
         let path = || trail.path_of(name);
-        if meta.is_dir() {
+        if is_dir {
             return self.remove_stage(dir, name, &file, path());
         }
         // Locked (or no locks here): only a name still naming this file may go.
@@ -264,7 +264,10 @@ impl Sweep<'_> {
         if is_live(&(DirId::from_key(dir.key()), name.to_os_string())) || held_by_writer(&file) {
             return Candidate::Skip;
         }
-        Candidate::Orphan(file, meta)
+        Candidate::Orphan {
+            file,
+            is_dir: meta.is_dir(),
+        }
     }
 
     /// A version directory that no link names because its target is missing or a plain
@@ -283,10 +286,8 @@ impl Sweep<'_> {
         ) {
             return;
         }
-        if let Candidate::Orphan(file, meta) = self.candidate(dir, name, trail) {
-            if meta.is_dir() {
-                self.remove_stage(dir, name, &file, trail.path_of(name));
-            }
+        if let Candidate::Orphan { file, is_dir: true } = self.candidate(dir, name, trail) {
+            self.remove_stage(dir, name, &file, trail.path_of(name));
         }
     }
 
